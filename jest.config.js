@@ -1,0 +1,41 @@
+// Jest runs TypeScript through @swc/jest (no type-checking here: `pnpm typecheck` does that).
+// Sources are ESM with `.js` import suffixes; tests compile to CommonJS, so the suffix is stripped.
+/** @type {import('@swc/core').Options} */
+const swc = {
+  jsc: {
+    parser: { syntax: 'typescript', decorators: true },
+    transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
+    target: 'es2022',
+  },
+  module: { type: 'commonjs' },
+  sourceMaps: 'inline',
+};
+
+const common = {
+  transform: { '^.+\\.ts$': ['@swc/jest', swc] },
+  moduleNameMapper: {
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+    '^@gomes/core$': '<rootDir>/packages/core/src/index.ts',
+    '^@gomes/core/testing$': '<rootDir>/packages/core/src/testing/index.ts',
+    '^@gomes/kafka$': '<rootDir>/packages/kafka/src/index.ts',
+  },
+  testEnvironment: 'node',
+};
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/packages/*/src/**/*.spec.ts', '<rootDir>/packages/*/test/unit/**/*.spec.ts', '<rootDir>/examples/*/test/**/*.spec.ts'],
+    },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/packages/*/test/integration/**/*.int.spec.ts'],
+      testTimeout: 120000,
+      maxWorkers: 1,
+    },
+  ],
+};

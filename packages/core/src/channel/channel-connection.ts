@@ -1,0 +1,16 @@
+/**
+ * A connection to a transport (a Kafka cluster, the in-memory broker). Registered with
+ * `gomes.addChannelConnection()`, connected by `start()` and disconnected last by `shutdown()`.
+ *
+ * @public
+ */
+export interface ChannelConnection {
+  /** Reference name used by publisher and consumer builders. */
+  readonly name: string;
+  /** Problems with the connection's configuration, checked by `start()` before anything connects. */
+  validate(): string[];
+  /** Connects; rejects with a clear `GomesError` when the transport cannot be reached. */
+  connect(): Promise<void>;
+  /** Disconnects. Idempotent. */
+  disconnect(): Promise<void>;
+}

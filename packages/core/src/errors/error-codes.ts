@@ -1,0 +1,51 @@
+/**
+ * Every stable error code of gomes, with whether an error of that code is worth retrying by default.
+ *
+ * Codes never change meaning once released; `docs/errors.md` lists them.
+ *
+ * @public
+ */
+export const ErrorCodes = {
+  /** The configuration given to `start()` or a builder is invalid (lists every problem). */
+  CONFIGURATION: { code: 'GOMES_CONFIGURATION', retriable: false },
+  /** A payload failed class-validator validation (on send or on receive). */
+  VALIDATION: { code: 'GOMES_VALIDATION', retriable: false },
+  /** No handler is registered for a message's route. */
+  HANDLER_NOT_FOUND: { code: 'GOMES_HANDLER_NOT_FOUND', retriable: false },
+  /** A handler threw; retriable unless the thrown error says otherwise. */
+  HANDLER_FAILED: { code: 'GOMES_HANDLER_FAILED', retriable: true },
+  /** A handler did not finish within the processing timeout; its signal was aborted. */
+  PROCESSING_TIMEOUT: { code: 'GOMES_PROCESSING_TIMEOUT', retriable: true },
+  /** A record or message could not be decoded into a gomes message. */
+  TRANSLATION_FAILED: { code: 'GOMES_TRANSLATION_FAILED', retriable: false },
+  /** A message header is malformed or a reserved header was set as a custom header. */
+  INVALID_HEADER: { code: 'GOMES_INVALID_HEADER', retriable: false },
+  /** A channel, bus, consumer or connection is unknown. */
+  NOT_FOUND: { code: 'GOMES_NOT_FOUND', retriable: false },
+  /** A channel or component is closed (or shutting down) and cannot take the operation. */
+  CLOSED: { code: 'GOMES_CLOSED', retriable: false },
+  /** The instance is not started, or the operation needs a state it is not in. */
+  ILLEGAL_STATE: { code: 'GOMES_ILLEGAL_STATE', retriable: false },
+  /** A publish to a channel failed. */
+  PUBLISH_FAILED: { code: 'GOMES_PUBLISH_FAILED', retriable: true },
+  /** Publishing to the dead-letter channel failed; the original message is not acknowledged. */
+  DEAD_LETTER_FAILED: { code: 'GOMES_DEAD_LETTER_FAILED', retriable: true },
+  /** A request-reply call got no reply in time. */
+  REPLY_TIMEOUT: { code: 'GOMES_REPLY_TIMEOUT', retriable: true },
+  /** A remote handler answered a request with an error. */
+  REMOTE_HANDLER_FAILED: { code: 'GOMES_REMOTE_HANDLER_FAILED', retriable: false },
+  /** The operation was aborted through its AbortSignal or by shutdown. */
+  ABORTED: { code: 'GOMES_ABORTED', retriable: true },
+  /** A connection to a broker could not be established or was lost. */
+  CONNECTION_FAILED: { code: 'GOMES_CONNECTION_FAILED', retriable: true },
+  /** Broker authentication failed (wrong credentials, mechanism or TLS identity). */
+  AUTHENTICATION_FAILED: { code: 'GOMES_AUTHENTICATION_FAILED', retriable: false },
+  /** A consumer crashed (its client stopped) and was reported. */
+  CONSUMER_CRASHED: { code: 'GOMES_CONSUMER_CRASHED', retriable: true },
+} as const;
+
+/** The name of an entry of {@link ErrorCodes}. @public */
+export type ErrorCodeName = keyof typeof ErrorCodes;
+
+/** A stable gomes error code string such as `GOMES_VALIDATION`. @public */
+export type ErrorCode = (typeof ErrorCodes)[ErrorCodeName]['code'];

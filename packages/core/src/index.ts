@@ -1,0 +1,54 @@
+/**
+ * `@gomes/core`: messages, channels, buses, event-driven consumers, the handler pipeline and the
+ * in-memory transport.
+ *
+ * @packageDocumentation
+ */
+export { ErrorCodes, type ErrorCode, type ErrorCodeName } from './errors/error-codes.js';
+export { GomesError, NonRetriableError, isGomesError, isRetriable, type GomesErrorOptions } from './errors/gomes-error.js';
+export { ConfigurationError } from './errors/configuration-error.js';
+export { ValidationError, type ValidationViolation } from './errors/validation-error.js';
+export { noopLogger, type Logger, type LogFields } from './logging/logger.js';
+export { pinoLogger, type PinoLike } from './logging/pino-logger.js';
+export {
+  MessageHeaders,
+  RESERVED_HEADER_NAMES,
+  MESSAGE_TYPES,
+  DEFAULT_ORIGIN,
+  DEFAULT_VERSION,
+  parseMessageType,
+  type MessageType,
+  type ReservedHeaderName,
+} from './message/message-headers.js';
+export { Message, type HeaderValues } from './message/message.js';
+export { MessageBuilder, newMessageId } from './message/message-builder.js';
+export { formatTimestamp, parseTimestamp } from './message/timestamp.js';
+export type { PublisherChannel, SendOptions } from './channel/publisher-channel.js';
+export type {
+  ConsumerChannel,
+  Delivery,
+  DeliveryHandler,
+  DeliveryPosition,
+  NackOptions,
+  SubscribeOptions,
+  Subscription,
+} from './channel/consumer-channel.js';
+export type { ChannelConnection } from './channel/channel-connection.js';
+export {
+  DEFAULT_CONSUMER_ENDPOINT_OPTIONS,
+  type ChannelBuildContext,
+  type ConsumerChannelBuilder,
+  type ConsumerEndpointOptions,
+  type PublisherChannelBuilder,
+} from './channel/channel-builders.js';
+export { ConsumerChannelAdapterBuilder } from './channel/consumer-channel-adapter-builder.js';
+export { PublisherChannelAdapterBuilder } from './channel/publisher-channel-adapter-builder.js';
+export type { ProcessingContext, ProcessingState, ChannelResolver } from './pipeline/processing-context.js';
+export {
+  composeMiddleware,
+  type HandlerMiddleware,
+  type Interceptor,
+  type MessageFilterFn,
+  type MessageHandlerFn,
+} from './pipeline/message-handler.js';
+export { DEFAULT_RETRY_OPTIONS, resolveRetryOptions, retryDelayMs, type RetryOptions } from './pipeline/retry-options.js';

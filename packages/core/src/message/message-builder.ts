@@ -1,0 +1,161 @@
+import { v7 as uuidv7 } from 'uuid';
+import { GomesError } from '../errors/gomes-error.js';
+import { Message } from './message.js';
+import {
+  DEFAULT_ORIGIN,
+  DEFAULT_VERSION,
+  MessageHeaders,
+  RESERVED_HEADER_NAMES,
+  type MessageType,
+} from './message-headers.js';
+import { formatTimestamp, parseTimestamp } from './timestamp.js';
+
+/** Creates a new message id (uuid v7: time-ordered). @public */
+export function newMessageId(): string {
+  return uuidv7();
+}
+
+/**
+ * Fluent builder for {@link Message}. `build()` fills what is missing: `messageId` (uuid v7),
+ * `timestamp` (now, ISO-8601 UTC), `origin`, `version` and `messageType` (`Document`). Existing ids
+ * are never replaced.
+ *
+ * @example
+ * ```ts
+ * const msg = MessageBuilder.withPayload({ orderId: '42' })
+ *   .messageType('Command').route('createOrder').correlationId(id).header('tenant', 'acme').build();
+ * ```
+ * @public
+ */
+export class MessageBuilder<T = unknown> {
+  #payload: T;
+  readonly #headers: Record<string, string>;
+
+  private constructor(payload: T, headers: Record<string, string>) {
+    this.#payload = payload;
+    this.#headers = headers;
+  }
+
+  /** Starts a message with this payload. */
+  static withPayload<P>(payload: P): MessageBuilder<P> {
+    return new MessageBuilder(payload, {});
+  }
+
+  /** Starts from an existing message: same payload and all headers, the `messageId` included. */
+  static from<P>(message: Message<P>): MessageBuilder<P> {
+    return new MessageBuilder(message.payload, { ...message.headers });
+  }
+
+  /**
+   * Starts from raw headers (as read from a broker). Reserved names are taken as they are, others
+   * become custom headers; empty values are skipped (as Go gomes does).
+   *
+   * @throws GomesError `GOMES_INVALID_HEADER` when `timestamp` cannot be parsed.
+   */
+  static fromHeaders<P>(payload: P, headers: Readonly<Record<string, string | undefined>>): MessageBuilder<P> {
+    const copy: Record<string, string> = {};
+    for (const [name, value] of Object.entries(headers)) {
+      if (value !== undefined && value !== '') copy[name] = value;
+    }
+    const ts = copy[MessageHeaders.TIMESTAMP];
+    if (ts !== undefined) copy[MessageHeaders.TIMESTAMP] = formatTimestamp(parseTimestamp(ts));
+    return new MessageBuilder(payload, copy);
+  }
+
+  /** Replaces the payload. */
+  payload<P>(payload: P): MessageBuilder<P> {
+    const next = this as unknown as MessageBuilder<P>;
+    next.#payload = payload;
+    return next;
+  }
+
+  /** Sets `messageId`. Use only to carry an id from another system; ids are otherwise generated once. */
+  messageId(id: string): this {
+    return this.#set(MessageHeaders.MESSAGE_ID, id);
+  }
+
+  /** Sets `correlationId`. */
+  correlationId(id: string): this {
+    return this.#set(MessageHeaders.CORRELATION_ID, id);
+  }
+
+  /** Sets `causationId`. */
+  causationId(id: string): this {
+    return this.#set(MessageHeaders.CAUSATION_ID, id);
+  }
+
+  /** Sets `messageType`. */
+  messageType(type: MessageType): this {
+    return this.#set(MessageHeaders.MESSAGE_TYPE, type);
+  }
+
+  /** Sets `route` (the action name consumers route on). */
+  route(route: string): this {
+    return this.#set(MessageHeaders.ROUTE, route);
+  }
+
+  /** Sets `channelName`. */
+  channelName(name: string): this {
+    return this.#set(MessageHeaders.CHANNEL_NAME, name);
+  }
+
+  /** Sets `replyTo`. */
+  replyTo(channel: string): this {
+    return this.#set(MessageHeaders.REPLY_TO, channel);
+  }
+
+  /** Sets `timestamp`. */
+  timestamp(date: Date): this {
+    return this.#set(MessageHeaders.TIMESTAMP, formatTimestamp(date));
+  }
+
+  /** Sets `origin`. */
+  origin(origin: string): this {
+    return this.#set(MessageHeaders.ORIGIN, origin);
+  }
+
+  /** Sets `version`. */
+  version(version: string): this {
+    return this.#set(MessageHeaders.VERSION, version);
+  }
+
+  /**
+   * Sets a custom header.
+   *
+   * @throws GomesError `GOMES_INVALID_HEADER` for a reserved name (use the dedicated method).
+   */
+  header(name: string, value: string): this {
+    if (RESERVED_HEADER_NAMES.has(name)) {
+      throw new GomesError('INVALID_HEADER', `"${name}" is a reserved header; use its builder method instead`);
+    }
+    return this.#set(name, value);
+  }
+
+  /** Sets several custom headers (same rules as {@link MessageBuilder.header}). */
+  headers(values: Readonly<Record<string, string>>): this {
+    for (const [name, value] of Object.entries(values)) this.header(name, value);
+    return this;
+  }
+
+  /** Removes a header (reserved ones included). */
+  without(name: string): this {
+    delete this.#headers[name];
+    return this;
+  }
+
+  /** Builds the immutable message. */
+  build(): Message<T> {
+    const h = { ...this.#headers };
+    h[MessageHeaders.MESSAGE_ID] ??= newMessageId();
+    h[MessageHeaders.TIMESTAMP] ??= formatTimestamp(new Date());
+    h[MessageHeaders.ORIGIN] ??= DEFAULT_ORIGIN;
+    h[MessageHeaders.VERSION] ??= DEFAULT_VERSION;
+    h[MessageHeaders.MESSAGE_TYPE] ??= 'Document';
+    return new Message(this.#payload, h);
+  }
+
+  #set(name: string, value: string): this {
+    this.#headers[name] = value;
+    return this;
+  }
+}

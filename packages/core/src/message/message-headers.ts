@@ -1,0 +1,41 @@
+/**
+ * Header names gomes reads and writes. They are wire-compatible with Go gomes (plus `causationId`),
+ * so Go and TypeScript services can exchange messages.
+ *
+ * @public
+ */
+export const MessageHeaders = {
+  MESSAGE_ID: 'messageId',
+  CORRELATION_ID: 'correlationId',
+  CAUSATION_ID: 'causationId',
+  MESSAGE_TYPE: 'messageType',
+  ROUTE: 'route',
+  CHANNEL_NAME: 'channelName',
+  REPLY_TO: 'replyTo',
+  TIMESTAMP: 'timestamp',
+  ORIGIN: 'origin',
+  VERSION: 'version',
+} as const;
+
+/** A reserved header name. @public */
+export type ReservedHeaderName = (typeof MessageHeaders)[keyof typeof MessageHeaders];
+
+/** The reserved header names; they cannot be set as custom headers. @public */
+export const RESERVED_HEADER_NAMES: ReadonlySet<string> = new Set<string>(Object.values(MessageHeaders));
+
+/** What a message carries, as written in the `messageType` header. @public */
+export type MessageType = 'Command' | 'Query' | 'Event' | 'Document';
+
+/** The message types, in Go gomes' enum order. @public */
+export const MESSAGE_TYPES: readonly MessageType[] = ['Command', 'Query', 'Event', 'Document'];
+
+/** Default `origin` header value. @public */
+export const DEFAULT_ORIGIN = 'gomes';
+
+/** Default `version` header value (as in Go gomes). @public */
+export const DEFAULT_VERSION = '1.0';
+
+/** Parses a `messageType` header value; unknown values are `Document`, as in Go gomes. @public */
+export function parseMessageType(value: string | undefined): MessageType {
+  return MESSAGE_TYPES.find((t) => t === value) ?? 'Document';
+}

@@ -1,0 +1,28 @@
+import { GomesError } from '../errors/gomes-error.js';
+
+const GO_GOMES_FORMAT = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
+
+/** Formats a time as the `timestamp` header value: ISO-8601 in UTC with milliseconds. @public */
+export function formatTimestamp(date: Date): string {
+  return date.toISOString();
+}
+
+/**
+ * Parses a `timestamp` header. Accepts ISO-8601 (what gomes writes) and Go gomes'
+ * `YYYY-MM-DD HH:mm:ss`, which carries no zone and is read as UTC.
+ *
+ * @throws GomesError `GOMES_INVALID_HEADER` when the value is neither.
+ * @public
+ */
+export function parseTimestamp(value: string): Date {
+  const go = GO_GOMES_FORMAT.exec(value);
+  const date = go
+    ? new Date(Date.UTC(+go[1]!, +go[2]! - 1, +go[3]!, +go[4]!, +go[5]!, +go[6]!))
+    : /^\d{4}-\d{2}-\d{2}T/.test(value)
+      ? new Date(value)
+      : new Date(Number.NaN);
+  if (Number.isNaN(date.getTime())) {
+    throw new GomesError('INVALID_HEADER', `Invalid timestamp header "${value}": expected ISO-8601 or "YYYY-MM-DD HH:mm:ss"`);
+  }
+  return date;
+}
