@@ -35,7 +35,6 @@ module.exports = {
       displayName: 'integration',
       testMatch: ['<rootDir>/packages/*/test/integration/**/*.int.spec.ts'],
       testTimeout: 120000,
-      maxWorkers: 1,
     },
   ],
 };

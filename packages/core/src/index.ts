@@ -52,3 +52,27 @@ export {
   type MessageHandlerFn,
 } from './pipeline/message-handler.js';
 export { DEFAULT_RETRY_OPTIONS, resolveRetryOptions, retryDelayMs, type RetryOptions } from './pipeline/retry-options.js';
+export { PARTITION_KEY_HEADER, partitionKeyOf } from './message/message-headers.js';
+export { Action, type ActionClass, type ActionDescriptor, type ActionKind, type ResultOf } from './actions/action.js';
+export { Command, Query, Event, type ActionDecoratorOptions } from './actions/action-decorators.js';
+export { CommandHandler, QueryHandler, EventHandler } from './actions/handler-decorators.js';
+export { getActionDescriptor, getHandlerDescriptor, type HandlerDescriptor } from './actions/action-metadata.js';
+export type { HandlerContext } from './actions/handler-context.js';
+export {
+  defineCommandHandler,
+  defineQueryHandler,
+  defineEventHandler,
+  type ActionHandler,
+  type HandlerDefinition,
+  type HandlerRegistration,
+} from './actions/handler-definition.js';
+export { validateAction } from './actions/action-validation.js';
+export type { SendActionOptions } from './bus/send-action-options.js';
+export { CommandBus } from './bus/command-bus.js';
+export { QueryBus } from './bus/query-bus.js';
+export { EventBus } from './bus/event-bus.js';
+export { REPLY_ERROR_HEADER } from './bus/request-reply-coordinator.js';
+export { Gomes, type GomesState, type UnhandledErrorListener } from './gomes/gomes.js';
+export { createGomes, gomes } from './gomes/create-gomes.js';
+export { DEFAULT_GOMES_OPTIONS, resolveGomesOptions, type GomesOptions } from './gomes/gomes-options.js';
+export { formatEndpointsTable, type EndpointInfo } from './gomes/active-endpoints.js';

@@ -39,3 +39,17 @@ export const DEFAULT_VERSION = '1.0';
 export function parseMessageType(value: string | undefined): MessageType {
   return MESSAGE_TYPES.find((t) => t === value) ?? 'Document';
 }
+
+/**
+ * Custom header that chooses the partition (and the processing-order key) of a message. When it is
+ * absent, transports use `correlationId`, as Go gomes does. Set it with the bus option
+ * `partitionKey` or `MessageBuilder.header(PARTITION_KEY_HEADER, key)`.
+ *
+ * @public
+ */
+export const PARTITION_KEY_HEADER = 'gomes.partitionKey';
+
+/** The partition key of a message: the partition-key header, else correlationId, else messageId. @public */
+export function partitionKeyOf(headers: Readonly<Record<string, string>>): string {
+  return headers[PARTITION_KEY_HEADER] ?? headers[MessageHeaders.CORRELATION_ID] ?? headers[MessageHeaders.MESSAGE_ID] ?? '';
+}

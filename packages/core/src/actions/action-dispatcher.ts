@@ -1,0 +1,75 @@
+import { GomesError, toError } from '../errors/gomes-error.js';
+import type { Message } from '../message/message.js';
+import { MessageBuilder } from '../message/message-builder.js';
+import type { MessageHandlerFn } from '../pipeline/message-handler.js';
+import type { ProcessingContext } from '../pipeline/processing-context.js';
+import type { ActionRegistry } from './action-registry.js';
+import { toActionInstance, validateAction } from './action-validation.js';
+import type { HandlerContext } from './handler-context.js';
+
+/** Options of {@link createActionDispatcher}. @internal */
+export interface ActionDispatcherOptions {
+  /** Validate payloads with class-validator before handling. */
+  readonly validate: boolean;
+}
+
+function handlerContext(message: Message, context: ProcessingContext): HandlerContext {
+  return {
+    message,
+    headers: message.headers,
+    signal: context.signal,
+    logger: context.logger,
+    messageId: message.messageId,
+    correlationId: message.correlationId,
+  };
+}
+
+/**
+ * The terminal step of every consumer pipeline and of the in-process buses: finds the handlers of
+ * the message's `route`, turns the payload into the action class, validates it and calls the
+ * handler(s). Commands and queries return a result message (payload = handler result, causationId
+ * = the request's messageId); events run every local handler and fail if any failed.
+ *
+ * Errors: no route / unknown route → `GOMES_HANDLER_NOT_FOUND`, invalid payload →
+ * `GOMES_VALIDATION`; both non-retriable, so they go straight to the dead-letter channel.
+ *
+ * @internal
+ */
+export function createActionDispatcher(registry: ActionRegistry, options: ActionDispatcherOptions): MessageHandlerFn {
+  return async (message, context) => {
+    const route = message.route;
+    const entry = route === undefined ? undefined : registry.get(route);
+    if (!entry) {
+      throw new GomesError(
+        'HANDLER_NOT_FOUND',
+        route === undefined ? 'Message has no route header' : `No handler is registered for "${route}"`,
+        { details: { route, messageId: message.messageId } },
+      );
+    }
+    const action = toActionInstance(entry.action, message.payload);
+    if (options.validate) await validateAction(action, entry.descriptor.name);
+    const ctx = handlerContext(message, context);
+
+    if (entry.descriptor.kind === 'event') {
+      const outcomes = await Promise.allSettled(entry.handlers.map(async (h) => h.handle(action as never, ctx)));
+      const failures = outcomes.flatMap((o, i) =>
+        o.status === 'rejected' ? [{ handler: entry.handlers[i]!.handlerName, error: toError(o.reason) }] : [],
+      );
+      if (failures.length === 1) throw failures[0]!.error;
+      if (failures.length > 1) {
+        throw new GomesError(
+          'HANDLER_FAILED',
+          `${failures.length} handlers of event "${route}" failed: ` +
+            failures.map((f) => `${f.handler}: ${f.error.message}`).join('; '),
+          { cause: failures[0]!.error, retriable: failures.every((f) => (f.error as { retriable?: boolean }).retriable !== false) },
+        );
+      }
+      return undefined;
+    }
+
+    const result: unknown = await entry.handlers[0]!.handle(action as never, ctx);
+    const reply = MessageBuilder.withPayload(result).messageType('Document').causationId(message.messageId);
+    if (message.correlationId !== undefined) reply.correlationId(message.correlationId);
+    return reply.build();
+  };
+}

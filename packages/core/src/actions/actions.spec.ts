@@ -1,0 +1,137 @@
+import 'reflect-metadata';
+import { IsInt, IsString, Min } from 'class-validator';
+import { Action } from './action.js';
+import { Command, Event, Query } from './action-decorators.js';
+import { getActionDescriptor, getHandlerDescriptor } from './action-metadata.js';
+import { ActionRegistry } from './action-registry.js';
+import { toActionInstance, validateAction } from './action-validation.js';
+import { CommandHandler, EventHandler, QueryHandler } from './handler-decorators.js';
+import { defineCommandHandler, defineEventHandler, toHandlerDefinition } from './handler-definition.js';
+import { ValidationError } from '../errors/validation-error.js';
+
+class Repo {}
+
+@Command('createOrder', { version: '2' })
+class CreateOrder extends Action<string> {
+  @IsString() sku!: string;
+  @IsInt() @Min(1) qty!: number;
+}
+
+@Query('getOrder')
+class GetOrder extends Action<{ id: string }> {
+  @IsString() id!: string;
+}
+
+@Event('orderCreated')
+class OrderCreated {
+  @IsString() id!: string;
+}
+
+class NotAnAction {}
+
+@CommandHandler(CreateOrder)
+class CreateOrderHandler {
+  constructor(readonly repo: Repo) {}
+  handle(cmd: CreateOrder): string {
+    return `${cmd.sku}x${cmd.qty}`;
+  }
+}
+
+describe('decorators', () => {
+  it('record the action kind, wire name and version', () => {
+    expect(getActionDescriptor(CreateOrder)).toEqual({ kind: 'command', name: 'createOrder', version: '2' });
+    expect(getActionDescriptor(GetOrder)).toEqual({ kind: 'query', name: 'getOrder', version: undefined });
+    expect(getActionDescriptor(OrderCreated)?.kind).toBe('event');
+    expect(getActionDescriptor(NotAnAction)).toBeUndefined();
+  });
+
+  it('record the handled action on handler classes', () => {
+    expect(getHandlerDescriptor(CreateOrderHandler)).toEqual({ kind: 'command', action: CreateOrder });
+  });
+
+  it('keep emitting design-time metadata (toolchain smoke test: fails if decorator metadata is dropped)', () => {
+    expect(Reflect.getMetadata('design:paramtypes', CreateOrderHandler)).toEqual([Repo]);
+    expect(Reflect.getMetadata('design:type', CreateOrder.prototype, 'qty')).toBe(Number);
+  });
+
+  it('desugar to a handler definition bound to the instance', async () => {
+    const def = toHandlerDefinition(new CreateOrderHandler(new Repo()));
+    expect(def.kind).toBe('command');
+    expect(def.action).toBe(CreateOrder);
+    expect(def.handlerName).toBe('CreateOrderHandler');
+    const cmd = Object.assign(new CreateOrder(), { sku: 'a', qty: 2 });
+    expect(await def.handle(cmd as never, {} as never)).toBe('ax2');
+  });
+
+  it('reject registrations that are neither definitions nor decorated handlers', () => {
+    expect(() => toHandlerDefinition({ handle: () => 1 })).toThrow(/addActionHandler expects/);
+    expect(() => toHandlerDefinition(42)).toThrow(/addActionHandler expects/);
+  });
+});
+
+describe('ActionRegistry', () => {
+  it('allows one handler per command and many per event', () => {
+    const r = new ActionRegistry();
+    r.register(defineCommandHandler(CreateOrder, () => 'a'));
+    r.register(defineCommandHandler(CreateOrder, () => 'b'));
+    r.register(defineEventHandler(OrderCreated, () => undefined));
+    r.register(defineEventHandler(OrderCreated, () => undefined));
+    expect(r.get('createOrder')?.handlers).toHaveLength(1);
+    expect(r.get('orderCreated')?.handlers).toHaveLength(2);
+    expect(r.problems()).toEqual([expect.stringContaining('command "createOrder" has more than one handler')]);
+  });
+
+  it('records undecorated actions, kind mismatches and name clashes as problems', () => {
+    @Command('createOrder') class Imposter {}
+    const r = new ActionRegistry();
+    r.register(defineCommandHandler(NotAnAction as never, () => 1));
+    r.register(defineEventHandler(CreateOrder, () => undefined));
+    r.register(defineCommandHandler(CreateOrder, () => 'ok'));
+    r.register(defineCommandHandler(Imposter as never, () => 'x'));
+    expect(r.problems()).toEqual([
+      expect.stringContaining('NotAnAction, which is not decorated'),
+      expect.stringContaining('is a event handler but CreateOrder is a command'),
+      expect.stringContaining('action name "createOrder" is used by two classes: CreateOrder and Imposter'),
+    ]);
+  });
+
+  it('describes instances of decorated classes and rejects others', () => {
+    const r = new ActionRegistry();
+    expect(r.describe(new GetOrder()).name).toBe('getOrder');
+    expect(() => r.describe(new NotAnAction())).toThrow(/is not an action/);
+  });
+});
+
+describe('validation', () => {
+  it('passes valid actions and lists every violation of invalid ones', async () => {
+    await expect(validateAction(Object.assign(new CreateOrder(), { sku: 's', qty: 1 }), 'createOrder')).resolves.toBeUndefined();
+    const error = await validateAction(Object.assign(new CreateOrder(), { sku: 5, qty: 0 }), 'createOrder').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    const v = error as ValidationError;
+    expect(v.retriable).toBe(false);
+    expect(v.violations.map((x) => x.property).sort()).toEqual(['qty', 'sku']);
+    expect(v.message).toContain('qty must not be less than 1');
+    expect(v.message).toContain('sku must be a string');
+  });
+
+  it('accepts classes without any validation decorator', async () => {
+    await expect(validateAction(new NotAnAction(), 'x')).resolves.toBeUndefined();
+  });
+
+  it('turns plain payloads into instances without calling the constructor', () => {
+    const instance = toActionInstance(CreateOrderHandler as never, { repo: 'plain' }) as CreateOrderHandler;
+    expect(instance).toBeInstanceOf(CreateOrderHandler);
+    expect(instance.repo).toBe('plain');
+    const existing = new GetOrder();
+    expect(toActionInstance(GetOrder, existing)).toBe(existing);
+  });
+});
+
+describe('handler decorators of every kind', () => {
+  it('register query and event handlers', () => {
+    @QueryHandler(GetOrder) class H1 { handle(): { id: string } { return { id: '1' }; } }
+    @EventHandler(OrderCreated) class H2 { handle(): void {} }
+    expect(toHandlerDefinition(new H1()).kind).toBe('query');
+    expect(toHandlerDefinition(new H2()).kind).toBe('event');
+  });
+});

@@ -1,0 +1,69 @@
+import type { ActionDescriptor, ActionKind } from '../actions/action.js';
+import { validateAction } from '../actions/action-validation.js';
+import { GomesError } from '../errors/gomes-error.js';
+import { buildActionMessage } from './action-message-factory.js';
+import type { BusTransport } from './bus-transport.js';
+import type { SendActionOptions } from './send-action-options.js';
+
+/** What every bus needs from its gomes instance. @internal */
+export interface ActionBusDependencies {
+  readonly transport: BusTransport;
+  readonly describe: (action: object) => ActionDescriptor;
+  readonly validate: boolean;
+}
+
+/**
+ * Shared mechanics of the command, query and event buses: checks the action kind, validates the
+ * action (nothing is sent when invalid) and builds its message.
+ *
+ * @internal
+ */
+export abstract class ActionBus {
+  readonly #kind: ActionKind;
+  readonly #deps: ActionBusDependencies;
+
+  protected constructor(kind: ActionKind, deps: ActionBusDependencies) {
+    this.#kind = kind;
+    this.#deps = deps;
+  }
+
+  /** The channel this bus sends to, or `undefined` for the in-process bus. */
+  get channelName(): string | undefined {
+    return this.#deps.transport.channelName;
+  }
+
+  protected async dispatch(action: object, options: SendActionOptions, waitForResult: boolean): Promise<unknown> {
+    const descriptor = this.#deps.describe(action);
+    if (descriptor.kind !== this.#kind) {
+      throw new GomesError(
+        'CONFIGURATION',
+        `"${descriptor.name}" is a ${descriptor.kind}; send it through the ${descriptor.kind} bus, not the ${this.#kind} bus`,
+      );
+    }
+    if (this.#deps.validate) await validateAction(action, descriptor.name);
+    return this.#send(action, descriptor, options, waitForResult);
+  }
+
+  protected async dispatchRaw(
+    route: string,
+    payload: unknown,
+    options: SendActionOptions,
+    waitForResult: boolean,
+  ): Promise<unknown> {
+    if (!route) throw new GomesError('CONFIGURATION', 'A raw send needs a non-empty route');
+    return this.#send(payload, { kind: this.#kind, name: route, version: undefined }, options, waitForResult);
+  }
+
+  async #send(
+    payload: unknown,
+    descriptor: Pick<ActionDescriptor, 'kind' | 'name' | 'version'>,
+    options: SendActionOptions,
+    waitForResult: boolean,
+  ): Promise<unknown> {
+    const { transport } = this.#deps;
+    const message = buildActionMessage(payload, descriptor, options, transport.channelName, transport.replyTo);
+    if (waitForResult) return transport.request(message, options);
+    await transport.post(message, options);
+    return undefined;
+  }
+}

@@ -1,0 +1,19 @@
+import type { Message } from '../message/message.js';
+import type { SendActionOptions } from './send-action-options.js';
+
+/**
+ * Where a bus sends its messages: in process (straight to the local handlers) or over a publisher
+ * channel.
+ *
+ * @internal
+ */
+export interface BusTransport {
+  /** Channel name, or `undefined` in process. */
+  readonly channelName: string | undefined;
+  /** `replyTo` stamped on outgoing messages, if any. */
+  readonly replyTo: string | undefined;
+  /** Sends and waits for the handler's result. */
+  request(message: Message, options: SendActionOptions): Promise<unknown>;
+  /** Sends and resolves once the message is accepted. */
+  post(message: Message, options: SendActionOptions): Promise<void>;
+}

@@ -1,0 +1,56 @@
+import { GomesError } from '../errors/gomes-error.js';
+import type { Message } from '../message/message.js';
+import type { PublisherChannel } from '../channel/publisher-channel.js';
+import type { BusTransport } from './bus-transport.js';
+import type { RequestReplyCoordinator } from './request-reply-coordinator.js';
+import type { SendActionOptions } from './send-action-options.js';
+
+/** What a channel-bound bus needs. @internal */
+export interface ChannelBusTransportOptions {
+  readonly channelName: string;
+  readonly replyTo: string | undefined;
+  /** Resolves the publisher at send time (the bus may be created before `start()`). */
+  readonly publisher: () => PublisherChannel;
+  readonly coordinator: RequestReplyCoordinator;
+  readonly defaultTimeoutMs: number;
+}
+
+/**
+ * Sends over a publisher channel. `request` is request-reply through the channel's reply channel.
+ *
+ * @internal
+ */
+export class ChannelBusTransport implements BusTransport {
+  readonly #options: ChannelBusTransportOptions;
+
+  constructor(options: ChannelBusTransportOptions) {
+    this.#options = options;
+  }
+
+  get channelName(): string {
+    return this.#options.channelName;
+  }
+
+  get replyTo(): string | undefined {
+    return this.#options.replyTo;
+  }
+
+  async request(message: Message, options: SendActionOptions): Promise<unknown> {
+    const { replyTo, coordinator, defaultTimeoutMs, channelName } = this.#options;
+    if (replyTo === undefined) {
+      throw new GomesError(
+        'ILLEGAL_STATE',
+        `Publisher channel "${channelName}" has no reply channel, so send() cannot wait for a result: ` +
+          'configure it with withReplyChannelName(...) and a consumer channel on that reply channel, or use sendAsync()',
+      );
+    }
+    const publisher = this.#options.publisher();
+    return coordinator.request(message.messageId, options.timeoutMs ?? defaultTimeoutMs, options.signal, async () =>
+      publisher.send(message, options.signal ? { signal: options.signal } : {}),
+    );
+  }
+
+  async post(message: Message, options: SendActionOptions): Promise<void> {
+    await this.#options.publisher().send(message, options.signal ? { signal: options.signal } : {});
+  }
+}

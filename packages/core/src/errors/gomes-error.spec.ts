@@ -1,0 +1,59 @@
+import { ErrorCodes } from './error-codes.js';
+import { ConfigurationError } from './configuration-error.js';
+import { GomesError, NonRetriableError, isGomesError, isRetriable } from './gomes-error.js';
+import { ValidationError } from './validation-error.js';
+
+describe('GomesError family', () => {
+  it('carries a stable code, the default retriability of its code, a cause and details', () => {
+    const cause = new Error('socket closed');
+    const e = new GomesError('PUBLISH_FAILED', 'publish failed', { cause, details: { topic: 't' } });
+    expect(e.code).toBe('GOMES_PUBLISH_FAILED');
+    expect(e.retriable).toBe(true);
+    expect(e.cause).toBe(cause);
+    expect(e.details).toEqual({ topic: 't' });
+    expect(e).toBeInstanceOf(Error);
+    expect(new GomesError('VALIDATION', 'x').retriable).toBe(false);
+    expect(new GomesError('PUBLISH_FAILED', 'x', { retriable: false }).retriable).toBe(false);
+  });
+
+  it('has unique codes that all start with GOMES_', () => {
+    const codes = Object.values(ErrorCodes).map((c) => c.code);
+    expect(new Set(codes).size).toBe(codes.length);
+    for (const code of codes) expect(code).toMatch(/^GOMES_[A-Z_]+$/);
+  });
+
+  it('brand-checks without instanceof', () => {
+    const e = new GomesError('NOT_FOUND', 'x');
+    expect(isGomesError(e)).toBe(true);
+    expect(isGomesError(new Error('x'))).toBe(false);
+    expect(isGomesError({ code: 'GOMES_NOT_FOUND' })).toBe(false);
+    expect(isGomesError(Object.assign(Object.create(Error.prototype) as object, { [Symbol.for('@gomes/core:error')]: true }))).toBe(true);
+  });
+
+  it('decides retriability: plain errors retry, non-retriable ones do not', () => {
+    expect(isRetriable(new Error('boom'))).toBe(true);
+    expect(isRetriable(new NonRetriableError('gone'))).toBe(false);
+    expect(isRetriable(Object.assign(new Error('x'), { retriable: false }))).toBe(false);
+    expect(isRetriable('string thrown')).toBe(true);
+  });
+
+  it('ConfigurationError lists every problem', () => {
+    const e = new ConfigurationError(['a is wrong', 'b is missing']);
+    expect(e.problems).toEqual(['a is wrong', 'b is missing']);
+    expect(e.message).toContain('2 problems');
+    expect(e.message).toContain('  - a is wrong');
+    expect(e.message).toContain('  - b is missing');
+    expect(e.code).toBe('GOMES_CONFIGURATION');
+    expect(() => ConfigurationError.throwIfAny([])).not.toThrow();
+    expect(() => ConfigurationError.throwIfAny(['x'])).toThrow(ConfigurationError);
+  });
+
+  it('ValidationError is non-retriable and names every constraint', () => {
+    const e = new ValidationError('createOrder', [
+      { property: 'qty', constraints: { min: 'qty must not be less than 1' } },
+      { property: 'sku', constraints: { isString: 'sku must be a string' } },
+    ]);
+    expect(e.retriable).toBe(false);
+    expect(e.message).toBe('Invalid createOrder: qty: qty must not be less than 1; sku: sku must be a string');
+  });
+});

@@ -1,0 +1,78 @@
+import type { ChannelConnection } from '../channel/channel-connection.js';
+import type { ConsumerChannelBuilder, PublisherChannelBuilder } from '../channel/channel-builders.js';
+import type { ActionRegistry } from '../actions/action-registry.js';
+
+/** Everything registered on an instance before `start()`. @internal */
+export interface RegisteredConfiguration {
+  readonly connections: readonly ChannelConnection[];
+  readonly publishers: readonly PublisherChannelBuilder[];
+  readonly consumers: readonly ConsumerChannelBuilder[];
+  readonly registry: ActionRegistry;
+}
+
+function duplicates(names: readonly string[]): string[] {
+  const seen = new Set<string>();
+  const dup = new Set<string>();
+  for (const n of names) (seen.has(n) ? dup : seen).add(n);
+  return [...dup];
+}
+
+/** Names of the channels that some publisher uses as its reply channel. @internal */
+export function replyChannelNames(publishers: readonly PublisherChannelBuilder[]): Set<string> {
+  return new Set(publishers.flatMap((p) => (p.replyChannelName ? [p.replyChannelName] : [])));
+}
+
+/**
+ * Every problem of a configuration, checked before anything connects: duplicate names, unknown
+ * or mismatched connections, invalid builder options, unknown dead-letter channels, request-reply
+ * without a reply consumer, duplicate command/query handlers, consumers with nothing to route to.
+ *
+ * @internal
+ */
+export function checkConfiguration(config: RegisteredConfiguration): string[] {
+  const problems: string[] = [];
+  const connections = new Map(config.connections.map((c) => [c.name, c]));
+  const publisherNames = new Set(config.publishers.map((p) => p.channelName));
+  const replyChannels = replyChannelNames(config.publishers);
+
+  for (const name of duplicates(config.connections.map((c) => c.name))) problems.push(`connection "${name}" is registered more than once`);
+  for (const name of duplicates(config.publishers.map((p) => p.channelName))) problems.push(`publisher channel "${name}" is registered more than once`);
+  for (const name of duplicates(config.consumers.map((c) => c.consumerName))) problems.push(`consumer "${name}" is registered more than once`);
+
+  for (const connection of config.connections) {
+    problems.push(...connection.validate().map((p) => `connection "${connection.name}": ${p}`));
+  }
+
+  const checkConnection = (what: string, connectionName: string, accepts: (c: ChannelConnection) => boolean): void => {
+    const connection = connections.get(connectionName);
+    if (!connection) problems.push(`${what} refers to unknown connection "${connectionName}"`);
+    else if (!accepts(connection)) problems.push(`${what} cannot use connection "${connectionName}" (another transport)`);
+  };
+
+  for (const p of config.publishers) {
+    problems.push(...p.validate());
+    checkConnection(`publisher "${p.channelName}"`, p.connectionName, (c) => p.acceptsConnection(c));
+    if (p.replyChannelName && !config.consumers.some((c) => c.channelName === p.replyChannelName)) {
+      problems.push(
+        `publisher "${p.channelName}" expects replies on "${p.replyChannelName}" but no consumer channel consumes "${p.replyChannelName}"`,
+      );
+    }
+  }
+
+  const hasHandlers = config.registry.entries().length > 0;
+  for (const c of config.consumers) {
+    problems.push(...c.validate());
+    checkConnection(`consumer "${c.consumerName}"`, c.connectionName, (conn) => c.acceptsConnection(conn));
+    const dlq = c.endpointOptions.deadLetterChannelName;
+    if (dlq !== undefined && !publisherNames.has(dlq)) {
+      problems.push(`consumer "${c.consumerName}" dead-letters to "${dlq}", which is not a registered publisher channel`);
+    }
+    const routesElsewhere = c.endpointOptions.middleware.length > 0;
+    if (!replyChannels.has(c.channelName) && !hasHandlers && !routesElsewhere) {
+      problems.push(`consumer "${c.consumerName}" has no route handler: no action handler is registered`);
+    }
+  }
+
+  problems.push(...config.registry.problems());
+  return problems;
+}

@@ -1,0 +1,55 @@
+import { ConfigurationError } from '../errors/configuration-error.js';
+import { noopLogger, type Logger } from '../logging/logger.js';
+
+/**
+ * Options of a gomes instance (`createGomes(options)`).
+ *
+ * @public
+ */
+export interface GomesOptions {
+  /** Where gomes logs (see `pinoLogger`). @default a logger that drops everything */
+  logger: Logger;
+  /** Name for logs and the endpoints table. @default 'gomes' */
+  name: string;
+  /** How long `shutdown()` lets in-flight messages finish before aborting them, in ms. @default 30000 */
+  shutdownTimeoutMs: number;
+  /** How long request-reply `send()` over a channel waits for the reply, in ms. @default 30000 */
+  requestTimeoutMs: number;
+  /** Validate actions with class-validator on send and on receive. @default true */
+  validate: boolean;
+}
+
+/** Defaults of {@link GomesOptions}. @public */
+export const DEFAULT_GOMES_OPTIONS: Readonly<GomesOptions> = Object.freeze({
+  logger: noopLogger,
+  name: 'gomes',
+  shutdownTimeoutMs: 30_000,
+  requestTimeoutMs: 30_000,
+  validate: true,
+});
+
+/**
+ * Merges defaults, rejects unknown keys and bad values.
+ *
+ * @throws ConfigurationError listing every problem.
+ * @public
+ */
+export function resolveGomesOptions(input: Partial<GomesOptions> = {}): GomesOptions {
+  const problems: string[] = [];
+  for (const key of Object.keys(input)) {
+    if (!(key in DEFAULT_GOMES_OPTIONS)) problems.push(`unknown option "${key}"`);
+  }
+  const options: GomesOptions = { ...DEFAULT_GOMES_OPTIONS, ...input };
+  for (const key of ['shutdownTimeoutMs', 'requestTimeoutMs'] as const) {
+    const v = options[key];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) problems.push(`${key} must be an integer >= 0 (got ${String(v)})`);
+  }
+  if (typeof options.name !== 'string' || options.name === '') problems.push('name must be a non-empty string');
+  if (typeof options.validate !== 'boolean') problems.push('validate must be a boolean');
+  const logger = options.logger as Partial<Logger> | undefined;
+  if (!logger || typeof logger.info !== 'function' || typeof logger.child !== 'function') {
+    problems.push('logger must implement debug/info/warn/error/child');
+  }
+  ConfigurationError.throwIfAny(problems, 'gomes options');
+  return options;
+}

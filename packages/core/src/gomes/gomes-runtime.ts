@@ -1,0 +1,91 @@
+import type { ConsumerChannel, Subscription } from '../channel/consumer-channel.js';
+import type { ChannelConnection } from '../channel/channel-connection.js';
+import type { PublisherChannel } from '../channel/publisher-channel.js';
+import type { RequestReplyCoordinator } from '../bus/request-reply-coordinator.js';
+import { GomesError, toError } from '../errors/gomes-error.js';
+import type { Logger } from '../logging/logger.js';
+import { replyChannelNames, type RegisteredConfiguration } from './configuration-check.js';
+
+/**
+ * What a started instance owns: connected connections, built channels, reply subscriptions. It
+ * knows how to build itself (rolling back on failure) and how to take itself down in order.
+ *
+ * @internal
+ */
+export class GomesRuntime {
+  readonly connections = new Map<string, ChannelConnection>();
+  readonly publishers = new Map<string, PublisherChannel>();
+  readonly consumerChannels = new Map<string, ConsumerChannel>();
+  readonly replySubscriptions: Subscription[] = [];
+  readonly #logger: Logger;
+
+  private constructor(logger: Logger) {
+    this.#logger = logger;
+  }
+
+  /**
+   * Connects every connection, builds publishers, then consumer channels, then subscribes the
+   * reply consumers. On any failure it undoes what it did and rethrows.
+   */
+  static async build(config: RegisteredConfiguration, coordinator: RequestReplyCoordinator, logger: Logger): Promise<GomesRuntime> {
+    const runtime = new GomesRuntime(logger);
+    try {
+      for (const connection of config.connections) {
+        await connection.connect();
+        runtime.connections.set(connection.name, connection);
+        logger.info('connection connected', { connection: connection.name });
+      }
+      for (const builder of config.publishers) {
+        const connection = runtime.connections.get(builder.connectionName)!;
+        runtime.publishers.set(builder.channelName, await builder.build({ connection, logger }));
+      }
+      const replyChannels = replyChannelNames(config.publishers);
+      for (const builder of config.consumers) {
+        const connection = runtime.connections.get(builder.connectionName)!;
+        const channel = await builder.build({ connection, logger });
+        if (replyChannels.has(builder.channelName)) {
+          runtime.replySubscriptions.push(
+            await channel.subscribe(
+              async (delivery) => {
+                coordinator.handleReply(delivery.message);
+                await delivery.ack();
+              },
+              { onError: (e) => logger.error('reply consumer error', { consumer: builder.consumerName, error: e.message }) },
+            ),
+          );
+        } else {
+          runtime.consumerChannels.set(builder.consumerName, channel);
+        }
+      }
+      return runtime;
+    } catch (error) {
+      await runtime.close();
+      throw error;
+    }
+  }
+
+  /** Closes reply subscriptions, then publishers (flushing), then connections. Never throws; returns the errors. */
+  async close(): Promise<Error[]> {
+    const errors: Error[] = [];
+    const settle = async (what: string, work: Array<Promise<unknown>>): Promise<void> => {
+      for (const r of await Promise.allSettled(work)) {
+        if (r.status === 'rejected') {
+          const err = toError(r.reason);
+          errors.push(err);
+          this.#logger.error(`shutdown: ${what} failed`, { error: err.message });
+        }
+      }
+    };
+    await settle('closing a reply subscription', this.replySubscriptions.map(async (s) => s.close()));
+    await settle('closing a publisher', [...this.publishers.values()].map(async (p) => p.close()));
+    await settle('disconnecting a connection', [...this.connections.values()].reverse().map(async (c) => c.disconnect()));
+    return errors;
+  }
+
+  /** The publisher channel called `name`, or throws NOT_FOUND. */
+  publisher(name: string): PublisherChannel {
+    const channel = this.publishers.get(name);
+    if (!channel) throw new GomesError('NOT_FOUND', `No publisher channel "${name}" is registered`, { details: { name } });
+    return channel;
+  }
+}

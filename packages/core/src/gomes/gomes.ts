@@ -1,0 +1,313 @@
+import { createActionDispatcher } from '../actions/action-dispatcher.js';
+import { ActionRegistry } from '../actions/action-registry.js';
+import { toHandlerDefinition, type HandlerRegistration } from '../actions/handler-definition.js';
+import { ChannelBusTransport } from '../bus/channel-bus-transport.js';
+import { CommandBus } from '../bus/command-bus.js';
+import { EventBus } from '../bus/event-bus.js';
+import { InProcessBusTransport } from '../bus/in-process-bus-transport.js';
+import { QueryBus } from '../bus/query-bus.js';
+import { RequestReplyCoordinator } from '../bus/request-reply-coordinator.js';
+import type { BusTransport } from '../bus/bus-transport.js';
+import type { ConsumerChannelBuilder, PublisherChannelBuilder } from '../channel/channel-builders.js';
+import type { ChannelConnection } from '../channel/channel-connection.js';
+import { EventDrivenConsumer } from '../endpoint/event-driven-consumer.js';
+import { ConfigurationError } from '../errors/configuration-error.js';
+import { GomesError } from '../errors/gomes-error.js';
+import { sharedPromise } from '../internal/shared-promise.js';
+import type { Logger } from '../logging/logger.js';
+import type { Message } from '../message/message.js';
+import type { MessageHandlerFn } from '../pipeline/message-handler.js';
+import type { ChannelResolver } from '../pipeline/processing-context.js';
+import { formatEndpointsTable, type EndpointInfo } from './active-endpoints.js';
+import { checkConfiguration } from './configuration-check.js';
+import { GomesRuntime } from './gomes-runtime.js';
+import { resolveGomesOptions, type GomesOptions } from './gomes-options.js';
+
+/** Lifecycle state of a gomes instance. @public */
+export type GomesState = 'created' | 'starting' | 'started' | 'stopping' | 'stopped' | 'failed';
+
+/** Receives errors that have no caller to reject (async sends, consumer crashes). @public */
+export type UnhandledErrorListener = (error: Error, message?: Message) => void;
+
+type BusKind = 'Command-Bus' | 'Query-Bus' | 'Event-Bus';
+
+/**
+ * A gomes instance: register connections, channels and handlers, `start()`, use the buses and
+ * consumers, `shutdown()`. Instances share nothing: two in one process do not see each other.
+ * Create one with `createGomes()`.
+ *
+ * @public
+ */
+export class Gomes {
+  readonly #options: GomesOptions;
+  readonly #logger: Logger;
+  readonly #registry = new ActionRegistry();
+  readonly #connections: ChannelConnection[] = [];
+  readonly #publishers: PublisherChannelBuilder[] = [];
+  readonly #consumers: ConsumerChannelBuilder[] = [];
+  readonly #coordinator: RequestReplyCoordinator;
+  readonly #buses = new Map<string, { kind: BusKind; bus: CommandBus | QueryBus | EventBus }>();
+  readonly #eventDrivenConsumers = new Map<string, EventDrivenConsumer>();
+  readonly #asyncWork = new Set<Promise<unknown>>();
+  readonly #errorListeners = new Set<UnhandledErrorListener>();
+  readonly #dispatcher: MessageHandlerFn;
+  readonly #channels: ChannelResolver;
+  #runtime: GomesRuntime | undefined;
+  #state: GomesState = 'created';
+  #startPromise: Promise<void> | undefined;
+  readonly #shutdown = sharedPromise(async () => this.#doShutdown());
+
+  /** @internal Use `createGomes()`. */
+  constructor(options: Partial<GomesOptions> = {}) {
+    this.#options = resolveGomesOptions(options);
+    this.#logger = this.#options.logger.child({ gomes: this.#options.name });
+    this.#coordinator = new RequestReplyCoordinator(this.#logger);
+    this.#dispatcher = createActionDispatcher(this.#registry, { validate: this.#options.validate });
+    this.#channels = { publisher: (name) => this.#runtime?.publishers.get(name) };
+  }
+
+  /** Current lifecycle state. */
+  get state(): GomesState {
+    return this.#state;
+  }
+
+  /** Registers a connection (connected by `start()`, disconnected last by `shutdown()`). */
+  addChannelConnection(connection: ChannelConnection): this {
+    this.#assertConfigurable();
+    this.#connections.push(connection);
+    return this;
+  }
+
+  /** Registers a publisher channel, built at `start()`. */
+  addPublisherChannel(builder: PublisherChannelBuilder): this {
+    this.#assertConfigurable();
+    this.#publishers.push(builder);
+    return this;
+  }
+
+  /** Registers a consumer channel; run it with `eventDrivenConsumer(name)` after `start()`. */
+  addConsumerChannel(builder: ConsumerChannelBuilder): this {
+    this.#assertConfigurable();
+    this.#consumers.push(builder);
+    return this;
+  }
+
+  /**
+   * Registers a handler: a `defineCommandHandler(...)` (or query/event) definition, or an instance
+   * of a class decorated with `@CommandHandler` / `@QueryHandler` / `@EventHandler`.
+   */
+  addActionHandler(handler: HandlerRegistration): this {
+    this.#assertConfigurable();
+    this.#registry.register(toHandlerDefinition(handler));
+    return this;
+  }
+
+  /** Adds a listener for errors that have no caller (failed `sendAsync` in process, consumer crashes). */
+  onUnhandledError(listener: UnhandledErrorListener): () => void {
+    this.#errorListeners.add(listener);
+    return () => this.#errorListeners.delete(listener);
+  }
+
+  /**
+   * Validates the whole configuration, then connects, builds publishers and consumers. Throws one
+   * {@link ConfigurationError} listing every problem, in which case nothing was connected. Calling
+   * it again while it runs returns the same promise; after it succeeded it throws.
+   */
+  async start(): Promise<void> {
+    if (this.#startPromise) return this.#startPromise;
+    if (this.#state !== 'created') throw new GomesError('ILLEGAL_STATE', `Cannot start a gomes instance that is ${this.#state}`);
+    this.#startPromise = this.#doStart();
+    return this.#startPromise;
+  }
+
+  async #doStart(): Promise<void> {
+    const config = { connections: this.#connections, publishers: this.#publishers, consumers: this.#consumers, registry: this.#registry };
+    try {
+      ConfigurationError.throwIfAny(checkConfiguration(config), 'gomes configuration');
+      this.#state = 'starting';
+      this.#runtime = await GomesRuntime.build(config, this.#coordinator, this.#logger);
+      this.#state = 'started';
+      this.#logger.info('gomes started', {
+        connections: this.#connections.length,
+        publishers: this.#publishers.length,
+        consumers: this.#consumers.length,
+        actions: this.#registry.entries().length,
+      });
+    } catch (error) {
+      this.#state = 'failed';
+      throw error;
+    }
+  }
+
+  /** The in-process command bus: runs the local handler and resolves to its result. */
+  commandBus(): CommandBus {
+    return this.#bus('Command-Bus', undefined) as CommandBus;
+  }
+
+  /** The in-process query bus. */
+  queryBus(): QueryBus {
+    return this.#bus('Query-Bus', undefined) as QueryBus;
+  }
+
+  /** The in-process event bus: fans out to every local handler of the event. */
+  eventBus(): EventBus {
+    return this.#bus('Event-Bus', undefined) as EventBus;
+  }
+
+  /** A command bus sending over the publisher channel `name`. */
+  commandBusByChannel(name: string): CommandBus {
+    return this.#bus('Command-Bus', name) as CommandBus;
+  }
+
+  /** A query bus sending over the publisher channel `name`. */
+  queryBusByChannel(name: string): QueryBus {
+    return this.#bus('Query-Bus', name) as QueryBus;
+  }
+
+  /** An event bus publishing to the publisher channel `name`. */
+  eventBusByChannel(name: string): EventBus {
+    return this.#bus('Event-Bus', name) as EventBus;
+  }
+
+  /**
+   * The event-driven consumer of the consumer channel `name` (one per name; asking again returns the
+   * same one). Configure it, then `run()` it. Needs a started instance.
+   */
+  eventDrivenConsumer(name: string): EventDrivenConsumer {
+    const existing = this.#eventDrivenConsumers.get(name);
+    if (existing) return existing;
+    const runtime = this.#startedRuntime();
+    const channel = runtime.consumerChannels.get(name);
+    const builder = this.#consumers.find((c) => c.consumerName === name);
+    if (!channel || !builder) throw new GomesError('NOT_FOUND', `No consumer channel "${name}" is registered`, { details: { name } });
+    const consumer = new EventDrivenConsumer({
+      name,
+      channel,
+      endpointOptions: builder.endpointOptions,
+      handler: this.#dispatcher,
+      channels: this.#channels,
+      logger: this.#logger,
+      onError: (error: Error) => this.#emitUnhandled(error),
+    });
+    this.#eventDrivenConsumers.set(name, consumer);
+    return consumer;
+  }
+
+  /**
+   * Lists connections, channels, consumers and buses with their state. Pass `write` (for example
+   * `console.log`) to also get them printed as a table.
+   */
+  showActiveEndpoints(write?: (table: string) => void): EndpointInfo[] {
+    const running = this.#runtime !== undefined && this.#state === 'started';
+    const endpoints: EndpointInfo[] = [
+      ...this.#connections.map((c) => ({ name: c.name, direction: 'connection' as const, type: 'Connection', channel: undefined, connection: undefined, state: running ? 'connected' : this.#state })),
+      ...this.#publishers.map((p) => ({ name: p.channelName, direction: 'outbound' as const, type: 'Publisher-Channel', channel: p.channelName, connection: p.connectionName, state: running ? 'ready' : this.#state })),
+      ...this.#consumers.map((c) => ({
+        name: c.consumerName,
+        direction: 'inbound' as const,
+        type: 'Event-Driven',
+        channel: c.channelName,
+        connection: c.connectionName,
+        state: this.#eventDrivenConsumers.get(c.consumerName)?.state ?? (running ? 'ready' : this.#state),
+      })),
+      ...[...this.#buses.values()].map(({ kind, bus }) => ({
+        name: bus.channelName ?? `default.${kind}`,
+        direction: 'outbound' as const,
+        type: kind,
+        channel: bus.channelName,
+        connection: undefined,
+        state: bus.channelName === undefined ? 'in-process' : running ? 'ready' : this.#state,
+      })),
+    ];
+    write?.(formatEndpointsTable(endpoints));
+    return endpoints;
+  }
+
+  /**
+   * Stops consumers (in-flight messages finish within `shutdownTimeoutMs`), then flushes and closes
+   * publishers, then disconnects connections. Idempotent; concurrent calls share one promise.
+   */
+  async shutdown(): Promise<void> {
+    return this.#shutdown();
+  }
+
+  async #doShutdown(): Promise<void> {
+    if (this.#startPromise) await this.#startPromise.catch(() => undefined);
+    const previous = this.#state;
+    this.#state = 'stopping';
+    const budget = this.#options.shutdownTimeoutMs;
+    await Promise.allSettled([...this.#eventDrivenConsumers.values()].map(async (c) => c.stop(budget)));
+    await this.#drainAsyncWork(budget);
+    this.#coordinator.rejectAll(new GomesError('CLOSED', 'gomes is shutting down'));
+    const errors = (await this.#runtime?.close()) ?? [];
+    this.#runtime = undefined;
+    this.#state = 'stopped';
+    this.#logger.info('gomes stopped', { from: previous, errors: errors.length });
+    if (errors.length > 0) {
+      throw new GomesError('CLOSED', `Shutdown finished with ${errors.length} error(s): ${errors.map((e) => e.message).join('; ')}`, {
+        cause: errors[0],
+      });
+    }
+  }
+
+  async #drainAsyncWork(budgetMs: number): Promise<void> {
+    if (this.#asyncWork.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, budgetMs)));
+    await Promise.race([Promise.allSettled([...this.#asyncWork]), timeout]);
+    clearTimeout(timer);
+  }
+
+  #bus(kind: BusKind, channelName: string | undefined): CommandBus | QueryBus | EventBus {
+    const key = `${kind}:${channelName ?? 'in-process'}`;
+    const existing = this.#buses.get(key);
+    if (existing) return existing.bus;
+    if (channelName !== undefined && this.#state === 'started') this.#startedRuntime().publisher(channelName);
+    const transport = channelName === undefined ? this.#inProcessTransport(kind) : this.#channelTransport(channelName);
+    const deps = { transport, describe: (a: object) => this.#registry.describe(a), validate: this.#options.validate };
+    const bus = kind === 'Command-Bus' ? new CommandBus(deps) : kind === 'Query-Bus' ? new QueryBus(deps) : new EventBus(deps);
+    this.#buses.set(key, { kind, bus });
+    return bus;
+  }
+
+  #inProcessTransport(kind: BusKind): BusTransport {
+    return new InProcessBusTransport({
+      handler: this.#dispatcher,
+      channels: this.#channels,
+      logger: this.#logger,
+      endpointName: `default.${kind}`,
+      onUnhandledError: (error, message) => this.#emitUnhandled(error, message),
+      track: (work) => {
+        this.#asyncWork.add(work);
+        void work.finally(() => this.#asyncWork.delete(work));
+      },
+    });
+  }
+
+  #channelTransport(channelName: string): BusTransport {
+    return new ChannelBusTransport({
+      channelName,
+      replyTo: this.#publishers.find((p) => p.channelName === channelName)?.replyChannelName,
+      publisher: () => this.#startedRuntime().publisher(channelName),
+      coordinator: this.#coordinator,
+      defaultTimeoutMs: this.#options.requestTimeoutMs,
+    });
+  }
+
+  #startedRuntime(): GomesRuntime {
+    if (this.#state !== 'started' || !this.#runtime) {
+      throw new GomesError('ILLEGAL_STATE', `gomes is ${this.#state}; call start() first`, { details: { state: this.#state } });
+    }
+    return this.#runtime;
+  }
+
+  #assertConfigurable(): void {
+    if (this.#state !== 'created') {
+      throw new GomesError('ILLEGAL_STATE', `Cannot change the configuration of a gomes instance that is ${this.#state}`);
+    }
+  }
+
+  #emitUnhandled(error: Error, message?: Message): void {
+    for (const listener of this.#errorListeners) listener(error, message);
+  }
+}
