@@ -71,8 +71,44 @@ export type { SendActionOptions } from './bus/send-action-options.js';
 export { CommandBus } from './bus/command-bus.js';
 export { QueryBus } from './bus/query-bus.js';
 export { EventBus } from './bus/event-bus.js';
-export { REPLY_ERROR_HEADER } from './bus/request-reply-coordinator.js';
 export { Gomes, type GomesState, type UnhandledErrorListener } from './gomes/gomes.js';
 export { createGomes, gomes } from './gomes/create-gomes.js';
 export { DEFAULT_GOMES_OPTIONS, resolveGomesOptions, type GomesOptions } from './gomes/gomes-options.js';
 export { formatEndpointsTable, type EndpointInfo } from './gomes/active-endpoints.js';
+export {
+  DeadLetterHeaders,
+  DEAD_LETTER_ORIGINAL_HEADER_PREFIX,
+  DEAD_LETTER_MAX_STACK_LENGTH,
+  deadLetterMessage,
+  readDeadLetterEnvelope,
+  type DeadLetterEnvelope,
+  type DeadLetterSource,
+} from './message/dead-letter-envelope.js';
+export { acknowledge, DEFAULT_ACKNOWLEDGE_OPTIONS, type AcknowledgeOptions } from './pipeline/middleware/acknowledge.js';
+export { deadLetter, type DeadLetterOptions } from './pipeline/middleware/dead-letter.js';
+export { retry, type RetryHooks } from './pipeline/middleware/retry.js';
+export { processingTimeout, MAX_PROCESSING_TIMEOUT_MS } from './pipeline/middleware/processing-timeout.js';
+export { beforeInterceptors, afterInterceptors, type BeforeInterceptorsOptions } from './pipeline/middleware/interceptors.js';
+export { messageFilter, type MessageFilterOptions } from './pipeline/middleware/message-filter.js';
+export { recipientListRouter, type RecipientListRouterOptions, type RecipientSelector } from './pipeline/middleware/recipient-list-router.js';
+export { contentBasedRouter, type ContentBasedRouterOptions, type ChannelSelector } from './pipeline/middleware/content-based-router.js';
+export { sendReply, ReplyHeaders, type ErrorReplyPayload, type SendReplyOptions } from './pipeline/middleware/send-reply.js';
+export { consumerPipeline, type ConsumerPipelineOptions, type ConsumerPipelineHooks } from './pipeline/consumer-pipeline.js';
+export {
+  KeyedExecutor,
+  DEFAULT_KEYED_EXECUTOR_OPTIONS,
+  type KeyedExecutorOptions,
+  type KeyedExecutorStats,
+  type KeyedTask,
+} from './endpoint/keyed-executor.js';
+export { EventDrivenConsumer } from './endpoint/event-driven-consumer.js';
+export {
+  DEFAULT_EVENT_DRIVEN_CONSUMER_OPTIONS,
+  DEFAULT_CONSUMER_STOP_BUDGET_MS,
+  validateEventDrivenConsumerOptions,
+  type EventDrivenConsumerInit,
+  type EventDrivenConsumerOptions,
+  type EventDrivenConsumerState,
+  type EventDrivenConsumerStats,
+} from './endpoint/event-driven-consumer-options.js';
+export { PartitionOffsetTracker } from './channel/partition-offset-tracker.js';

@@ -2,9 +2,8 @@ import { GomesError } from '../errors/gomes-error.js';
 import type { Logger } from '../logging/logger.js';
 import type { Message } from '../message/message.js';
 import { abortError } from '../internal/abortable-sleep.js';
+import { ReplyHeaders, type ErrorReplyPayload } from '../pipeline/middleware/send-reply.js';
 
-/** Header set on a reply that carries a remote handler error. @public */
-export const REPLY_ERROR_HEADER = 'gomes.reply.error';
 
 interface Pending {
   resolve(message: Message): void;
@@ -71,8 +70,8 @@ export class RequestReplyCoordinator {
       });
       return false;
     }
-    if (message.header(REPLY_ERROR_HEADER) === 'true') {
-      const body = message.payload as { error?: { name?: string; code?: string; message?: string } } | undefined;
+    if (message.header(ReplyHeaders.ERROR) === 'true') {
+      const body = message.payload as Partial<ErrorReplyPayload> | undefined;
       pending.reject(
         new GomesError('REMOTE_HANDLER_FAILED', `Remote handler failed: ${body?.error?.message ?? 'unknown error'}`, {
           details: { remoteName: body?.error?.name, remoteCode: body?.error?.code, requestId },

@@ -8,7 +8,9 @@ export type HeaderValues = Readonly<Record<string, string>>;
  * An immutable message: a payload plus string headers. Build one with `MessageBuilder`.
  *
  * The `messageId` is created once, when the message is first built, and preserved on every hop
- * (rebuilds, broker round trips, retries and dead-lettering), so it can be used for deduplication.
+ * (rebuilds, broker round trips, redeliveries and retries), so it can be used for deduplication.
+ * Messages derived from it (replies, dead letters) get their own id and point back to it through
+ * `causationId` (dead letters also keep the original headers).
  *
  * @typeParam T - the payload type
  * @public

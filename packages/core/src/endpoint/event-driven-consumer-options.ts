@@ -1,0 +1,131 @@
+import type { ConsumerEndpointOptions } from '../channel/channel-builders.js';
+import type { ConsumerChannel } from '../channel/consumer-channel.js';
+import type { Logger } from '../logging/logger.js';
+import type { MessageHandlerFn } from '../pipeline/message-handler.js';
+import { MAX_PROCESSING_TIMEOUT_MS } from '../pipeline/middleware/processing-timeout.js';
+import type { ChannelResolver } from '../pipeline/processing-context.js';
+import { resolveRetryOptions } from '../pipeline/retry-options.js';
+
+/**
+ * What an {@link EventDrivenConsumer} is made of (supplied by the gomes instance).
+ *
+ * @public
+ */
+export interface EventDrivenConsumerInit {
+  /** Endpoint name (the consumer channel's name). */
+  readonly name: string;
+  /** The channel to subscribe to. */
+  readonly channel: ConsumerChannel;
+  /** Pipeline options from the consumer builder. */
+  readonly endpointOptions: ConsumerEndpointOptions;
+  /** Terminal handler: dispatches a message to its action handler. */
+  readonly handler: MessageHandlerFn;
+  /** Publisher channels (dead letter, replies, routers). */
+  readonly channels: ChannelResolver;
+  /** Instance logger; the consumer logs through `logger.child({ consumer: name })`. */
+  readonly logger: Logger;
+  /** Receives subscription-level errors (transport crashes) and the error that stopped the consumer. */
+  readonly onError?: (error: Error) => void;
+  /** Random source and sleep of the retry step (tests). */
+  readonly retryHooks?: {
+    readonly random?: () => number;
+    readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  };
+}
+
+/**
+ * Run options of an {@link EventDrivenConsumer}, set through its fluent `with*` methods.
+ *
+ * @public
+ */
+export interface EventDrivenConsumerOptions {
+  /** Messages processed at once (different keys only). @default 1 */
+  amountOfProcessors: number;
+  /**
+   * Bound of each handler attempt, in ms; on expiry the handler's signal is aborted and the attempt
+   * fails with a retriable `GOMES_PROCESSING_TIMEOUT`. 0 = no bound.
+   * @default 100000 (Go gomes' default; it bounds the whole pipeline there, one attempt here)
+   */
+  messageProcessingTimeoutMs: number;
+  /** Stop the consumer when a message ends in failure (nacked) or the subscription reports an error. @default false */
+  stopOnError: boolean;
+  /** Deliveries accepted and unfinished (queued + processing); `undefined` = `amountOfProcessors * 2`. */
+  queueCapacity: number | undefined;
+  /** Delay before a failed (nacked) message is redelivered, in ms. @default 1000 */
+  nackDelayMs: number;
+}
+
+/** Defaults of {@link EventDrivenConsumerOptions}. @public */
+export const DEFAULT_EVENT_DRIVEN_CONSUMER_OPTIONS: Readonly<EventDrivenConsumerOptions> = Object.freeze({
+  amountOfProcessors: 1,
+  messageProcessingTimeoutMs: 100_000,
+  stopOnError: false,
+  queueCapacity: undefined,
+  nackDelayMs: 1000,
+});
+
+/** Default time `stop()` lets in-flight messages finish before aborting them, in ms. @public */
+export const DEFAULT_CONSUMER_STOP_BUDGET_MS = 30_000;
+
+/** Lifecycle state of an {@link EventDrivenConsumer}. @public */
+export type EventDrivenConsumerState = 'idle' | 'running' | 'stopping' | 'stopped' | 'crashed';
+
+/** Counters of an {@link EventDrivenConsumer} (a snapshot). @public */
+export interface EventDrivenConsumerStats {
+  /** Deliveries handed over by the channel. */
+  readonly received: number;
+  /** Messages whose handler succeeded (acked). */
+  readonly succeeded: number;
+  /** Messages that ended in failure (nacked for redelivery). */
+  readonly failed: number;
+  /** Retries made. */
+  readonly retried: number;
+  /** Messages published to the dead-letter channel (then acked). */
+  readonly deadLettered: number;
+  /** Messages dropped by the filter or a before-interceptor (acked). */
+  readonly filtered: number;
+  /** Deliveries acked. */
+  readonly acked: number;
+  /** Deliveries nacked (failures, shutdown, ordering guard). */
+  readonly nacked: number;
+  /** Replies dropped because their `replyTo` channel does not exist. */
+  readonly repliesDropped: number;
+  /** Subscription-level errors reported by the channel. */
+  readonly subscriptionErrors: number;
+  /** Deliveries accepted and not settled yet. */
+  readonly inFlight: number;
+}
+
+/**
+ * Checks the run options and the endpoint options (and that the dead-letter channel exists);
+ * returns every problem (empty when valid).
+ *
+ * @public
+ */
+export function validateEventDrivenConsumerOptions(
+  options: Readonly<EventDrivenConsumerOptions>,
+  init: Pick<EventDrivenConsumerInit, 'name' | 'endpointOptions' | 'channels'>,
+): string[] {
+  const problems: string[] = [];
+  const int = (name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): void => {
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${name} must be an integer between ${min} and ${max} (got ${value})`);
+    }
+  };
+  if (!init.name) problems.push('the consumer needs a non-empty name');
+  int('amountOfProcessors', options.amountOfProcessors, 1);
+  int('messageProcessingTimeoutMs', options.messageProcessingTimeoutMs, 0, MAX_PROCESSING_TIMEOUT_MS);
+  int('nackDelayMs', options.nackDelayMs, 0, MAX_PROCESSING_TIMEOUT_MS);
+  if (options.queueCapacity !== undefined) {
+    int('queueCapacity', options.queueCapacity, Math.max(1, options.amountOfProcessors));
+  }
+  const e = init.endpointOptions;
+  if (e.retry !== undefined) problems.push(...resolveRetryOptions(e.retry).problems);
+  if (e.deadLetterChannelName !== undefined) {
+    if (e.deadLetterChannelName === '') problems.push('deadLetterChannelName must not be empty');
+    else if (!init.channels.publisher(e.deadLetterChannelName)) {
+      problems.push(`dead-letter channel "${e.deadLetterChannelName}" is not a registered publisher channel`);
+    }
+  }
+  return problems;
+}

@@ -1,0 +1,386 @@
+import type { Delivery, Subscription } from '../channel/consumer-channel.js';
+import { ConfigurationError } from '../errors/configuration-error.js';
+import { GomesError, toError } from '../errors/gomes-error.js';
+import type { Logger } from '../logging/logger.js';
+import { consumerPipeline } from '../pipeline/consumer-pipeline.js';
+import type { MessageHandlerFn } from '../pipeline/message-handler.js';
+import type { ProcessingContext, ProcessingState } from '../pipeline/processing-context.js';
+import {
+  DEFAULT_CONSUMER_STOP_BUDGET_MS,
+  DEFAULT_EVENT_DRIVEN_CONSUMER_OPTIONS,
+  validateEventDrivenConsumerOptions,
+  type EventDrivenConsumerInit,
+  type EventDrivenConsumerOptions,
+  type EventDrivenConsumerState,
+  type EventDrivenConsumerStats,
+} from './event-driven-consumer-options.js';
+import { KeyedExecutor } from './keyed-executor.js';
+import { TrackedDelivery, type ConsumerCounters } from './tracked-delivery.js';
+
+type Counters = ConsumerCounters;
+
+interface InFlight {
+  readonly delivery: TrackedDelivery;
+  readonly seq: number;
+  readonly controller: AbortController;
+  release?: () => void;
+}
+
+/**
+ * Event-Driven Consumer: subscribes to a consumer channel and runs every delivery through the
+ * consumer pipeline (see `consumerPipeline`: ack/nack, dead letter, reply, retry, timeout,
+ * middleware, interceptors, filter, then `handler`).
+ *
+ * - **Settlement:** a message is acked only after its handler succeeded, it was filtered out, or it
+ *   was safely dead-lettered; otherwise it is nacked and redelivered. Never dropped silently.
+ * - **Concurrency and order:** up to `amountOfProcessors` messages run at once; deliveries with the
+ *   same `Delivery.key` run one at a time, in order. When a message is nacked, the deliveries of
+ *   its key already accepted behind it are nacked unprocessed too, so they are not handled before
+ *   its redelivery.
+ * - **Backpressure:** the delivery handler resolves once the delivery is accepted; at most
+ *   `queueCapacity` deliveries are accepted and unfinished.
+ * - **Stop:** see {@link EventDrivenConsumer.stop}. `stopOnError` (default false, unlike Go gomes)
+ *   stops the consumer when a message ends nacked or the subscription reports an error; the state
+ *   is then `crashed`.
+ *
+ * @example
+ * ```ts
+ * const consumer = gomes.eventDrivenConsumer('orders').withAmountOfProcessors(4).withMessageProcessingTimeout(30_000);
+ * await consumer.run();
+ * // ...
+ * await consumer.stop(10_000);
+ * ```
+ * @public
+ */
+export class EventDrivenConsumer {
+  /** Endpoint name. */
+  readonly name: string;
+  readonly #init: EventDrivenConsumerInit;
+  readonly #logger: Logger;
+  readonly #options: EventDrivenConsumerOptions = { ...DEFAULT_EVENT_DRIVEN_CONSUMER_OPTIONS };
+  readonly #counters: Counters = {
+    received: 0,
+    succeeded: 0,
+    failed: 0,
+    retried: 0,
+    deadLettered: 0,
+    filtered: 0,
+    acked: 0,
+    nacked: 0,
+    repliesDropped: 0,
+    subscriptionErrors: 0,
+    inFlight: 0,
+  };
+  readonly #inFlight = new Set<InFlight>();
+  readonly #outcomes = new WeakMap<ProcessingState, 'filtered' | 'deadLettered'>();
+  readonly #nackedThrough = new Map<string, number>();
+  readonly #done: Promise<void>;
+  #resolveDone: () => void = () => undefined;
+  #state: EventDrivenConsumerState = 'idle';
+  #error: Error | undefined;
+  #seq = 0;
+  #executor: KeyedExecutor | undefined;
+  #pipeline: MessageHandlerFn | undefined;
+  #subscribing: Promise<Subscription> | undefined;
+  #subscription: Subscription | undefined;
+  #stopPromise: Promise<void> | undefined;
+
+  constructor(init: EventDrivenConsumerInit) {
+    this.name = init.name;
+    this.#init = init;
+    this.#logger = init.logger.child({ consumer: init.name });
+    this.#done = new Promise<void>((resolve) => (this.#resolveDone = resolve));
+  }
+
+  /** Messages processed at once (different keys only). @default 1 */
+  withAmountOfProcessors(amount: number): this {
+    return this.#set({ amountOfProcessors: amount });
+  }
+
+  /** Bound of each handler attempt in ms (its signal is aborted; the attempt is retriable); 0 = none. @default 100000 */
+  withMessageProcessingTimeout(timeoutMs: number): this {
+    return this.#set({ messageProcessingTimeoutMs: timeoutMs });
+  }
+
+  /** Stop when a message ends in failure or the subscription reports an error. @default false */
+  withStopOnError(stopOnError: boolean): this {
+    return this.#set({ stopOnError });
+  }
+
+  /** Bound on accepted-but-unfinished deliveries (>= processors). @default amountOfProcessors * 2 */
+  withQueueCapacity(capacity: number): this {
+    return this.#set({ queueCapacity: capacity });
+  }
+
+  /** Delay before a failed message is redelivered, in ms. @default 1000 */
+  withNackDelay(delayMs: number): this {
+    return this.#set({ nackDelayMs: delayMs });
+  }
+
+  /** The run options (a copy). */
+  get options(): Readonly<EventDrivenConsumerOptions> {
+    return Object.freeze({ ...this.#options });
+  }
+
+  /** Lifecycle state. */
+  get state(): EventDrivenConsumerState {
+    return this.#state;
+  }
+
+  /** Counters (a snapshot). */
+  get stats(): EventDrivenConsumerStats {
+    return Object.freeze({ ...this.#counters, inFlight: this.#inFlight.size });
+  }
+
+  /** The error that stopped the consumer (state `crashed`), if any. */
+  get error(): Error | undefined {
+    return this.#error;
+  }
+
+  /** Resolves (never rejects) once the consumer is `stopped` or `crashed`. */
+  get done(): Promise<void> {
+    return this.#done;
+  }
+
+  /**
+   * Validates the options (one `ConfigurationError` listing every problem), subscribes, and resolves
+   * once subscribed. Aborting `signal` stops the consumer gracefully (as `stop()`).
+   *
+   * @throws ConfigurationError on invalid options; GomesError `GOMES_ILLEGAL_STATE` when not idle;
+   * the channel's error when subscribing fails (the state is then `crashed`).
+   */
+  async run(signal?: AbortSignal): Promise<void> {
+    if (this.#state !== 'idle') {
+      throw new GomesError('ILLEGAL_STATE', `Consumer "${this.name}" cannot run: it is ${this.#state}`);
+    }
+    const o = this.#options;
+    ConfigurationError.throwIfAny(
+      validateEventDrivenConsumerOptions(o, this.#init),
+      `event-driven consumer "${this.name}"`,
+    );
+    this.#pipeline = consumerPipeline({
+      endpointOptions: this.#init.endpointOptions,
+      processingTimeoutMs: o.messageProcessingTimeoutMs,
+      handler: this.#init.handler,
+      nackDelayMs: o.nackDelayMs,
+      ...(this.#init.retryHooks ? { retryHooks: this.#init.retryHooks } : {}),
+      hooks: {
+        onRetry: () => void this.#counters.retried++,
+        onDeadLettered: (_m, _e, ctx) => this.#outcomes.set(ctx.state, 'deadLettered'),
+        onFiltered: (_m, ctx) => this.#outcomes.set(ctx.state, 'filtered'),
+        onReplyDropped: () => void this.#counters.repliesDropped++,
+      },
+    });
+    this.#executor = new KeyedExecutor({
+      concurrency: o.amountOfProcessors,
+      capacity: o.queueCapacity ?? o.amountOfProcessors * 2,
+      onTaskError: (error) =>
+        this.#logger.error('Unexpected error in message task', { errorMessage: error.message }),
+    });
+    this.#state = 'running';
+    try {
+      this.#subscribing = this.#init.channel.subscribe(async (d) => this.#onDelivery(d), {
+        onError: (error) => this.#onSubscriptionError(error),
+      });
+      this.#subscription = await this.#subscribing;
+    } catch (error) {
+      this.#error = toError(error);
+      this.#state = 'crashed';
+      this.#logger.error('Subscribing failed', { errorMessage: this.#error.message });
+      this.#resolveDone();
+      throw error;
+    }
+    if (signal) {
+      if (signal.aborted) void this.stop();
+      else signal.addEventListener('abort', () => void this.stop(), { once: true });
+    }
+    this.#logger.info('Consumer running', { channel: this.#init.channel.channelName, ...o });
+  }
+
+  /**
+   * Stops gracefully: stops fetching, lets in-flight messages finish within `budgetMs` (deliveries
+   * accepted but not started are nacked unprocessed), then aborts the signals of those still running
+   * and nacks them (they are redelivered, never acked), then closes the subscription. Idempotent;
+   * concurrent calls share one promise (the first call's budget applies). Never rejects.
+   */
+  async stop(budgetMs: number = DEFAULT_CONSUMER_STOP_BUDGET_MS): Promise<void> {
+    this.#stopPromise ??= this.#doStop(budgetMs);
+    return this.#stopPromise;
+  }
+
+  async #doStop(budgetMs: number): Promise<void> {
+    if (this.#state === 'idle' || this.#state === 'crashed') {
+      if (this.#state === 'idle') this.#state = 'stopped';
+      this.#resolveDone();
+      return;
+    }
+    this.#state = 'stopping';
+    this.#logger.info('Consumer stopping', { inFlight: this.#inFlight.size, budgetMs });
+    await this.#subscribing?.catch(() => undefined);
+    const subscription = this.#subscription;
+    const stopFetching = (subscription?.stop() ?? Promise.resolve()).catch((e: unknown) =>
+      this.#logger.error('Stopping the subscription failed', { errorMessage: toError(e).message }),
+    );
+    const drained = Promise.all([stopFetching, this.#executor?.drain()]);
+    if (!(await withinBudget(drained, Math.max(0, budgetMs)))) {
+      this.#logger.warn('Stop budget expired; aborting and nacking in-flight messages', {
+        inFlight: this.#inFlight.size,
+      });
+      await this.#abortInFlight();
+      await drained;
+    }
+    try {
+      await subscription?.close();
+    } catch (e) {
+      this.#logger.error('Closing the subscription failed', { errorMessage: toError(e).message });
+    }
+    this.#state = this.#error ? 'crashed' : 'stopped';
+    this.#logger.info('Consumer stopped', { state: this.#state, ...this.#counters });
+    this.#resolveDone();
+  }
+
+  async #abortInFlight(): Promise<void> {
+    const reason = new GomesError('ABORTED', `Consumer "${this.name}" stopped before the message finished`);
+    const entries = [...this.#inFlight];
+    for (const entry of entries) entry.controller.abort(reason);
+    await Promise.all(
+      entries.map(async (entry) => {
+        await entry.delivery.nack({ delayMs: 0 }).catch(() => undefined);
+        entry.release?.();
+      }),
+    );
+  }
+
+  async #onDelivery(delivery: Delivery): Promise<void> {
+    this.#counters.received++;
+    const executor = this.#executor;
+    if (this.#state !== 'running' || !executor) {
+      await this.#nackUnprocessed(
+        new TrackedDelivery(delivery, this.#counters, this.#logger),
+        'consumer is stopping',
+      );
+      return;
+    }
+    const entry: InFlight = {
+      delivery: new TrackedDelivery(delivery, this.#counters, this.#logger),
+      seq: ++this.#seq,
+      controller: new AbortController(),
+    };
+    this.#inFlight.add(entry);
+    await executor.submit(delivery.key, async () => this.#process(entry));
+  }
+
+  async #process(entry: InFlight): Promise<void> {
+    const { delivery, seq } = entry;
+    try {
+      if (this.#state !== 'running') return await this.#nackUnprocessed(delivery, 'consumer is stopping');
+      const guard = this.#nackedThrough.get(delivery.key);
+      if (guard !== undefined && seq <= guard) {
+        return await this.#nackUnprocessed(delivery, 'an earlier message with the same key was nacked');
+      }
+      this.#nackedThrough.delete(delivery.key);
+      const released = new Promise<void>((resolve) => (entry.release = resolve));
+      await Promise.race([this.#runPipeline(entry), released]);
+    } finally {
+      this.#inFlight.delete(entry);
+      if (this.#inFlight.size === 0) this.#nackedThrough.clear();
+    }
+  }
+
+  async #runPipeline(entry: InFlight): Promise<void> {
+    const { delivery } = entry;
+    const message = delivery.message;
+    const state: ProcessingState = { attempts: 0 };
+    const ctx: ProcessingContext = {
+      signal: entry.controller.signal,
+      logger: this.#logger.child({
+        messageId: message.messageId,
+        correlationId: message.correlationId,
+        route: message.route,
+      }),
+      endpointName: this.name,
+      delivery,
+      channels: this.#init.channels,
+      state,
+    };
+    try {
+      await (this.#pipeline as MessageHandlerFn)(message, ctx);
+      if (delivery.settled === undefined) await delivery.ack();
+      if (delivery.settled !== 'ack') return;
+      const outcome = this.#outcomes.get(state);
+      if (outcome) this.#counters[outcome]++;
+      else this.#counters.succeeded++;
+    } catch (thrown) {
+      const error = toError(thrown);
+      if (delivery.settled === undefined) await delivery.nack({ delayMs: 0 }).catch(() => undefined);
+      if (delivery.settled !== 'nack' || entry.controller.signal.aborted) return;
+      this.#counters.failed++;
+      this.#nackedThrough.set(delivery.key, this.#seq);
+      if (this.#options.stopOnError && this.#state === 'running') {
+        this.#crash(
+          new GomesError(
+            'CONSUMER_CRASHED',
+            `Consumer "${this.name}" stopped: a message failed and stopOnError is set`,
+            {
+              cause: error,
+              details: { messageId: message.messageId },
+            },
+          ),
+        );
+      }
+    }
+  }
+
+  async #nackUnprocessed(delivery: TrackedDelivery, why: string): Promise<void> {
+    this.#logger.debug(`Nacking message unprocessed: ${why}`, { messageId: delivery.message.messageId });
+    try {
+      await delivery.nack({ delayMs: 0 });
+    } catch (e) {
+      this.#logger.error('Nack failed', { errorMessage: toError(e).message });
+    }
+  }
+
+  #onSubscriptionError(error: Error): void {
+    this.#counters.subscriptionErrors++;
+    this.#logger.error('Subscription error', { errorName: error.name, errorMessage: error.message });
+    this.#emitError(error);
+    if (this.#options.stopOnError && this.#state === 'running') {
+      this.#error = error;
+      void this.stop();
+    }
+  }
+
+  #crash(error: Error): void {
+    this.#error = error;
+    this.#logger.error('Consumer stopping on error', { errorMessage: error.message });
+    this.#emitError(error);
+    void this.stop();
+  }
+
+  #emitError(error: Error): void {
+    try {
+      this.#init.onError?.(error);
+    } catch (listenerError) {
+      this.#logger.error('onError listener threw', { errorMessage: toError(listenerError).message });
+    }
+  }
+
+  #set(changes: Partial<EventDrivenConsumerOptions>): this {
+    if (this.#state !== 'idle') {
+      throw new GomesError('ILLEGAL_STATE', `Consumer "${this.name}" options must be set before run()`);
+    }
+    Object.assign(this.#options, changes);
+    return this;
+  }
+}
+
+/** Whether `promise` settled within `ms`. */
+async function withinBudget(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([promise.then(() => true), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
