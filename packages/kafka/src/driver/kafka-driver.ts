@@ -1,0 +1,245 @@
+/**
+ * The narrow driver boundary between gomes' Kafka channels and a Kafka client library.
+ *
+ * Only `kafkajs-driver.ts` imports kafkajs; everything else speaks these types, so a second driver
+ * (e.g. `@platformatic/kafka`, with its Java-compatible partitioner) can be added later, and unit
+ * tests can drive the channels with a fake. Offsets are decimal strings (64-bit safe). Header values
+ * are UTF-8 strings.
+ *
+ * @packageDocumentation
+ */
+import type { Logger } from '@gomes/core';
+import type { Secret } from '../internal/secret.js';
+
+/** SASL mechanisms supported. @public */
+export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
+
+/** SASL credentials. @public */
+export interface SaslCredentials {
+  /** The mechanism. */
+  readonly mechanism: SaslMechanism;
+  /** User name. */
+  readonly username: string;
+  /** Password, wrapped so it is never logged. */
+  readonly password: Secret;
+}
+
+/** TLS settings (PEM strings or buffers). @public */
+export interface TlsSettings {
+  /** CA certificate(s) the broker certificate must chain to; omit to use the system CAs. */
+  readonly ca?: string | Buffer | readonly (string | Buffer)[];
+  /** Client certificate for mutual TLS. */
+  readonly cert?: string | Buffer;
+  /** Client private key for mutual TLS, wrapped so it is never logged. */
+  readonly key?: Secret;
+  /** Verify the broker certificate and host name. @default true */
+  readonly rejectUnauthorized?: boolean;
+  /** Server name for SNI / host name verification when it differs from the broker host. */
+  readonly servername?: string;
+}
+
+/** What a driver needs to reach a cluster. @internal */
+export interface KafkaDriverConfig {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  readonly tls: TlsSettings | undefined;
+  readonly sasl: SaslCredentials | undefined;
+  readonly connectionTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly authenticationTimeoutMs: number;
+  /** Client-level retries for broker requests (bounded: no endless retry storm). */
+  readonly retries: number;
+  readonly initialRetryTimeMs: number;
+  readonly maxRetryTimeMs: number;
+  readonly logger: Logger;
+}
+
+/** Producer acknowledgement level: 0 none, 1 leader, -1 all in-sync replicas. @public */
+export type RequiredAcks = -1 | 0 | 1;
+
+/** Record compression codec. @public */
+export type CompressionCodec = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
+
+/** A record to produce. @internal */
+export interface DriverOutboundRecord {
+  readonly key: string | Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly partition?: number;
+}
+
+/** One produce request (records of one topic). @internal */
+export interface DriverProduceRequest {
+  readonly topic: string;
+  readonly records: readonly DriverOutboundRecord[];
+  readonly acks: RequiredAcks;
+  readonly compression: CompressionCodec;
+  readonly timeoutMs: number;
+}
+
+/** Where a produced record landed. @internal */
+export interface DriverRecordMetadata {
+  readonly topic: string;
+  readonly partition: number;
+  /** Base offset of the batch in that partition, when the broker returned it. */
+  readonly baseOffset: string | undefined;
+}
+
+/** Producer settings. @internal */
+export interface DriverProducerOptions {
+  readonly idempotent: boolean;
+  /** Attempts per request (1 = no retry). */
+  readonly maxAttempts: number;
+  readonly maxInFlightRequests: number;
+  readonly allowAutoTopicCreation: boolean;
+}
+
+/** A producer. @internal */
+export interface DriverProducer {
+  connect(): Promise<void>;
+  /** Resolves once the broker acknowledged with `acks`. */
+  send(request: DriverProduceRequest): Promise<DriverRecordMetadata[]>;
+  /** Resolves when every `send` started so far has settled. */
+  flush(): Promise<void>;
+  /** Flushes, then disconnects. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** A fetched record. @internal */
+export interface DriverInboundRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: Readonly<Record<string, string>>;
+  /** Record timestamp, epoch ms as a string. */
+  readonly timestamp: string;
+}
+
+/** Records of one partition, in offset order. @internal */
+export interface DriverBatch {
+  readonly topic: string;
+  readonly partition: number;
+  readonly records: readonly DriverInboundRecord[];
+  readonly highWatermark: string;
+}
+
+/** What a batch handler can do with the batch it is given. @internal */
+export interface DriverBatchControl {
+  /** Moves the fetch position past `offset` (NOT a commit). */
+  resolveOffset(offset: string): void;
+  /** False once the consumer is stopping. */
+  isRunning(): boolean;
+  /** True when a seek made this batch obsolete. */
+  isStale(): boolean;
+}
+
+/** Handles one fetched batch. Must return quickly: the driver heartbeats between batches. @internal */
+export type DriverBatchHandler = (batch: DriverBatch, control: DriverBatchControl) => Promise<void>;
+
+/** Partitions of one topic. @public */
+export interface TopicPartitions {
+  readonly topic: string;
+  readonly partitions: readonly number[];
+}
+
+/** An offset to commit: `offset` is the NEXT offset to read. @internal */
+export interface TopicPartitionOffset {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+}
+
+/** Consumer group settings. @internal */
+export interface DriverConsumerOptions {
+  readonly groupId: string;
+  readonly sessionTimeoutMs: number;
+  readonly rebalanceTimeoutMs: number;
+  readonly heartbeatIntervalMs: number;
+  readonly minBytes: number;
+  readonly maxBytes: number;
+  readonly maxBytesPerPartition: number;
+  readonly maxWaitTimeMs: number;
+  readonly readCommitted: boolean;
+  readonly metadataMaxAgeMs: number;
+  /** When set, only these partitions of each subscribed topic are assigned (to one member). */
+  readonly onlyPartitions: readonly number[] | undefined;
+  readonly allowAutoTopicCreation: boolean;
+}
+
+/** Group events a consumer reports. @internal */
+export interface DriverConsumerListener {
+  /** A rebalance started: the current assignment is about to be revoked. */
+  onRebalancing?(): void;
+  /** The member joined (or re-joined) the group with this assignment. */
+  onGroupJoin?(assignment: readonly TopicPartitions[]): void;
+  /** The client stopped on an error it will not recover from by itself. */
+  onCrash?(error: Error): void;
+}
+
+/** A consumer group member. @internal */
+export interface DriverConsumer {
+  connect(): Promise<void>;
+  subscribe(topics: readonly string[], fromBeginning: boolean): Promise<void>;
+  /** Starts the fetch loop; resolves once it runs. Auto-commit is always off. */
+  run(handler: DriverBatchHandler): Promise<void>;
+  pause(topic: string, partitions: readonly number[]): void;
+  resume(topic: string, partitions: readonly number[]): void;
+  /** The next fetch of the partition starts at `offset`. */
+  seek(topic: string, partition: number, offset: string): void;
+  commit(offsets: readonly TopicPartitionOffset[]): Promise<void>;
+  /** Registers listeners; returns a function that removes them. */
+  listen(listener: DriverConsumerListener): () => void;
+  /** Stops fetching, leaves the group and closes connections. Idempotent. */
+  disconnect(): Promise<void>;
+}
+
+/** A topic to create. @internal */
+export interface DriverTopicSpec {
+  readonly topic: string;
+  readonly partitions: number;
+  readonly replicationFactor: number;
+  readonly configs: Readonly<Record<string, string>>;
+}
+
+/** Cluster description. @internal */
+export interface DriverClusterInfo {
+  readonly clusterId: string;
+  readonly controller: number | null;
+  readonly brokers: readonly { nodeId: number; host: string; port: number }[];
+}
+
+/** Topic metadata. @internal */
+export interface DriverTopicInfo {
+  readonly topic: string;
+  readonly partitions: number;
+}
+
+/** An admin client. @internal */
+export interface DriverAdmin {
+  connect(): Promise<void>;
+  describeCluster(): Promise<DriverClusterInfo>;
+  /** Metadata of the topics that exist (missing ones are left out). */
+  describeTopics(topics: readonly string[]): Promise<DriverTopicInfo[]>;
+  /** Config values of a topic (only the names asked for). */
+  describeTopicConfigs(topic: string, names: readonly string[]): Promise<Record<string, string>>;
+  /** Creates the topics that do not exist; waits for their leaders. */
+  createTopics(specs: readonly DriverTopicSpec[]): Promise<void>;
+  /** Committed offsets of a group for one topic (`-1` when none). */
+  fetchCommittedOffsets(groupId: string, topic: string): Promise<{ partition: number; offset: string }[]>;
+  disconnect(): Promise<void>;
+}
+
+/** A client factory bound to one cluster. @internal */
+export interface KafkaDriver {
+  createProducer(options: DriverProducerOptions): DriverProducer;
+  createConsumer(options: DriverConsumerOptions): DriverConsumer;
+  /** An admin client whose retries are bounded by `retries` (defaults to the config's). */
+  createAdmin(options?: { retries?: number }): DriverAdmin;
+  /** Compression codecs this driver can produce and read. */
+  readonly supportedCompression: ReadonlySet<CompressionCodec>;
+}
+
+/** Creates a driver for a cluster. @internal */
+export type KafkaDriverFactory = (config: KafkaDriverConfig) => KafkaDriver;

@@ -1,0 +1,400 @@
+/// <reference path="./kafkajs-snappy.d.ts" />
+/**
+ * The kafkajs implementation of {@link KafkaDriver}. This is the only module that imports kafkajs.
+ *
+ * @packageDocumentation
+ */
+import type { LogFields, Logger } from '@gomes/core';
+import kafkajs from 'kafkajs';
+import type {
+  Admin,
+  Assigner,
+  Consumer,
+  IHeaders,
+  KafkaConfig,
+  LogEntry,
+  PartitionAssigner,
+  Producer,
+  SASLOptions,
+} from 'kafkajs';
+import SnappyCodec from 'kafkajs-snappy';
+import type { ConnectionOptions } from 'node:tls';
+import type {
+  CompressionCodec,
+  DriverAdmin,
+  DriverBatchHandler,
+  DriverClusterInfo,
+  DriverConsumer,
+  DriverConsumerListener,
+  DriverConsumerOptions,
+  DriverProduceRequest,
+  DriverProducer,
+  DriverProducerOptions,
+  DriverRecordMetadata,
+  DriverTopicInfo,
+  DriverTopicSpec,
+  KafkaDriver,
+  KafkaDriverConfig,
+  TopicPartitionOffset,
+  TopicPartitions,
+} from './kafka-driver.js';
+
+const { Kafka, CompressionTypes, CompressionCodecs, Partitioners, AssignerProtocol, ConfigResourceTypes, logLevel } =
+  kafkajs;
+
+// kafkajs ships only gzip; snappy comes from kafkajs-snappy (pure JS). Registered once, globally in
+// kafkajs, so consumers can also read snappy records written by other clients.
+(CompressionCodecs as Record<number, unknown>)[CompressionTypes.Snappy] = SnappyCodec;
+
+const SUPPORTED_COMPRESSION: ReadonlySet<CompressionCodec> = new Set<CompressionCodec>(['none', 'gzip', 'snappy']);
+
+const COMPRESSION_TYPES: Record<CompressionCodec, number> = {
+  none: CompressionTypes.None,
+  gzip: CompressionTypes.GZIP,
+  snappy: CompressionTypes.Snappy,
+  lz4: CompressionTypes.LZ4,
+  zstd: CompressionTypes.ZSTD,
+};
+
+/**
+ * Creates a kafkajs-backed driver.
+ *
+ * @internal
+ */
+export function createKafkajsDriver(config: KafkaDriverConfig): KafkaDriver {
+  return new KafkajsDriver(config);
+}
+
+class KafkajsDriver implements KafkaDriver {
+  readonly supportedCompression = SUPPORTED_COMPRESSION;
+  readonly #config: KafkaDriverConfig;
+
+  constructor(config: KafkaDriverConfig) {
+    this.#config = config;
+  }
+
+  createProducer(options: DriverProducerOptions): DriverProducer {
+    const kafka = this.#client(this.#config.retries);
+    const producer = kafka.producer({
+      idempotent: options.idempotent,
+      maxInFlightRequests: options.maxInFlightRequests,
+      allowAutoTopicCreation: options.allowAutoTopicCreation,
+      // murmur2, Java-compatible: the same key lands on the same partition as with Java/Go clients.
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: { ...this.#retry(options.maxAttempts - 1) },
+    });
+    return new KafkajsProducer(producer);
+  }
+
+  createConsumer(options: DriverConsumerOptions): DriverConsumer {
+    const kafka = this.#client(this.#config.retries);
+    const consumer = kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: options.sessionTimeoutMs,
+      rebalanceTimeout: options.rebalanceTimeoutMs,
+      heartbeatInterval: options.heartbeatIntervalMs,
+      minBytes: options.minBytes,
+      maxBytes: options.maxBytes,
+      maxBytesPerPartition: options.maxBytesPerPartition,
+      maxWaitTimeInMs: options.maxWaitTimeMs,
+      readUncommitted: !options.readCommitted,
+      metadataMaxAge: options.metadataMaxAgeMs,
+      allowAutoTopicCreation: options.allowAutoTopicCreation,
+      ...(options.onlyPartitions ? { partitionAssigners: [fixedPartitionsAssigner(options.onlyPartitions)] } : {}),
+      // gomes restarts crashed consumers itself (bounded, with backoff, reported): never kafkajs.
+      retry: { ...this.#retry(this.#config.retries), restartOnFailure: async () => false },
+    });
+    return new KafkajsConsumer(consumer);
+  }
+
+  createAdmin(options: { retries?: number } = {}): DriverAdmin {
+    const kafka = this.#client(options.retries ?? this.#config.retries);
+    return new KafkajsAdmin(kafka.admin({ retry: this.#retry(options.retries ?? this.#config.retries) }));
+  }
+
+  #retry(retries: number): { retries: number; initialRetryTime: number; maxRetryTime: number } {
+    return {
+      retries: Math.max(0, retries),
+      initialRetryTime: this.#config.initialRetryTimeMs,
+      maxRetryTime: this.#config.maxRetryTimeMs,
+    };
+  }
+
+  #client(retries: number): InstanceType<typeof Kafka> {
+    const c = this.#config;
+    const kafkaConfig: KafkaConfig = {
+      brokers: [...c.brokers],
+      clientId: c.clientId,
+      connectionTimeout: c.connectionTimeoutMs,
+      requestTimeout: c.requestTimeoutMs,
+      authenticationTimeout: c.authenticationTimeoutMs,
+      enforceRequestTimeout: true,
+      retry: this.#retry(retries),
+      logLevel: logLevel.INFO,
+      logCreator: () => (entry: LogEntry) => forwardLog(c.logger, entry),
+    };
+    if (c.tls) kafkaConfig.ssl = toTlsOptions(c);
+    if (c.sasl) {
+      kafkaConfig.sasl = {
+        mechanism: c.sasl.mechanism,
+        username: c.sasl.username,
+        password: c.sasl.password.reveal(),
+      } as SASLOptions;
+    }
+    return new Kafka(kafkaConfig);
+  }
+}
+
+function toTlsOptions(c: KafkaDriverConfig): ConnectionOptions {
+  const tls = c.tls;
+  if (!tls) return {};
+  const options: ConnectionOptions = { rejectUnauthorized: tls.rejectUnauthorized ?? true };
+  if (tls.ca !== undefined) options.ca = Array.isArray(tls.ca) ? [...(tls.ca as (string | Buffer)[])] : (tls.ca as string | Buffer);
+  if (tls.cert !== undefined) options.cert = tls.cert;
+  if (tls.key !== undefined) options.key = tls.key.reveal();
+  if (tls.servername !== undefined) options.servername = tls.servername;
+  return options;
+}
+
+/** Sends kafkajs log lines to the gomes logger (kafkajs INFO lines are demoted to debug). */
+function forwardLog(logger: Logger, entry: LogEntry): void {
+  const { message, timestamp: _ts, ...rest } = entry.log;
+  const fields: LogFields = { ...(rest as Record<string, unknown>), kafkajs: entry.namespace };
+  const text = `kafkajs: ${message}`;
+  if (entry.level === logLevel.ERROR) logger.error(text, fields);
+  else if (entry.level === logLevel.WARN) logger.warn(text, fields);
+  else logger.debug(text, fields);
+}
+
+function headersToStrings(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!headers) return out;
+  for (const [name, raw] of Object.entries(headers)) {
+    const value = Array.isArray(raw) ? raw[raw.length - 1] : raw;
+    if (value === undefined) continue;
+    out[name] = typeof value === 'string' ? value : value.toString('utf8');
+  }
+  return out;
+}
+
+class KafkajsProducer implements DriverProducer {
+  readonly #producer: Producer;
+  readonly #inFlight = new Set<Promise<unknown>>();
+  #closing: Promise<void> | undefined;
+
+  constructor(producer: Producer) {
+    this.#producer = producer;
+  }
+
+  async connect(): Promise<void> {
+    await this.#producer.connect();
+  }
+
+  async send(request: DriverProduceRequest): Promise<DriverRecordMetadata[]> {
+    const promise = this.#producer.send({
+      topic: request.topic,
+      acks: request.acks,
+      timeout: request.timeoutMs,
+      compression: COMPRESSION_TYPES[request.compression],
+      messages: request.records.map((r) => ({
+        key: r.key,
+        value: r.value,
+        headers: { ...r.headers },
+        ...(r.partition === undefined ? {} : { partition: r.partition }),
+      })),
+    });
+    this.#inFlight.add(promise);
+    try {
+      const result = await promise;
+      return result.map((m) => ({ topic: m.topicName, partition: m.partition, baseOffset: m.baseOffset }));
+    } finally {
+      this.#inFlight.delete(promise);
+    }
+  }
+
+  async flush(): Promise<void> {
+    await Promise.allSettled([...this.#inFlight]);
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await this.flush();
+      await this.#producer.disconnect();
+    })();
+    return this.#closing;
+  }
+}
+
+class KafkajsConsumer implements DriverConsumer {
+  readonly #consumer: Consumer;
+  #disconnecting: Promise<void> | undefined;
+
+  constructor(consumer: Consumer) {
+    this.#consumer = consumer;
+  }
+
+  async connect(): Promise<void> {
+    await this.#consumer.connect();
+  }
+
+  async subscribe(topics: readonly string[], fromBeginning: boolean): Promise<void> {
+    await this.#consumer.subscribe({ topics: [...topics], fromBeginning });
+  }
+
+  async run(handler: DriverBatchHandler): Promise<void> {
+    await this.#consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: async ({ batch, resolveOffset, isRunning, isStale }) => {
+        await handler(
+          {
+            topic: batch.topic,
+            partition: batch.partition,
+            highWatermark: batch.highWatermark,
+            records: batch.messages.map((m) => ({
+              topic: batch.topic,
+              partition: batch.partition,
+              offset: m.offset,
+              key: m.key ?? null,
+              value: m.value ?? null,
+              headers: headersToStrings(m.headers),
+              timestamp: m.timestamp,
+            })),
+          },
+          { resolveOffset, isRunning, isStale },
+        );
+      },
+    });
+  }
+
+  pause(topic: string, partitions: readonly number[]): void {
+    this.#consumer.pause([{ topic, partitions: [...partitions] }]);
+  }
+
+  resume(topic: string, partitions: readonly number[]): void {
+    this.#consumer.resume([{ topic, partitions: [...partitions] }]);
+  }
+
+  seek(topic: string, partition: number, offset: string): void {
+    this.#consumer.seek({ topic, partition, offset });
+  }
+
+  async commit(offsets: readonly TopicPartitionOffset[]): Promise<void> {
+    if (offsets.length === 0) return;
+    await this.#consumer.commitOffsets(offsets.map((o) => ({ ...o })));
+  }
+
+  listen(listener: DriverConsumerListener): () => void {
+    const { GROUP_JOIN, REBALANCING, CRASH } = this.#consumer.events;
+    const removers = [
+      this.#consumer.on(GROUP_JOIN, (event) => {
+        const assignment: TopicPartitions[] = Object.entries(event.payload.memberAssignment).map(
+          ([topic, partitions]) => ({ topic, partitions: [...partitions] }),
+        );
+        listener.onGroupJoin?.(assignment);
+      }),
+      this.#consumer.on(REBALANCING, () => listener.onRebalancing?.()),
+      this.#consumer.on(CRASH, (event) => listener.onCrash?.(event.payload.error)),
+    ];
+    return () => removers.forEach((remove) => remove());
+  }
+
+  disconnect(): Promise<void> {
+    this.#disconnecting ??= this.#consumer.disconnect();
+    return this.#disconnecting;
+  }
+}
+
+class KafkajsAdmin implements DriverAdmin {
+  readonly #admin: Admin;
+
+  constructor(admin: Admin) {
+    this.#admin = admin;
+  }
+
+  async connect(): Promise<void> {
+    await this.#admin.connect();
+  }
+
+  async describeCluster(): Promise<DriverClusterInfo> {
+    const info = await this.#admin.describeCluster();
+    return {
+      clusterId: info.clusterId,
+      controller: info.controller,
+      brokers: info.brokers.map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port })),
+    };
+  }
+
+  async describeTopics(topics: readonly string[]): Promise<DriverTopicInfo[]> {
+    const existing = new Set(await this.#admin.listTopics());
+    const wanted = topics.filter((t) => existing.has(t));
+    if (wanted.length === 0) return [];
+    const { topics: meta } = await this.#admin.fetchTopicMetadata({ topics: wanted });
+    return meta.map((t) => ({ topic: t.name, partitions: t.partitions.length }));
+  }
+
+  async describeTopicConfigs(topic: string, names: readonly string[]): Promise<Record<string, string>> {
+    const result = await this.#admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: [...names] }],
+    });
+    const out: Record<string, string> = {};
+    for (const resource of result.resources) {
+      for (const entry of resource.configEntries) out[entry.configName] = entry.configValue;
+    }
+    return out;
+  }
+
+  async createTopics(specs: readonly DriverTopicSpec[]): Promise<void> {
+    if (specs.length === 0) return;
+    await this.#admin.createTopics({
+      waitForLeaders: true,
+      topics: specs.map((s) => ({
+        topic: s.topic,
+        numPartitions: s.partitions,
+        replicationFactor: s.replicationFactor,
+        configEntries: Object.entries(s.configs).map(([name, value]) => ({ name, value })),
+      })),
+    });
+  }
+
+  async fetchCommittedOffsets(groupId: string, topic: string): Promise<{ partition: number; offset: string }[]> {
+    const result = await this.#admin.fetchOffsets({ groupId, topics: [topic] });
+    return (result[0]?.partitions ?? []).map((p) => ({ partition: p.partition, offset: p.offset }));
+  }
+
+  async disconnect(): Promise<void> {
+    await this.#admin.disconnect();
+  }
+}
+
+/**
+ * A partition assigner that hands only `partitions` of each subscribed topic to the first member
+ * (sorted by member id); other members stay idle as hot standbys. Used by `withPartition(n)`: a
+ * group member then consumes exactly that partition, and fail-over still works.
+ */
+function fixedPartitionsAssigner(partitions: readonly number[]): PartitionAssigner {
+  const name = `gomes-fixed-partitions-${[...partitions].sort((a, b) => a - b).join('_')}`;
+  return (): Assigner => ({
+    name,
+    version: 1,
+    async assign({ members, topics }) {
+      const sorted = [...members].sort((a, b) => a.memberId.localeCompare(b.memberId));
+      return sorted.map((member, index) => ({
+        memberId: member.memberId,
+        memberAssignment: AssignerProtocol.MemberAssignment.encode({
+          version: 1,
+          assignment: index === 0 ? Object.fromEntries(topics.map((t) => [t, [...partitions]])) : {},
+          userData: Buffer.alloc(0),
+        }),
+      }));
+    },
+    protocol({ topics }) {
+      return {
+        name,
+        metadata: AssignerProtocol.MemberMetadata.encode({ version: 1, topics, userData: Buffer.alloc(0) }),
+      };
+    },
+  });
+}

@@ -1,0 +1,45 @@
+/**
+ * `@gomes/kafka`: Kafka channel adapters for gomes, on kafkajs.
+ *
+ * @packageDocumentation
+ */
+export { Secret } from './internal/secret.js';
+export {
+  KafkaConnection,
+  DEFAULT_KAFKA_CONNECTION_OPTIONS,
+  type KafkaConnectionOptions,
+  type KafkaConnectionState,
+  type KafkaSaslOptions,
+  type KafkaTlsOptions,
+} from './kafka-connection.js';
+export type { CompressionCodec, RequiredAcks, SaslMechanism, TopicPartitions } from './driver/kafka-driver.js';
+export { KafkaHeaders } from './kafka-headers.js';
+export { JsonMessageSerializer, type MessageSerializer } from './message-serializer.js';
+export {
+  KafkaMessageTranslator,
+  type KafkaInboundRecord,
+  type KafkaOutboundRecord,
+} from './kafka-message-translator.js';
+export type { KafkaTopicSpec } from './topic-provisioner.js';
+export {
+  DEFAULT_KAFKA_PUBLISHER_OPTIONS,
+  SUPPORTED_COMPRESSION,
+  validateKafkaPublisherOptions,
+  type KafkaPublisherOptions,
+} from './kafka-publisher-options.js';
+export {
+  KafkaPublisherChannel,
+  type KafkaPublishErrorListener,
+  type KafkaPublisherStats,
+} from './kafka-publisher-channel.js';
+export { KafkaPublisherChannelBuilder } from './kafka-publisher-channel-builder.js';
+export {
+  DEFAULT_KAFKA_CONSUMER_OPTIONS,
+  validateKafkaConsumerOptions,
+  type KafkaConsumerOptions,
+  type KafkaIsolationLevel,
+  type KafkaStartOffset,
+} from './kafka-consumer-options.js';
+export type { KafkaConsumerState } from './kafka-consumer-subscription.js';
+export { KafkaConsumerChannel } from './kafka-consumer-channel.js';
+export { KafkaConsumerChannelBuilder } from './kafka-consumer-channel-builder.js';

@@ -1,0 +1,230 @@
+// Unit tests of the consumer channel's delivery logic with a fake driver (the real broker is
+// exercised by test/integration; these cover what a broker cannot be made to do on demand: crashes).
+import { isGomesError, noopLogger, type Delivery } from '@gomes/core';
+import { waitFor } from '@gomes/core/testing';
+import type {
+  DriverBatchHandler,
+  DriverConsumer,
+  DriverConsumerListener,
+  DriverInboundRecord,
+  KafkaDriver,
+  TopicPartitionOffset,
+} from './driver/kafka-driver.js';
+import { KafkaConsumerChannel } from './kafka-consumer-channel.js';
+import { DEFAULT_KAFKA_CONSUMER_OPTIONS, type KafkaConsumerOptions } from './kafka-consumer-options.js';
+
+class FakeConsumer implements DriverConsumer {
+  listener: DriverConsumerListener = {};
+  handler: DriverBatchHandler | undefined;
+  readonly paused = new Set<number>();
+  readonly seeks: [number, string][] = [];
+  readonly commits: TopicPartitionOffset[][] = [];
+  resolved = new Map<number, string>();
+  disconnected = false;
+  async connect(): Promise<void> {}
+  async subscribe(): Promise<void> {}
+  async run(handler: DriverBatchHandler): Promise<void> {
+    this.handler = handler;
+    this.listener.onGroupJoin?.([{ topic: 't', partitions: [0, 1] }]);
+  }
+  pause(_t: string, partitions: readonly number[]): void {
+    partitions.forEach((p) => this.paused.add(p));
+  }
+  resume(_t: string, partitions: readonly number[]): void {
+    partitions.forEach((p) => this.paused.delete(p));
+  }
+  seek(_t: string, partition: number, offset: string): void {
+    this.seeks.push([partition, offset]);
+  }
+  async commit(offsets: readonly TopicPartitionOffset[]): Promise<void> {
+    this.commits.push([...offsets]);
+  }
+  listen(listener: DriverConsumerListener): () => void {
+    this.listener = listener;
+    return () => undefined;
+  }
+  async disconnect(): Promise<void> {
+    this.disconnected = true;
+  }
+  async deliver(partition: number, offsets: number[]): Promise<void> {
+    const records: DriverInboundRecord[] = offsets.map((o) => ({
+      topic: 't',
+      partition,
+      offset: String(o),
+      key: Buffer.from(`k${partition}`),
+      value: Buffer.from(JSON.stringify({ o })),
+      headers: { messageId: `m-${partition}-${o}` },
+      timestamp: '0',
+    }));
+    await this.handler!(
+      { topic: 't', partition, records, highWatermark: '0' },
+      { resolveOffset: (o) => this.resolved.set(partition, o), isRunning: () => true, isStale: () => false },
+    );
+  }
+  lastCommit(partition: number): string | undefined {
+    for (let i = this.commits.length - 1; i >= 0; i--) {
+      const hit = this.commits[i]!.find((c) => c.partition === partition);
+      if (hit) return hit.offset;
+    }
+    return undefined;
+  }
+}
+
+function setup(options: Partial<KafkaConsumerOptions> = {}) {
+  const consumers: FakeConsumer[] = [];
+  const driver = {
+    supportedCompression: new Set(),
+    createConsumer: () => {
+      const c = new FakeConsumer();
+      consumers.push(c);
+      return c;
+    },
+    createProducer: () => {
+      throw new Error('no producer in unit tests');
+    },
+    createAdmin: () => {
+      throw new Error('no admin in unit tests');
+    },
+  } as unknown as KafkaDriver;
+  const channel = new KafkaConsumerChannel({
+    driver,
+    consumerName: 'svc',
+    topic: 't',
+    groupId: 'g',
+    deadLetterTopic: 't.dlq',
+    options: { ...DEFAULT_KAFKA_CONSUMER_OPTIONS, commitIntervalMs: 0, restartBackoffMs: 0, ...options },
+    logger: noopLogger,
+  });
+  return { channel, consumers };
+}
+
+const offsetOf = (d: Delivery): number => Number(d.position.offset);
+
+describe('KafkaConsumerChannel (fake driver)', () => {
+  it('commits only the acked prefix, whatever the ack order', async () => {
+    const { channel, consumers } = setup();
+    const got: Delivery[] = [];
+    const sub = await channel.subscribe(async (d) => void got.push(d));
+    const c = consumers[0]!;
+    await c.deliver(0, [10, 11, 12, 13, 14]);
+    await waitFor(() => got.length === 5);
+    expect(c.resolved.get(0)).toBe('14');
+    await got[1]!.ack();
+    await got[3]!.ack();
+    await new Promise((r) => setImmediate(r));
+    expect(c.lastCommit(0)).toBeUndefined();
+    await got[0]!.ack();
+    await waitFor(() => c.lastCommit(0) === '12');
+    await got[2]!.ack();
+    await waitFor(() => c.lastCommit(0) === '14');
+    await sub.close();
+    expect(c.disconnected).toBe(true);
+    expect(channel.state).toBe('stopped');
+  });
+
+  it('hands over one delivery at a time across partitions (awaits the handler)', async () => {
+    const { channel, consumers } = setup();
+    const got: Delivery[] = [];
+    let release!: () => void;
+    await channel.subscribe(async (d) => {
+      got.push(d);
+      if (got.length === 1) await new Promise<void>((r) => (release = r));
+    });
+    await consumers[0]!.deliver(0, [0, 1]);
+    await consumers[0]!.deliver(1, [0]);
+    await waitFor(() => got.length === 1);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(got).toHaveLength(1);
+    release();
+    await waitFor(() => got.length === 3);
+    await channel.close();
+  });
+
+  it('pauses a partition at queueCapacity and resumes when acks make room', async () => {
+    const { channel, consumers } = setup({ queueCapacity: 2 });
+    const got: Delivery[] = [];
+    await channel.subscribe(async (d) => void got.push(d));
+    const c = consumers[0]!;
+    await c.deliver(0, [0, 1, 2, 3]);
+    await waitFor(() => got.length === 2);
+    expect(c.resolved.get(0)).toBe('1'); // 2 and 3 are fetched again later
+    expect(c.paused.has(0)).toBe(true);
+    await got[0]!.ack();
+    expect(c.paused.has(0)).toBe(false);
+    await c.deliver(0, [2, 3]);
+    await waitFor(() => got.length === 3);
+    expect(got.map(offsetOf)).toEqual([0, 1, 2]);
+    await channel.close();
+  });
+
+  it('nack invalidates later deliveries and seeks back after the delay', async () => {
+    const { channel, consumers } = setup();
+    const got: Delivery[] = [];
+    await channel.subscribe(async (d) => void got.push(d));
+    const c = consumers[0]!;
+    await c.deliver(0, [0, 1, 2]);
+    await waitFor(() => got.length === 3);
+    await got[0]!.ack();
+    await got[1]!.nack({ delayMs: 30 });
+    await got[2]!.ack(); // stale: ignored
+    expect(c.paused.has(0)).toBe(true);
+    await waitFor(() => c.seeks.some(([p, o]) => p === 0 && o === '1'));
+    expect(c.paused.has(0)).toBe(false);
+    await waitFor(() => c.lastCommit(0) === '1');
+    await c.deliver(0, [1, 2]);
+    await waitFor(() => got.length === 5);
+    expect(got.slice(3).map((d) => [offsetOf(d), d.deliveryAttempt])).toEqual([
+      [1, 2],
+      [2, 2],
+    ]);
+    await channel.close();
+  });
+
+  it('drops revoked partitions on rebalance, committing their acked prefix and ignoring late acks', async () => {
+    const { channel, consumers } = setup();
+    const got: Delivery[] = [];
+    await channel.subscribe(async (d) => void got.push(d));
+    const c = consumers[0]!;
+    await c.deliver(1, [5, 6]);
+    await waitFor(() => got.length === 2);
+    await got[0]!.ack();
+    await waitFor(() => c.lastCommit(1) === '6');
+    c.listener.onRebalancing?.();
+    expect(channel.state).toBe('rebalancing');
+    c.listener.onGroupJoin?.([{ topic: 't', partitions: [0] }]);
+    expect(channel.assignment).toEqual([{ topic: 't', partitions: [0] }]);
+    const commitsBefore = c.commits.length;
+    await got[1]!.ack(); // revoked: not committed
+    await new Promise((r) => setImmediate(r));
+    expect(c.commits.length).toBe(commitsBefore);
+    expect(channel.state).toBe('running');
+    await channel.close();
+  });
+
+  it('reports a crash as GOMES_CONSUMER_CRASHED and restarts with a new client', async () => {
+    const { channel, consumers } = setup({ maxRestarts: 2 });
+    const errors: Error[] = [];
+    const got: Delivery[] = [];
+    await channel.subscribe(async (d) => void got.push(d), { onError: (e) => errors.push(e) });
+    consumers[0]!.listener.onCrash?.(new Error('KafkaJSGroupCoordinatorNotFound'));
+    expect(channel.state).toBe('crashed');
+    expect(isGomesError(errors[0]) && errors[0].code).toBe('GOMES_CONSUMER_CRASHED');
+    await waitFor(() => consumers.length === 2 && channel.state === 'running');
+    expect(consumers[0]!.disconnected).toBe(true);
+    await consumers[1]!.deliver(0, [0]);
+    await waitFor(() => got.length === 1);
+    await channel.close();
+  });
+
+  it('gives up after maxRestarts with a non-retriable GOMES_CONSUMER_CRASHED', async () => {
+    const { channel, consumers } = setup({ maxRestarts: 0 });
+    const errors: Error[] = [];
+    await channel.subscribe(async () => undefined, { onError: (e) => errors.push(e) });
+    consumers[0]!.listener.onCrash?.(new Error('boom'));
+    await waitFor(() => errors.length === 2);
+    expect(errors[1]!.message).toMatch(/gave up/);
+    expect((errors[1] as { retriable?: boolean }).retriable).toBe(false);
+    expect(channel.state).toBe('crashed');
+    await channel.close();
+  });
+});

@@ -1,0 +1,137 @@
+import {
+  GomesError,
+  noopLogger,
+  type ConsumerChannel,
+  type DeliveryHandler,
+  type Logger,
+  type SubscribeOptions,
+  type Subscription,
+} from '@gomes/core';
+import type { KafkaDriver, TopicPartitions } from './driver/kafka-driver.js';
+import type { KafkaConsumerOptions } from './kafka-consumer-options.js';
+import { KafkaConsumerSubscription, type KafkaConsumerState } from './kafka-consumer-subscription.js';
+
+/** Construction parameters of a {@link KafkaConsumerChannel}. @internal */
+export interface KafkaConsumerChannelParams {
+  readonly driver: KafkaDriver;
+  readonly consumerName: string;
+  readonly topic: string;
+  readonly groupId: string;
+  readonly deadLetterTopic: string;
+  readonly options: KafkaConsumerOptions;
+  readonly logger?: Logger;
+}
+
+/**
+ * A Kafka topic, read by a consumer group, as a gomes {@link ConsumerChannel} (Go gomes' inbound
+ * channel adapter), with at-least-once delivery and no loss on failure:
+ *
+ * - **Order and backpressure.** Records of a partition are handed over in offset order; the
+ *   handler's promise is awaited before the next one. At most `queueCapacity` records per partition
+ *   are buffered or unacked; beyond it the partition is paused and resumed once acks make room.
+ *   The kafkajs fetch loop never waits for a handler, so it keeps heartbeating: a handler slower
+ *   than `sessionTimeoutMs` does not get the member evicted.
+ * - **Gap-safe commits.** Auto-commit is off. Each partition tracks handed-over offsets in a
+ *   `PartitionOffsetTracker`; only the prefix of acked offsets is committed (every
+ *   `commitIntervalMs`, and on rebalance and close), whatever order acks arrive in.
+ * - **Nack** rewinds the partition to the nacked offset (after `delayMs`): it and the records after
+ *   it are delivered again with `deliveryAttempt + 1`; late acks of those are ignored.
+ * - **Rebalance.** When a rebalance starts, hand-over stops and acked offsets are committed. Revoked
+ *   partitions' buffers and trackers are discarded (their unacked records go to the new owner);
+ *   kept partitions continue where they were.
+ * - **Undecodable records** go to the dead-letter topic with the reason (`gomes.dlq.*` headers) and
+ *   are then committed past: a bad record never blocks its partition.
+ * - **Crashes.** A kafkajs consumer crash is reported through `SubscribeOptions.onError` as
+ *   `GOMES_CONSUMER_CRASHED` and the member is restarted with exponential backoff, up to
+ *   `maxRestarts` times (then a final non-retriable `GOMES_CONSUMER_CRASHED` is reported). `state`
+ *   shows `running` / `rebalancing` / `crashed` / `stopping` / `stopped`.
+ *
+ * @public
+ */
+export class KafkaConsumerChannel implements ConsumerChannel {
+  /** @inheritDoc */
+  readonly name: string;
+  /** @inheritDoc */
+  readonly channelName: string;
+  /** Consumer group id. */
+  readonly groupId: string;
+  /** Topics read by the group. */
+  readonly topics: readonly string[];
+  /** Where undecodable records go. */
+  readonly deadLetterTopic: string;
+  readonly #params: KafkaConsumerChannelParams;
+  readonly #logger: Logger;
+  #subscription: KafkaConsumerSubscription | undefined;
+
+  /** @internal Built by {@link KafkaConsumerChannelBuilder}. */
+  constructor(params: KafkaConsumerChannelParams) {
+    this.#params = params;
+    this.name = params.consumerName;
+    this.channelName = params.topic;
+    this.groupId = params.groupId;
+    this.topics = Object.freeze([...(params.options.groupTopics ?? [params.topic])]);
+    this.deadLetterTopic = params.deadLetterTopic;
+    this.#logger = (params.logger ?? noopLogger).child({ consumer: params.consumerName, groupId: params.groupId });
+  }
+
+  /** State of the current subscription (`stopped` when there is none). */
+  get state(): KafkaConsumerState {
+    return this.#subscription?.state ?? 'stopped';
+  }
+
+  /** Partitions assigned to this member now. */
+  get assignment(): TopicPartitions[] {
+    return this.#subscription?.assignment ?? [];
+  }
+
+  /** How many times the current subscription joined its group (1 + rebalances + restarts). */
+  get groupJoins(): number {
+    return this.#subscription?.groupJoins ?? 0;
+  }
+
+  /** Records sent to the dead-letter topic by the current subscription. */
+  get deadLettered(): number {
+    return this.#subscription?.deadLettered ?? 0;
+  }
+
+  /**
+   * Joins the group and starts handing deliveries to `handler`. Resolves once the member has its
+   * first assignment.
+   *
+   * @throws GomesError `GOMES_ILLEGAL_STATE` when a subscription is already active;
+   * `GOMES_CONNECTION_FAILED` / `GOMES_AUTHENTICATION_FAILED` when the group cannot be joined.
+   */
+  async subscribe(handler: DeliveryHandler, options: SubscribeOptions = {}): Promise<Subscription> {
+    const current = this.#subscription;
+    if (current && current.state !== 'stopped') {
+      throw new GomesError('ILLEGAL_STATE', `Kafka consumer "${this.name}" already has an active subscription`);
+    }
+    const p = this.#params;
+    const subscription = new KafkaConsumerSubscription(
+      {
+        driver: p.driver,
+        consumerName: p.consumerName,
+        groupId: p.groupId,
+        topics: this.topics,
+        deadLetterTopic: p.deadLetterTopic,
+        options: p.options,
+        logger: this.#logger,
+      },
+      handler,
+      options,
+    );
+    this.#subscription = subscription;
+    await subscription.start();
+    return subscription;
+  }
+
+  /** Commits what is acked now (also done every `commitIntervalMs`). */
+  async commit(): Promise<void> {
+    await this.#subscription?.commitAcked();
+  }
+
+  /** Closes the current subscription, if any. Idempotent. */
+  async close(): Promise<void> {
+    await this.#subscription?.close();
+  }
+}

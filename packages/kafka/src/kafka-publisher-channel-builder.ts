@@ -1,0 +1,172 @@
+import {
+  ConfigurationError,
+  PublisherChannelAdapterBuilder,
+  type ChannelBuildContext,
+  type ChannelConnection,
+} from '@gomes/core';
+import type { CompressionCodec, RequiredAcks } from './driver/kafka-driver.js';
+import { KafkaConnection } from './kafka-connection.js';
+import { toConnectionError } from './kafka-errors.js';
+import { KafkaMessageTranslator } from './kafka-message-translator.js';
+import { KafkaPublisherChannel } from './kafka-publisher-channel.js';
+import {
+  DEFAULT_KAFKA_PUBLISHER_OPTIONS,
+  validateKafkaPublisherOptions,
+  type KafkaPublisherOptions,
+} from './kafka-publisher-options.js';
+import type { MessageSerializer } from './message-serializer.js';
+import { ensureTopic, type KafkaTopicSpec } from './topic-provisioner.js';
+
+/**
+ * Builds a {@link KafkaPublisherChannel} (Go gomes' `kafka.NewPublisherChannelAdapterBuilder(connectionName, topic)`).
+ * Immutable: each `with*` returns a new builder.
+ *
+ * | Go gomes option | here | default (Go default) |
+ * |---|---|---|
+ * | `WithMaxAttempts(n)` | `withMaxAttempts(n)` → kafkajs `retry.retries = n - 1` | 10 (10) |
+ * | `WithBatchSize(n)` | `withBatchSize(n)`: records per produce request | 100 (100) |
+ * | `WithBatchBytes(n)` | `withBatchBytes(n)`: bytes per produce request | 1 MiB (1 MiB) |
+ * | `WithAsync(b)` | `withAsync(b)`: resolve on enqueue, errors to `onError` | **false** (true) |
+ * | `WithRequiredAcks(n)` | `withRequiredAcks(-1 \| 0 \| 1)` | **-1** (0) |
+ * | `WithReplyChannelName(x)` | `withReplyChannelName(x)` (core base) | none |
+ * | — | `withCompression('gzip' \| 'snappy')`; `lz4`/`zstd` are rejected | none |
+ * | — | `withIdempotent(b)` (needs acks -1) | **true** |
+ * | — | `withTopic({ partitions, replicationFactor, configs })`: create when missing | never create |
+ * | — | `withLinger(ms)`, `withMaxBufferedMessages(n)` (async mode), `withRequestTimeout(ms)` | 10, 10000, 30000 |
+ * | — | `withMessageTranslator(t)` / `withSerializer(s)` | JSON |
+ *
+ * @example
+ * ```ts
+ * gomes.addPublisherChannel(
+ *   new KafkaPublisherChannelBuilder('kafka', 'order.events').withBatchSize(500).withCompression('gzip'),
+ * );
+ * ```
+ * @public
+ */
+export class KafkaPublisherChannelBuilder extends PublisherChannelAdapterBuilder {
+  /** The resolved options. */
+  readonly options: Readonly<KafkaPublisherOptions> = DEFAULT_KAFKA_PUBLISHER_OPTIONS;
+
+  constructor(connectionName: string, topic: string) {
+    super(connectionName, topic);
+  }
+
+  /** Attempts per produce request. */
+  withMaxAttempts(attempts: number): this {
+    return this.withOptions({ maxAttempts: attempts });
+  }
+
+  /** Records per produce request. */
+  withBatchSize(size: number): this {
+    return this.withOptions({ batchSize: size });
+  }
+
+  /** Bytes per produce request. */
+  withBatchBytes(bytes: number): this {
+    return this.withOptions({ batchBytes: bytes });
+  }
+
+  /** Async mode: `send` resolves on enqueue; see {@link KafkaPublisherChannel}. */
+  withAsync(enabled = true): this {
+    return this.withOptions({ async: enabled });
+  }
+
+  /** Acknowledgement level: -1 all in-sync replicas, 1 leader, 0 none (needs `withIdempotent(false)`). */
+  withRequiredAcks(acks: RequiredAcks): this {
+    return this.withOptions({ requiredAcks: acks });
+  }
+
+  /** Record compression: `gzip` or `snappy` (`lz4` and `zstd` are rejected by `validate()`). */
+  withCompression(codec: CompressionCodec): this {
+    return this.withOptions({ compression: codec });
+  }
+
+  /** Idempotent producer (no duplicates or reordering on retry). Needs acks -1. */
+  withIdempotent(enabled = true): this {
+    return this.withOptions({ idempotent: enabled });
+  }
+
+  /** Creates the topic at start when it does not exist. */
+  withTopic(spec: KafkaTopicSpec = {}): this {
+    return this.withOptions({ topic: { ...spec, ...(spec.configs ? { configs: { ...spec.configs } } : {}) } });
+  }
+
+  /** Async mode: how long a partial batch waits for more records. */
+  withLinger(ms: number): this {
+    return this.withOptions({ lingerMs: ms });
+  }
+
+  /** Async mode: most buffered records before `send` waits. */
+  withMaxBufferedMessages(count: number): this {
+    return this.withOptions({ maxBufferedMessages: count });
+  }
+
+  /** How long the broker may take to acknowledge a produce request. */
+  withRequestTimeout(ms: number): this {
+    return this.withOptions({ requestTimeoutMs: ms });
+  }
+
+  /** Replaces the record ⇄ message translator. */
+  withMessageTranslator(translator: KafkaMessageTranslator): this {
+    return this.withOptions({ translator });
+  }
+
+  /** Replaces the payload serializer (JSON by default). */
+  withSerializer(serializer: MessageSerializer): this {
+    return this.withOptions({ translator: new KafkaMessageTranslator(serializer) });
+  }
+
+  /** @inheritDoc */
+  acceptsConnection(connection: ChannelConnection): boolean {
+    return connection instanceof KafkaConnection;
+  }
+
+  /** @inheritDoc */
+  async build(context: ChannelBuildContext): Promise<KafkaPublisherChannel> {
+    ConfigurationError.throwIfAny(this.validate(), `Kafka publisher "${this.channelName}"`);
+    const connection = context.connection;
+    if (!(connection instanceof KafkaConnection)) {
+      throw new ConfigurationError([`publisher "${this.channelName}" needs a KafkaConnection, got "${connection.name}"`]);
+    }
+    const driver = connection.driver;
+    const o = this.options;
+    if (!driver.supportedCompression.has(o.compression)) {
+      throw new ConfigurationError([`publisher "${this.channelName}": compression "${o.compression}" is not supported by the driver`]);
+    }
+    const logger = context.logger.child({ publisher: this.channelName });
+    const where = `Kafka "${connection.name}" for publisher "${this.channelName}"`;
+    if (o.topic) {
+      const admin = driver.createAdmin();
+      try {
+        await admin.connect();
+        await ensureTopic(admin, this.channelName, o.topic, logger);
+      } catch (error) {
+        throw toConnectionError(error, where, { topic: this.channelName });
+      } finally {
+        await admin.disconnect().catch(() => undefined);
+      }
+    }
+    const producer = driver.createProducer({
+      idempotent: o.idempotent,
+      maxAttempts: o.maxAttempts,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+    });
+    try {
+      await producer.connect();
+    } catch (error) {
+      await producer.close().catch(() => undefined);
+      throw toConnectionError(error, where, { topic: this.channelName });
+    }
+    return new KafkaPublisherChannel(this.channelName, producer, o, this.replyChannelName, logger);
+  }
+
+  /** @inheritDoc */
+  protected validateTransportOptions(): string[] {
+    return validateKafkaPublisherOptions(this.options);
+  }
+
+  private withOptions(changes: Partial<KafkaPublisherOptions>): this {
+    return this.derive({ options: Object.freeze({ ...this.options, ...changes }) } as Partial<Record<keyof this, unknown>>);
+  }
+}

@@ -1,0 +1,235 @@
+import { GomesError, MessageBuilder, noopLogger, type Logger, type Message, type PublisherChannel, type SendOptions } from '@gomes/core';
+import type { DriverOutboundRecord, DriverProducer } from './driver/kafka-driver.js';
+import { rootMessage } from './kafka-errors.js';
+import type { KafkaPublisherOptions } from './kafka-publisher-options.js';
+import { deferred, type Deferred } from './internal/async-utils.js';
+
+/** Counters of a {@link KafkaPublisherChannel}. @public */
+export interface KafkaPublisherStats {
+  /** Records acknowledged by the broker. */
+  readonly sent: number;
+  /** Records whose produce request failed for good. */
+  readonly failed: number;
+  /** Records buffered, not yet sent. */
+  readonly buffered: number;
+  /** Produce requests that succeeded. */
+  readonly batches: number;
+}
+
+/** Receives async-mode publish failures. @public */
+export type KafkaPublishErrorListener = (error: GomesError) => void;
+
+interface Pending {
+  readonly record: DriverOutboundRecord;
+  readonly bytes: number;
+  readonly messageId: string;
+  readonly done: Deferred<void> | undefined;
+}
+
+/**
+ * A Kafka topic as a gomes {@link PublisherChannel} (Go gomes' outbound channel adapter).
+ *
+ * - **Sync mode (default):** `send` resolves after the broker acknowledged the record with the
+ *   configured acks (`-1` = all in-sync replicas), or rejects with `GOMES_PUBLISH_FAILED`. Concurrent
+ *   sends are coalesced into one produce request (up to `batchSize` / `batchBytes`); order is kept.
+ * - **Async mode (`withAsync(true)`):** `send` resolves once the record is buffered; batches leave
+ *   when `batchSize` or `batchBytes` is reached or after `lingerMs`. Failures cannot reach the caller:
+ *   they are reported to {@link KafkaPublisherChannel.onError} listeners (and logged) and counted in
+ *   `stats.failed`.
+ * - `close()` flushes every buffered record, then disconnects the producer. Idempotent.
+ * - The record key is the partition key (`partitionKey` header, else `correlationId`), so equal keys
+ *   land on the same partition and keep their order.
+ *
+ * @public
+ */
+export class KafkaPublisherChannel implements PublisherChannel {
+  /** @inheritDoc */
+  readonly name: string;
+  readonly #topic: string;
+  readonly #producer: DriverProducer;
+  readonly #options: KafkaPublisherOptions;
+  readonly #replyTo: string | undefined;
+  readonly #logger: Logger;
+  readonly #queue: Pending[] = [];
+  readonly #errorListeners = new Set<KafkaPublishErrorListener>();
+  readonly #spaceWaiters: (() => void)[] = [];
+  #queuedBytes = 0;
+  #loop: Promise<void> | undefined;
+  #linger: NodeJS.Timeout | undefined;
+  #closing: Promise<void> | undefined;
+  #sent = 0;
+  #failed = 0;
+  #batches = 0;
+
+  /** @internal Built by {@link KafkaPublisherChannelBuilder}. */
+  constructor(
+    topic: string,
+    producer: DriverProducer,
+    options: KafkaPublisherOptions,
+    replyTo: string | undefined,
+    logger: Logger = noopLogger,
+  ) {
+    this.name = topic;
+    this.#topic = topic;
+    this.#producer = producer;
+    this.#options = options;
+    this.#replyTo = replyTo;
+    this.#logger = logger.child({ publisher: topic });
+  }
+
+  /** Counters (see {@link KafkaPublisherStats}). */
+  get stats(): KafkaPublisherStats {
+    return { sent: this.#sent, failed: this.#failed, buffered: this.#queue.length, batches: this.#batches };
+  }
+
+  /** Whether `send` resolves before the broker acknowledged (async mode). */
+  get async(): boolean {
+    return this.#options.async;
+  }
+
+  /** Listens to async-mode failures; returns a function that removes the listener. */
+  onError(listener: KafkaPublishErrorListener): () => void {
+    this.#errorListeners.add(listener);
+    return () => this.#errorListeners.delete(listener);
+  }
+
+  /** @inheritDoc */
+  async send(message: Message, options: SendOptions = {}): Promise<void> {
+    if (this.#closing) throw new GomesError('CLOSED', `Kafka publisher "${this.name}" is closed`);
+    if (options.signal?.aborted) throw new GomesError('ABORTED', 'The send was aborted', { cause: options.signal.reason });
+    const outgoing = this.#replyTo !== undefined && message.replyTo === undefined
+      ? MessageBuilder.from(message).replyTo(this.#replyTo).build()
+      : message;
+    const translated = this.#options.translator.toRecord(outgoing);
+    const record: DriverOutboundRecord = { key: translated.key, value: translated.value, headers: translated.headers };
+    const pending: Pending = {
+      record,
+      bytes: recordBytes(record),
+      messageId: outgoing.messageId,
+      done: this.#options.async ? undefined : deferred<void>(),
+    };
+    if (this.#options.async) {
+      while (this.#queue.length >= this.#options.maxBufferedMessages && !this.#closing) {
+        await new Promise<void>((resolve) => this.#spaceWaiters.push(resolve));
+      }
+      if (this.#closing) throw new GomesError('CLOSED', `Kafka publisher "${this.name}" is closed`);
+    }
+    this.#enqueue(pending);
+    if (!pending.done) return;
+    const signal = options.signal;
+    const onAbort = (): void => {
+      const index = this.#queue.indexOf(pending);
+      if (index < 0) return; // already in a produce request: wait for the broker's answer
+      this.#queue.splice(index, 1);
+      this.#queuedBytes -= pending.bytes;
+      pending.done?.reject(new GomesError('ABORTED', 'The send was aborted', { cause: signal?.reason }));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await pending.done.promise;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Sends everything buffered now and resolves when it is acknowledged (or failed). */
+  async flush(): Promise<void> {
+    this.#kick();
+    while (this.#loop) await this.#loop;
+  }
+
+  /** @inheritDoc */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#spaceWaiters.splice(0).forEach((wake) => wake());
+      await this.flush();
+      await this.#producer.close();
+      this.#logger.debug('Kafka publisher closed', { ...this.stats });
+    })();
+    return this.#closing;
+  }
+
+  #enqueue(pending: Pending): void {
+    this.#queue.push(pending);
+    this.#queuedBytes += pending.bytes;
+    const full = this.#queue.length >= this.#options.batchSize || this.#queuedBytes >= this.#options.batchBytes;
+    if (full || !this.#options.async || this.#options.lingerMs === 0) {
+      // Sync sends of the same tick share one request.
+      if (full) this.#kick();
+      else setImmediate(() => this.#kick());
+    } else {
+      this.#linger ??= setTimeout(() => this.#kick(), this.#options.lingerMs);
+    }
+  }
+
+  #kick(): void {
+    if (this.#linger) {
+      clearTimeout(this.#linger);
+      this.#linger = undefined;
+    }
+    if (this.#loop || this.#queue.length === 0) return;
+    this.#loop = this.#drain().finally(() => {
+      this.#loop = undefined;
+    });
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#queue.length > 0) {
+      const batch = this.#takeBatch();
+      try {
+        await this.#producer.send({
+          topic: this.#topic,
+          records: batch.map((p) => p.record),
+          acks: this.#options.requiredAcks,
+          compression: this.#options.compression,
+          timeoutMs: this.#options.requestTimeoutMs,
+        });
+        this.#sent += batch.length;
+        this.#batches++;
+        for (const p of batch) p.done?.resolve();
+      } catch (cause) {
+        this.#failed += batch.length;
+        const error = new GomesError(
+          'PUBLISH_FAILED',
+          `Publishing ${batch.length} message(s) to Kafka topic "${this.#topic}" failed: ${rootMessage(cause)}`,
+          { cause, details: { topic: this.#topic, messageIds: batch.map((p) => p.messageId) } },
+        );
+        for (const p of batch) p.done?.reject(error);
+        if (this.#options.async) this.#reportAsyncError(error);
+      }
+    }
+  }
+
+  #takeBatch(): Pending[] {
+    const batch: Pending[] = [];
+    let bytes = 0;
+    while (this.#queue.length > 0 && batch.length < this.#options.batchSize) {
+      const next = this.#queue[0] as Pending;
+      if (batch.length > 0 && bytes + next.bytes > this.#options.batchBytes) break;
+      this.#queue.shift();
+      this.#queuedBytes -= next.bytes;
+      bytes += next.bytes;
+      batch.push(next);
+    }
+    const room = this.#options.maxBufferedMessages - this.#queue.length;
+    this.#spaceWaiters.splice(0, Math.max(0, room)).forEach((wake) => wake());
+    return batch;
+  }
+
+  #reportAsyncError(error: GomesError): void {
+    this.#logger.error('Async Kafka publish failed', { code: error.code, reason: error.message, ...error.details });
+    for (const listener of this.#errorListeners) {
+      try {
+        listener(error);
+      } catch (listenerError) {
+        this.#logger.error('Publish error listener threw', { reason: rootMessage(listenerError) });
+      }
+    }
+  }
+}
+
+function recordBytes(record: DriverOutboundRecord): number {
+  let bytes = (record.value?.length ?? 0) + (record.key === null ? 0 : Buffer.byteLength(record.key));
+  for (const [name, value] of Object.entries(record.headers)) bytes += Buffer.byteLength(name) + Buffer.byteLength(value);
+  return bytes;
+}

@@ -1,0 +1,94 @@
+import type { CompressionCodec, RequiredAcks } from './driver/kafka-driver.js';
+import { KafkaMessageTranslator } from './kafka-message-translator.js';
+import { validateTopicSpec, type KafkaTopicSpec } from './topic-provisioner.js';
+
+/**
+ * Options of a Kafka publisher channel (set through {@link KafkaPublisherChannelBuilder}).
+ * Durations are milliseconds.
+ *
+ * Safe defaults, unlike Go gomes (async + acks=0): `send` resolves only after every in-sync replica
+ * acknowledged the record, with an idempotent producer (no duplicates on retry, order kept).
+ *
+ * @public
+ */
+export interface KafkaPublisherOptions {
+  /** Attempts of a produce request before `send` fails (Go `WithMaxAttempts`). @default 10 */
+  readonly maxAttempts: number;
+  /** Most records per produce request (Go `WithBatchSize`). @default 100 */
+  readonly batchSize: number;
+  /** Most bytes per produce request (Go `WithBatchBytes`). @default 1048576 */
+  readonly batchBytes: number;
+  /**
+   * Async mode (Go `WithAsync`): `send` resolves once the record is buffered; records are sent in
+   * batches (size, bytes or linger), failures go to `onError` listeners and the `failed` counter,
+   * and `close()` flushes. @default false
+   */
+  readonly async: boolean;
+  /** Async mode: how long a partial batch waits for more records. @default 10 */
+  readonly lingerMs: number;
+  /** Async mode: most buffered records; `send` waits for room beyond it. @default 10000 */
+  readonly maxBufferedMessages: number;
+  /** 0 none, 1 leader, -1 all in-sync replicas (Go `WithRequiredAcks`). @default -1 */
+  readonly requiredAcks: RequiredAcks;
+  /** Record compression. kafkajs ships gzip; snappy is registered by this package; lz4 and zstd are rejected. @default 'none' */
+  readonly compression: CompressionCodec;
+  /** Idempotent producer (needs acks=-1). @default true */
+  readonly idempotent: boolean;
+  /** How long the broker may take to acknowledge a produce request. @default 30000 */
+  readonly requestTimeoutMs: number;
+  /** Create the topic at start when it is missing. @default undefined (never create) */
+  readonly topic: KafkaTopicSpec | undefined;
+  /** Record ⇄ message translation (serializer included). @default JSON */
+  readonly translator: KafkaMessageTranslator;
+}
+
+/** Defaults of {@link KafkaPublisherOptions}. @public */
+export const DEFAULT_KAFKA_PUBLISHER_OPTIONS: Readonly<KafkaPublisherOptions> = Object.freeze({
+  maxAttempts: 10,
+  batchSize: 100,
+  batchBytes: 1048576,
+  async: false,
+  lingerMs: 10,
+  maxBufferedMessages: 10000,
+  requiredAcks: -1,
+  compression: 'none',
+  idempotent: true,
+  requestTimeoutMs: 30000,
+  topic: undefined,
+  translator: new KafkaMessageTranslator(),
+});
+
+/** Codecs the kafkajs driver can write. @public */
+export const SUPPORTED_COMPRESSION: readonly CompressionCodec[] = Object.freeze(['none', 'gzip', 'snappy']);
+
+const ALL_CODECS: readonly string[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
+
+/** Every problem with `o` (empty when valid). @public */
+export function validateKafkaPublisherOptions(o: KafkaPublisherOptions): string[] {
+  const problems: string[] = [];
+  const positive = (name: string, v: number): void => {
+    if (!Number.isInteger(v) || v < 1) problems.push(`${name} must be an integer >= 1, got ${String(v)}`);
+  };
+  positive('maxAttempts', o.maxAttempts);
+  positive('batchSize', o.batchSize);
+  positive('batchBytes', o.batchBytes);
+  positive('maxBufferedMessages', o.maxBufferedMessages);
+  positive('requestTimeoutMs', o.requestTimeoutMs);
+  if (!Number.isInteger(o.lingerMs) || o.lingerMs < 0) problems.push(`lingerMs must be an integer >= 0, got ${String(o.lingerMs)}`);
+  if (![-1, 0, 1].includes(o.requiredAcks)) problems.push(`requiredAcks must be -1 (all), 0 (none) or 1 (leader), got ${String(o.requiredAcks)}`);
+  if (!ALL_CODECS.includes(o.compression)) {
+    problems.push(`compression "${String(o.compression)}" is not one of ${ALL_CODECS.join(', ')}`);
+  } else if (!SUPPORTED_COMPRESSION.includes(o.compression)) {
+    problems.push(
+      `compression "${o.compression}" is not available with the kafkajs driver (no pure-JS codec installs cleanly); use ${SUPPORTED_COMPRESSION.join(', ')}`,
+    );
+  }
+  if (o.idempotent && o.requiredAcks !== -1) {
+    problems.push(`an idempotent producer needs requiredAcks -1 (all); use withIdempotent(false) for acks ${o.requiredAcks}`);
+  }
+  if (o.idempotent && o.maxAttempts < 2) {
+    problems.push('an idempotent producer needs maxAttempts >= 2 (retries protect its sequence numbers); use withIdempotent(false) for a single attempt');
+  }
+  if (o.topic) problems.push(...validateTopicSpec(o.topic, 'withTopic'));
+  return problems;
+}
