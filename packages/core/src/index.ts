@@ -112,3 +112,35 @@ export {
   type EventDrivenConsumerStats,
 } from './endpoint/event-driven-consumer-options.js';
 export { PartitionOffsetTracker } from './channel/partition-offset-tracker.js';
+export { PointToPointChannel } from './channel/point-to-point-channel.js';
+export { PublishSubscribeChannel } from './channel/publish-subscribe-channel.js';
+export {
+  InMemoryBroker,
+  DEFAULT_IN_MEMORY_BROKER_OPTIONS,
+  MAX_IN_MEMORY_PARTITIONS,
+  resolveInMemoryBrokerOptions,
+  InMemoryConnection,
+  IN_MEMORY_TRANSPORT,
+  inMemoryConnection,
+  isInMemoryConnection,
+  InMemoryPublisherChannel,
+  InMemoryPublisherChannelBuilder,
+  inMemoryPublisher,
+  InMemoryConsumerChannel,
+  InMemoryConsumerChannelBuilder,
+  DEFAULT_IN_MEMORY_CONSUMER_OPTIONS,
+  inMemoryConsumer,
+  resolveInMemoryConsumerOptions,
+  InMemorySubscription,
+  HANDLER_REJECTED_REDELIVERY_DELAY_MS,
+  murmur2,
+  partitionForKey,
+  type InMemoryBrokerOptions,
+  type InMemoryRecord,
+  type GroupMemberListener,
+  type GroupMembership,
+  type InMemoryConnectionOptions,
+  type InMemoryConsumerChannelParams,
+  type InMemoryConsumerOptions,
+  type InMemoryStartOffset,
+} from './transport/in-memory/index.js';

@@ -1,0 +1,70 @@
+import type { ConsumerChannel, DeliveryHandler, SubscribeOptions } from '../../channel/consumer-channel.js';
+import { GomesError } from '../../errors/gomes-error.js';
+import type { InMemoryBroker } from './in-memory-broker.js';
+import { InMemorySubscription, type InMemoryStartOffset } from './in-memory-subscription.js';
+
+/** What an {@link InMemoryConsumerChannel} reads and how. @public */
+export interface InMemoryConsumerChannelParams {
+  /** The broker. */
+  readonly broker: InMemoryBroker;
+  /** Consumer (endpoint) name. */
+  readonly consumerName: string;
+  /** Topic consumed. */
+  readonly topic: string;
+  /** Consumer group. */
+  readonly groupId: string;
+  /** Most deliveries handed over and not settled at once. */
+  readonly queueCapacity: number;
+  /** Where a group with no committed offset starts. */
+  readonly startOffset: InMemoryStartOffset;
+}
+
+/**
+ * Consumes a topic of an {@link InMemoryBroker} as a member of a consumer group; see
+ * {@link InMemorySubscription} for how deliveries are handed over, acked and nacked. One
+ * subscription at a time; after `close()` it can subscribe again (and gets what was not committed).
+ *
+ * @public
+ */
+export class InMemoryConsumerChannel implements ConsumerChannel {
+  /** @inheritDoc */
+  readonly name: string;
+  /** @inheritDoc */
+  readonly channelName: string;
+  /** The consumer group. */
+  readonly groupId: string;
+  readonly #params: InMemoryConsumerChannelParams;
+  #active: { closed: boolean } | undefined;
+
+  constructor(params: InMemoryConsumerChannelParams) {
+    this.#params = params;
+    this.name = params.consumerName;
+    this.channelName = params.topic;
+    this.groupId = params.groupId;
+  }
+
+  /**
+   * Joins the group and starts handing deliveries to `handler`.
+   *
+   * @throws GomesError `GOMES_ILLEGAL_STATE` while another subscription of this channel is open.
+   */
+  async subscribe(handler: DeliveryHandler, options: SubscribeOptions = {}): Promise<InMemorySubscription> {
+    if (this.#active && !this.#active.closed) {
+      throw new GomesError('ILLEGAL_STATE', `Consumer "${this.name}" already has an open subscription; close it first`);
+    }
+    const active = { closed: false };
+    this.#active = active;
+    return Promise.resolve(new InMemorySubscription({
+      broker: this.#params.broker,
+      topic: this.#params.topic,
+      groupId: this.#params.groupId,
+      queueCapacity: this.#params.queueCapacity,
+      startOffset: this.#params.startOffset,
+      handler,
+      onError: options.onError,
+      onClosed: () => {
+        active.closed = true;
+      },
+    }));
+  }
+}

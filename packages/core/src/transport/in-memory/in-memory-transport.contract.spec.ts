@@ -1,0 +1,25 @@
+import { describeTransportContract } from '../../testing/index.js';
+import { InMemoryBroker } from './in-memory-broker.js';
+import { InMemoryConnection } from './in-memory-connection.js';
+import { inMemoryConsumer } from './in-memory-consumer-channel-builder.js';
+import { inMemoryPublisher } from './in-memory-publisher-channel-builder.js';
+
+// One broker for the whole suite, as a real cluster would be; every test uses its own topics.
+const broker = new InMemoryBroker();
+let topicSeq = 0;
+
+describeTransportContract('in-memory', {
+  timeoutMs: 5000,
+  quietPeriodMs: 100,
+  connection: () => new InMemoryConnection('memory', { broker }),
+  uniqueTopic: async (partitions) => {
+    const topic = `contract-topic-${++topicSeq}`;
+    broker.createTopic(topic, partitions);
+    return topic;
+  },
+  publisher: (connectionName, topic) => inMemoryPublisher(connectionName, topic),
+  consumer: (connectionName, topic, consumerName, groupId) => {
+    const builder = inMemoryConsumer(connectionName, topic, consumerName).withStartOffset('earliest');
+    return groupId === undefined ? builder : builder.withGroupId(groupId);
+  },
+});
