@@ -67,7 +67,7 @@ export function createActionDispatcher(registry: ActionRegistry, options: Action
       return undefined;
     }
 
-    const result: unknown = await entry.handlers[0]!.handle(action as never, ctx);
+    const result: unknown = await entry.handlers[0]!.handle(action, ctx);
     const reply = MessageBuilder.withPayload(result).messageType('Document').causationId(message.messageId);
     if (message.correlationId !== undefined) reply.correlationId(message.correlationId);
     return reply.build();

@@ -119,7 +119,7 @@ describe('validation', () => {
   });
 
   it('turns plain payloads into instances without calling the constructor', () => {
-    const instance = toActionInstance(CreateOrderHandler as never, { repo: 'plain' }) as CreateOrderHandler;
+    const instance = toActionInstance<CreateOrderHandler>(CreateOrderHandler, { repo: 'plain' });
     expect(instance).toBeInstanceOf(CreateOrderHandler);
     expect(instance.repo).toBe('plain');
     const existing = new GetOrder();

@@ -1,5 +1,5 @@
 import { GomesError } from '../errors/gomes-error.js';
-import type { Action, ActionClass, ActionKind } from './action.js';
+import type { ActionClass, ActionKind, ResultOf } from './action.js';
 import { getHandlerDescriptor } from './action-metadata.js';
 import type { HandlerContext } from './handler-context.js';
 
@@ -24,8 +24,8 @@ export interface HandlerDefinition<A extends object = object, R = unknown> {
   readonly kind: ActionKind;
   /** The action class. */
   readonly action: ActionClass<A>;
-  /** The handler function. */
-  readonly handle: (action: A, context: HandlerContext) => Promise<R> | R;
+  /** The handler function (method syntax: definitions of any action fit `HandlerDefinition`). */
+  handle(action: A, context: HandlerContext): Promise<R> | R;
   /** Name for logs and endpoint tables. */
   readonly handlerName: string;
 }
@@ -52,18 +52,18 @@ function define<A extends object, R>(
  * ```
  * @public
  */
-export function defineCommandHandler<A extends Action<R>, R>(
+export function defineCommandHandler<A extends object>(
   action: ActionClass<A>,
-  handle: (command: A, context: HandlerContext) => Promise<R> | R,
-): HandlerDefinition<A, R> {
+  handle: (command: A, context: HandlerContext) => Promise<ResultOf<A>> | ResultOf<A>,
+): HandlerDefinition<A, ResultOf<A>> {
   return define('command', action, handle);
 }
 
 /** Defines a query handler without decorators (see {@link defineCommandHandler}). @public */
-export function defineQueryHandler<A extends Action<R>, R>(
+export function defineQueryHandler<A extends object>(
   action: ActionClass<A>,
-  handle: (query: A, context: HandlerContext) => Promise<R> | R,
-): HandlerDefinition<A, R> {
+  handle: (query: A, context: HandlerContext) => Promise<ResultOf<A>> | ResultOf<A>,
+): HandlerDefinition<A, ResultOf<A>> {
   return define('query', action, handle);
 }
 

@@ -52,7 +52,10 @@ export interface ConsumerEndpointOptions {
   readonly filter: MessageFilterFn | undefined;
   /** Extra middleware run inside retry, around the handler (first = outermost). */
   readonly middleware: readonly HandlerMiddleware[];
-  /** Publish the handler's result to the channel named by the `replyTo` header. */
+  /**
+   * Publish the handler's result (or its final error) to the channel named by the message's
+   * `replyTo` header. Messages without `replyTo` are unaffected. @default true (Go gomes: opt-in)
+   */
   readonly sendReplyUsingReplyTo: boolean;
 }
 
@@ -60,11 +63,11 @@ export interface ConsumerEndpointOptions {
 export const DEFAULT_CONSUMER_ENDPOINT_OPTIONS: Readonly<ConsumerEndpointOptions> = Object.freeze({
   deadLetterChannelName: undefined,
   retry: undefined,
-  beforeInterceptors: Object.freeze([]) as readonly Interceptor[],
-  afterInterceptors: Object.freeze([]) as readonly Interceptor[],
+  beforeInterceptors: Object.freeze([]),
+  afterInterceptors: Object.freeze([]),
   filter: undefined,
-  middleware: Object.freeze([]) as readonly HandlerMiddleware[],
-  sendReplyUsingReplyTo: false,
+  middleware: Object.freeze([]),
+  sendReplyUsingReplyTo: true,
 });
 
 /**

@@ -28,8 +28,11 @@ export abstract class ConsumerChannelAdapterBuilder implements ConsumerChannelBu
     this.consumerName = consumerName;
   }
 
-  /** Sends messages that failed for good (after retries) to this publisher channel. */
-  withDeadLetterChannelName(name: string): this {
+  /**
+   * Sends messages that failed for good (after retries) to this publisher channel (register a
+   * publisher channel of that name). @default name `<channelName>.DLQ`
+   */
+  withDeadLetterChannelName(name = `${this.channelName}.DLQ`): this {
     return this.withEndpoint({ deadLetterChannelName: name });
   }
 
@@ -63,7 +66,10 @@ export abstract class ConsumerChannelAdapterBuilder implements ConsumerChannelBu
     return this.withEndpoint({ middleware: [...this.endpointOptions.middleware, ...middleware] });
   }
 
-  /** Publishes each handler result to the channel named by the message's `replyTo` header. */
+  /**
+   * Whether each handler result (or final error) is published to the channel named by the message's
+   * `replyTo` header. On by default; `withSendReplyUsingReplyTo(false)` turns it off.
+   */
   withSendReplyUsingReplyTo(enabled = true): this {
     return this.withEndpoint({ sendReplyUsingReplyTo: enabled });
   }

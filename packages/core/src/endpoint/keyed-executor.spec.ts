@@ -53,6 +53,20 @@ describe('KeyedExecutor', () => {
     expect(ex.stats).toMatchObject({ completed: 200, running: 0, queued: 0, waiting: 0, failed: 0 });
   });
 
+  it('serves ready keys by the submission order of their next task: with concurrency 1 every task runs in submission order', async () => {
+    const ex = new KeyedExecutor({ concurrency: 1, capacity: 100 });
+    const order: number[] = [];
+    const keys = ['a', 'a', 'a', 'b', 'b', 'c', 'a', 'd', 'd', 'b', 'c', 'c'];
+    for (const [i, key] of keys.entries()) {
+      await ex.submit(key, async () => {
+        await tick(i % 3);
+        order.push(i);
+      });
+    }
+    await ex.drain();
+    expect(order).toEqual(keys.map((_, i) => i));
+  });
+
   it('never runs more than `concurrency` tasks', async () => {
     const ex = new KeyedExecutor({ concurrency: 2, capacity: 10 });
     const gates = Array.from({ length: 5 }, deferred);

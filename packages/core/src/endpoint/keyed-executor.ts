@@ -46,8 +46,9 @@ interface Waiter {
 
 /**
  * Runs tasks with at most `concurrency` at once, while tasks with the **same key run strictly one
- * after another, in submission order** (different keys run in parallel). Ready keys are served in
- * the order they became ready, so no key starves.
+ * after another, in submission order** (different keys run in parallel). Ready keys are served by
+ * the submission order of their next task (oldest first), so no key starves and, with
+ * `concurrency` 1, every task runs in submission order whatever its key.
  *
  * Backpressure: at most `capacity` tasks are accepted and unfinished. `submit()` resolves when its
  * task is **accepted**, not when it finished; beyond capacity it waits (FIFO) until a task finishes.
@@ -65,8 +66,10 @@ export class KeyedExecutor {
   readonly #concurrency: number;
   readonly #capacity: number;
   readonly #onTaskError: ((error: Error, key: string) => void) | undefined;
-  readonly #queues = new Map<string, KeyedTask[]>();
+  readonly #queues = new Map<string, { task: KeyedTask; seq: number }[]>();
+  /** Keys whose next task can run, sorted by that task's submission sequence. */
   readonly #ready: string[] = [];
+  #seq = 0;
   readonly #waiters: Waiter[] = [];
   readonly #drainers: (() => void)[] = [];
   #accepted = 0;
@@ -125,12 +128,13 @@ export class KeyedExecutor {
 
   #accept(key: string, task: KeyedTask): void {
     this.#accepted++;
+    const entry = { task, seq: this.#seq++ };
     const queue = this.#queues.get(key);
     if (queue) {
-      queue.push(task);
+      queue.push(entry);
     } else {
-      this.#queues.set(key, [task]);
-      this.#ready.push(key);
+      this.#queues.set(key, [entry]);
+      this.#ready.push(key); // the newest task: the end keeps #ready sorted
     }
     this.#pump();
   }
@@ -138,9 +142,22 @@ export class KeyedExecutor {
   #pump(): void {
     while (this.#running < this.#concurrency && this.#ready.length > 0) {
       const key = this.#ready.shift() as string;
-      const task = this.#queues.get(key)?.[0];
-      if (task) this.#run(key, task);
+      const head = this.#queues.get(key)?.[0];
+      if (head) this.#run(key, head.task);
     }
+  }
+
+  /** Inserts `key` into #ready at the place of its next task's sequence `seq`. */
+  #makeReady(key: string, seq: number): void {
+    let lo = 0;
+    let hi = this.#ready.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const midSeq = this.#queues.get(this.#ready[mid] as string)?.[0]?.seq ?? 0;
+      if (midSeq < seq) lo = mid + 1;
+      else hi = mid;
+    }
+    this.#ready.splice(lo, 0, key);
   }
 
   #run(key: string, task: KeyedTask): void {
@@ -162,7 +179,7 @@ export class KeyedExecutor {
     this.#completed++;
     const queue = this.#queues.get(key);
     queue?.shift();
-    if (queue && queue.length > 0) this.#ready.push(key);
+    if (queue && queue.length > 0) this.#makeReady(key, (queue[0] as { seq: number }).seq);
     else this.#queues.delete(key);
     while (this.#accepted < this.#capacity && this.#waiters.length > 0) {
       const waiter = this.#waiters.shift() as Waiter;

@@ -114,7 +114,7 @@ export class Gomes {
    * it again while it runs returns the same promise; after it succeeded it throws.
    */
   async start(): Promise<void> {
-    if (this.#startPromise) return this.#startPromise;
+    if (this.#startPromise && (this.#state === 'starting' || this.#state === 'started')) return this.#startPromise;
     if (this.#state !== 'created') throw new GomesError('ILLEGAL_STATE', `Cannot start a gomes instance that is ${this.#state}`);
     this.#startPromise = this.#doStart();
     return this.#startPromise;
@@ -227,12 +227,14 @@ export class Gomes {
    * Stops consumers (in-flight messages finish within `shutdownTimeoutMs`), then flushes and closes
    * publishers, then disconnects connections. Idempotent; concurrent calls share one promise.
    */
-  async shutdown(): Promise<void> {
+  // Not `async`: concurrent callers must get the very same promise.
+  // eslint-disable-next-line @typescript-eslint/promise-function-async
+  shutdown(): Promise<void> {
     return this.#shutdown();
   }
 
   async #doShutdown(): Promise<void> {
-    if (this.#startPromise) await this.#startPromise.catch(() => undefined);
+    if (this.#state === 'starting') await this.#startPromise?.catch(() => undefined);
     const previous = this.#state;
     this.#state = 'stopping';
     const budget = this.#options.shutdownTimeoutMs;

@@ -1,0 +1,335 @@
+import 'reflect-metadata';
+import { IsString } from 'class-validator';
+import { Action } from '../actions/action.js';
+import { Command, Event, Query } from '../actions/action-decorators.js';
+import { defineCommandHandler, defineEventHandler, defineQueryHandler } from '../actions/handler-definition.js';
+import { PublisherChannelAdapterBuilder } from '../channel/publisher-channel-adapter-builder.js';
+import type { ChannelConnection } from '../channel/channel-connection.js';
+import type { PublisherChannel } from '../channel/publisher-channel.js';
+import { ConfigurationError } from '../errors/configuration-error.js';
+import { noopLogger } from '../logging/logger.js';
+import { isGomesError } from '../errors/gomes-error.js';
+import { readDeadLetterEnvelope } from '../message/dead-letter-envelope.js';
+import type { Message } from '../message/message.js';
+import { RecordingPublisherChannel } from '../testing/recording-publisher-channel.js';
+import { waitFor } from '../testing/wait-for.js';
+import { InMemoryBroker } from '../transport/in-memory/in-memory-broker.js';
+import { inMemoryConnection } from '../transport/in-memory/in-memory-connection.js';
+import { inMemoryConsumer } from '../transport/in-memory/in-memory-consumer-channel-builder.js';
+import { inMemoryPublisher } from '../transport/in-memory/in-memory-publisher-channel-builder.js';
+import { createGomes } from './create-gomes.js';
+
+@Command('placeOrder')
+class PlaceOrder extends Action<string> {
+  @IsString() sku: string;
+  constructor(sku: string) {
+    super();
+    this.sku = sku;
+  }
+}
+
+@Command('archiveOrder')
+class ArchiveOrder extends Action<void> {
+  constructor(readonly id: string) {
+    super();
+  }
+}
+
+@Query('orderCount')
+class OrderCount extends Action<number> {}
+
+@Event('orderPlaced')
+class OrderPlaced {
+  constructor(readonly id: string) {}
+}
+
+const code = (e: unknown): string | undefined => (isGomesError(e) ? e.code : undefined);
+
+/** A connection of another transport, to check transport mismatches. */
+const foreignConnection = (name: string): ChannelConnection => ({
+  name,
+  validate: () => [],
+  connect: async () => undefined,
+  disconnect: async () => undefined,
+});
+
+/** A publisher builder whose channel records what happens to it, for shutdown-order checks. */
+class LoggingPublisherBuilder extends PublisherChannelAdapterBuilder {
+  constructor(
+    connectionName: string,
+    channelName: string,
+    readonly log: string[],
+  ) {
+    super(connectionName, channelName);
+  }
+  acceptsConnection(): boolean {
+    return true;
+  }
+  protected validateTransportOptions(): string[] {
+    return [];
+  }
+  async build(): Promise<PublisherChannel> {
+    const channel = new RecordingPublisherChannel(this.channelName);
+    const log = this.log;
+    return {
+      name: channel.name,
+      send: async (m: Message) => channel.send(m),
+      close: async () => {
+        log.push(`close publisher ${channel.name}`);
+        await channel.close();
+      },
+    };
+  }
+}
+
+describe('start() validation', () => {
+  it('throws one ConfigurationError listing every problem and connects nothing', async () => {
+    const connection = inMemoryConnection('mem');
+    const app = createGomes()
+      .addChannelConnection(connection)
+      .addChannelConnection(inMemoryConnection('mem'))
+      .addChannelConnection(foreignConnection('other'))
+      .addPublisherChannel(inMemoryPublisher('nope', 'orders'))
+      .addPublisherChannel(inMemoryPublisher('mem', 'requests').withReplyChannelName('requests.replies'))
+      .addPublisherChannel(inMemoryPublisher('other', 'wrong-transport'))
+      .addConsumerChannel(inMemoryConsumer('mem', 'orders', 'orders-consumer').withDeadLetterChannelName('orders.DLQ').withRetry({ maxAttempts: 0 }))
+      .addConsumerChannel(inMemoryConsumer('mem', 'orders', 'orders-consumer'))
+      .addActionHandler(defineCommandHandler(PlaceOrder, () => 'a'))
+      .addActionHandler(defineCommandHandler(PlaceOrder, () => 'b'));
+    const error = await app.start().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigurationError);
+    const problems = (error as ConfigurationError).problems;
+    const expected = [
+      'connection "mem" is registered more than once',
+      'consumer "orders-consumer" is registered more than once',
+      'publisher "orders" refers to unknown connection "nope"',
+      'publisher "requests" expects replies on "requests.replies" but no consumer channel consumes "requests.replies"',
+      'publisher "wrong-transport" cannot use connection "other" (another transport)',
+      'retry.maxAttempts must be an integer >= 1',
+      'consumer "orders-consumer" dead-letters to "orders.DLQ", which is not a registered publisher channel',
+      'command "placeOrder" has more than one handler',
+    ];
+    for (const fragment of expected) expect(problems.some((p) => p.includes(fragment))).toBe(true);
+    expect(problems.length).toBeGreaterThanOrEqual(expected.length);
+    expect(connection.connected).toBe(false);
+    expect(app.state).toBe('failed');
+  });
+
+  it('reports a consumer that has nothing to route to', async () => {
+    const app = createGomes()
+      .addChannelConnection(inMemoryConnection('mem'))
+      .addConsumerChannel(inMemoryConsumer('mem', 'orders', 'orders-consumer'));
+    await expect(app.start()).rejects.toThrow(/consumer "orders-consumer" has no route handler/);
+  });
+
+  it('refuses configuration changes after start and a second start', async () => {
+    const app = createGomes();
+    await app.start();
+    expect(() => app.addChannelConnection(inMemoryConnection('late'))).toThrow(/Cannot change the configuration/);
+    await expect(app.start()).resolves.toBeUndefined(); // same promise while/after starting
+    await app.shutdown();
+    await expect(app.start()).rejects.toThrow(/Cannot start a gomes instance that is stopped|stopped/);
+  });
+});
+
+describe('over the in-memory transport', () => {
+  function responder(broker: InMemoryBroker, handlers: Parameters<ReturnType<typeof createGomes>['addActionHandler']>[0][]) {
+    const app = createGomes({ name: 'responder' })
+      .addChannelConnection(inMemoryConnection('mem', { broker }))
+      .addPublisherChannel(inMemoryPublisher('mem', 'requests.replies'))
+      .addConsumerChannel(inMemoryConsumer('mem', 'requests', 'requests-consumer'));
+    for (const h of handlers) app.addActionHandler(h);
+    return app;
+  }
+
+  function requester(broker: InMemoryBroker, requestTimeoutMs = 5000) {
+    return createGomes({ name: 'requester', requestTimeoutMs })
+      .addChannelConnection(inMemoryConnection('mem', { broker }))
+      .addPublisherChannel(inMemoryPublisher('mem', 'requests').withReplyChannelName('requests.replies'))
+      .addConsumerChannel(inMemoryConsumer('mem', 'requests.replies', 'replies-consumer'));
+  }
+
+  it('request-reply between two instances returns the remote typed result, errors and void results', async () => {
+    const broker = new InMemoryBroker();
+    const server = responder(broker, [
+      defineCommandHandler(PlaceOrder, (c, ctx) => `placed:${c.sku}:${ctx.headers['tenant']}`),
+      defineCommandHandler(ArchiveOrder, (c) => {
+        if (c.id === 'bad') throw new Error('cannot archive bad');
+      }),
+      defineQueryHandler(OrderCount, () => 3),
+    ]);
+    const client = requester(broker);
+    await Promise.all([server.start(), client.start()]);
+    await server.eventDrivenConsumer('requests-consumer').withAmountOfProcessors(2).run();
+
+    const id: string = await client.commandBusByChannel('requests').send(new PlaceOrder('sku-1'), { headers: { tenant: 'acme' } });
+    expect(id).toBe('placed:sku-1:acme');
+    const count: number = await client.queryBusByChannel('requests').send(new OrderCount());
+    expect(count).toBe(3);
+    await expect(client.commandBusByChannel('requests').send(new ArchiveOrder('ok'))).resolves.toBeUndefined();
+    const remote = await client.commandBusByChannel('requests').send(new ArchiveOrder('bad')).catch((e: unknown) => e);
+    expect(code(remote)).toBe('GOMES_REMOTE_HANDLER_FAILED');
+    expect((remote as Error).message).toContain('cannot archive bad');
+    await Promise.all([server.shutdown(), client.shutdown()]);
+  });
+
+  it('request-reply times out when nobody answers, and send() needs a reply channel', async () => {
+    const broker = new InMemoryBroker();
+    const client = requester(broker, 100).addPublisherChannel(inMemoryPublisher('mem', 'fire-and-forget'));
+    await client.start();
+    const timeout = await client.commandBusByChannel('requests').send(new PlaceOrder('x')).catch((e: unknown) => e);
+    expect(code(timeout)).toBe('GOMES_REPLY_TIMEOUT');
+    const noReply = await client.commandBusByChannel('fire-and-forget').send(new PlaceOrder('x')).catch((e: unknown) => e);
+    expect(code(noReply)).toBe('GOMES_ILLEGAL_STATE');
+    await expect(client.commandBusByChannel('fire-and-forget').sendAsync(new PlaceOrder('x'))).resolves.toBeUndefined();
+    expect(broker.endOffset('fire-and-forget', 0)).toBe(1n);
+    expect(() => client.commandBusByChannel('missing')).toThrow(/No publisher channel "missing"/);
+    await client.shutdown();
+  });
+
+  it('retries a failing handler, then dead-letters it with an envelope; the message is acked only after that', async () => {
+    const broker = new InMemoryBroker();
+    let calls = 0;
+    const app = createGomes()
+      .addChannelConnection(inMemoryConnection('mem', { broker }))
+      .addPublisherChannel(inMemoryPublisher('mem', 'events'))
+      .addPublisherChannel(inMemoryPublisher('mem', 'events.DLQ'))
+      .addConsumerChannel(
+        inMemoryConsumer('mem', 'events', 'projector')
+          .withRetry({ maxAttempts: 3, initialDelayMs: 1, maxDelayMs: 5 })
+          .withDeadLetterChannelName('events.DLQ'),
+      )
+      .addConsumerChannel(inMemoryConsumer('mem', 'events.DLQ', 'dlq-reader'))
+      .addActionHandler(
+        defineEventHandler(OrderPlaced, (e) => {
+          calls++;
+          if (e.id === 'poison') throw new Error(`projection failed for ${e.id}`);
+        }),
+      );
+    await app.start();
+    const consumer = app.eventDrivenConsumer('projector');
+    await consumer.run();
+    await app.eventBusByChannel('events').publish(new OrderPlaced('poison'));
+    await app.eventBusByChannel('events').publish(new OrderPlaced('fine'));
+    await waitFor(() => consumer.stats.deadLettered === 1 && consumer.stats.succeeded === 1);
+    expect(calls).toBe(4);
+    expect(broker.committedOffset('projector', 'events', 0)).toBe(2n);
+
+    const dlqChannel = await inMemoryConsumer('mem', 'events.DLQ', 'reader').build({ connection: inMemoryConnection('mem', { broker }), logger: noopLogger });
+    const dead: Message[] = [];
+    const sub = await dlqChannel.subscribe(async (d) => {
+      dead.push(d.message);
+      await d.ack();
+    });
+    await waitFor(() => dead.length === 1);
+    const envelope = readDeadLetterEnvelope(dead[0]!);
+    expect(envelope).toMatchObject({ errorMessage: 'projection failed for poison', attempts: 3, originChannel: 'events', originPartition: 0, originOffset: '0', retriable: true });
+    expect(dead[0]!.payload).toEqual({ id: 'poison' });
+    await sub.close();
+    await app.shutdown();
+  });
+
+  it('an invalid payload on receive is dead-lettered at once with the validation reason', async () => {
+    const broker = new InMemoryBroker();
+    let handled = 0;
+    const app = createGomes()
+      .addChannelConnection(inMemoryConnection('mem', { broker }))
+      .addPublisherChannel(inMemoryPublisher('mem', 'cmds'))
+      .addPublisherChannel(inMemoryPublisher('mem', 'cmds.DLQ'))
+      .addConsumerChannel(inMemoryConsumer('mem', 'cmds', 'worker').withRetry({ maxAttempts: 5, initialDelayMs: 1 }).withDeadLetterChannelName('cmds.DLQ'))
+      .addActionHandler(defineCommandHandler(PlaceOrder, () => String(++handled)));
+    await app.start();
+    const consumer = app.eventDrivenConsumer('worker');
+    await consumer.run();
+    await app.commandBusByChannel('cmds').sendRawAsync('placeOrder', { sku: 42 });
+    await waitFor(() => consumer.stats.deadLettered === 1);
+    expect(handled).toBe(0);
+    expect(consumer.stats.retried).toBe(0);
+    const record = broker.decode(broker.records('cmds.DLQ', 0)[0]!);
+    expect(readDeadLetterEnvelope(record)?.errorCode).toBe('GOMES_VALIDATION');
+    expect(readDeadLetterEnvelope(record)?.errorMessage).toContain('sku must be a string');
+    await app.shutdown();
+  });
+
+  it('shutdown lets in-flight messages finish, then closes publishers, then disconnects; concurrent calls share one promise', async () => {
+    const broker = new InMemoryBroker();
+    const log: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const connection = inMemoryConnection('mem', { broker });
+    const originalDisconnect = connection.disconnect.bind(connection);
+    connection.disconnect = async () => {
+      log.push('disconnect');
+      await originalDisconnect();
+    };
+    const app = createGomes({ shutdownTimeoutMs: 5000 })
+      .addChannelConnection(connection)
+      .addPublisherChannel(inMemoryPublisher('mem', 'in'))
+      .addPublisherChannel(new LoggingPublisherBuilder('mem', 'audit', log))
+      .addConsumerChannel(inMemoryConsumer('mem', 'in', 'slow'))
+      .addActionHandler(
+        defineCommandHandler(PlaceOrder, async (c) => {
+          log.push('handler started');
+          await gate;
+          log.push('handler finished');
+          return c.sku;
+        }),
+      );
+    await app.start();
+    const consumer = app.eventDrivenConsumer('slow');
+    await consumer.run();
+    await app.commandBusByChannel('in').sendAsync(new PlaceOrder('a'));
+    await waitFor(() => log.includes('handler started'));
+    const first = app.shutdown();
+    const second = app.shutdown();
+    expect(second).toBe(first);
+    expect(app.state).toBe('stopping');
+    release();
+    await first;
+    expect(log).toEqual(['handler started', 'handler finished', 'close publisher audit', 'disconnect']);
+    expect(broker.committedOffset('slow', 'in', 0)).toBe(1n);
+    expect(app.state).toBe('stopped');
+  });
+
+  it('eventDrivenConsumer needs a started instance and a known name, and is one per name', async () => {
+    const app = createGomes()
+      .addChannelConnection(inMemoryConnection('mem'))
+      .addConsumerChannel(inMemoryConsumer('mem', 'in', 'c1'))
+      .addActionHandler(defineEventHandler(OrderPlaced, () => undefined));
+    let early: unknown;
+    try {
+      app.eventDrivenConsumer('c1');
+    } catch (e) {
+      early = e;
+    }
+    expect(code(early)).toBe('GOMES_ILLEGAL_STATE');
+    await app.start();
+    expect(app.eventDrivenConsumer('c1')).toBe(app.eventDrivenConsumer('c1'));
+    expect(() => app.eventDrivenConsumer('nope')).toThrow(/No consumer channel "nope"/);
+    await app.shutdown();
+  });
+
+  it('showActiveEndpoints lists connections, channels, consumers and buses, and prints a table', async () => {
+    const app = createGomes()
+      .addChannelConnection(inMemoryConnection('mem'))
+      .addPublisherChannel(inMemoryPublisher('mem', 'orders'))
+      .addConsumerChannel(inMemoryConsumer('mem', 'orders', 'orders-consumer'))
+      .addActionHandler(defineEventHandler(OrderPlaced, () => undefined));
+    await app.start();
+    await app.eventDrivenConsumer('orders-consumer').run();
+    app.eventBusByChannel('orders');
+    app.commandBus();
+    let printed = '';
+    const rows = app.showActiveEndpoints((t) => (printed = t));
+    expect(rows.map((r) => [r.name, r.direction, r.type, r.state])).toEqual([
+      ['mem', 'connection', 'Connection', 'connected'],
+      ['orders', 'outbound', 'Publisher-Channel', 'ready'],
+      ['orders-consumer', 'inbound', 'Event-Driven', 'running'],
+      ['orders', 'outbound', 'Event-Bus', 'ready'],
+      ['default.Command-Bus', 'outbound', 'Command-Bus', 'in-process'],
+    ]);
+    expect(printed.split('\n')[0]).toMatch(/^NAME\s+DIRECTION\s+TYPE\s+CHANNEL\s+CONNECTION\s+STATE$/);
+    expect(printed).toMatch(/orders-consumer\s+inbound\s+Event-Driven\s+orders\s+mem\s+running/);
+    await app.shutdown();
+  });
+});
