@@ -4,17 +4,17 @@
 // and run transactions against it (Kafka 4.x removed old protocol versions, KIP-896).
 import { readFileSync } from 'node:fs';
 import {
-  Admin,
-  Consumer,
-  EachMessagePayload,
+  type Admin,
+  type Consumer,
+  type EachMessagePayload,
   Kafka,
-  KafkaConfig,
+  type KafkaConfig,
   Partitioners,
-  Producer,
-  SASLOptions,
+  type Producer,
+  type SASLOptions,
   logLevel,
 } from 'kafkajs';
-import { KAFKA_TEST_USERS, kafkaTestEnv, uniqueTopic } from '../support/kafka-test-env';
+import { KAFKA_TEST_USERS, kafkaTestEnv, uniqueTopic } from '../support/kafka-test-env.js';
 
 const env = kafkaTestEnv();
 
@@ -71,7 +71,10 @@ function collect(consumer: Consumer, predicate: (seen: EachMessagePayload[]) => 
 async function createTopic(k: Kafka, topic: string): Promise<void> {
   const admin = track(k.admin());
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true });
+  await admin.createTopics({
+    topics: [{ topic, numPartitions: 1, replicationFactor: 1 }],
+    waitForLeaders: true,
+  });
 }
 
 afterEach(async () => {
@@ -79,7 +82,7 @@ afterEach(async () => {
   await Promise.all(all.map((c) => c.disconnect().catch(() => undefined)));
 });
 
-describe(`real Kafka broker ${env.version}`, () => {
+describe(`real Kafka broker ${process.env['KAFKA_VERSION'] ?? '(version unknown)'}`, () => {
   it('reports one broker and a controller', async () => {
     const admin = track(kafka().admin());
     await admin.connect();
@@ -141,7 +144,11 @@ describe(`real Kafka broker ${env.version}`, () => {
     const k = kafka();
     const topic = uniqueTopic('smoke-txn');
     await createTopic(k, topic);
-    const p = producer(k, { transactionalId: uniqueTopic('smoke-txn-id'), idempotent: true, maxInFlightRequests: 1 });
+    const p = producer(k, {
+      transactionalId: uniqueTopic('smoke-txn-id'),
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
     await p.connect();
 
     const aborted = await p.transaction();
@@ -151,7 +158,9 @@ describe(`real Kafka broker ${env.version}`, () => {
     await committed.send({ topic, messages: [{ value: 'committed' }] });
     await committed.commit();
 
-    const consumer = track(k.consumer({ groupId: uniqueTopic('smoke-txn-group'), readUncommitted: false, maxWaitTimeInMs: 100 }));
+    const consumer = track(
+      k.consumer({ groupId: uniqueTopic('smoke-txn-group'), readUncommitted: false, maxWaitTimeInMs: 100 }),
+    );
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     const { onMessage, done } = collect(consumer, (seen) =>
@@ -192,7 +201,10 @@ describe(`real Kafka broker ${env.version}`, () => {
 
   it('produces over SSL, verifying the broker certificate against KAFKA_SSL_CA', async () => {
     const p = producer(
-      kafka({ brokers: env.sslBrokers, ssl: { ca: [readFileSync(env.sslCa, 'utf8')], rejectUnauthorized: true } }),
+      kafka({
+        brokers: env.sslBrokers,
+        ssl: { ca: [readFileSync(env.sslCa, 'utf8')], rejectUnauthorized: true },
+      }),
     );
     await p.connect();
     const [meta] = await p.send({ topic: uniqueTopic('smoke-ssl'), messages: [{ value: 'encrypted' }] });
@@ -200,7 +212,9 @@ describe(`real Kafka broker ${env.version}`, () => {
   });
 
   it('refuses the SSL listener when the CA is not trusted', async () => {
-    const p = producer(kafka({ brokers: env.sslBrokers, ssl: { rejectUnauthorized: true }, retry: { retries: 0 } }));
+    const p = producer(
+      kafka({ brokers: env.sslBrokers, ssl: { rejectUnauthorized: true }, retry: { retries: 0 } }),
+    );
     await expect(p.connect()).rejects.toThrow();
   });
 });

@@ -29,8 +29,8 @@ function required(name: string): string {
     throw new Error(
       `${name} is not set: the Kafka integration tests need a running broker. ` +
         'Run them through `pnpm test` (node scripts/run-tests.mjs), which starts a local broker, ' +
-        'or export KAFKA_BROKERS, KAFKA_SASL_BROKERS, KAFKA_SSL_BROKERS, KAFKA_SSL_CA and KAFKA_VERSION ' +
-        'for an external one.',
+        'or export KAFKA_BROKERS (and KAFKA_SASL_BROKERS, KAFKA_SSL_BROKERS, KAFKA_SSL_CA, KAFKA_VERSION for ' +
+        'the SASL/SSL tests) for an external broker.',
     );
   }
   return value;
@@ -45,13 +45,27 @@ function list(name: string): string[] {
   return items;
 }
 
+/**
+ * Reads the broker environment. KAFKA_BROKERS is checked at once; the other fields are read when first
+ * accessed, so a PLAINTEXT-only broker (e.g. `docker compose up`, which exports only KAFKA_BROKERS) runs
+ * the PLAINTEXT tests while SASL/SSL tests fail with an error naming the missing variable.
+ */
 export function kafkaTestEnv(): KafkaTestEnv {
+  const brokers = list('KAFKA_BROKERS');
   return {
-    brokers: list('KAFKA_BROKERS'),
-    saslBrokers: list('KAFKA_SASL_BROKERS'),
-    sslBrokers: list('KAFKA_SSL_BROKERS'),
-    sslCa: required('KAFKA_SSL_CA'),
-    version: required('KAFKA_VERSION'),
+    brokers,
+    get saslBrokers() {
+      return list('KAFKA_SASL_BROKERS');
+    },
+    get sslBrokers() {
+      return list('KAFKA_SSL_BROKERS');
+    },
+    get sslCa() {
+      return required('KAFKA_SSL_CA');
+    },
+    get version() {
+      return required('KAFKA_VERSION');
+    },
   };
 }
 

@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+// The README test command (`pnpm test`).
+//   node scripts/run-tests.mjs [--kafka-version 3.9.1] [jest args...]
+// KAFKA_BROKERS unset -> start the real Kafka broker (scripts/kafka-broker.mjs), export
+//   KAFKA_BROKERS / KAFKA_SASL_BROKERS / KAFKA_SSL_BROKERS / KAFKA_SSL_CA / KAFKA_VERSION,
+//   run jest, stop the broker on exit (also on failure, SIGINT, SIGTERM), exit with jest's code.
+//   A broker of the same version that is already running (`pnpm kafka:start`) is reused and left running.
+// KAFKA_BROKERS set   -> run jest with the environment as is (external broker, e.g. docker compose).
+import path from 'node:path';
+import { ROOT, runWithBroker, takeKafkaVersion } from './kafka-broker.mjs';
+
+const { version, rest } = takeKafkaVersion(process.argv.slice(2));
+const jestArgs = [...rest];
+if (/^(1|true)$/i.test(process.env.CI ?? '') && !jestArgs.includes('--ci')) jestArgs.unshift('--ci');
+
+await runWithBroker({
+  command: path.join(ROOT, 'node_modules', '.bin', 'jest'),
+  args: jestArgs,
+  version,
+});
