@@ -21,6 +21,8 @@ function handlerContext(message: Message, context: ProcessingContext): HandlerCo
     logger: context.logger,
     messageId: message.messageId,
     correlationId: message.correlationId,
+    attempt: Math.max(1, context.state.attempts),
+    deliveryAttempt: context.delivery?.deliveryAttempt ?? 1,
   };
 }
 

@@ -19,4 +19,8 @@ export interface HandlerContext {
   readonly messageId: string;
   /** Shortcut for `message.correlationId`. */
   readonly correlationId: string | undefined;
+  /** Execution number within this delivery's retries: 1 on the first try, 2 on the first retry, … */
+  readonly attempt: number;
+  /** How many times the transport has delivered this message (1 on first delivery, when it can tell). */
+  readonly deliveryAttempt: number;
 }

@@ -5,6 +5,14 @@ import { buildActionMessage } from './action-message-factory.js';
 import type { BusTransport } from './bus-transport.js';
 import type { SendActionOptions } from './send-action-options.js';
 
+/** What a bus call produced. @internal */
+export interface BusOutcome {
+  /** Id of the message sent. */
+  readonly messageId: string;
+  /** The handler's result, when the call waited for it. */
+  readonly result: unknown;
+}
+
 /** What every bus needs from its gomes instance. @internal */
 export interface ActionBusDependencies {
   readonly transport: BusTransport;
@@ -32,7 +40,8 @@ export abstract class ActionBus {
     return this.#deps.transport.channelName;
   }
 
-  protected async dispatch(action: object, options: SendActionOptions, waitForResult: boolean): Promise<unknown> {
+  /** Sends; `result` is the handler's result when `waitForResult`. */
+  protected async dispatch(action: object, options: SendActionOptions, waitForResult: boolean): Promise<BusOutcome> {
     const descriptor = this.#deps.describe(action);
     if (descriptor.kind !== this.#kind) {
       throw new GomesError(
@@ -49,7 +58,7 @@ export abstract class ActionBus {
     payload: unknown,
     options: SendActionOptions,
     waitForResult: boolean,
-  ): Promise<unknown> {
+  ): Promise<BusOutcome> {
     if (!route) throw new GomesError('CONFIGURATION', 'A raw send needs a non-empty route');
     return this.#send(payload, { kind: this.#kind, name: route, version: undefined }, options, waitForResult);
   }
@@ -59,11 +68,11 @@ export abstract class ActionBus {
     descriptor: Pick<ActionDescriptor, 'kind' | 'name' | 'version'>,
     options: SendActionOptions,
     waitForResult: boolean,
-  ): Promise<unknown> {
+  ): Promise<BusOutcome> {
     const { transport } = this.#deps;
     const message = buildActionMessage(payload, descriptor, options, transport.channelName, transport.replyTo);
-    if (waitForResult) return transport.request(message, options);
+    if (waitForResult) return { messageId: message.messageId, result: await transport.request(message, options) };
     await transport.post(message, options);
-    return undefined;
+    return { messageId: message.messageId, result: undefined };
   }
 }

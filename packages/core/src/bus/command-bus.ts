@@ -23,21 +23,21 @@ export class CommandBus extends ActionBus {
    * needs a reply channel on the publisher and waits up to `timeoutMs`.
    */
   async send<R>(command: Action<R>, options: SendActionOptions = {}): Promise<R> {
-    return (await this.dispatch(command, options, true)) as R;
+    return (await this.dispatch(command, options, true)).result as R;
   }
 
-  /** Sends a command and resolves once the channel accepted it (in process: once it is scheduled). */
-  async sendAsync(command: object, options: SendActionOptions = {}): Promise<void> {
-    await this.dispatch(command, options, false);
+  /** Sends a command and resolves to its `messageId` once the channel accepted it (in process: once it is scheduled). */
+  async sendAsync(command: object, options: SendActionOptions = {}): Promise<string> {
+    return (await this.dispatch(command, options, false)).messageId;
   }
 
   /** Sends a raw payload with an explicit route, waiting for the result (no class, no validation). */
   async sendRaw(route: string, payload: unknown, options: SendActionOptions = {}): Promise<unknown> {
-    return this.dispatchRaw(route, payload, options, true);
+    return (await this.dispatchRaw(route, payload, options, true)).result;
   }
 
-  /** Sends a raw payload with an explicit route, resolving once accepted. */
-  async sendRawAsync(route: string, payload: unknown, options: SendActionOptions = {}): Promise<void> {
-    await this.dispatchRaw(route, payload, options, false);
+  /** Sends a raw payload with an explicit route, resolving to its `messageId` once accepted. */
+  async sendRawAsync(route: string, payload: unknown, options: SendActionOptions = {}): Promise<string> {
+    return (await this.dispatchRaw(route, payload, options, false)).messageId;
   }
 }

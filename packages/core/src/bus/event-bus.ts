@@ -14,13 +14,13 @@ export class EventBus extends ActionBus {
     super('event', deps);
   }
 
-  /** Publishes an event. */
-  async publish(event: object, options: SendActionOptions = {}): Promise<void> {
-    await this.dispatch(event, options, this.channelName === undefined);
+  /** Publishes an event; resolves to its `messageId`. */
+  async publish(event: object, options: SendActionOptions = {}): Promise<string> {
+    return (await this.dispatch(event, options, this.channelName === undefined)).messageId;
   }
 
-  /** Publishes a raw payload with an explicit route. */
-  async publishRaw(route: string, payload: unknown, options: SendActionOptions = {}): Promise<void> {
-    await this.dispatchRaw(route, payload, options, this.channelName === undefined);
+  /** Publishes a raw payload with an explicit route; resolves to its `messageId`. */
+  async publishRaw(route: string, payload: unknown, options: SendActionOptions = {}): Promise<string> {
+    return (await this.dispatchRaw(route, payload, options, this.channelName === undefined)).messageId;
   }
 }

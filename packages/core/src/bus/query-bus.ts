@@ -19,21 +19,21 @@ export class QueryBus extends ActionBus {
 
   /** Sends a query and resolves to its handler's result (request-reply over a channel). */
   async send<R>(query: Action<R>, options: SendActionOptions = {}): Promise<R> {
-    return (await this.dispatch(query, options, true)) as R;
+    return (await this.dispatch(query, options, true)).result as R;
   }
 
-  /** Sends a query and resolves once accepted. */
-  async sendAsync(query: object, options: SendActionOptions = {}): Promise<void> {
-    await this.dispatch(query, options, false);
+  /** Sends a query and resolves to its `messageId` once accepted. */
+  async sendAsync(query: object, options: SendActionOptions = {}): Promise<string> {
+    return (await this.dispatch(query, options, false)).messageId;
   }
 
   /** Raw send with an explicit route, waiting for the result. */
   async sendRaw(route: string, payload: unknown, options: SendActionOptions = {}): Promise<unknown> {
-    return this.dispatchRaw(route, payload, options, true);
+    return (await this.dispatchRaw(route, payload, options, true)).result;
   }
 
-  /** Raw send with an explicit route, resolving once accepted. */
-  async sendRawAsync(route: string, payload: unknown, options: SendActionOptions = {}): Promise<void> {
-    await this.dispatchRaw(route, payload, options, false);
+  /** Raw send with an explicit route, resolving to its `messageId` once accepted. */
+  async sendRawAsync(route: string, payload: unknown, options: SendActionOptions = {}): Promise<string> {
+    return (await this.dispatchRaw(route, payload, options, false)).messageId;
   }
 }

@@ -313,7 +313,7 @@ describe('EventDrivenConsumer', () => {
     await waitFor(() => channel.acks.length === 10);
   });
 
-  it('stop waits for in-flight messages, nacks accepted-but-unstarted ones, then closes', async () => {
+  it('stop lets in-flight messages finish, accepted-but-unstarted ones included (no gap), then closes', async () => {
     const g = gate();
     let started = 0;
     const { channel, consumer } = setup({
@@ -336,32 +336,64 @@ describe('EventDrivenConsumer', () => {
     expect(channel.stopped).toBe(true);
     g.open();
     await stopping;
-    expect(channel.acks).toEqual([first.messageId]);
-    expect(channel.nacks.map((n) => n.id)).toEqual([second.messageId]);
-    expect(started).toBe(1);
+    expect(channel.acks).toEqual([first.messageId, second.messageId]);
+    expect(channel.nacks).toEqual([]);
+    expect(started).toBe(2);
     expect(channel.closed).toBe(true);
     expect(consumer.state).toBe('stopped');
     await consumer.done;
   });
 
-  it('aborts and nacks in-flight messages when the stop budget expires', async () => {
+  it('aborts and nacks in-flight messages when the stop budget expires; accepted ones not started are nacked unprocessed', async () => {
     let signal: AbortSignal | undefined;
+    let started = 0;
     const { channel, consumer } = setup({
       handler: async (_m, ctx) => {
+        started++;
         signal = ctx.signal;
         return new Promise<never>(() => undefined); // ignores its signal
       },
     });
     await start(consumer.withMessageProcessingTimeout(0));
-    const m = msg();
+    const [m, queued] = [msg({ n: 1 }), msg({ n: 2 })];
     channel.push(m);
-    await waitFor(() => signal !== undefined);
+    channel.push(queued);
+    await waitFor(() => signal !== undefined && channel.handedOver === 2);
     await Promise.all([consumer.stop(20), consumer.stop(60_000)]); // the second call shares the first
     expect(signal?.aborted).toBe(true);
-    expect(channel.nacks).toEqual([{ id: m.messageId, delayMs: 0 }]);
+    expect(started).toBe(1);
+    expect(channel.nacks).toEqual([
+      { id: m.messageId, delayMs: 0 },
+      { id: queued.messageId, delayMs: 0 },
+    ]);
     expect(channel.acks).toEqual([]);
     expect(channel.closed).toBe(true);
     expect(consumer.state).toBe('stopped');
+  });
+
+  it('a consumer stopping on error (stopOnError) nacks accepted deliveries unprocessed', async () => {
+    const g = gate();
+    const handled: unknown[] = [];
+    const { channel, consumer } = setup({
+      handler: async (m) => {
+        if ((m.payload as { n: number }).n === 1) {
+          await g.promise;
+          throw new Error('boom');
+        }
+        handled.push(m.payload);
+        return m;
+      },
+    });
+    await start(consumer.withStopOnError(true).withAmountOfProcessors(1).withQueueCapacity(3));
+    const [failing, next] = [msg({ n: 1 }), msg({ n: 2 })];
+    channel.push(failing, 'a');
+    channel.push(next, 'b');
+    await waitFor(() => channel.handedOver === 2);
+    g.open();
+    await consumer.done;
+    expect(consumer.state).toBe('crashed');
+    expect(handled).toEqual([]);
+    expect(channel.nacks.map((n) => n.id)).toEqual([failing.messageId, next.messageId]);
   });
 
   it('stopOnError: a failed message is nacked, then the consumer stops as crashed', async () => {

@@ -39,7 +39,7 @@ interface InFlight {
  *   its redelivery.
  * - **Backpressure:** the delivery handler resolves once the delivery is accepted; at most
  *   `queueCapacity` deliveries are accepted and unfinished.
- * - **Stop:** see {@link EventDrivenConsumer.stop}. `stopOnError` (default false, unlike Go gomes)
+ * - **Stop:** see {@link EventDrivenConsumer.stop}: accepted deliveries finish within the budget. `stopOnError` (default false, unlike Go gomes)
  *   stops the consumer when a message ends nacked or the subscription reports an error; the state
  *   is then `crashed`.
  *
@@ -198,9 +198,13 @@ export class EventDrivenConsumer {
   }
 
   /**
-   * Stops gracefully: stops fetching, lets in-flight messages finish within `budgetMs` (deliveries
-   * accepted but not started are nacked unprocessed), then aborts the signals of those still running
-   * and nacks them (they are redelivered, never acked), then closes the subscription. Idempotent;
+   * Stops gracefully: stops fetching, lets in-flight messages — running, and accepted but not started
+   * (at most `queueCapacity`) — finish within `budgetMs`, then aborts the signals of those still
+   * running and nacks them with the ones not started (they are redelivered, never acked), then closes
+   * the subscription (which commits what was acked). Finishing the accepted deliveries keeps the acked
+   * offsets of a partition gap-free, so a restarted consumer does not get messages already processed.
+   * When the consumer stops because it crashed (`stopOnError`), deliveries not started are nacked
+   * unprocessed at once. Idempotent;
    * concurrent calls share one promise (the first call's budget applies). Never rejects.
    */
   async stop(budgetMs: number = DEFAULT_CONSUMER_STOP_BUDGET_MS): Promise<void> {
@@ -273,7 +277,7 @@ export class EventDrivenConsumer {
   async #process(entry: InFlight): Promise<void> {
     const { delivery, seq } = entry;
     try {
-      if (this.#state !== 'running') return await this.#nackUnprocessed(delivery, 'consumer is stopping');
+      if (!this.#mayStart(entry)) return await this.#nackUnprocessed(delivery, 'consumer is stopping');
       const guard = this.#nackedThrough.get(delivery.key);
       if (guard !== undefined && seq <= guard) {
         return await this.#nackUnprocessed(delivery, 'an earlier message with the same key was nacked');
@@ -285,6 +289,16 @@ export class EventDrivenConsumer {
       this.#inFlight.delete(entry);
       if (this.#inFlight.size === 0) this.#nackedThrough.clear();
     }
+  }
+
+  /**
+   * Whether an accepted delivery may start: while running, and during a graceful stop until the
+   * budget expires (it was handed over, so finishing it keeps the acked offsets gap-free; nacking it
+   * would make the transport redeliver the later messages already processed). Not after a crash.
+   */
+  #mayStart(entry: InFlight): boolean {
+    if (this.#state === 'running') return true;
+    return this.#state === 'stopping' && this.#error === undefined && !entry.controller.signal.aborted;
   }
 
   async #runPipeline(entry: InFlight): Promise<void> {

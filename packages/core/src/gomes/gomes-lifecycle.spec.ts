@@ -11,6 +11,7 @@ import { noopLogger } from '../logging/logger.js';
 import { isGomesError } from '../errors/gomes-error.js';
 import { readDeadLetterEnvelope } from '../message/dead-letter-envelope.js';
 import type { Message } from '../message/message.js';
+import { MessageBuilder } from '../message/message-builder.js';
 import { RecordingPublisherChannel } from '../testing/recording-publisher-channel.js';
 import { waitFor } from '../testing/wait-for.js';
 import { InMemoryBroker } from '../transport/in-memory/in-memory-broker.js';
@@ -170,7 +171,38 @@ describe('over the in-memory transport', () => {
     const remote = await client.commandBusByChannel('requests').send(new ArchiveOrder('bad')).catch((e: unknown) => e);
     expect(code(remote)).toBe('GOMES_REMOTE_HANDLER_FAILED');
     expect((remote as Error).message).toContain('cannot archive bad');
+    expect(client.showActiveEndpoints().find((e) => e.name === 'replies-consumer')).toMatchObject({ type: 'Reply-Consumer', state: 'running' });
+    expect(() => client.eventDrivenConsumer('replies-consumer')).toThrow(/receives replies; gomes runs it itself/);
     await Promise.all([server.shutdown(), client.shutdown()]);
+  });
+
+  it('async sends resolve to the messageId; handlers see attempt numbers; publisherChannel sends hand-built messages', async () => {
+    const broker = new InMemoryBroker();
+    const seen: Array<{ id: string; attempt: number; deliveryAttempt: number }> = [];
+    const app = createGomes()
+      .addChannelConnection(inMemoryConnection('mem', { broker }))
+      .addPublisherChannel(inMemoryPublisher('mem', 'jobs'))
+      .addConsumerChannel(inMemoryConsumer('mem', 'jobs', 'worker').withRetry({ maxAttempts: 3, initialDelayMs: 1 }))
+      .addActionHandler(
+        defineEventHandler(OrderPlaced, (e, ctx) => {
+          seen.push({ id: ctx.messageId, attempt: ctx.attempt, deliveryAttempt: ctx.deliveryAttempt });
+          if (ctx.attempt < 2) throw new Error('first try fails');
+        }),
+      );
+    await app.start();
+    const consumer = app.eventDrivenConsumer('worker');
+    await consumer.run();
+    const messageId = await app.eventBusByChannel('jobs').publish(new OrderPlaced('1'));
+    await waitFor(() => consumer.stats.succeeded === 1);
+    expect(seen).toEqual([
+      { id: messageId, attempt: 1, deliveryAttempt: 1 },
+      { id: messageId, attempt: 2, deliveryAttempt: 1 },
+    ]);
+    await app.publisherChannel('jobs').send(MessageBuilder.withPayload({ id: '2' }).route('orderPlaced').messageType('Event').messageId('hand-built').build());
+    await waitFor(() => consumer.stats.succeeded === 2);
+    expect(seen.at(-1)?.id).toBe('hand-built');
+    expect(() => app.publisherChannel('nope')).toThrow(/No publisher channel "nope"/);
+    await app.shutdown();
   });
 
   it('request-reply times out when nobody answers, and send() needs a reply channel', async () => {
@@ -181,8 +213,9 @@ describe('over the in-memory transport', () => {
     expect(code(timeout)).toBe('GOMES_REPLY_TIMEOUT');
     const noReply = await client.commandBusByChannel('fire-and-forget').send(new PlaceOrder('x')).catch((e: unknown) => e);
     expect(code(noReply)).toBe('GOMES_ILLEGAL_STATE');
-    await expect(client.commandBusByChannel('fire-and-forget').sendAsync(new PlaceOrder('x'))).resolves.toBeUndefined();
+    const sentId = await client.commandBusByChannel('fire-and-forget').sendAsync(new PlaceOrder('x'));
     expect(broker.endOffset('fire-and-forget', 0)).toBe(1n);
+    expect(broker.decode(broker.records('fire-and-forget', 0)[0]!).messageId).toBe(sentId);
     expect(() => client.commandBusByChannel('missing')).toThrow(/No publisher channel "missing"/);
     await client.shutdown();
   });

@@ -10,6 +10,7 @@ import { RequestReplyCoordinator } from '../bus/request-reply-coordinator.js';
 import type { BusTransport } from '../bus/bus-transport.js';
 import type { ConsumerChannelBuilder, PublisherChannelBuilder } from '../channel/channel-builders.js';
 import type { ChannelConnection } from '../channel/channel-connection.js';
+import type { PublisherChannel } from '../channel/publisher-channel.js';
 import { EventDrivenConsumer } from '../endpoint/event-driven-consumer.js';
 import { ConfigurationError } from '../errors/configuration-error.js';
 import { GomesError } from '../errors/gomes-error.js';
@@ -19,7 +20,7 @@ import type { Message } from '../message/message.js';
 import type { MessageHandlerFn } from '../pipeline/message-handler.js';
 import type { ChannelResolver } from '../pipeline/processing-context.js';
 import { formatEndpointsTable, type EndpointInfo } from './active-endpoints.js';
-import { checkConfiguration } from './configuration-check.js';
+import { checkConfiguration, replyChannelNames } from './configuration-check.js';
 import { GomesRuntime } from './gomes-runtime.js';
 import { resolveGomesOptions, type GomesOptions } from './gomes-options.js';
 
@@ -170,6 +171,15 @@ export class Gomes {
   }
 
   /**
+   * The started publisher channel called `name`, to send hand-built messages.
+   *
+   * @throws GomesError `GOMES_ILLEGAL_STATE` before `start()`, `GOMES_NOT_FOUND` for an unknown name.
+   */
+  publisherChannel(name: string): PublisherChannel {
+    return this.#startedRuntime().publisher(name);
+  }
+
+  /**
    * The event-driven consumer of the consumer channel `name` (one per name; asking again returns the
    * same one). Configure it, then `run()` it. Needs a started instance.
    */
@@ -179,6 +189,9 @@ export class Gomes {
     const runtime = this.#startedRuntime();
     const channel = runtime.consumerChannels.get(name);
     const builder = this.#consumers.find((c) => c.consumerName === name);
+    if (builder && !channel) {
+      throw new GomesError('NOT_FOUND', `Consumer channel "${name}" receives replies; gomes runs it itself`, { details: { name } });
+    }
     if (!channel || !builder) throw new GomesError('NOT_FOUND', `No consumer channel "${name}" is registered`, { details: { name } });
     const consumer = new EventDrivenConsumer({
       name,
@@ -199,16 +212,19 @@ export class Gomes {
    */
   showActiveEndpoints(write?: (table: string) => void): EndpointInfo[] {
     const running = this.#runtime !== undefined && this.#state === 'started';
+    const replyChannels = replyChannelNames(this.#publishers);
     const endpoints: EndpointInfo[] = [
       ...this.#connections.map((c) => ({ name: c.name, direction: 'connection' as const, type: 'Connection', channel: undefined, connection: undefined, state: running ? 'connected' : this.#state })),
       ...this.#publishers.map((p) => ({ name: p.channelName, direction: 'outbound' as const, type: 'Publisher-Channel', channel: p.channelName, connection: p.connectionName, state: running ? 'ready' : this.#state })),
       ...this.#consumers.map((c) => ({
         name: c.consumerName,
         direction: 'inbound' as const,
-        type: 'Event-Driven',
+        type: replyChannels.has(c.channelName) ? 'Reply-Consumer' : 'Event-Driven',
         channel: c.channelName,
         connection: c.connectionName,
-        state: this.#eventDrivenConsumers.get(c.consumerName)?.state ?? (running ? 'ready' : this.#state),
+        state:
+          this.#eventDrivenConsumers.get(c.consumerName)?.state ??
+          (running ? (replyChannels.has(c.channelName) ? 'running' : 'ready') : this.#state),
       })),
       ...[...this.#buses.values()].map(({ kind, bus }) => ({
         name: bus.channelName ?? `default.${kind}`,
