@@ -6,8 +6,12 @@
 //   run jest, stop the broker on exit (also on failure, SIGINT, SIGTERM), exit with jest's code.
 //   A broker of the same version that is already running (`pnpm kafka:start`) is reused and left running.
 // KAFKA_BROKERS set   -> run jest with the environment as is (external broker, e.g. docker compose).
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { ROOT, runWithBroker, takeKafkaVersion } from './kafka-broker.mjs';
+
+// Example tests run the built examples: build (incrementally) so they never run stale output.
+execFileSync(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['-b', 'tsconfig.json'], { cwd: ROOT, stdio: 'inherit' });
 
 const { version, rest } = takeKafkaVersion(process.argv.slice(2));
 const jestArgs = [...rest];
