@@ -91,7 +91,7 @@ export class DeadLetterWriter {
     await producer?.close().catch(() => undefined);
   }
 
-  #getProducer(): Promise<DriverProducer> {
+  async #getProducer(): Promise<DriverProducer> {
     this.#producer ??= (async () => {
       const admin = this.#driver.createAdmin();
       try {

@@ -37,10 +37,12 @@ describe('KafkaPublisherChannelBuilder', () => {
 });
 
 describe('KafkaConsumerChannelBuilder', () => {
-  it('defaults the group id to the consumer name and the dead-letter topic to the DLQ channel or <topic>.dlq', () => {
+  it('defaults the group id to the consumer name and the dead-letter topic to the DLQ channel or <topic>.DLQ', () => {
     const b = new KafkaConsumerChannelBuilder('kafka', 'orders', 'order-service');
     expect(b.groupId).toBe('order-service');
-    expect(b.deadLetterTopic).toBe('orders.dlq');
+    expect(b.deadLetterTopic).toBe('orders.DLQ');
+    expect(b.withDeadLetterChannelName().endpointOptions.deadLetterChannelName).toBe('orders.DLQ');
+    expect(b.withDeadLetterChannelName().deadLetterTopic).toBe('orders.DLQ');
     expect(b.withDeadLetterChannelName('orders.dead').deadLetterTopic).toBe('orders.dead');
     expect(b.withGroupId('kafka:order-service').groupId).toBe('kafka:order-service');
     expect(b.validate()).toEqual([]);
@@ -108,7 +110,7 @@ describe('KafkaConnection', () => {
     expect(JSON.stringify(c)).not.toContain('hunter2');
     expect(inspect(c, { depth: 5 })).not.toContain('hunter2');
     const s = Secret.of('hunter2');
-    expect(`${s} ${JSON.stringify({ s })} ${inspect(s)}`).not.toContain('hunter2');
+    expect(`${String(s)} ${JSON.stringify({ s })} ${inspect(s)}`).not.toContain('hunter2');
     expect(s.reveal()).toBe('hunter2');
   });
 

@@ -120,6 +120,8 @@ export class KafkaConnection implements ChannelConnection {
   readonly name: string;
   /** Bootstrap brokers (`host:port`). */
   readonly brokers: readonly string[];
+  /** Transport id, used as `messaging.system` by gomes' tracing and metrics. */
+  readonly transport = 'kafka';
   readonly #options: KafkaConnectionOptions;
   readonly #logger: Logger;
   #driver: KafkaDriver | undefined;

@@ -43,7 +43,7 @@ import { ensureTopic, type KafkaTopicSpec } from './topic-provisioner.js';
  * | `WithStartOffset(o)` | `withStartOffset('earliest' \| 'latest')` | `subscribe({ fromBeginning })` | earliest (first) |
  * | `WithIsolationLevel(l)` | `withIsolationLevel('read_committed' \| 'read_uncommitted')` | `readUncommitted` | read_committed (uncommitted) |
  * | group id `<conn>:<consumer>` | `withGroupId(id)` | `groupId` | consumer name |
- * | — | `withDeadLetterTopic(t)` | undecodable records | dead-letter channel name, else `<topic>.dlq` |
+ * | — | `withDeadLetterTopic(t)` | undecodable records | dead-letter channel name, else `<topic>.DLQ` |
  * | — | `withRestartPolicy({ maxRestarts, backoffMs })` | `restartOnFailure: false` + gomes restarts | 5, 1000 |
  * | — | `withTopic(spec)` | create the consumed topic when missing | never |
  *
@@ -182,7 +182,7 @@ export class KafkaConsumerChannelBuilder extends ConsumerChannelAdapterBuilder {
 
   /** The dead-letter topic used for undecodable records. */
   get deadLetterTopic(): string {
-    return this.options.deadLetterTopic ?? this.endpointOptions.deadLetterChannelName ?? `${this.channelName}.dlq`;
+    return this.options.deadLetterTopic ?? this.endpointOptions.deadLetterChannelName ?? `${this.channelName}.DLQ`;
   }
 
   /** @inheritDoc */

@@ -4,6 +4,7 @@ import {
   type ConsumerChannel,
   type DeliveryHandler,
   type Logger,
+  type PartitionLag,
   type SubscribeOptions,
   type Subscription,
 } from '@gomes/core';
@@ -87,6 +88,14 @@ export class KafkaConsumerChannel implements ConsumerChannel {
   /** How many times the current subscription joined its group (1 + rebalances + restarts). */
   get groupJoins(): number {
     return this.#subscription?.groupJoins ?? 0;
+  }
+
+  /**
+   * Lag per assigned partition (high watermark of the latest fetch − acked position), read by the
+   * `gomes.consumer.lag` gauge. Empty without a subscription or before the first fetch.
+   */
+  consumerLag(): readonly PartitionLag[] {
+    return this.#subscription?.consumerLag() ?? [];
   }
 
   /** Records sent to the dead-letter topic by the current subscription. */

@@ -46,7 +46,7 @@ export interface KafkaConsumerOptions {
   readonly startOffset: KafkaStartOffset;
   /** Isolation level. @default 'read_committed' */
   readonly isolationLevel: KafkaIsolationLevel;
-  /** Topic for records that cannot be decoded. @default the endpoint dead-letter channel name, else `<topic>.dlq` */
+  /** Topic for records that cannot be decoded. @default the endpoint dead-letter channel name, else `<topic>.DLQ` */
   readonly deadLetterTopic: string | undefined;
   /** Restarts of a crashed kafkajs consumer before giving up (reported each time). @default 5 */
   readonly maxRestarts: number;

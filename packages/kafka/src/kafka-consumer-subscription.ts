@@ -1,4 +1,11 @@
-import { GomesError, type DeliveryHandler, type Logger, type SubscribeOptions, type Subscription } from '@gomes/core';
+import {
+  GomesError,
+  type DeliveryHandler,
+  type Logger,
+  type PartitionLag,
+  type SubscribeOptions,
+  type Subscription,
+} from '@gomes/core';
 import type {
   DriverBatch,
   DriverBatchControl,
@@ -42,6 +49,8 @@ export class KafkaConsumerSubscription implements Subscription {
   readonly #config: SubscriptionConfig;
   readonly #onError: (error: Error) => void;
   readonly #workers = new Map<string, PartitionWorker>();
+  /** High watermark of each partition, from the latest fetched batch. */
+  readonly #highWatermarks = new Map<string, bigint>();
   readonly #deadLetters: DeadLetterWriter;
   readonly #abort = new AbortController();
   readonly #host: PartitionWorkerHost;
@@ -73,7 +82,7 @@ export class KafkaConsumerSubscription implements Subscription {
     const translator: KafkaMessageTranslator = config.options.translator;
     let turn: Promise<void> = Promise.resolve();
     this.#host = {
-      handOver: (delivery, stillWanted) => {
+      handOver: async (delivery, stillWanted) => {
         const mine = turn.then(async () => {
           if (stillWanted() && !this.#stopped) await handler(delivery);
         });
@@ -82,12 +91,13 @@ export class KafkaConsumerSubscription implements Subscription {
       },
       translator,
       queueCapacity: config.options.queueCapacity,
+      groupId: config.groupId,
       logger,
       pause: (topic, partition) => this.#consumer?.pause(topic, [partition]),
       resume: (topic, partition) => this.#consumer?.resume(topic, [partition]),
       seek: (topic, partition, offset) => this.#consumer?.seek(topic, partition, offset.toString()),
       onCommittable: () => this.#onCommittable(),
-      deadLetter: (record: DriverInboundRecord, error: Error, halted: () => boolean) =>
+      deadLetter: async (record: DriverInboundRecord, error: Error, halted: () => boolean) =>
         this.#deadLetters.write(record, error, () => halted() || this.#abort.signal.aborted),
       reportError: (error) => this.#onError(error),
     };
@@ -108,6 +118,22 @@ export class KafkaConsumerSubscription implements Subscription {
   /** How many times the member joined the group (1 + rebalances + restarts). */
   get groupJoins(): number {
     return this.#groupJoins;
+  }
+
+  /**
+   * Lag of each assigned partition: high watermark of the latest fetch − the acked position (the
+   * offset a commit would store, or the fetch position when nothing was acked yet). Partitions with
+   * no fetch yet are left out.
+   */
+  consumerLag(): PartitionLag[] {
+    const lags: PartitionLag[] = [];
+    for (const [k, w] of this.#workers) {
+      const hw = this.#highWatermarks.get(k);
+      const position = w.ackedOffset ?? w.nextOffset;
+      if (hw === undefined || position === undefined) continue;
+      lags.push({ channel: w.topic, partition: w.partition, group: this.#config.groupId, lag: Number(hw > position ? hw - position : 0n) });
+    }
+    return lags;
   }
 
   /** Records written to the dead-letter topic by this subscription. */
@@ -133,7 +159,7 @@ export class KafkaConsumerSubscription implements Subscription {
   }
 
   /** Commits every partition's acked prefix now. */
-  commitAcked(): Promise<void> {
+  async commitAcked(): Promise<void> {
     const offsets = [...this.#workers.values()]
       .map((w) => ({ w, offset: w.pendingCommit }))
       .filter((x): x is { w: PartitionWorker; offset: bigint } => x.offset !== undefined);
@@ -190,7 +216,7 @@ export class KafkaConsumerSubscription implements Subscription {
     try {
       await consumer.connect();
       await consumer.subscribe(topics, o.startOffset === 'earliest');
-      await consumer.run((batch, control) => this.#onBatch(batch, control));
+      await consumer.run(async (batch, control) => this.#onBatch(batch, control));
     } catch (error) {
       await this.#disconnect();
       throw toConnectionError(error, where, { groupId, topics: [...topics] });
@@ -208,6 +234,7 @@ export class KafkaConsumerSubscription implements Subscription {
 
   async #onBatch(batch: DriverBatch, control: DriverBatchControl): Promise<void> {
     if (this.#stopped) return;
+    this.#highWatermarks.set(key(batch.topic, batch.partition), BigInt(batch.highWatermark));
     const worker = this.#workers.get(key(batch.topic, batch.partition)) ?? this.#addWorker(batch.topic, batch.partition);
     worker.accept(batch.records, control);
   }
@@ -321,7 +348,7 @@ export class KafkaConsumerSubscription implements Subscription {
     });
   }
 
-  #commit(entries: readonly { w: PartitionWorker; offset: bigint }[]): Promise<void> {
+  async #commit(entries: readonly { w: PartitionWorker; offset: bigint }[]): Promise<void> {
     if (entries.length === 0) return this.#commitChain;
     const consumer = this.#consumer;
     this.#commitChain = this.#commitChain.then(async () => {

@@ -139,7 +139,7 @@ export class KafkaPublisherChannel implements PublisherChannel {
   }
 
   /** @inheritDoc */
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#spaceWaiters.splice(0).forEach((wake) => wake());
       await this.flush();

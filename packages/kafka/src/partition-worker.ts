@@ -13,6 +13,8 @@ export interface PartitionWorkerHost {
   handOver(delivery: Delivery, stillWanted: () => boolean): Promise<void>;
   readonly translator: KafkaMessageTranslator;
   readonly queueCapacity: number;
+  /** Consumer group, stamped on each delivery's position. */
+  readonly groupId?: string;
   readonly logger: Logger;
   pause(topic: string, partition: number): void;
   resume(topic: string, partition: number): void;
@@ -71,6 +73,11 @@ export class PartitionWorker {
     const c = this.#tracker?.committable;
     if (c === undefined || (this.#lastCommitted !== undefined && c <= this.#lastCommitted)) return undefined;
     return c;
+  }
+
+  /** Next offset after the acked prefix (what a commit would store), once something was taken. */
+  get ackedOffset(): bigint | undefined {
+    return this.#tracker?.committable;
   }
 
   /** Records buffered or in flight. */
@@ -185,7 +192,7 @@ export class PartitionWorker {
     return Object.freeze({
       message,
       key,
-      position: { channel: record.topic, partition: record.partition, offset: record.offset },
+      position: { channel: record.topic, partition: record.partition, offset: record.offset, group: this.#host.groupId },
       deliveryAttempt: this.#attempts.get(offset) ?? 1,
       ack: async (): Promise<void> => {
         if (settled) return;

@@ -1,3 +1,5 @@
+// The ambient `kafkajs-snappy` declaration must also load when only test files are compiled.
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference
 /// <reference path="./kafkajs-snappy.d.ts" />
 /**
  * The kafkajs implementation of {@link KafkaDriver}. This is the only module that imports kafkajs.
@@ -216,7 +218,7 @@ class KafkajsProducer implements DriverProducer {
     await Promise.allSettled([...this.#inFlight]);
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.#closing ??= (async () => {
       await this.flush();
       await this.#producer.disconnect();
@@ -246,7 +248,8 @@ class KafkajsConsumer implements DriverConsumer {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 1,
-      eachBatch: async ({ batch, resolveOffset, isRunning, isStale }) => {
+      eachBatch: async (payload) => {
+        const { batch } = payload;
         await handler(
           {
             topic: batch.topic,
@@ -262,7 +265,11 @@ class KafkajsConsumer implements DriverConsumer {
               timestamp: m.timestamp,
             })),
           },
-          { resolveOffset, isRunning, isStale },
+          {
+            resolveOffset: (offset) => payload.resolveOffset(offset),
+            isRunning: () => payload.isRunning(),
+            isStale: () => payload.isStale(),
+          },
         );
       },
     });
@@ -300,7 +307,7 @@ class KafkajsConsumer implements DriverConsumer {
     return () => removers.forEach((remove) => remove());
   }
 
-  disconnect(): Promise<void> {
+  async disconnect(): Promise<void> {
     this.#disconnecting ??= this.#consumer.disconnect();
     return this.#disconnecting;
   }

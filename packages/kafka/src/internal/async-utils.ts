@@ -5,6 +5,8 @@
  */
 export function sharedPromise<T>(fn: () => Promise<T>): () => Promise<T> {
   let promise: Promise<T> | undefined;
+  // Not `async`: every call must return the very same promise.
+  // eslint-disable-next-line @typescript-eslint/promise-function-async
   return () => (promise ??= fn());
 }
 

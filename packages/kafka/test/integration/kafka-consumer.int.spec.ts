@@ -127,7 +127,7 @@ describe('KafkaConsumerChannel (real broker)', () => {
     const c = await collect(ch);
     await waitFor(() => c.deliveries.length >= 2, 20000);
     expect(c.deliveries.map(indexOf)).toEqual([0, 2]);
-    const [dead] = await readRaw(`${topic}.dlq`, 1);
+    const [dead] = await readRaw(`${topic}.DLQ`, 1);
     expect(dead!.value?.toString()).toBe('{not json');
     expect(dead!.headers[KafkaHeaders.DLQ_REASON]).toContain('Cannot decode record');
     expect(dead!.headers[KafkaHeaders.DLQ_ERROR_CODE]).toBe('GOMES_TRANSLATION_FAILED');

@@ -1,0 +1,62 @@
+// Runs examples/04-kafka (built with tsc) against the real broker as a child process and checks
+// what it prints: keyed events published, per-key order with several processors, request-reply.
+import { execFileSync, spawn } from 'node:child_process';
+import path from 'node:path';
+import { env } from '../support/kafka-harness.js';
+
+const ROOT = path.resolve(__dirname, '../../../..');
+const MAIN = path.join(ROOT, 'examples/04-kafka/dist/main.js');
+
+beforeAll(() => {
+  execFileSync('pnpm', ['exec', 'tsc', '-b', 'examples/04-kafka'], { cwd: ROOT, stdio: 'pipe' });
+}, 120_000);
+
+async function runExample(): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [MAIN], {
+      cwd: ROOT,
+      env: { ...process.env, KAFKA_BROKERS: env.brokers.join(',') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('example 04-kafka', () => {
+  it('runs the three scenarios against the broker and exits by itself with code 0', async () => {
+    const { code, stdout, stderr } = await runExample();
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toContain(`Kafka at ${env.brokers.join(',')}`);
+    // 1. the producer service
+    for (let n = 1; n <= 12; n++)
+      expect(stdout).toMatch(new RegExp(`published orderPlaced #${n} key=(alice|bob|carol)\\n`));
+    expect(stdout).toContain('[order-service] shut down (publisher flushed)');
+    // 2. the consumer group: every order packed once, per-key order kept, work overlapped
+    expect(stdout.match(/\[fulfilment\] order #\d+ of \w+ \(sku-\d+\) packed/g)).toHaveLength(12);
+    expect(stdout).toContain('alice: orders 3, 6, 9, 12 -> in order');
+    expect(stdout).toContain('bob: orders 1, 4, 7, 10 -> in order');
+    expect(stdout).toContain('carol: orders 2, 5, 8, 11 -> in order');
+    const parallel = Number(/up to (\d+) orders were packed at the same time/.exec(stdout)?.[1]);
+    expect(parallel).toBeGreaterThan(1);
+    expect(stdout).toContain('stats: received=12 succeeded=12 failed=0; consumer stopped');
+    // 3. request-reply between two instances
+    expect(stdout).toContain('[checkout] getStock -> {"sku":"book-42","available":5}');
+    expect(stdout).toContain('[checkout] reserveStock 2 -> reservation-1');
+    expect(stdout).toContain(
+      '[checkout] reserveStock 10 -> GOMES_REMOTE_HANDLER_FAILED: Remote handler failed: only 3 x book-42 left',
+    );
+    expect(stdout).toContain('[checkout] getStock -> {"sku":"book-42","available":3}');
+    expect(stdout).not.toContain('[gomes error]');
+    expect(stdout).toMatch(/done in \d+\.\d s/);
+  }, 120_000);
+});
