@@ -30,6 +30,7 @@ export type {
   DeliveryHandler,
   DeliveryPosition,
   NackOptions,
+  PartitionLag,
   SubscribeOptions,
   Subscription,
 } from './channel/consumer-channel.js';
@@ -94,6 +95,15 @@ export { recipientListRouter, type RecipientListRouterOptions, type RecipientSel
 export { contentBasedRouter, type ContentBasedRouterOptions, type ChannelSelector } from './pipeline/middleware/content-based-router.js';
 export { sendReply, ReplyHeaders, type ErrorReplyPayload, type SendReplyOptions } from './pipeline/middleware/send-reply.js';
 export { consumerPipeline, type ConsumerPipelineOptions, type ConsumerPipelineHooks } from './pipeline/consumer-pipeline.js';
+export {
+  MessagingAttributes,
+  MessagingSpanEvents,
+  GOMES_MESSAGING_SYSTEM,
+} from './observability/messaging-attributes.js';
+export { MessagingMetricNames } from './observability/messaging-metrics.js';
+export { TraceHeaders, injectTraceContext, extractTraceContext } from './observability/trace-context.js';
+export { GOMES_INSTRUMENTATION_SCOPE, GOMES_INSTRUMENTATION_VERSION } from './observability/gomes-telemetry.js';
+export type { PipelineObservability } from './observability/pipeline-observability.js';
 export {
   KeyedExecutor,
   DEFAULT_KEYED_EXECUTOR_OPTIONS,

@@ -1,5 +1,8 @@
 import { GomesError, toError } from '../errors/gomes-error.js';
+import type { Logger } from '../logging/logger.js';
 import type { Message } from '../message/message.js';
+import type { GomesTelemetry } from '../observability/gomes-telemetry.js';
+import { traceHandler } from '../observability/handler-tracing.js';
 import { MessageBuilder } from '../message/message-builder.js';
 import type { MessageHandlerFn } from '../pipeline/message-handler.js';
 import type { ProcessingContext } from '../pipeline/processing-context.js';
@@ -11,14 +14,16 @@ import type { HandlerContext } from './handler-context.js';
 export interface ActionDispatcherOptions {
   /** Validate payloads with class-validator before handling. */
   readonly validate: boolean;
+  /** Tracing: each handler call gets its own span when tracing is on. */
+  readonly telemetry?: GomesTelemetry;
 }
 
-function handlerContext(message: Message, context: ProcessingContext): HandlerContext {
+function handlerContext(message: Message, context: ProcessingContext, logger: Logger): HandlerContext {
   return {
     message,
     headers: message.headers,
     signal: context.signal,
-    logger: context.logger,
+    logger,
     messageId: message.messageId,
     correlationId: message.correlationId,
     attempt: Math.max(1, context.state.attempts),
@@ -50,10 +55,13 @@ export function createActionDispatcher(registry: ActionRegistry, options: Action
     }
     const action = toActionInstance(entry.action, message.payload);
     if (options.validate) await validateAction(action, entry.descriptor.name);
-    const ctx = handlerContext(message, context);
+    const call = async (h: (typeof entry.handlers)[number]): Promise<unknown> =>
+      traceHandler(options.telemetry, h.handlerName, message, context.logger, async (logger) =>
+        h.handle(action as never, handlerContext(message, context, logger)),
+      );
 
     if (entry.descriptor.kind === 'event') {
-      const outcomes = await Promise.allSettled(entry.handlers.map(async (h) => h.handle(action as never, ctx)));
+      const outcomes = await Promise.allSettled(entry.handlers.map(call));
       const failures = outcomes.flatMap((o, i) =>
         o.status === 'rejected' ? [{ handler: entry.handlers[i]!.handlerName, error: toError(o.reason) }] : [],
       );
@@ -69,7 +77,7 @@ export function createActionDispatcher(registry: ActionRegistry, options: Action
       return undefined;
     }
 
-    const result: unknown = await entry.handlers[0]!.handle(action, ctx);
+    const result: unknown = await call(entry.handlers[0]!);
     const reply = MessageBuilder.withPayload(result).messageType('Document').causationId(message.messageId);
     if (message.correlationId !== undefined) reply.correlationId(message.correlationId);
     return reply.build();

@@ -1,6 +1,8 @@
 import { GomesError } from '../errors/gomes-error.js';
 import type { Message } from '../message/message.js';
 import type { PublisherChannel } from '../channel/publisher-channel.js';
+import type { GomesTelemetry } from '../observability/gomes-telemetry.js';
+import { traceRequest } from '../observability/request-reply-tracing.js';
 import type { BusTransport } from './bus-transport.js';
 import type { RequestReplyCoordinator } from './request-reply-coordinator.js';
 import type { SendActionOptions } from './send-action-options.js';
@@ -13,6 +15,8 @@ export interface ChannelBusTransportOptions {
   readonly publisher: () => PublisherChannel;
   readonly coordinator: RequestReplyCoordinator;
   readonly defaultTimeoutMs: number;
+  /** Tracing: a `request <route>` span around a request-reply when tracing is on. */
+  readonly telemetry?: GomesTelemetry;
 }
 
 /**
@@ -45,8 +49,14 @@ export class ChannelBusTransport implements BusTransport {
       );
     }
     const publisher = this.#options.publisher();
-    return coordinator.request(message.messageId, options.timeoutMs ?? defaultTimeoutMs, options.signal, async () =>
-      publisher.send(message, options.signal ? { signal: options.signal } : {}),
+    return traceRequest(this.#options.telemetry, message, channelName, async (onReply) =>
+      coordinator.request(
+        message.messageId,
+        options.timeoutMs ?? defaultTimeoutMs,
+        options.signal,
+        async () => publisher.send(message, options.signal ? { signal: options.signal } : {}),
+        onReply,
+      ),
     );
   }
 

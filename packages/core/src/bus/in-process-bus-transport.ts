@@ -1,6 +1,8 @@
 import { toError } from '../errors/gomes-error.js';
 import type { Logger } from '../logging/logger.js';
 import type { Message } from '../message/message.js';
+import type { GomesTelemetry } from '../observability/gomes-telemetry.js';
+import { traceDispatch } from '../observability/handler-tracing.js';
 import type { MessageHandlerFn } from '../pipeline/message-handler.js';
 import type { ChannelResolver } from '../pipeline/processing-context.js';
 import type { BusTransport } from './bus-transport.js';
@@ -16,6 +18,8 @@ export interface InProcessBusTransportOptions {
   readonly onUnhandledError: (error: Error, message: Message) => void;
   /** Counts in-flight async work so shutdown can wait for it. */
   readonly track: (work: Promise<unknown>) => void;
+  /** Tracing: a `dispatch <route>` span around each run when tracing is on. */
+  readonly telemetry?: GomesTelemetry;
 }
 
 /**
@@ -56,13 +60,16 @@ export class InProcessBusTransport implements BusTransport {
   }
 
   async #run(message: Message, signal: AbortSignal | undefined): Promise<Message | undefined> {
-    const { handler, channels, logger, endpointName } = this.#options;
-    return handler(message, {
-      signal: signal ?? new AbortController().signal,
-      logger: logger.child({ messageId: message.messageId, correlationId: message.correlationId, route: message.route }),
-      endpointName,
-      channels,
-      state: { attempts: 0 },
-    });
+    const { handler, channels, logger, endpointName, telemetry } = this.#options;
+    const bound = logger.child({ messageId: message.messageId, correlationId: message.correlationId, route: message.route });
+    return traceDispatch(telemetry, endpointName, message, bound, async (traced) =>
+      handler(message, {
+        signal: signal ?? new AbortController().signal,
+        logger: traced,
+        endpointName,
+        channels,
+        state: { attempts: 0 },
+      }),
+    );
   }
 }

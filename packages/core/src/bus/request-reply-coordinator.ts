@@ -8,6 +8,7 @@ import { ReplyHeaders, type ErrorReplyPayload } from '../pipeline/middleware/sen
 interface Pending {
   resolve(message: Message): void;
   reject(error: Error): void;
+  onReply: ((reply: Message) => void) | undefined;
 }
 
 /**
@@ -34,13 +35,20 @@ export class RequestReplyCoordinator {
   /**
    * Registers a wait for the reply to `requestId` BEFORE the request is sent, then runs `send`.
    * Resolves with the reply payload; rejects on timeout, abort, remote error or send failure.
+   * `onReply` sees the reply message (error replies included) before the request settles.
    */
-  async request(requestId: string, timeoutMs: number, signal: AbortSignal | undefined, send: () => Promise<void>): Promise<unknown> {
+  async request(
+    requestId: string,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+    send: () => Promise<void>,
+    onReply?: (reply: Message) => void,
+  ): Promise<unknown> {
     if (signal?.aborted) throw abortError(signal);
     let timer: NodeJS.Timeout | undefined;
     let onAbort: (() => void) | undefined;
     const reply = new Promise<Message>((resolve, reject) => {
-      this.#pending.set(requestId, { resolve, reject });
+      this.#pending.set(requestId, { resolve, reject, onReply });
       timer = setTimeout(() => {
         reject(new GomesError('REPLY_TIMEOUT', `No reply to request ${requestId} within ${timeoutMs} ms`, { details: { requestId, timeoutMs } }));
       }, timeoutMs);
@@ -70,6 +78,7 @@ export class RequestReplyCoordinator {
       });
       return false;
     }
+    pending.onReply?.(message);
     if (message.header(ReplyHeaders.ERROR) === 'true') {
       const body = message.payload as Partial<ErrorReplyPayload> | undefined;
       pending.reject(

@@ -8,6 +8,23 @@ export interface DeliveryPosition {
   readonly partition?: number;
   /** Offset or sequence within the partition, as a decimal string. */
   readonly offset?: string;
+  /**
+   * Consumer group the message was delivered to, when the transport has groups (Kafka, in-memory).
+   * Optional: transports written before it may leave it out. Used for tracing and metrics.
+   */
+  readonly group?: string;
+}
+
+/** One partition's consumer lag, as reported by {@link ConsumerChannel.consumerLag}. @public */
+export interface PartitionLag {
+  /** Topic / channel. */
+  readonly channel: string;
+  /** Partition. */
+  readonly partition: number;
+  /** Messages between the acked position and the end of the partition (>= 0). */
+  readonly lag: number;
+  /** Consumer group, when known. */
+  readonly group?: string;
 }
 
 /** Options of {@link Delivery.nack}. @public */
@@ -87,4 +104,10 @@ export interface ConsumerChannel {
   readonly channelName: string;
   /** Starts handing deliveries to `handler`. One subscription at a time. */
   subscribe(handler: DeliveryHandler, options?: SubscribeOptions): Promise<Subscription>;
+  /**
+   * Optional: the lag of each partition assigned to the current subscription (empty when there is
+   * none or nothing was fetched yet). gomes reads it for the `gomes.consumer.lag` gauge; transports
+   * that cannot tell leave it out.
+   */
+  consumerLag?(): readonly PartitionLag[];
 }

@@ -2,6 +2,7 @@ import type { ConsumerEndpointOptions } from '../channel/channel-builders.js';
 import type { ConsumerChannel } from '../channel/consumer-channel.js';
 import type { Logger } from '../logging/logger.js';
 import type { MessageHandlerFn } from '../pipeline/message-handler.js';
+import type { PipelineObservability } from '../observability/pipeline-observability.js';
 import { MAX_PROCESSING_TIMEOUT_MS } from '../pipeline/middleware/processing-timeout.js';
 import type { ChannelResolver } from '../pipeline/processing-context.js';
 import { resolveRetryOptions } from '../pipeline/retry-options.js';
@@ -26,6 +27,8 @@ export interface EventDrivenConsumerInit {
   readonly logger: Logger;
   /** Receives subscription-level errors (transport crashes) and the error that stopped the consumer. */
   readonly onError?: (error: Error) => void;
+  /** Tracing and metrics of the consumer's pipeline (set by the gomes instance). */
+  readonly observability?: PipelineObservability;
   /** Random source and sleep of the retry step (tests). */
   readonly retryHooks?: {
     readonly random?: () => number;

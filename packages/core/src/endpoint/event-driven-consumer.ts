@@ -164,6 +164,7 @@ export class EventDrivenConsumer {
       handler: this.#init.handler,
       nackDelayMs: o.nackDelayMs,
       ...(this.#init.retryHooks ? { retryHooks: this.#init.retryHooks } : {}),
+      ...(this.#init.observability ? { observability: this.#init.observability } : {}),
       hooks: {
         onRetry: () => void this.#counters.retried++,
         onDeadLettered: (_m, _e, ctx) => this.#outcomes.set(ctx.state, 'deadLettered'),

@@ -184,7 +184,7 @@ describe('over the in-memory transport', () => {
       .addPublisherChannel(inMemoryPublisher('mem', 'jobs'))
       .addConsumerChannel(inMemoryConsumer('mem', 'jobs', 'worker').withRetry({ maxAttempts: 3, initialDelayMs: 1 }))
       .addActionHandler(
-        defineEventHandler(OrderPlaced, (e, ctx) => {
+        defineEventHandler(OrderPlaced, (_event, ctx) => {
           seen.push({ id: ctx.messageId, attempt: ctx.attempt, deliveryAttempt: ctx.deliveryAttempt });
           if (ctx.attempt < 2) throw new Error('first try fails');
         }),

@@ -1,3 +1,4 @@
+import type { MeterProvider, TracerProvider } from '@opentelemetry/api';
 import { ConfigurationError } from '../errors/configuration-error.js';
 import { noopLogger, type Logger } from '../logging/logger.js';
 
@@ -17,6 +18,12 @@ export interface GomesOptions {
   requestTimeoutMs: number;
   /** Validate actions with class-validator on send and on receive. @default true */
   validate: boolean;
+  /** Create OpenTelemetry spans and propagate trace context (same as `enableOtelTrace()`). @default false */
+  tracing: boolean;
+  /** Tracer provider for the spans. @default the global one of `@opentelemetry/api` */
+  tracerProvider: TracerProvider | undefined;
+  /** Meter provider for the metrics, read at `start()`. @default the global one of `@opentelemetry/api` */
+  meterProvider: MeterProvider | undefined;
 }
 
 /** Defaults of {@link GomesOptions}. @public */
@@ -26,6 +33,9 @@ export const DEFAULT_GOMES_OPTIONS: Readonly<GomesOptions> = Object.freeze({
   shutdownTimeoutMs: 30_000,
   requestTimeoutMs: 30_000,
   validate: true,
+  tracing: false,
+  tracerProvider: undefined,
+  meterProvider: undefined,
 });
 
 /**
@@ -46,6 +56,13 @@ export function resolveGomesOptions(input: Partial<GomesOptions> = {}): GomesOpt
   }
   if (typeof options.name !== 'string' || options.name === '') problems.push('name must be a non-empty string');
   if (typeof options.validate !== 'boolean') problems.push('validate must be a boolean');
+  if (typeof options.tracing !== 'boolean') problems.push('tracing must be a boolean');
+  if (options.tracerProvider !== undefined && typeof options.tracerProvider.getTracer !== 'function') {
+    problems.push('tracerProvider must implement getTracer()');
+  }
+  if (options.meterProvider !== undefined && typeof options.meterProvider.getMeter !== 'function') {
+    problems.push('meterProvider must implement getMeter()');
+  }
   const logger = options.logger as Partial<Logger> | undefined;
   if (!logger || typeof logger.info !== 'function' || typeof logger.child !== 'function') {
     problems.push('logger must implement debug/info/warn/error/child');

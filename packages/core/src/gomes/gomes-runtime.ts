@@ -4,6 +4,10 @@ import type { PublisherChannel } from '../channel/publisher-channel.js';
 import type { RequestReplyCoordinator } from '../bus/request-reply-coordinator.js';
 import { GomesError, toError } from '../errors/gomes-error.js';
 import type { Logger } from '../logging/logger.js';
+import type { GomesTelemetry } from '../observability/gomes-telemetry.js';
+import { InstrumentedPublisherChannel } from '../observability/instrumented-publisher-channel.js';
+import { traceReplyDelivery } from '../observability/request-reply-tracing.js';
+import { messagingSystemOf } from '../observability/span-helpers.js';
 import { replyChannelNames, type RegisteredConfiguration } from './configuration-check.js';
 
 /**
@@ -16,6 +20,8 @@ export class GomesRuntime {
   readonly connections = new Map<string, ChannelConnection>();
   readonly publishers = new Map<string, PublisherChannel>();
   readonly consumerChannels = new Map<string, ConsumerChannel>();
+  /** `messaging.system` of each consumer channel's connection, by consumer name. */
+  readonly consumerSystems = new Map<string, string>();
   readonly replySubscriptions: Subscription[] = [];
   readonly #logger: Logger;
 
@@ -25,9 +31,15 @@ export class GomesRuntime {
 
   /**
    * Connects every connection, builds publishers, then consumer channels, then subscribes the
-   * reply consumers. On any failure it undoes what it did and rethrows.
+   * reply consumers. On any failure it undoes what it did and rethrows. Publishers are wrapped in an
+   * {@link InstrumentedPublisherChannel} (metrics, and PRODUCER spans when tracing is on).
    */
-  static async build(config: RegisteredConfiguration, coordinator: RequestReplyCoordinator, logger: Logger): Promise<GomesRuntime> {
+  static async build(
+    config: RegisteredConfiguration,
+    coordinator: RequestReplyCoordinator,
+    logger: Logger,
+    telemetry: GomesTelemetry,
+  ): Promise<GomesRuntime> {
     const runtime = new GomesRuntime(logger);
     try {
       for (const connection of config.connections) {
@@ -37,17 +49,20 @@ export class GomesRuntime {
       }
       for (const builder of config.publishers) {
         const connection = runtime.connections.get(builder.connectionName)!;
-        runtime.publishers.set(builder.channelName, await builder.build({ connection, logger }));
+        const channel = await builder.build({ connection, logger });
+        runtime.publishers.set(builder.channelName, new InstrumentedPublisherChannel(channel, telemetry, messagingSystemOf(connection)));
       }
       const replyChannels = replyChannelNames(config.publishers);
       for (const builder of config.consumers) {
         const connection = runtime.connections.get(builder.connectionName)!;
         const channel = await builder.build({ connection, logger });
+        const system = messagingSystemOf(connection);
+        runtime.consumerSystems.set(builder.consumerName, system);
         if (replyChannels.has(builder.channelName)) {
           runtime.replySubscriptions.push(
             await channel.subscribe(
               async (delivery) => {
-                coordinator.handleReply(delivery.message);
+                await traceReplyDelivery(telemetry, delivery, system, async () => void coordinator.handleReply(delivery.message));
                 await delivery.ack();
               },
               { onError: (e) => logger.error('reply consumer error', { consumer: builder.consumerName, error: e.message }) },

@@ -17,6 +17,8 @@ import { GomesError } from '../errors/gomes-error.js';
 import { sharedPromise } from '../internal/shared-promise.js';
 import type { Logger } from '../logging/logger.js';
 import type { Message } from '../message/message.js';
+import { GomesTelemetry } from '../observability/gomes-telemetry.js';
+import { consumerObservability } from '../observability/tracing-middleware.js';
 import type { MessageHandlerFn } from '../pipeline/message-handler.js';
 import type { ChannelResolver } from '../pipeline/processing-context.js';
 import { formatEndpointsTable, type EndpointInfo } from './active-endpoints.js';
@@ -53,6 +55,7 @@ export class Gomes {
   readonly #errorListeners = new Set<UnhandledErrorListener>();
   readonly #dispatcher: MessageHandlerFn;
   readonly #channels: ChannelResolver;
+  readonly #telemetry: GomesTelemetry;
   #runtime: GomesRuntime | undefined;
   #state: GomesState = 'created';
   #startPromise: Promise<void> | undefined;
@@ -63,8 +66,26 @@ export class Gomes {
     this.#options = resolveGomesOptions(options);
     this.#logger = this.#options.logger.child({ gomes: this.#options.name });
     this.#coordinator = new RequestReplyCoordinator(this.#logger);
-    this.#dispatcher = createActionDispatcher(this.#registry, { validate: this.#options.validate });
+    this.#telemetry = new GomesTelemetry(this.#options);
+    this.#dispatcher = createActionDispatcher(this.#registry, { validate: this.#options.validate, telemetry: this.#telemetry });
     this.#channels = { publisher: (name) => this.#runtime?.publishers.get(name) };
+  }
+
+  /**
+   * Turns OpenTelemetry tracing of this instance on (Go gomes' `EnableOtelTrace()`), or off with
+   * `false`: spans for bus dispatch, sends (PRODUCER), processing (CONSUMER), handlers, dead letters
+   * and request-reply, and W3C trace context in message headers. Off by default (nothing is traced
+   * or written); applies to operations started afterwards. Metrics are always recorded through the
+   * meter provider. See docs/observability.md.
+   */
+  enableOtelTrace(enabled = true): this {
+    this.#telemetry.setTracing(enabled);
+    return this;
+  }
+
+  /** Whether OpenTelemetry tracing is on (see {@link Gomes.enableOtelTrace}). */
+  get otelTraceEnabled(): boolean {
+    return this.#telemetry.tracing;
   }
 
   /** Current lifecycle state. */
@@ -126,7 +147,14 @@ export class Gomes {
     try {
       ConfigurationError.throwIfAny(checkConfiguration(config), 'gomes configuration');
       this.#state = 'starting';
-      this.#runtime = await GomesRuntime.build(config, this.#coordinator, this.#logger);
+      this.#telemetry.start();
+      this.#runtime = await GomesRuntime.build(config, this.#coordinator, this.#logger, this.#telemetry);
+      const runtime = this.#runtime;
+      this.#telemetry.metrics.setLagSources(() =>
+        [...runtime.consumerChannels].flatMap(([consumer, channel]) =>
+          channel.consumerLag ? [{ consumer, system: runtime.consumerSystems.get(consumer) ?? 'gomes', lag: () => channel.consumerLag!() }] : [],
+        ),
+      );
       this.#state = 'started';
       this.#logger.info('gomes started', {
         connections: this.#connections.length,
@@ -201,6 +229,11 @@ export class Gomes {
       channels: this.#channels,
       logger: this.#logger,
       onError: (error: Error) => this.#emitUnhandled(error),
+      observability: consumerObservability(this.#telemetry, {
+        endpoint: name,
+        channelName: channel.channelName,
+        system: runtime.consumerSystems.get(name) ?? 'gomes',
+      }),
     });
     this.#eventDrivenConsumers.set(name, consumer);
     return consumer;
@@ -294,6 +327,7 @@ export class Gomes {
       channels: this.#channels,
       logger: this.#logger,
       endpointName: `default.${kind}`,
+      telemetry: this.#telemetry,
       onUnhandledError: (error, message) => this.#emitUnhandled(error, message),
       track: (work) => {
         this.#asyncWork.add(work);
@@ -309,6 +343,7 @@ export class Gomes {
       publisher: () => this.#startedRuntime().publisher(channelName),
       coordinator: this.#coordinator,
       defaultTimeoutMs: this.#options.requestTimeoutMs,
+      telemetry: this.#telemetry,
     });
   }
 

@@ -1,4 +1,12 @@
-import type { Attributes, Counter, Histogram, Meter, MeterProvider, ObservableResult } from '@opentelemetry/api';
+import type {
+  Attributes,
+  Counter,
+  Histogram,
+  Meter,
+  MeterProvider,
+  ObservableResult,
+} from '@opentelemetry/api';
+import type { PartitionLag } from '../channel/consumer-channel.js';
 
 /** Instrument names gomes records (OpenTelemetry semantic-convention names where one exists). @public */
 export const MessagingMetricNames = {
@@ -23,18 +31,6 @@ export const MessagingMetricNames = {
   /** Gauge `{message}`: consumer lag per topic-partition (high watermark − acked position). */
   LAG: 'gomes.consumer.lag',
 } as const;
-
-/** One partition's lag, as reported by a consumer channel (see `ConsumerChannel.consumerLag`). @public */
-export interface PartitionLag {
-  /** Topic / channel. */
-  readonly channel: string;
-  /** Partition. */
-  readonly partition: number;
-  /** Messages between the acked position and the end of the partition (>= 0). */
-  readonly lag: number;
-  /** Consumer group, when known. */
-  readonly group?: string;
-}
 
 /** Where the lag gauge reads from: one entry per consumer. @internal */
 export interface LagSource {
@@ -79,10 +75,16 @@ export class MessagingMetrics {
     const meter = (this.#provider ?? getProvider()).getMeter('@gomes/core', version);
     this.#instruments = createInstruments(meter);
     meter
-      .createObservableGauge(MessagingMetricNames.IN_FLIGHT, { description: 'Messages being processed', unit: '{message}' })
+      .createObservableGauge(MessagingMetricNames.IN_FLIGHT, {
+        description: 'Messages being processed',
+        unit: '{message}',
+      })
       .addCallback((result) => this.#observeInFlight(result));
     meter
-      .createObservableGauge(MessagingMetricNames.LAG, { description: 'Consumer lag per topic-partition', unit: '{message}' })
+      .createObservableGauge(MessagingMetricNames.LAG, {
+        description: 'Consumer lag per topic-partition',
+        unit: '{message}',
+      })
       .addCallback((result) => this.#observeLag(result));
   }
 
@@ -164,15 +166,33 @@ function createInstruments(meter: Meter): Instruments {
   const seconds = { unit: 's', advice: { explicitBucketBoundaries: SECONDS_BUCKETS } };
   return {
     sent: meter.createCounter(MessagingMetricNames.SENT, { description: 'Messages sent', unit: '{message}' }),
-    sendDuration: meter.createHistogram(MessagingMetricNames.SEND_DURATION, { description: 'Duration of a send', ...seconds }),
-    consumed: meter.createCounter(MessagingMetricNames.CONSUMED, { description: 'Messages received by consumers', unit: '{message}' }),
+    sendDuration: meter.createHistogram(MessagingMetricNames.SEND_DURATION, {
+      description: 'Duration of a send',
+      ...seconds,
+    }),
+    consumed: meter.createCounter(MessagingMetricNames.CONSUMED, {
+      description: 'Messages received by consumers',
+      unit: '{message}',
+    }),
     processDuration: meter.createHistogram(MessagingMetricNames.PROCESS_DURATION, {
       description: 'Duration of processing one delivery (all attempts)',
       ...seconds,
     }),
-    succeeded: meter.createCounter(MessagingMetricNames.SUCCEEDED, { description: 'Messages processed successfully', unit: '{message}' }),
-    failed: meter.createCounter(MessagingMetricNames.FAILED, { description: 'Messages whose processing failed', unit: '{message}' }),
-    retried: meter.createCounter(MessagingMetricNames.RETRIED, { description: 'Failed attempts retried', unit: '{message}' }),
-    deadLettered: meter.createCounter(MessagingMetricNames.DEAD_LETTERED, { description: 'Messages dead-lettered', unit: '{message}' }),
+    succeeded: meter.createCounter(MessagingMetricNames.SUCCEEDED, {
+      description: 'Messages processed successfully',
+      unit: '{message}',
+    }),
+    failed: meter.createCounter(MessagingMetricNames.FAILED, {
+      description: 'Messages whose processing failed',
+      unit: '{message}',
+    }),
+    retried: meter.createCounter(MessagingMetricNames.RETRIED, {
+      description: 'Failed attempts retried',
+      unit: '{message}',
+    }),
+    deadLettered: meter.createCounter(MessagingMetricNames.DEAD_LETTERED, {
+      description: 'Messages dead-lettered',
+      unit: '{message}',
+    }),
   };
 }

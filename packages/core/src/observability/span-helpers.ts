@@ -17,7 +17,10 @@ export function errorTypeOf(error: Error): string {
 
 /** Span attributes describing `message` (ids, route, type). @internal */
 export function messageAttributes(message: Message): Attributes {
-  const attributes: Attributes = { [A.MESSAGE_ID]: message.messageId, [A.GOMES_MESSAGE_TYPE]: message.messageType };
+  const attributes: Attributes = {
+    [A.MESSAGE_ID]: message.messageId,
+    [A.GOMES_MESSAGE_TYPE]: message.messageType,
+  };
   if (message.correlationId !== undefined) attributes[A.CONVERSATION_ID] = message.correlationId;
   if (message.causationId !== undefined) attributes[A.GOMES_CAUSATION_ID] = message.causationId;
   if (message.route !== undefined) attributes[A.GOMES_ROUTE] = message.route;

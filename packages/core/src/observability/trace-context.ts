@@ -1,4 +1,10 @@
-import { context as otelContext, propagation, type Context, type TextMapGetter, type TextMapSetter } from '@opentelemetry/api';
+import {
+  context as otelContext,
+  propagation,
+  type Context,
+  type TextMapGetter,
+  type TextMapSetter,
+} from '@opentelemetry/api';
 import { MessageBuilder } from '../message/message-builder.js';
 import type { HeaderValues, Message } from '../message/message.js';
 

@@ -1,5 +1,6 @@
 import type { ConsumerEndpointOptions } from '../channel/channel-builders.js';
 import type { Message } from '../message/message.js';
+import { mergeHooks, type PipelineObservability } from '../observability/pipeline-observability.js';
 import { composeMiddleware, type HandlerMiddleware, type MessageHandlerFn } from './message-handler.js';
 import { acknowledge } from './middleware/acknowledge.js';
 import { deadLetter } from './middleware/dead-letter.js';
@@ -55,11 +56,14 @@ export interface ConsumerPipelineOptions {
   readonly hooks?: ConsumerPipelineHooks;
   /** Random source and sleep for the retry step (tests). */
   readonly retryHooks?: Pick<RetryHooks, 'random' | 'sleep'>;
+  /** Tracing and metrics: a middleware run outermost (step 0) and extra hooks. */
+  readonly observability?: PipelineObservability;
 }
 
 /**
  * Composes the standard consumer pipeline around `handler`. Outermost first:
  *
+ * 0. the `observability` middleware, when given (process span, metrics);
  * 1. `acknowledge` — ack on success, nack (redeliver) on failure, never ack a failure;
  * 2. `deadLetter` (when `deadLetterChannelName` is set) — park failed messages, then succeed;
  *    a failed dead-letter publish fails the message (→ nack);
@@ -85,14 +89,16 @@ export interface ConsumerPipelineOptions {
  * @public
  */
 export function consumerPipeline(options: ConsumerPipelineOptions): MessageHandlerFn {
-  const { endpointOptions: e, hooks = {} } = options;
-  const steps: HandlerMiddleware[] = [
+  const { endpointOptions: e } = options;
+  const hooks = mergeHooks(options.hooks ?? {}, options.observability?.hooks);
+  const steps: HandlerMiddleware[] = options.observability ? [options.observability.middleware] : [];
+  steps.push(
     acknowledge({
       ...(options.nackDelayMs === undefined ? {} : { nackDelayMs: options.nackDelayMs }),
       ...(hooks.onAcked ? { onAcked: hooks.onAcked } : {}),
       ...(hooks.onNacked ? { onNacked: hooks.onNacked } : {}),
     }),
-  ];
+  );
   if (e.deadLetterChannelName !== undefined) {
     steps.push(
       deadLetter({

@@ -1,4 +1,4 @@
-import type { ConsumerChannel, DeliveryHandler, SubscribeOptions } from '../../channel/consumer-channel.js';
+import type { ConsumerChannel, DeliveryHandler, PartitionLag, SubscribeOptions } from '../../channel/consumer-channel.js';
 import { GomesError } from '../../errors/gomes-error.js';
 import type { InMemoryBroker } from './in-memory-broker.js';
 import { InMemorySubscription, type InMemoryStartOffset } from './in-memory-subscription.js';
@@ -41,6 +41,20 @@ export class InMemoryConsumerChannel implements ConsumerChannel {
     this.name = params.consumerName;
     this.channelName = params.topic;
     this.groupId = params.groupId;
+  }
+
+  /**
+   * Lag of the group on each partition of the topic (end offset − committed offset) while a
+   * subscription is open; empty otherwise.
+   */
+  consumerLag(): readonly PartitionLag[] {
+    const { broker, topic, groupId } = this.#params;
+    if (!this.#active || this.#active.closed || !broker.hasTopic(topic)) return [];
+    return Array.from({ length: broker.partitionCount(topic) }, (_, partition) => {
+      const end = broker.endOffset(topic, partition);
+      const committed = broker.committedOffset(groupId, topic, partition) ?? 0n;
+      return { channel: topic, partition, group: groupId, lag: Number(end > committed ? end - committed : 0n) };
+    });
   }
 
   /**

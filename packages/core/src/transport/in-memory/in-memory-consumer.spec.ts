@@ -162,7 +162,7 @@ describe('in-memory consumer and publisher', () => {
     await waitFor(() => c.got.length === 5);
     expect(c.payloads()).toEqual([0, 1, 2, 1, 2]);
     expect(c.got.map((d) => d.deliveryAttempt)).toEqual([1, 1, 1, 2, 2]);
-    expect(c.got[3]!.position).toEqual({ channel: 't', partition: 0, offset: '1' });
+    expect(c.got[3]!.position).toEqual({ channel: 't', partition: 0, offset: '1', group: 'c' });
   });
 
   it('after stop() hands nothing over but still commits acks; close() leaves the group', async () => {

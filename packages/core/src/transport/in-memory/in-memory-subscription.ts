@@ -154,7 +154,7 @@ export class InMemorySubscription implements Subscription {
     return Object.freeze({
       message: this.#p.broker.decode(record),
       key: record.key,
-      position: Object.freeze({ channel: this.#p.topic, partition, offset: offset.toString() }),
+      position: Object.freeze({ channel: this.#p.topic, partition, offset: offset.toString(), group: this.#p.groupId }),
       deliveryAttempt,
       ack: async (): Promise<void> => {
         if (settled || !live()) {
