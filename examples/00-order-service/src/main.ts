@@ -295,6 +295,9 @@ export async function main(): Promise<void> {
   );
 
   step('6. consumer stats');
+  await until('every consumer to settle', () =>
+    [orderService, projections, dlqInspector].every((c) => c.stats.inFlight === 0),
+  );
   for (const consumer of [orderService, projections, dlqInspector]) {
     const s = consumer.stats;
     console.log(
