@@ -9,7 +9,7 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        project: ['./packages/*/tsconfig.json', './examples/*/tsconfig.json', './tsconfig.tests.json'],
+        project: ['./packages/*/tsconfig.json', './packages/*/bench/tsconfig.json', './examples/*/tsconfig.json', './tsconfig.tests.json'],
         tsconfigRootDir: import.meta.dirname,
       },
     },

@@ -1,0 +1,202 @@
+/**
+ * The gomes side: the Kafka publisher channel (sync and async mode), the event bus over that
+ * channel, and the full consumer path users get (createGomes + consumer channel +
+ * eventDrivenConsumer + a no-op event handler), all with gomes' defaults.
+ */
+import {
+  createGomes,
+  defineEventHandler,
+  Event,
+  MessageBuilder,
+  noopLogger,
+  type Gomes,
+  type Message,
+} from '@gomes/core';
+import {
+  KafkaConnection,
+  KafkaConsumerChannelBuilder,
+  KafkaPublisherChannelBuilder,
+  type KafkaPublisherChannel,
+} from '@gomes/kafka';
+import type { BenchPayload } from './payload.js';
+import { withTimeout, type ConsumeResult } from './raw-kafka.js';
+import { elapsedMs } from './stats.js';
+
+/** Route of the benchmark event. */
+export const BENCH_ROUTE = 'benchOrderPlaced';
+
+/** The benchmark event: no class-validator constraints, so validation finds nothing to check. */
+@Event(BENCH_ROUTE)
+export class BenchOrderPlaced {
+  orderId!: string;
+  customerId!: string;
+  seq!: number;
+}
+
+/** A connected Kafka connection (no-op logger, gomes defaults). */
+export async function gomesConnection(brokers: readonly string[]): Promise<KafkaConnection> {
+  const connection = new KafkaConnection('kafka', brokers);
+  await connection.connect();
+  return connection;
+}
+
+/** A publisher channel with gomes' defaults (sync, acks=-1, idempotent, batch 100), or async mode. */
+export async function gomesPublisher(
+  connection: KafkaConnection,
+  topic: string,
+  mode: 'sync' | 'async',
+): Promise<KafkaPublisherChannel> {
+  const builder = new KafkaPublisherChannelBuilder('kafka', topic);
+  return (mode === 'async' ? builder.withAsync(true) : builder).build({ connection, logger: noopLogger });
+}
+
+/** The message an event bus would build for `payload` (route, messageType Event). */
+export function eventMessage(payload: BenchPayload): Message {
+  return MessageBuilder.withPayload(payload).messageType('Event').route(BENCH_ROUTE).build();
+}
+
+/**
+ * Sync mode: every message built and sent with `channel.send`, at most `window` sends awaiting
+ * their broker ack at once (the channel coalesces them into produce requests of `batchSize`).
+ * Returns msgs/s; every send has resolved (broker ack) when the clock stops.
+ */
+export async function gomesConcurrentPublish(
+  channel: KafkaPublisherChannel,
+  payloads: readonly BenchPayload[],
+  window: number,
+): Promise<number> {
+  const start = process.hrtime.bigint();
+  await windowed(payloads, window, async (p) => channel.send(eventMessage(p)));
+  return payloads.length / (elapsedMs(start) / 1000);
+}
+
+/**
+ * Async mode: `send` resolves on enqueue (waits for room beyond `maxBufferedMessages`); the clock
+ * stops when `flush()` resolved, i.e. after the broker acked every batch. Failures are counted.
+ */
+export async function gomesAsyncPublish(
+  channel: KafkaPublisherChannel,
+  payloads: readonly BenchPayload[],
+): Promise<number> {
+  const failedBefore = channel.stats.failed;
+  const start = process.hrtime.bigint();
+  for (const p of payloads) await channel.send(eventMessage(p));
+  await channel.flush();
+  const ms = elapsedMs(start);
+  if (channel.stats.failed !== failedBefore)
+    throw new Error(`${channel.stats.failed - failedBefore} async sends failed`);
+  return payloads.length / (ms / 1000);
+}
+
+/** Awaited single sends through the channel (sync mode); returns each send's latency in ms. */
+export async function gomesSingleLatencies(
+  channel: KafkaPublisherChannel,
+  payloads: readonly BenchPayload[],
+): Promise<number[]> {
+  const latencies: number[] = [];
+  for (const p of payloads) {
+    const start = process.hrtime.bigint();
+    await channel.send(eventMessage(p));
+    latencies.push(elapsedMs(start));
+  }
+  return latencies;
+}
+
+/** A started gomes instance with one publisher channel (for `eventBusByChannel`). */
+export async function gomesWithPublisher(brokers: readonly string[], topic: string): Promise<Gomes> {
+  const app = createGomes({ name: 'bench-publisher' });
+  app.addChannelConnection(new KafkaConnection('kafka', brokers));
+  app.addPublisherChannel(new KafkaPublisherChannelBuilder('kafka', topic));
+  await app.start();
+  return app;
+}
+
+/**
+ * `gomes.eventBusByChannel(topic).publish(event)` (validation, message building, channel send), at
+ * most `window` publishes awaiting their broker ack at once. Returns msgs/s.
+ */
+export async function gomesEventBusPublish(
+  app: Gomes,
+  topic: string,
+  payloads: readonly BenchPayload[],
+  window: number,
+): Promise<number> {
+  const bus = app.eventBusByChannel(topic);
+  const start = process.hrtime.bigint();
+  await windowed(payloads, window, async (p) => {
+    await bus.publish(Object.assign(new BenchOrderPlaced(), p));
+  });
+  return payloads.length / (elapsedMs(start) / 1000);
+}
+
+/** Non-default consumer settings (informational runs only; `{}` = gomes' defaults). */
+export interface ConsumeTuning {
+  /** Kafka consumer channel `withQueueCapacity` (default 100). */
+  readonly queueCapacity?: number;
+  /** Event-driven consumer `withMessageProcessingTimeout` (default 100000; 0 = off). */
+  readonly processingTimeoutMs?: number;
+}
+
+/**
+ * The full consumer path: createGomes, a Kafka consumer channel (fresh group, gomes' defaults), a
+ * no-op event handler, `eventDrivenConsumer(...).run()`. The clock runs from the first handler call
+ * to the last; `shutdown()` then commits the acked offsets (checked by the caller).
+ */
+export async function gomesConsume(
+  brokers: readonly string[],
+  topic: string,
+  groupId: string,
+  expected: number,
+  timeoutMs: number,
+  tuning: ConsumeTuning = {},
+): Promise<ConsumeResult> {
+  let count = 0;
+  let first: bigint | undefined;
+  let last: bigint | undefined;
+  let finish: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => (finish = resolve));
+  const errors: Error[] = [];
+  const app = createGomes({ name: 'bench-consumer' });
+  app.addChannelConnection(new KafkaConnection('kafka', brokers));
+  const builder = new KafkaConsumerChannelBuilder('kafka', topic, 'bench-consumer').withGroupId(groupId);
+  app.addConsumerChannel(
+    tuning.queueCapacity === undefined ? builder : builder.withQueueCapacity(tuning.queueCapacity),
+  );
+  app.addActionHandler(
+    defineEventHandler(BenchOrderPlaced, () => {
+      first ??= process.hrtime.bigint();
+      if (++count === expected) {
+        last = process.hrtime.bigint();
+        finish();
+      }
+    }),
+  );
+  app.onUnhandledError((error) => errors.push(error));
+  await app.start();
+  try {
+    const consumer = app.eventDrivenConsumer('bench-consumer');
+    if (tuning.processingTimeoutMs !== undefined)
+      consumer.withMessageProcessingTimeout(tuning.processingTimeoutMs);
+    await consumer.run();
+    await withTimeout(done, timeoutMs, () => `gomes consumer got ${count}/${expected} messages`);
+  } finally {
+    await app.shutdown();
+  }
+  if (errors.length > 0)
+    throw new Error(`gomes consumer reported ${errors.length} error(s): ${errors[0]!.message}`);
+  const ms = Number((last ?? 0n) - (first ?? 0n)) / 1e6;
+  return { msgsPerSec: count / (ms / 1000), count };
+}
+
+/** Runs `task` over `items` with at most `window` tasks pending. */
+async function windowed<T>(
+  items: readonly T[],
+  window: number,
+  task: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await task(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(window, items.length) }, worker));
+}

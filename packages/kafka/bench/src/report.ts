@@ -1,0 +1,65 @@
+/** The results table (terminal and Markdown). */
+import type { Spread } from './stats.js';
+
+/** One row of the results table. */
+export interface ResultRow {
+  readonly scenario: string;
+  readonly unit: 'msgs/s' | 'ms';
+  readonly raw: Spread;
+  readonly gomes: Spread;
+  /** Human-readable target, or undefined for an informational row. */
+  readonly target: string | undefined;
+  /** Whether the target is met (undefined for informational rows). */
+  readonly met: boolean | undefined;
+}
+
+function fmt(value: number, unit: ResultRow['unit']): string {
+  return unit === 'ms' ? value.toFixed(2) : Math.round(value).toLocaleString('en-US');
+}
+
+function cell(s: Spread, unit: ResultRow['unit']): string {
+  return `${fmt(s.median, unit)} (${fmt(s.min, unit)}–${fmt(s.max, unit)})`;
+}
+
+/** gomes median / raw median. */
+export function ratio(row: Pick<ResultRow, 'raw' | 'gomes'>): number {
+  return row.gomes.median / row.raw.median;
+}
+
+function cells(row: ResultRow): string[] {
+  return [
+    row.scenario,
+    row.unit,
+    cell(row.raw, row.unit),
+    cell(row.gomes, row.unit),
+    `${(ratio(row) * 100).toFixed(1)}%`,
+    row.target ?? '—',
+    row.met === undefined ? 'info' : row.met ? 'met' : 'NOT met',
+  ];
+}
+
+const HEADER = [
+  'Scenario',
+  'Unit',
+  'raw kafkajs median (min–max)',
+  'gomes median (min–max)',
+  'gomes / raw',
+  'Target',
+  'Result',
+];
+
+/** A Markdown table of `rows`. */
+export function markdownTable(rows: readonly ResultRow[]): string {
+  const lines = [HEADER, HEADER.map(() => '---'), ...rows.map(cells)];
+  return lines.map((l) => `| ${l.join(' | ')} |`).join('\n');
+}
+
+/** A fixed-width text table of `rows`. */
+export function textTable(rows: readonly ResultRow[]): string {
+  const all = [HEADER, ...rows.map(cells)];
+  const widths = HEADER.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
+  const line = (r: string[]): string => r.map((c, i) => c.padEnd(widths[i]!)).join('  ');
+  return [line(HEADER), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map((r) => line(cells(r)))].join(
+    '\n',
+  );
+}
