@@ -29,7 +29,7 @@ import { ensureTopic, type KafkaTopicSpec } from './topic-provisioner.js';
  * | `WithAsync(b)` | `withAsync(b)`: resolve on enqueue, errors to `onError` | **false** (true) |
  * | `WithRequiredAcks(n)` | `withRequiredAcks(-1 \| 0 \| 1)` | **-1** (0) |
  * | `WithReplyChannelName(x)` | `withReplyChannelName(x)` (core base) | none |
- * | — | `withCompression('gzip' \| 'snappy')`; `lz4`/`zstd` are rejected | none |
+ * | — | `withCompression('gzip' \| 'snappy' \| 'lz4' \| 'zstd')` | none |
  * | — | `withIdempotent(b)` (needs acks -1) | **true** |
  * | — | `withTopic({ partitions, replicationFactor, configs })`: create when missing | never create |
  * | — | `withLinger(ms)`, `withMaxBufferedMessages(n)` (async mode), `withRequestTimeout(ms)` | 10, 10000, 30000 |
@@ -76,7 +76,7 @@ export class KafkaPublisherChannelBuilder extends PublisherChannelAdapterBuilder
     return this.withOptions({ requiredAcks: acks });
   }
 
-  /** Record compression: `gzip` or `snappy` (`lz4` and `zstd` are rejected by `validate()`). */
+  /** Record compression: `gzip`, `snappy`, `lz4` or `zstd` (pure-JS codecs, registered by this package). */
   withCompression(codec: CompressionCodec): this {
     return this.withOptions({ compression: codec });
   }

@@ -20,6 +20,7 @@ import type {
   SASLOptions,
 } from 'kafkajs';
 import SnappyCodec from 'kafkajs-snappy';
+import { lz4Codec, zstdCodec } from './compression-codecs.js';
 import type { ConnectionOptions } from 'node:tls';
 import type {
   CompressionCodec,
@@ -44,11 +45,14 @@ import type {
 const { Kafka, CompressionTypes, CompressionCodecs, Partitioners, AssignerProtocol, ConfigResourceTypes, logLevel } =
   kafkajs;
 
-// kafkajs ships only gzip; snappy comes from kafkajs-snappy (pure JS). Registered once, globally in
-// kafkajs, so consumers can also read snappy records written by other clients.
+// kafkajs ships only gzip; snappy (kafkajs-snappy), lz4 (lz4js) and zstd (zstd-codec, WebAssembly)
+// are pure-JS codecs registered once, globally in kafkajs, so consumers can also read records that
+// other clients compressed with them.
 (CompressionCodecs as Record<number, unknown>)[CompressionTypes.Snappy] = SnappyCodec;
+(CompressionCodecs as Record<number, unknown>)[CompressionTypes.LZ4] = lz4Codec;
+(CompressionCodecs as Record<number, unknown>)[CompressionTypes.ZSTD] = zstdCodec;
 
-const SUPPORTED_COMPRESSION: ReadonlySet<CompressionCodec> = new Set<CompressionCodec>(['none', 'gzip', 'snappy']);
+const SUPPORTED_COMPRESSION: ReadonlySet<CompressionCodec> = new Set<CompressionCodec>(['none', 'gzip', 'snappy', 'lz4', 'zstd']);
 
 const COMPRESSION_TYPES: Record<CompressionCodec, number> = {
   none: CompressionTypes.None,
