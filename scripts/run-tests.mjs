@@ -8,7 +8,10 @@
 // KAFKA_BROKERS set   -> run jest with the environment as is (external broker, e.g. docker compose).
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { ROOT, runWithBroker, takeKafkaVersion } from './kafka-broker.mjs';
+import { chooseBrokerPortBase } from './free-port-base.mjs';
+
+await chooseBrokerPortBase();
+const { ROOT, runWithBroker, takeKafkaVersion } = await import('./kafka-broker.mjs');
 
 // Example tests run the built examples: build (incrementally) so they never run stale output.
 execFileSync(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['-b', 'tsconfig.json'], { cwd: ROOT, stdio: 'inherit' });

@@ -4,7 +4,10 @@
 // Same broker handling as scripts/run-tests.mjs: KAFKA_BROKERS set -> use it as is; a running
 // broker (broker.json + live pid + open port) of the same version is reused and left running;
 // otherwise a broker is started for the command and stopped afterwards.
-import { runWithBroker, takeKafkaVersion } from './kafka-broker.mjs';
+import { chooseBrokerPortBase } from './free-port-base.mjs';
+
+await chooseBrokerPortBase();
+const { runWithBroker, takeKafkaVersion } = await import('./kafka-broker.mjs');
 
 const argv = process.argv.slice(2);
 // Only options before the command belong to us (`--` may end them explicitly):
