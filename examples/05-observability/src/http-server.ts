@@ -1,9 +1,10 @@
 /**
  * The example's HTTP server: `GET /metrics` answers with the Prometheus exposition of the SDK's
- * metrics. Kept in its own file so more routes (health checks) can be added here.
+ * metrics; `GET /healthz` (liveness) and `GET /readyz` (readiness) with gomes' health report.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { HealthReport } from '@gomes/core';
 import type { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 
 export type Route = (request: IncomingMessage, response: ServerResponse) => void;
@@ -35,4 +36,23 @@ export async function startHttpServer(
     url: `http://127.0.0.1:${bound}`,
     close: async () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/**
+ * `/healthz` and `/readyz` for Kubernetes probes: the report of `health()` (e.g. `() =>
+ * gomes.health()`) as JSON, with 200 when it is live (`/healthz`) or ready (`/readyz`), else 503.
+ */
+export function healthRoutes(health: () => HealthReport): Record<string, Route> {
+  const probe =
+    (verdict: 'live' | 'ready'): Route =>
+    (_request, response) => {
+      const report = health();
+      response
+        .writeHead(report[verdict] ? 200 : 503, {
+          'content-type': 'application/json',
+          'cache-control': 'no-store',
+        })
+        .end(`${JSON.stringify(report)}\n`);
+    };
+  return { '/healthz': probe('live'), '/readyz': probe('ready') };
 }

@@ -9,6 +9,9 @@
  *   `dead-letter` span).
  * - Metrics are served on `GET /metrics` (Prometheus) by http-server.ts; the example scrapes itself
  *   and prints the gomes lines, then the trace trees, then exits.
+ * - Health: `GET /healthz` (live) and `GET /readyz` (ready) serve the stock service's
+ *   `gomes.health()` report, 200 or 503. The example probes both, then stops the `stock-events`
+ *   consumer and shows `/readyz` turning 503 with the reason.
  *
  * Run: pnpm build && node examples/05-observability/dist/main.js
  * (set PORT to choose the metrics port, KEEP_RUNNING=1 to keep serving /metrics until Ctrl-C).
@@ -28,7 +31,7 @@ import {
   inMemoryPublisher,
   pinoLogger,
 } from '@gomes/core';
-import { startHttpServer } from './http-server.js';
+import { healthRoutes, startHttpServer } from './http-server.js';
 import { formatTraces, startTelemetry } from './telemetry.js';
 
 @Command('reserveStock')
@@ -83,8 +86,13 @@ async function main(): Promise<void> {
   await service.eventDrivenConsumer('stock-requests').run();
   const events = service.eventDrivenConsumer('stock-events');
   await events.run();
-  const server = await startHttpServer(telemetry.prometheus, Number(process.env['PORT'] ?? 0));
+  const server = await startHttpServer(
+    telemetry.prometheus,
+    Number(process.env['PORT'] ?? 0),
+    healthRoutes(() => service.health()),
+  );
   console.log(`metrics: ${server.url}/metrics`);
+  console.log(`health: ${server.url}/healthz ${server.url}/readyz`);
 
   const reservation = await client.commandBusByChannel('stock.requests').send(new ReserveStock('book-42'));
   console.log(`reserveStock -> ${reservation}`);
@@ -97,6 +105,16 @@ async function main(): Promise<void> {
   for (const line of scrape.split('\n')) {
     if (/^(gomes_|messaging_)/.test(line) && !/_bucket\{/.test(line)) console.log(line);
   }
+
+  const probe = async (path: string): Promise<void> => {
+    const response = await fetch(`${server.url}${path}`);
+    console.log(`GET ${path} -> ${response.status} ${(await response.text()).trim()}`);
+  };
+  console.log('--- /healthz and /readyz ---');
+  await probe('/healthz');
+  await probe('/readyz');
+  await events.stop(); // a consumer that no longer runs: not ready (still live)
+  await probe('/readyz');
 
   if (process.env['KEEP_RUNNING'] === '1') {
     console.log('serving /metrics until Ctrl-C');

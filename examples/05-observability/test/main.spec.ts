@@ -78,6 +78,45 @@ describe('example 05-observability', () => {
     expect(sample(run.stdout, 'gomes_consumer_in_flight_messages', events)).toBe(0);
   });
 
+  it('serves /healthz and /readyz: 200 with the report while healthy, 503 with the reason once a consumer stopped', () => {
+    const probes = [...run.stdout.matchAll(/^GET (\/healthz|\/readyz) -> (\d{3}) (\{.*\})$/gm)].map((m) => ({
+      path: m[1],
+      code: Number(m[2]),
+      report: JSON.parse(m[3]!) as Record<string, unknown>,
+    }));
+    expect(probes.map((p) => `${p.path} ${p.code}`)).toEqual(['/healthz 200', '/readyz 200', '/readyz 503']);
+    expect(probes[0]!.report).toMatchObject({
+      live: true,
+      ready: true,
+      status: 'ok',
+      lifecycle: 'started',
+      reasons: [],
+    });
+    expect(probes[1]!.report).toMatchObject({
+      connections: [{ name: 'memory', state: 'connected' }],
+      consumers: [
+        {
+          name: 'stock-requests',
+          channel: 'stock.requests',
+          state: 'running',
+          partitions: [{ partition: 0, lag: 0, stalled: false }],
+        },
+        {
+          name: 'stock-events',
+          channel: 'stock.events',
+          state: 'running',
+          partitions: [{ partition: 0, lag: 0, stalled: false }],
+        },
+      ],
+    });
+    expect(probes[2]!.report).toMatchObject({
+      live: true,
+      ready: false,
+      status: 'degraded',
+      reasons: ['consumer "stock-events" is stopped'],
+    });
+  });
+
   it('prints one trace from the bus call through the handler to the reply', () => {
     expect(run.stdout).toMatch(
       /trace [0-9a-f]{32}\n {2}request reserveStock \(CLIENT\) events=\[gomes\.reply_received\]\n {4}send stock\.requests \(PRODUCER\)\n {6}process stock\.requests \(CONSUMER\)\n {8}handle reserveStock \(INTERNAL\)\n {8}send stock\.replies \(PRODUCER\)\n {10}process stock\.replies \(CONSUMER\)/,

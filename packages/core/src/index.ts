@@ -34,7 +34,12 @@ export type {
   SubscribeOptions,
   Subscription,
 } from './channel/consumer-channel.js';
-export type { ChannelConnection } from './channel/channel-connection.js';
+export type { ChannelConnection, ChannelConnectionState } from './channel/channel-connection.js';
+export type {
+  ConsumerChannelStatus,
+  ConsumerTransportState,
+  PartitionProgress,
+} from './channel/consumer-channel-status.js';
 export {
   DEFAULT_CONSUMER_ENDPOINT_OPTIONS,
   type ChannelBuildContext,
@@ -75,6 +80,20 @@ export { EventBus } from './bus/event-bus.js';
 export { Gomes, type GomesState, type UnhandledErrorListener } from './gomes/gomes.js';
 export { createGomes, gomes } from './gomes/create-gomes.js';
 export { DEFAULT_GOMES_OPTIONS, resolveGomesOptions, type GomesOptions } from './gomes/gomes-options.js';
+export {
+  DEFAULT_HEALTH_OPTIONS,
+  resolveHealthOptions,
+  type HealthOptions,
+  type ResolvedHealthOptions,
+} from './gomes/health-options.js';
+export type {
+  ConnectionHealth,
+  ConsumerHealth,
+  ConsumerHealthState,
+  HealthReport,
+  HealthStatus,
+  PartitionHealth,
+} from './gomes/health-report.js';
 export { formatEndpointsTable, type EndpointInfo } from './gomes/active-endpoints.js';
 export {
   DeadLetterHeaders,

@@ -2,6 +2,7 @@ import {
   GomesError,
   noopLogger,
   type ConsumerChannel,
+  type ConsumerChannelStatus,
   type DeliveryHandler,
   type Logger,
   type PartitionLag,
@@ -63,6 +64,7 @@ export class KafkaConsumerChannel implements ConsumerChannel {
   readonly #params: KafkaConsumerChannelParams;
   readonly #logger: Logger;
   #subscription: KafkaConsumerSubscription | undefined;
+  readonly #createdAt = Date.now();
 
   /** @internal Built by {@link KafkaConsumerChannelBuilder}. */
   constructor(params: KafkaConsumerChannelParams) {
@@ -96,6 +98,16 @@ export class KafkaConsumerChannel implements ConsumerChannel {
    */
   consumerLag(): readonly PartitionLag[] {
     return this.#subscription?.consumerLag() ?? [];
+  }
+
+  /**
+   * Transport state and per-partition lag and last progress, read by `gomes.health()`: `stopped`
+   * without a subscription; `crashed` (with `restarting` while the restart policy still tries)
+   * after a kafkajs crash; `rebalancing` while joining the group. Partitions are listed from
+   * their first fetch, with the lag of {@link KafkaConsumerChannel.consumerLag}.
+   */
+  status(): ConsumerChannelStatus {
+    return this.#subscription?.status() ?? { state: 'stopped', since: this.#createdAt, partitions: [] };
   }
 
   /** Records sent to the dead-letter topic by the current subscription. */

@@ -1,8 +1,11 @@
 import {
   GomesError,
+  type ConsumerChannelStatus,
+  type ConsumerTransportState,
   type DeliveryHandler,
   type Logger,
   type PartitionLag,
+  type PartitionProgress,
   type SubscribeOptions,
   type Subscription,
 } from '@gomes/core';
@@ -56,7 +59,13 @@ export class KafkaConsumerSubscription implements Subscription {
   readonly #host: PartitionWorkerHost;
   #consumer: DriverConsumer | undefined;
   #unlisten: (() => void) | undefined;
-  #state: KafkaConsumerState = 'starting';
+  #stateValue: KafkaConsumerState = 'starting';
+  #stateSince = Date.now();
+  /** True from a crash until the restart loop ended (restarted, gave up or closed). */
+  #restarting = false;
+  #crashReason: string | undefined;
+  /** When each partition was last seen caught up (a fetch found no lag before it), for health. */
+  readonly #caughtUpAt = new Map<string, number>();
   #stopped = false;
   #starting = false;
   #startError: Error | undefined;
@@ -106,6 +115,41 @@ export class KafkaConsumerSubscription implements Subscription {
   /** Current state. */
   get state(): KafkaConsumerState {
     return this.#state;
+  }
+
+  get #state(): KafkaConsumerState {
+    return this.#stateValue;
+  }
+
+  set #state(state: KafkaConsumerState) {
+    if (state === this.#stateValue) return;
+    this.#stateValue = state;
+    this.#stateSince = Date.now();
+  }
+
+  /**
+   * State and per-partition progress for `gomes.health()`. `starting` (joining the group, also
+   * during a restart) counts as `rebalancing`, `stopping` as `stopped`. A partition's progress is
+   * the latest of: its acked prefix advancing, its worker being created (assignment), a fetch
+   * finding it caught up before the batch, and now when its lag is 0.
+   */
+  status(): ConsumerChannelStatus {
+    const now = Date.now();
+    const partitions: PartitionProgress[] = this.consumerLag().map((lag) => {
+      const k = key(lag.channel, lag.partition);
+      const worker = this.#workers.get(k);
+      const lastProgressAt =
+        lag.lag === 0 ? now : Math.max(worker?.lastAdvanceAt ?? 0, this.#caughtUpAt.get(k) ?? 0);
+      return { ...lag, lastProgressAt };
+    });
+    const state = toTransportState(this.#state);
+    return {
+      state,
+      since: this.#stateSince,
+      restarting: this.#restarting,
+      ...(state === 'crashed' && this.#crashReason !== undefined ? { error: this.#crashReason } : {}),
+      partitions,
+    };
   }
 
   /** Partitions currently assigned to this member. */
@@ -234,8 +278,12 @@ export class KafkaConsumerSubscription implements Subscription {
 
   async #onBatch(batch: DriverBatch, control: DriverBatchControl): Promise<void> {
     if (this.#stopped) return;
-    this.#highWatermarks.set(key(batch.topic, batch.partition), BigInt(batch.highWatermark));
-    const worker = this.#workers.get(key(batch.topic, batch.partition)) ?? this.#addWorker(batch.topic, batch.partition);
+    const k = key(batch.topic, batch.partition);
+    const worker = this.#workers.get(k) ?? this.#addWorker(batch.topic, batch.partition);
+    const previous = this.#highWatermarks.get(k);
+    const position = worker.ackedOffset ?? worker.nextOffset;
+    if (previous === undefined || position === undefined || position >= previous) this.#caughtUpAt.set(k, Date.now());
+    this.#highWatermarks.set(k, BigInt(batch.highWatermark));
     worker.accept(batch.records, control);
   }
 
@@ -294,13 +342,15 @@ export class KafkaConsumerSubscription implements Subscription {
     }
     if (this.#abort.signal.aborted) return;
     this.#state = 'crashed';
+    this.#crashReason = rootMessage(error);
     this.#onError(
       new GomesError('CONSUMER_CRASHED', `Kafka consumer "${this.#config.consumerName}" crashed: ${rootMessage(error)}`, {
         cause: error,
         details: { groupId: this.#config.groupId, restarts: this.#restarts },
       }),
     );
-    void this.#restart();
+    this.#restarting = true;
+    void this.#restart().finally(() => (this.#restarting = false));
   }
 
   async #restart(): Promise<void> {
@@ -320,6 +370,7 @@ export class KafkaConsumerSubscription implements Subscription {
         return;
       } catch (error) {
         this.#state = 'crashed';
+        this.#crashReason = `restart ${this.#restarts} failed: ${rootMessage(error)}`;
         this.#onError(
           new GomesError('CONSUMER_CRASHED', `Restart ${this.#restarts} of Kafka consumer "${this.#config.consumerName}" failed: ${rootMessage(error)}`, {
             cause: error,
@@ -378,4 +429,10 @@ export class KafkaConsumerSubscription implements Subscription {
 
 function key(topic: string, partition: number): string {
   return `${topic}\u0000${partition}`;
+}
+
+function toTransportState(state: KafkaConsumerState): ConsumerTransportState {
+  if (state === 'starting') return 'rebalancing';
+  if (state === 'stopping') return 'stopped';
+  return state;
 }

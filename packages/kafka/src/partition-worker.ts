@@ -61,6 +61,7 @@ export class PartitionWorker {
   #revoked = false;
   #pumping = false;
   #lastCommitted: bigint | undefined;
+  #lastAdvanceAt = Date.now();
 
   constructor(topic: string, partition: number, host: PartitionWorkerHost) {
     this.topic = topic;
@@ -73,6 +74,11 @@ export class PartitionWorker {
     const c = this.#tracker?.committable;
     if (c === undefined || (this.#lastCommitted !== undefined && c <= this.#lastCommitted)) return undefined;
     return c;
+  }
+
+  /** When the acked prefix last advanced (or the worker was created), ms since the epoch; for health. */
+  get lastAdvanceAt(): number {
+    return this.#lastAdvanceAt;
   }
 
   /** Next offset after the acked prefix (what a commit would store), once something was taken. */
@@ -212,7 +218,10 @@ export class PartitionWorker {
   }
 
   #settle(offset: bigint): void {
-    if (this.#tracker?.ack(offset)) this.#host.onCommittable();
+    if (this.#tracker?.ack(offset)) {
+      this.#lastAdvanceAt = Date.now();
+      this.#host.onCommittable();
+    }
     this.#applyFlow();
   }
 

@@ -5,9 +5,10 @@ import type { GomesTelemetry } from '../observability/gomes-telemetry.js';
 import { traceHandler } from '../observability/handler-tracing.js';
 import { MessageBuilder } from '../message/message-builder.js';
 import type { MessageHandlerFn } from '../pipeline/message-handler.js';
+import { defineContextAccessors } from '../pipeline/abort-scope.js';
 import type { ProcessingContext } from '../pipeline/processing-context.js';
 import type { ActionRegistry } from './action-registry.js';
-import { toActionInstance, validateAction } from './action-validation.js';
+import { needsValidation, toActionInstance, validateAction } from './action-validation.js';
 import type { HandlerContext } from './handler-context.js';
 
 /** Options of {@link createActionDispatcher}. @internal */
@@ -18,17 +19,18 @@ export interface ActionDispatcherOptions {
   readonly telemetry?: GomesTelemetry;
 }
 
-function handlerContext(message: Message, context: ProcessingContext, logger: Logger): HandlerContext {
-  return {
+function handlerContext(message: Message, context: ProcessingContext, logger: Logger | undefined): HandlerContext {
+  const handlerContext = {
     message,
     headers: message.headers,
-    signal: context.signal,
-    logger,
     messageId: message.messageId,
     correlationId: message.correlationId,
     attempt: Math.max(1, context.state.attempts),
     deliveryAttempt: context.delivery?.deliveryAttempt ?? 1,
   };
+  // `signal` (and the logger, unless given) are read from the context on use: the pipeline creates
+  // the AbortSignal and the message logger only when someone asks for them.
+  return defineContextAccessors(handlerContext, context, logger) as unknown as HandlerContext;
 }
 
 /**
@@ -54,13 +56,24 @@ export function createActionDispatcher(registry: ActionRegistry, options: Action
       );
     }
     const action = toActionInstance(entry.action, message.payload);
-    if (options.validate) await validateAction(action, entry.descriptor.name);
+    if (options.validate && needsValidation(action)) await validateAction(action, entry.descriptor.name);
+    const telemetry = options.telemetry;
     const call = async (h: (typeof entry.handlers)[number]): Promise<unknown> =>
-      traceHandler(options.telemetry, h.handlerName, message, context.logger, async (logger) =>
-        h.handle(action as never, handlerContext(message, context, logger)),
-      );
+      telemetry?.tracing
+        ? traceHandler(telemetry, h.handlerName, message, context.logger, async (logger) =>
+            h.handle(action as never, handlerContext(message, context, logger)),
+          )
+        : h.handle(action as never, handlerContext(message, context, undefined));
 
     if (entry.descriptor.kind === 'event') {
+      if (entry.handlers.length === 1) {
+        try {
+          await call(entry.handlers[0]!);
+        } catch (error) {
+          throw toError(error);
+        }
+        return undefined;
+      }
       const outcomes = await Promise.allSettled(entry.handlers.map(call));
       const failures = outcomes.flatMap((o, i) =>
         o.status === 'rejected' ? [{ handler: entry.handlers[i]!.handlerName, error: toError(o.reason) }] : [],

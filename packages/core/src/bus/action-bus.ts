@@ -1,5 +1,5 @@
 import type { ActionDescriptor, ActionKind } from '../actions/action.js';
-import { validateAction } from '../actions/action-validation.js';
+import { needsValidation, validateAction } from '../actions/action-validation.js';
 import { GomesError } from '../errors/gomes-error.js';
 import { buildActionMessage } from './action-message-factory.js';
 import type { BusTransport } from './bus-transport.js';
@@ -49,7 +49,7 @@ export abstract class ActionBus {
         `"${descriptor.name}" is a ${descriptor.kind}; send it through the ${descriptor.kind} bus, not the ${this.#kind} bus`,
       );
     }
-    if (this.#deps.validate) await validateAction(action, descriptor.name);
+    if (this.#deps.validate && needsValidation(action)) await validateAction(action, descriptor.name);
     return this.#send(action, descriptor, options, waitForResult);
   }
 

@@ -1,4 +1,5 @@
 import type { Message } from '../message/message.js';
+import type { ConsumerChannelStatus } from './consumer-channel-status.js';
 
 /** Where a delivered message sits in its channel (for dead-letter envelopes and logs). @public */
 export interface DeliveryPosition {
@@ -110,4 +111,10 @@ export interface ConsumerChannel {
    * that cannot tell leave it out.
    */
   consumerLag?(): readonly PartitionLag[];
+  /**
+   * Optional: the subscription's transport state and per-partition progress, read by
+   * `gomes.health()` (a snapshot; no I/O). Transports that leave it out are reported from the
+   * event-driven consumer's state alone, without partitions.
+   */
+  status?(): ConsumerChannelStatus;
 }

@@ -1,10 +1,11 @@
 import type { Delivery, Subscription } from '../channel/consumer-channel.js';
 import { ConfigurationError } from '../errors/configuration-error.js';
 import { GomesError, toError } from '../errors/gomes-error.js';
-import type { Logger } from '../logging/logger.js';
+import { noopLogger, type Logger } from '../logging/logger.js';
 import { consumerPipeline } from '../pipeline/consumer-pipeline.js';
 import type { MessageHandlerFn } from '../pipeline/message-handler.js';
-import type { ProcessingContext, ProcessingState } from '../pipeline/processing-context.js';
+import { AbortScope, scopedContext } from '../pipeline/abort-scope.js';
+import type { ProcessingState } from '../pipeline/processing-context.js';
 import {
   DEFAULT_CONSUMER_STOP_BUDGET_MS,
   DEFAULT_EVENT_DRIVEN_CONSUMER_OPTIONS,
@@ -22,7 +23,8 @@ type Counters = ConsumerCounters;
 interface InFlight {
   readonly delivery: TrackedDelivery;
   readonly seq: number;
-  readonly controller: AbortController;
+  /** Aborted on a forced stop; its `AbortSignal` is created only if the pipeline reads it. */
+  readonly scope: AbortScope;
   release?: () => void;
 }
 
@@ -247,7 +249,7 @@ export class EventDrivenConsumer {
   async #abortInFlight(): Promise<void> {
     const reason = new GomesError('ABORTED', `Consumer "${this.name}" stopped before the message finished`);
     const entries = [...this.#inFlight];
-    for (const entry of entries) entry.controller.abort(reason);
+    for (const entry of entries) entry.scope.abort(reason);
     await Promise.all(
       entries.map(async (entry) => {
         await entry.delivery.nack({ delayMs: 0 }).catch(() => undefined);
@@ -269,7 +271,7 @@ export class EventDrivenConsumer {
     const entry: InFlight = {
       delivery: new TrackedDelivery(delivery, this.#counters, this.#logger),
       seq: ++this.#seq,
-      controller: new AbortController(),
+      scope: new AbortScope(),
     };
     this.#inFlight.add(entry);
     await executor.submit(delivery.key, async () => this.#process(entry));
@@ -284,8 +286,11 @@ export class EventDrivenConsumer {
         return await this.#nackUnprocessed(delivery, 'an earlier message with the same key was nacked');
       }
       this.#nackedThrough.delete(delivery.key);
-      const released = new Promise<void>((resolve) => (entry.release = resolve));
-      await Promise.race([this.#runPipeline(entry), released]);
+      // Finishes with the pipeline, or earlier when a forced stop released the entry.
+      await new Promise<void>((resolve, reject) => {
+        entry.release = resolve;
+        this.#runPipeline(entry).then(resolve, reject);
+      });
     } finally {
       this.#inFlight.delete(entry);
       if (this.#inFlight.size === 0) this.#nackedThrough.clear();
@@ -299,25 +304,26 @@ export class EventDrivenConsumer {
    */
   #mayStart(entry: InFlight): boolean {
     if (this.#state === 'running') return true;
-    return this.#state === 'stopping' && this.#error === undefined && !entry.controller.signal.aborted;
+    return this.#state === 'stopping' && this.#error === undefined && !entry.scope.aborted;
   }
 
   async #runPipeline(entry: InFlight): Promise<void> {
     const { delivery } = entry;
     const message = delivery.message;
     const state: ProcessingState = { attempts: 0 };
-    const ctx: ProcessingContext = {
-      signal: entry.controller.signal,
-      logger: this.#logger.child({
-        messageId: message.messageId,
-        correlationId: message.correlationId,
-        route: message.route,
-      }),
-      endpointName: this.name,
-      delivery,
-      channels: this.#init.channels,
-      state,
-    };
+    const base = this.#logger;
+    const ctx = scopedContext(
+      entry.scope,
+      { endpointName: this.name, delivery, channels: this.#init.channels, state },
+      // The noop logger's children are itself; other loggers make the child on first use.
+      base === noopLogger ? noopLogger : undefined,
+      () =>
+        base.child({
+          messageId: message.messageId,
+          correlationId: message.correlationId,
+          route: message.route,
+        }),
+    );
     try {
       await (this.#pipeline as MessageHandlerFn)(message, ctx);
       if (delivery.settled === undefined) await delivery.ack();
@@ -327,8 +333,11 @@ export class EventDrivenConsumer {
       else this.#counters.succeeded++;
     } catch (thrown) {
       const error = toError(thrown);
+      // Failure path only: one turn for deliveries handed over in the same burst to be accepted, so
+      // the same-key guard below covers them too (as it did when the success path was slower).
+      await Promise.resolve();
       if (delivery.settled === undefined) await delivery.nack({ delayMs: 0 }).catch(() => undefined);
-      if (delivery.settled !== 'nack' || entry.controller.signal.aborted) return;
+      if (delivery.settled !== 'nack' || entry.scope.aborted) return;
       this.#counters.failed++;
       this.#nackedThrough.set(delivery.key, this.#seq);
       if (this.#options.stopOnError && this.#state === 'running') {

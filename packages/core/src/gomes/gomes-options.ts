@@ -1,6 +1,7 @@
 import type { MeterProvider, TracerProvider } from '@opentelemetry/api';
 import { ConfigurationError } from '../errors/configuration-error.js';
 import { noopLogger, type Logger } from '../logging/logger.js';
+import { DEFAULT_HEALTH_OPTIONS, resolveHealthOptions, type HealthOptions } from './health-options.js';
 
 /**
  * Options of a gomes instance (`createGomes(options)`).
@@ -24,6 +25,8 @@ export interface GomesOptions {
   tracerProvider: TracerProvider | undefined;
   /** Meter provider for the metrics, read at `start()`. @default the global one of `@opentelemetry/api` */
   meterProvider: MeterProvider | undefined;
+  /** Thresholds of `gomes.health()` (each optional). @default DEFAULT_HEALTH_OPTIONS */
+  health: HealthOptions;
 }
 
 /** Defaults of {@link GomesOptions}. @public */
@@ -36,6 +39,7 @@ export const DEFAULT_GOMES_OPTIONS: Readonly<GomesOptions> = Object.freeze({
   tracing: false,
   tracerProvider: undefined,
   meterProvider: undefined,
+  health: DEFAULT_HEALTH_OPTIONS,
 });
 
 /**
@@ -63,6 +67,9 @@ export function resolveGomesOptions(input: Partial<GomesOptions> = {}): GomesOpt
   if (options.meterProvider !== undefined && typeof options.meterProvider.getMeter !== 'function') {
     problems.push('meterProvider must implement getMeter()');
   }
+  const health = resolveHealthOptions(options.health);
+  problems.push(...health.problems);
+  options.health = health.options;
   const logger = options.logger as Partial<Logger> | undefined;
   if (!logger || typeof logger.info !== 'function' || typeof logger.child !== 'function') {
     problems.push('logger must implement debug/info/warn/error/child');

@@ -25,6 +25,9 @@ import { formatEndpointsTable, type EndpointInfo } from './active-endpoints.js';
 import { checkConfiguration, replyChannelNames } from './configuration-check.js';
 import { GomesRuntime } from './gomes-runtime.js';
 import { resolveGomesOptions, type GomesOptions } from './gomes-options.js';
+import { assessHealth } from './health.js';
+import { resolveHealthOptions, type ResolvedHealthOptions } from './health-options.js';
+import type { HealthReport } from './health-report.js';
 
 /** Lifecycle state of a gomes instance. @public */
 export type GomesState = 'created' | 'starting' | 'started' | 'stopping' | 'stopped' | 'failed';
@@ -56,6 +59,7 @@ export class Gomes {
   readonly #dispatcher: MessageHandlerFn;
   readonly #channels: ChannelResolver;
   readonly #telemetry: GomesTelemetry;
+  readonly #health: ResolvedHealthOptions;
   #runtime: GomesRuntime | undefined;
   #state: GomesState = 'created';
   #startPromise: Promise<void> | undefined;
@@ -65,6 +69,7 @@ export class Gomes {
   constructor(options: Partial<GomesOptions> = {}) {
     this.#options = resolveGomesOptions(options);
     this.#logger = this.#options.logger.child({ gomes: this.#options.name });
+    this.#health = resolveHealthOptions(this.#options.health).options;
     this.#coordinator = new RequestReplyCoordinator(this.#logger);
     this.#telemetry = new GomesTelemetry(this.#options);
     this.#dispatcher = createActionDispatcher(this.#registry, { validate: this.#options.validate, telemetry: this.#telemetry });
@@ -209,11 +214,14 @@ export class Gomes {
 
   /**
    * The event-driven consumer of the consumer channel `name` (one per name; asking again returns the
-   * same one). Configure it, then `run()` it. Needs a started instance.
+   * same one; once it is `stopped` or `crashed`, a started instance makes a new one, to run the
+   * channel again).
+   * Configure it, then `run()` it. Needs a started instance.
    */
   eventDrivenConsumer(name: string): EventDrivenConsumer {
     const existing = this.#eventDrivenConsumers.get(name);
-    if (existing) return existing;
+    const finished = existing?.state === 'stopped' || existing?.state === 'crashed';
+    if (existing && (!finished || this.#state !== 'started')) return existing;
     const runtime = this.#startedRuntime();
     const channel = runtime.consumerChannels.get(name);
     const builder = this.#consumers.find((c) => c.consumerName === name);
@@ -237,6 +245,36 @@ export class Gomes {
     });
     this.#eventDrivenConsumers.set(name, consumer);
     return consumer;
+  }
+
+  /**
+   * The instance's health: each connection's state, each consumer's state with per-partition lag
+   * and time since progress, and the `ready` / `live` verdicts with the reasons for them (rules and
+   * thresholds: the `health` option, docs/observability.md). A snapshot: it does no I/O, so a probe
+   * calling it never hangs.
+   */
+  health(): HealthReport {
+    const runtime = this.#runtime;
+    const replyChannels = replyChannelNames(this.#publishers);
+    const consumers = this.#consumers.filter((b) => !replyChannels.has(b.channelName));
+    return assessHealth(
+      {
+        lifecycle: this.#state,
+        connections: this.#connections.map((c) => ({ name: c.name, state: c.state ?? (runtime ? 'connected' : 'disconnected') })),
+        consumers: consumers.map((b) => {
+          const consumer = this.#eventDrivenConsumers.get(b.consumerName);
+          return {
+            name: b.consumerName,
+            channel: b.channelName,
+            consumerState: consumer?.state,
+            consumerError: consumer?.error,
+            transport: runtime?.consumerChannels.get(b.consumerName)?.status?.(),
+          };
+        }),
+      },
+      this.#health,
+      Date.now(),
+    );
   }
 
   /**

@@ -1,6 +1,6 @@
 import { v7 as uuidv7 } from 'uuid';
 import { GomesError } from '../errors/gomes-error.js';
-import { Message } from './message.js';
+import { adoptHeaders, type Message } from './message.js';
 import {
   DEFAULT_ORIGIN,
   DEFAULT_VERSION,
@@ -151,7 +151,7 @@ export class MessageBuilder<T = unknown> {
     h[MessageHeaders.ORIGIN] ??= DEFAULT_ORIGIN;
     h[MessageHeaders.VERSION] ??= DEFAULT_VERSION;
     h[MessageHeaders.MESSAGE_TYPE] ??= 'Document';
-    return new Message(this.#payload, h);
+    return adoptHeaders(this.#payload, h);
   }
 
   #set(name: string, value: string): this {

@@ -1,6 +1,24 @@
 import { MessageHeaders, parseMessageType, type MessageType } from './message-headers.js';
 import { parseTimestamp } from './timestamp.js';
 
+/** Set while {@link adoptHeaders} builds a message: the constructor then freezes `headers` itself. */
+let adopting = false;
+
+/**
+ * Builds a message that takes ownership of `headers` (frozen in place, not copied). Only for
+ * callers that built `headers` themselves and never touch it again (`MessageBuilder.build`).
+ *
+ * @internal
+ */
+export function adoptHeaders<T>(payload: T, headers: Record<string, string>): Message<T> {
+  adopting = true;
+  try {
+    return new Message(payload, headers);
+  } finally {
+    adopting = false;
+  }
+}
+
 /** Message headers: string values only, as on the wire. @public */
 export type HeaderValues = Readonly<Record<string, string>>;
 
@@ -24,7 +42,7 @@ export class Message<T = unknown> {
   /** @internal Use `MessageBuilder`; it guarantees the reserved headers. */
   constructor(payload: T, headers: Record<string, string>) {
     this.payload = payload;
-    this.headers = Object.freeze({ ...headers });
+    this.headers = Object.freeze(adopting ? headers : { ...headers });
     Object.freeze(this);
   }
 

@@ -1,4 +1,4 @@
-import type { ChannelConnection } from '../../channel/channel-connection.js';
+import type { ChannelConnection, ChannelConnectionState } from '../../channel/channel-connection.js';
 import { InMemoryBroker, resolveInMemoryBrokerOptions, type InMemoryBrokerOptions } from './in-memory-broker.js';
 
 /** The `transport` identity of in-memory connections. @public */
@@ -46,6 +46,11 @@ export class InMemoryConnection implements ChannelConnection {
   /** Whether `connect()` was called and `disconnect()` was not since. */
   get connected(): boolean {
     return this.#connected;
+  }
+
+  /** `connected` between `connect()` and `disconnect()`, else `disconnected` (it cannot fail). */
+  get state(): ChannelConnectionState {
+    return this.#connected ? 'connected' : 'disconnected';
   }
 
   /** @inheritDoc */

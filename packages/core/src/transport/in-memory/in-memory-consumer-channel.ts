@@ -1,4 +1,5 @@
 import type { ConsumerChannel, DeliveryHandler, PartitionLag, SubscribeOptions } from '../../channel/consumer-channel.js';
+import type { ConsumerChannelStatus } from '../../channel/consumer-channel-status.js';
 import { GomesError } from '../../errors/gomes-error.js';
 import type { InMemoryBroker } from './in-memory-broker.js';
 import { InMemorySubscription, type InMemoryStartOffset } from './in-memory-subscription.js';
@@ -34,7 +35,10 @@ export class InMemoryConsumerChannel implements ConsumerChannel {
   /** The consumer group. */
   readonly groupId: string;
   readonly #params: InMemoryConsumerChannelParams;
-  #active: { closed: boolean } | undefined;
+  #active: { closed: boolean; since: number } | undefined;
+  #stoppedSince = Date.now();
+  /** Last progress of each partition (commit advanced, caught up, or subscribed), ms since the epoch. */
+  readonly #progressAt = new Map<number, number>();
 
   constructor(params: InMemoryConsumerChannelParams) {
     this.#params = params;
@@ -58,6 +62,22 @@ export class InMemoryConsumerChannel implements ConsumerChannel {
   }
 
   /**
+   * `running` while a subscription is open (the in-memory transport neither crashes nor rebalances
+   * asynchronously), else `stopped`; with the lag and last progress of every partition of the topic.
+   * Progress is a commit that advanced, the partition catching up (a record appended to a partition
+   * with lag 0 starts its clock), or the subscription starting.
+   */
+  status(): ConsumerChannelStatus {
+    const active = this.#active && !this.#active.closed ? this.#active : undefined;
+    if (!active) return { state: 'stopped', since: this.#stoppedSince, partitions: [] };
+    const partitions = this.consumerLag().map((lag) => ({
+      ...lag,
+      lastProgressAt: Math.max(this.#progressAt.get(lag.partition) ?? 0, active.since),
+    }));
+    return { state: 'running', since: active.since, partitions };
+  }
+
+  /**
    * Joins the group and starts handing deliveries to `handler`.
    *
    * @throws GomesError `GOMES_ILLEGAL_STATE` while another subscription of this channel is open.
@@ -66,8 +86,15 @@ export class InMemoryConsumerChannel implements ConsumerChannel {
     if (this.#active && !this.#active.closed) {
       throw new GomesError('ILLEGAL_STATE', `Consumer "${this.name}" already has an open subscription; close it first`);
     }
-    const active = { closed: false };
+    const active = { closed: false, since: Date.now() };
     this.#active = active;
+    const { broker, topic, groupId } = this.#params;
+    // A record appended to a partition that had no lag: the partition was caught up until now.
+    const unlisten = broker.onAppend(topic, (record) => {
+      if ((broker.committedOffset(groupId, topic, record.partition) ?? 0n) >= record.offset) {
+        this.#progressAt.set(record.partition, Date.now());
+      }
+    });
     return Promise.resolve(new InMemorySubscription({
       broker: this.#params.broker,
       topic: this.#params.topic,
@@ -78,7 +105,10 @@ export class InMemoryConsumerChannel implements ConsumerChannel {
       onError: options.onError,
       onClosed: () => {
         active.closed = true;
+        this.#stoppedSince = Date.now();
+        unlisten();
       },
+      onCommitted: (partition) => this.#progressAt.set(partition, Date.now()),
     }));
   }
 }

@@ -21,6 +21,8 @@ export interface InMemorySubscriptionParams {
   readonly handler: DeliveryHandler;
   readonly onError: ((error: Error) => void) | undefined;
   readonly onClosed?: () => void;
+  /** Called when the committed offset of `partition` advanced (an ack moved the acked prefix). */
+  readonly onCommitted?: (partition: number) => void;
 }
 
 /** Read state of one assigned partition. */
@@ -163,7 +165,10 @@ export class InMemorySubscription implements Subscription {
         }
         settled = true;
         cursor.handedOver.delete(offset);
-        if (cursor.tracker.ack(offset)) this.#membership.commit(partition, cursor.tracker.committable);
+        if (cursor.tracker.ack(offset)) {
+          this.#membership.commit(partition, cursor.tracker.committable);
+          this.#p.onCommitted?.(partition);
+        }
         this.#wake();
         return Promise.resolve();
       },
