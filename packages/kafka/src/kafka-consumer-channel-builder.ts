@@ -29,7 +29,7 @@ import { ensureTopic, type KafkaTopicSpec } from './topic-provisioner.js';
  * |---|---|---|---|
  * | `WithPartition(n)` | `withPartition(n)` | custom assigner: only partition `n`, to one member (others stand by) | all (Go panics for n ≠ 0) |
  * | `WithGroupTopics(t...)` | `withGroupTopics(...t)` | `subscribe({ topics })` | channel topic |
- * | `WithQueueCapacity(n)` | `withQueueCapacity(n)` | per-partition bound of buffered + unacked records; pause/resume | 100 (100) |
+ * | `WithQueueCapacity(n)` | `withQueueCapacity(n)` | per-partition bound of handed-over, unacked records; pause while reached | 100 (100) |
  * | `WithMinBytes(n)` | `withMinBytes(n)` | `minBytes` | 1 (1) |
  * | `WithMaxBytes(n)` | `withMaxBytes(n)` | `maxBytesPerPartition` (`maxBytes` = max(n, 10 MiB)) | 1 MiB (1 MB) |
  * | `WithMaxWait(d)` | `withMaxWait(ms)` | `maxWaitTimeInMs` | 500 (10 s) |
@@ -162,7 +162,9 @@ export class KafkaConsumerChannelBuilder extends ConsumerChannelAdapterBuilder {
 
   /** Creates the consumed topic at start when it is missing. */
   withTopic(spec: KafkaTopicSpec = {}): this {
-    return this.withOptions({ topic: { ...spec, ...(spec.configs ? { configs: { ...spec.configs } } : {}) } });
+    return this.withOptions({
+      topic: { ...spec, ...(spec.configs ? { configs: { ...spec.configs } } : {}) },
+    });
   }
 
   /** Replaces the record ⇄ message translator. */
@@ -182,7 +184,9 @@ export class KafkaConsumerChannelBuilder extends ConsumerChannelAdapterBuilder {
 
   /** The dead-letter topic used for undecodable records. */
   get deadLetterTopic(): string {
-    return this.options.deadLetterTopic ?? this.endpointOptions.deadLetterChannelName ?? `${this.channelName}.DLQ`;
+    return (
+      this.options.deadLetterTopic ?? this.endpointOptions.deadLetterChannelName ?? `${this.channelName}.DLQ`
+    );
   }
 
   /** @inheritDoc */
@@ -195,7 +199,9 @@ export class KafkaConsumerChannelBuilder extends ConsumerChannelAdapterBuilder {
     ConfigurationError.throwIfAny(this.validate(), `Kafka consumer "${this.consumerName}"`);
     const connection = context.connection;
     if (!(connection instanceof KafkaConnection)) {
-      throw new ConfigurationError([`consumer "${this.consumerName}" needs a KafkaConnection, got "${connection.name}"`]);
+      throw new ConfigurationError([
+        `consumer "${this.consumerName}" needs a KafkaConnection, got "${connection.name}"`,
+      ]);
     }
     const driver = connection.driver;
     const logger = context.logger.child({ consumer: this.consumerName });
@@ -229,6 +235,8 @@ export class KafkaConsumerChannelBuilder extends ConsumerChannelAdapterBuilder {
   }
 
   private withOptions(changes: Partial<KafkaConsumerOptions>): this {
-    return this.derive({ options: Object.freeze({ ...this.options, ...changes }) } as Partial<Record<keyof this, unknown>>);
+    return this.derive({ options: Object.freeze({ ...this.options, ...changes }) } as Partial<
+      Record<keyof this, unknown>
+    >);
   }
 }

@@ -46,7 +46,7 @@ class FakeConsumer implements DriverConsumer {
   async disconnect(): Promise<void> {
     this.disconnected = true;
   }
-  async deliver(partition: number, offsets: number[]): Promise<void> {
+  async deliver(partition: number, offsets: number[], heartbeat?: () => Promise<void>): Promise<void> {
     const records: DriverInboundRecord[] = offsets.map((o) => ({
       topic: 't',
       partition,
@@ -58,7 +58,12 @@ class FakeConsumer implements DriverConsumer {
     }));
     await this.handler!(
       { topic: 't', partition, records, highWatermark: '0' },
-      { resolveOffset: (o) => this.resolved.set(partition, o), isRunning: () => true, isStale: () => false },
+      {
+        resolveOffset: (o) => this.resolved.set(partition, o),
+        isRunning: () => true,
+        isStale: () => false,
+        ...(heartbeat ? { heartbeat } : {}),
+      },
     );
   }
   lastCommit(partition: number): string | undefined {
@@ -140,21 +145,67 @@ describe('KafkaConsumerChannel (fake driver)', () => {
     await channel.close();
   });
 
-  it('pauses a partition at queueCapacity and resumes when acks make room', async () => {
+  it('keeps at most queueCapacity deliveries of a partition in flight; the rest of the fetch is buffered, not re-fetched', async () => {
     const { channel, consumers } = setup({ queueCapacity: 2 });
     const got: Delivery[] = [];
     await channel.subscribe(async (d) => void got.push(d));
     const c = consumers[0]!;
     await c.deliver(0, [0, 1, 2, 3]);
     await waitFor(() => got.length === 2);
-    expect(c.resolved.get(0)).toBe('1'); // 2 and 3 are fetched again later
-    expect(c.paused.has(0)).toBe(true);
+    expect(c.resolved.get(0)).toBe('3'); // the whole batch is taken: nothing is fetched twice
+    expect(c.paused.has(0)).toBe(true); // 2 in flight: no further fetches for now
+    await new Promise((r) => setTimeout(r, 20));
+    expect(got).toHaveLength(2); // no 3rd delivery while 2 are unacked
     await got[0]!.ack();
-    expect(c.paused.has(0)).toBe(false);
-    await c.deliver(0, [2, 3]);
-    await waitFor(() => got.length === 3);
+    await waitFor(() => got.length === 3); // the ack made room: handed over from the buffer
     expect(got.map(offsetOf)).toEqual([0, 1, 2]);
+    await got[1]!.ack();
+    await waitFor(() => got.length === 4);
+    expect(got.map(offsetOf)).toEqual([0, 1, 2, 3]);
+    await got[2]!.ack();
+    await got[3]!.ack();
+    await waitFor(() => !c.paused.has(0) && c.lastCommit(0) === '4');
     await channel.close();
+  });
+
+  it('holds the batch handler (heartbeating) while more than half a fetch is buffered, and releases it when there is room', async () => {
+    // maxBytes 40: the handler returns once at most 20 bytes (value + key) are buffered; a record here is 9 bytes.
+    const { channel, consumers } = setup({ maxBytes: 40, minBytes: 1, heartbeatIntervalMs: 5 });
+    const got: Delivery[] = [];
+    let release!: () => void;
+    await channel.subscribe(async (d) => {
+      got.push(d);
+      if (got.length === 1) await new Promise<void>((r) => (release = r));
+    });
+    const c = consumers[0]!;
+    let heartbeats = 0;
+    let returned = false;
+    const batch = c
+      .deliver(0, [0, 1, 2, 3, 4, 5], async () => void heartbeats++)
+      .then(() => (returned = true));
+    await waitFor(() => got.length === 1);
+    await waitFor(() => heartbeats >= 2); // the member stays alive while the handler waits
+    expect(returned).toBe(false); // 45 bytes buffered: no new fetch yet
+    expect(c.resolved.get(0)).toBe('5');
+    release();
+    await batch; // drained to <= 20 bytes
+    await waitFor(() => got.length === 6);
+    expect(got.map(offsetOf)).toEqual([0, 1, 2, 3, 4, 5]);
+    await channel.close();
+  });
+
+  it('ends a waiting batch handler when the channel stops', async () => {
+    const { channel, consumers } = setup({ maxBytes: 40, minBytes: 1, heartbeatIntervalMs: 5 });
+    await channel.subscribe(async () => new Promise<void>(() => undefined)); // never accepts
+    const c = consumers[0]!;
+    let returned = false;
+    const batch = c.deliver(0, [0, 1, 2, 3, 4, 5]).then(() => (returned = true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(returned).toBe(false);
+    const closing = channel.close();
+    await batch;
+    expect(returned).toBe(true);
+    await closing;
   });
 
   it('nack invalidates later deliveries and seeks back after the delay', async () => {

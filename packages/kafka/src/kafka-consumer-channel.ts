@@ -30,9 +30,12 @@ export interface KafkaConsumerChannelParams {
  *
  * - **Order and backpressure.** Records of a partition are handed over in offset order; the
  *   handler's promise is awaited before the next one. At most `queueCapacity` records per partition
- *   are buffered or unacked; beyond it the partition is paused and resumed once acks make room.
- *   The kafkajs fetch loop never waits for a handler, so it keeps heartbeating: a handler slower
- *   than `sessionTimeoutMs` does not get the member evicted.
+ *   are handed over and unacked; while reached, the partition is paused until acks make room.
+ * - **Prefetch buffer.** Every record of a fetched batch is kept until handed over (never fetched
+ *   twice); the batch handler returns to kafkajs (which then fetches more) once at most `maxBytes`
+ *   / 2 of the partition is still buffered, so about 1.5 × `maxBytes` per partition are buffered
+ *   at most. While waiting it heartbeats and it returns at once on stop, seek or rebalance: a
+ *   handler slower than `sessionTimeoutMs` does not get the member evicted.
  * - **Gap-safe commits.** Auto-commit is off. Each partition tracks handed-over offsets in a
  *   `PartitionOffsetTracker`; only the prefix of acked offsets is committed (every
  *   `commitIntervalMs`, and on rebalance and close), whatever order acks arrive in.
@@ -74,7 +77,10 @@ export class KafkaConsumerChannel implements ConsumerChannel {
     this.groupId = params.groupId;
     this.topics = Object.freeze([...(params.options.groupTopics ?? [params.topic])]);
     this.deadLetterTopic = params.deadLetterTopic;
-    this.#logger = (params.logger ?? noopLogger).child({ consumer: params.consumerName, groupId: params.groupId });
+    this.#logger = (params.logger ?? noopLogger).child({
+      consumer: params.consumerName,
+      groupId: params.groupId,
+    });
   }
 
   /** State of the current subscription (`stopped` when there is none). */
@@ -125,7 +131,10 @@ export class KafkaConsumerChannel implements ConsumerChannel {
   async subscribe(handler: DeliveryHandler, options: SubscribeOptions = {}): Promise<Subscription> {
     const current = this.#subscription;
     if (current && current.state !== 'stopped') {
-      throw new GomesError('ILLEGAL_STATE', `Kafka consumer "${this.name}" already has an active subscription`);
+      throw new GomesError(
+        'ILLEGAL_STATE',
+        `Kafka consumer "${this.name}" already has an active subscription`,
+      );
     }
     const p = this.#params;
     const subscription = new KafkaConsumerSubscription(

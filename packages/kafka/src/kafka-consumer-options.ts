@@ -20,11 +20,18 @@ export interface KafkaConsumerOptions {
   readonly groupTopics: readonly string[] | undefined;
   /** Consume only this partition (Go `WithPartition`): one member of the group reads it, others stand by. @default all */
   readonly partition: number | undefined;
-  /** Most records per partition fetched but not yet acked; beyond it the partition is paused (backpressure). @default 100 */
+  /**
+   * Most records per partition handed over and not yet acked or nacked; while reached, hand-over
+   * waits and the partition is paused. Fetched records are buffered separately, bounded by `maxBytes`
+   * (see `KafkaConsumerChannel`). @default 100
+   */
   readonly queueCapacity: number;
   /** Fetch: least bytes the broker waits for. @default 1 */
   readonly minBytes: number;
-  /** Fetch: most bytes per partition (kafkajs `maxBytesPerPartition`). @default 1048576 */
+  /**
+   * Fetch: most bytes per partition (kafkajs `maxBytesPerPartition`). Also bounds the prefetch
+   * buffer: no new fetch while more than `maxBytes` / 2 of a partition is buffered. @default 1048576
+   */
   readonly maxBytes: number;
   /** Fetch: longest broker wait when `minBytes` is not reached (also bounds how fast pause/resume/seek apply). @default 500 */
   readonly maxWaitMs: number;
@@ -87,7 +94,8 @@ export const DEFAULT_KAFKA_CONSUMER_OPTIONS: Readonly<KafkaConsumerOptions> = Ob
 export function validateKafkaConsumerOptions(o: KafkaConsumerOptions): string[] {
   const problems: string[] = [];
   const int = (name: string, v: number, min: number): void => {
-    if (!Number.isInteger(v) || v < min) problems.push(`${name} must be an integer >= ${min}, got ${String(v)}`);
+    if (!Number.isInteger(v) || v < min)
+      problems.push(`${name} must be an integer >= ${min}, got ${String(v)}`);
   };
   if (o.groupId !== undefined && o.groupId.trim() === '') problems.push('groupId must not be empty');
   if (o.groupTopics !== undefined) {
@@ -111,15 +119,20 @@ export function validateKafkaConsumerOptions(o: KafkaConsumerOptions): string[] 
   int('sessionTimeoutMs', o.sessionTimeoutMs, 1);
   int('rebalanceTimeoutMs', o.rebalanceTimeoutMs, 1);
   if (o.heartbeatIntervalMs >= o.sessionTimeoutMs) {
-    problems.push(`heartbeatIntervalMs (${o.heartbeatIntervalMs}) must be below sessionTimeoutMs (${o.sessionTimeoutMs})`);
+    problems.push(
+      `heartbeatIntervalMs (${o.heartbeatIntervalMs}) must be below sessionTimeoutMs (${o.sessionTimeoutMs})`,
+    );
   }
   if (o.startOffset !== 'earliest' && o.startOffset !== 'latest') {
     problems.push(`startOffset must be 'earliest' or 'latest', got ${String(o.startOffset)}`);
   }
   if (o.isolationLevel !== 'read_committed' && o.isolationLevel !== 'read_uncommitted') {
-    problems.push(`isolationLevel must be 'read_committed' or 'read_uncommitted', got ${String(o.isolationLevel)}`);
+    problems.push(
+      `isolationLevel must be 'read_committed' or 'read_uncommitted', got ${String(o.isolationLevel)}`,
+    );
   }
-  if (o.deadLetterTopic !== undefined && o.deadLetterTopic === '') problems.push('deadLetterTopic must not be empty');
+  if (o.deadLetterTopic !== undefined && o.deadLetterTopic === '')
+    problems.push('deadLetterTopic must not be empty');
   int('maxRestarts', o.maxRestarts, 0);
   int('restartBackoffMs', o.restartBackoffMs, 0);
   if (o.topic) problems.push(...validateTopicSpec(o.topic, 'withTopic'));

@@ -80,7 +80,10 @@ export class KafkaConsumerSubscription implements Subscription {
     this.#config = config;
     const logger = config.logger;
     this.#onError = (error) => {
-      logger.error('Kafka consumer error', { reason: error.message, code: (error as { code?: unknown }).code });
+      logger.error('Kafka consumer error', {
+        reason: error.message,
+        code: (error as { code?: unknown }).code,
+      });
       try {
         options.onError?.(error);
       } catch (listenerError) {
@@ -100,6 +103,9 @@ export class KafkaConsumerSubscription implements Subscription {
       },
       translator,
       queueCapacity: config.options.queueCapacity,
+      // Fetch again once half a fetch (maxBytes per partition) is left: at most ~1.5 fetches buffered.
+      prefetchLowWaterBytes: Math.floor(config.options.maxBytes / 2),
+      heartbeatIntervalMs: config.options.heartbeatIntervalMs,
       groupId: config.groupId,
       logger,
       pause: (topic, partition) => this.#consumer?.pause(topic, [partition]),
@@ -155,8 +161,12 @@ export class KafkaConsumerSubscription implements Subscription {
   /** Partitions currently assigned to this member. */
   get assignment(): TopicPartitions[] {
     const byTopic = new Map<string, number[]>();
-    for (const w of this.#workers.values()) byTopic.set(w.topic, [...(byTopic.get(w.topic) ?? []), w.partition]);
-    return [...byTopic].map(([topic, partitions]) => ({ topic, partitions: partitions.sort((a, b) => a - b) }));
+    for (const w of this.#workers.values())
+      byTopic.set(w.topic, [...(byTopic.get(w.topic) ?? []), w.partition]);
+    return [...byTopic].map(([topic, partitions]) => ({
+      topic,
+      partitions: partitions.sort((a, b) => a - b),
+    }));
   }
 
   /** How many times the member joined the group (1 + rebalances + restarts). */
@@ -175,7 +185,12 @@ export class KafkaConsumerSubscription implements Subscription {
       const hw = this.#highWatermarks.get(k);
       const position = w.ackedOffset ?? w.nextOffset;
       if (hw === undefined || position === undefined) continue;
-      lags.push({ channel: w.topic, partition: w.partition, group: this.#config.groupId, lag: Number(hw > position ? hw - position : 0n) });
+      lags.push({
+        channel: w.topic,
+        partition: w.partition,
+        group: this.#config.groupId,
+        lag: Number(hw > position ? hw - position : 0n),
+      });
     }
     return lags;
   }
@@ -282,9 +297,12 @@ export class KafkaConsumerSubscription implements Subscription {
     const worker = this.#workers.get(k) ?? this.#addWorker(batch.topic, batch.partition);
     const previous = this.#highWatermarks.get(k);
     const position = worker.ackedOffset ?? worker.nextOffset;
-    if (previous === undefined || position === undefined || position >= previous) this.#caughtUpAt.set(k, Date.now());
+    if (previous === undefined || position === undefined || position >= previous)
+      this.#caughtUpAt.set(k, Date.now());
     this.#highWatermarks.set(k, BigInt(batch.highWatermark));
     worker.accept(batch.records, control);
+    // Backpressure without re-fetching: the driver fetches again once the buffer has room.
+    await worker.waitForRoom(control);
   }
 
   #addWorker(topic: string, partition: number): PartitionWorker {
@@ -326,7 +344,8 @@ export class KafkaConsumerSubscription implements Subscription {
         }
       }
     }
-    if (!this.#starting) this.#restarts = Date.now() - this.#runningSince > HEALTHY_RUN_MS ? 0 : this.#restarts;
+    if (!this.#starting)
+      this.#restarts = Date.now() - this.#runningSince > HEALTHY_RUN_MS ? 0 : this.#restarts;
     this.#state = this.#stopped ? 'stopping' : 'running';
     this.#config.logger.info('Kafka consumer assignment', {
       groupId: this.#config.groupId,
@@ -344,10 +363,14 @@ export class KafkaConsumerSubscription implements Subscription {
     this.#state = 'crashed';
     this.#crashReason = rootMessage(error);
     this.#onError(
-      new GomesError('CONSUMER_CRASHED', `Kafka consumer "${this.#config.consumerName}" crashed: ${rootMessage(error)}`, {
-        cause: error,
-        details: { groupId: this.#config.groupId, restarts: this.#restarts },
-      }),
+      new GomesError(
+        'CONSUMER_CRASHED',
+        `Kafka consumer "${this.#config.consumerName}" crashed: ${rootMessage(error)}`,
+        {
+          cause: error,
+          details: { groupId: this.#config.groupId, restarts: this.#restarts },
+        },
+      ),
     );
     this.#restarting = true;
     void this.#restart().finally(() => (this.#restarting = false));
@@ -372,10 +395,14 @@ export class KafkaConsumerSubscription implements Subscription {
         this.#state = 'crashed';
         this.#crashReason = `restart ${this.#restarts} failed: ${rootMessage(error)}`;
         this.#onError(
-          new GomesError('CONSUMER_CRASHED', `Restart ${this.#restarts} of Kafka consumer "${this.#config.consumerName}" failed: ${rootMessage(error)}`, {
-            cause: error,
-            details: { groupId: this.#config.groupId, restarts: this.#restarts },
-          }),
+          new GomesError(
+            'CONSUMER_CRASHED',
+            `Restart ${this.#restarts} of Kafka consumer "${this.#config.consumerName}" failed: ${rootMessage(error)}`,
+            {
+              cause: error,
+              details: { groupId: this.#config.groupId, restarts: this.#restarts },
+            },
+          ),
         );
       }
     }
@@ -405,12 +432,21 @@ export class KafkaConsumerSubscription implements Subscription {
     this.#commitChain = this.#commitChain.then(async () => {
       if (!consumer) return;
       try {
-        await consumer.commit(entries.map(({ w, offset }) => ({ topic: w.topic, partition: w.partition, offset: offset.toString() })));
+        await consumer.commit(
+          entries.map(({ w, offset }) => ({
+            topic: w.topic,
+            partition: w.partition,
+            offset: offset.toString(),
+          })),
+        );
         for (const { w, offset } of entries) w.markCommitted(offset);
       } catch (error) {
-        this.#config.logger.warn('Kafka offset commit failed; acked offsets will be committed later or redelivered', {
-          reason: rootMessage(error),
-        });
+        this.#config.logger.warn(
+          'Kafka offset commit failed; acked offsets will be committed later or redelivered',
+          {
+            reason: rootMessage(error),
+          },
+        );
       }
     });
     return this.#commitChain;

@@ -74,16 +74,21 @@ export class KafkaMessageTranslator {
     try {
       value = this.serializer.serialize(message);
     } catch (error) {
-      throw new GomesError('TRANSLATION_FAILED', `Cannot serialize message ${message.messageId}: ${describe(error)}`, {
-        cause: error,
-        details: { messageId: message.messageId },
-      });
+      throw new GomesError(
+        'TRANSLATION_FAILED',
+        `Cannot serialize message ${message.messageId}: ${describe(error)}`,
+        {
+          cause: error,
+          details: { messageId: message.messageId },
+        },
+      );
     }
     const headers: Record<string, string> = {};
     for (const [name, headerValue] of Object.entries(message.headers)) {
       headers[normalizeTraceHeader(name)] = headerValue;
     }
-    if (this.serializer.contentType !== undefined) headers[KafkaHeaders.CONTENT_TYPE] = this.serializer.contentType;
+    if (this.serializer.contentType !== undefined)
+      headers[KafkaHeaders.CONTENT_TYPE] = this.serializer.contentType;
     const key = partitionKeyOf(message.headers);
     return { key: key === '' ? null : key, value, headers };
   }
@@ -114,18 +119,24 @@ export class KafkaMessageTranslator {
     }
     try {
       const payload = this.serializer.deserialize(record.value, record.headers);
-      return MessageBuilder.fromHeaders(payload, headers).build();
+      return MessageBuilder.buildFromOwnedHeaders(payload, headers); // `headers` is ours: no copy
     } catch (error) {
       throw new GomesError(
         'TRANSLATION_FAILED',
         `Cannot decode record ${record.topic}/${record.partition}@${record.offset}: ${describe(error)}`,
-        { cause: error, details: { topic: record.topic, partition: record.partition, offset: record.offset } },
+        {
+          cause: error,
+          details: { topic: record.topic, partition: record.partition, offset: record.offset },
+        },
       );
     }
   }
 }
 
 function normalizeTraceHeader(name: string): string {
+  // Only names as long as `traceparent` / `tracestate` can be one of them in another case.
+  if (name.length !== KafkaHeaders.TRACEPARENT.length && name.length !== KafkaHeaders.TRACESTATE.length)
+    return name;
   const lower = name.toLowerCase();
   return lower === KafkaHeaders.TRACEPARENT || lower === KafkaHeaders.TRACESTATE ? lower : name;
 }

@@ -1,4 +1,12 @@
-import { GomesError, MessageBuilder, noopLogger, type Logger, type Message, type PublisherChannel, type SendOptions } from '@gomes/core';
+import {
+  GomesError,
+  MessageBuilder,
+  noopLogger,
+  type Logger,
+  type Message,
+  type PublisherChannel,
+  type SendOptions,
+} from '@gomes/core';
 import type { DriverOutboundRecord, DriverProducer } from './driver/kafka-driver.js';
 import { rootMessage } from './kafka-errors.js';
 import type { KafkaPublisherOptions } from './kafka-publisher-options.js';
@@ -55,6 +63,7 @@ export class KafkaPublisherChannel implements PublisherChannel {
   readonly #spaceWaiters: (() => void)[] = [];
   #queuedBytes = 0;
   #loop: Promise<void> | undefined;
+  #kickScheduled = false;
   #linger: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
   #sent = 0;
@@ -96,12 +105,18 @@ export class KafkaPublisherChannel implements PublisherChannel {
   /** @inheritDoc */
   async send(message: Message, options: SendOptions = {}): Promise<void> {
     if (this.#closing) throw new GomesError('CLOSED', `Kafka publisher "${this.name}" is closed`);
-    if (options.signal?.aborted) throw new GomesError('ABORTED', 'The send was aborted', { cause: options.signal.reason });
-    const outgoing = this.#replyTo !== undefined && message.replyTo === undefined
-      ? MessageBuilder.from(message).replyTo(this.#replyTo).build()
-      : message;
+    if (options.signal?.aborted)
+      throw new GomesError('ABORTED', 'The send was aborted', { cause: options.signal.reason });
+    const outgoing =
+      this.#replyTo !== undefined && message.replyTo === undefined
+        ? MessageBuilder.from(message).replyTo(this.#replyTo).build()
+        : message;
     const translated = this.#options.translator.toRecord(outgoing);
-    const record: DriverOutboundRecord = { key: translated.key, value: translated.value, headers: translated.headers };
+    const record: DriverOutboundRecord = {
+      key: translated.key,
+      value: translated.value,
+      headers: translated.headers,
+    };
     const pending: Pending = {
       record,
       bytes: recordBytes(record),
@@ -152,11 +167,18 @@ export class KafkaPublisherChannel implements PublisherChannel {
   #enqueue(pending: Pending): void {
     this.#queue.push(pending);
     this.#queuedBytes += pending.bytes;
-    const full = this.#queue.length >= this.#options.batchSize || this.#queuedBytes >= this.#options.batchBytes;
+    const full =
+      this.#queue.length >= this.#options.batchSize || this.#queuedBytes >= this.#options.batchBytes;
     if (full || !this.#options.async || this.#options.lingerMs === 0) {
-      // Sync sends of the same tick share one request.
+      // Sync sends of the same tick share one request (one scheduled kick for all of them).
       if (full) this.#kick();
-      else setImmediate(() => this.#kick());
+      else if (!this.#kickScheduled) {
+        this.#kickScheduled = true;
+        setImmediate(() => {
+          this.#kickScheduled = false;
+          this.#kick();
+        });
+      }
     } else {
       this.#linger ??= setTimeout(() => this.#kick(), this.#options.lingerMs);
     }
@@ -217,7 +239,11 @@ export class KafkaPublisherChannel implements PublisherChannel {
   }
 
   #reportAsyncError(error: GomesError): void {
-    this.#logger.error('Async Kafka publish failed', { code: error.code, reason: error.message, ...error.details });
+    this.#logger.error('Async Kafka publish failed', {
+      code: error.code,
+      reason: error.message,
+      ...error.details,
+    });
     for (const listener of this.#errorListeners) {
       try {
         listener(error);
@@ -230,6 +256,7 @@ export class KafkaPublisherChannel implements PublisherChannel {
 
 function recordBytes(record: DriverOutboundRecord): number {
   let bytes = (record.value?.length ?? 0) + (record.key === null ? 0 : Buffer.byteLength(record.key));
-  for (const [name, value] of Object.entries(record.headers)) bytes += Buffer.byteLength(name) + Buffer.byteLength(value);
+  for (const [name, value] of Object.entries(record.headers))
+    bytes += Buffer.byteLength(name) + Buffer.byteLength(value);
   return bytes;
 }

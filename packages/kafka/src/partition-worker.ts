@@ -1,4 +1,10 @@
-import { PartitionOffsetTracker, type Delivery, type Logger, type Message, type NackOptions } from '@gomes/core';
+import {
+  PartitionOffsetTracker,
+  type Delivery,
+  type Logger,
+  type Message,
+  type NackOptions,
+} from '@gomes/core';
 import type { DriverBatchControl, DriverInboundRecord } from './driver/kafka-driver.js';
 import type { KafkaMessageTranslator } from './kafka-message-translator.js';
 import { asError } from './internal/async-utils.js';
@@ -12,7 +18,15 @@ export interface PartitionWorkerHost {
    */
   handOver(delivery: Delivery, stillWanted: () => boolean): Promise<void>;
   readonly translator: KafkaMessageTranslator;
+  /** Most records of the partition handed over and not settled yet (acked or nacked). */
   readonly queueCapacity: number;
+  /**
+   * The batch handler returns (lets the driver fetch again) once at most this many bytes (record
+   * values + keys) of the partition are fetched and not handed over yet.
+   */
+  readonly prefetchLowWaterBytes: number;
+  /** How often the batch handler heartbeats while it waits for the buffer to drain. */
+  readonly heartbeatIntervalMs: number;
   /** Consumer group, stamped on each delivery's position. */
   readonly groupId?: string;
   readonly logger: Logger;
@@ -31,12 +45,22 @@ interface Token {
   valid: boolean;
 }
 
+/** Bytes a buffered record accounts for (value + key; headers are small next to them). */
+function recordBytes(record: DriverInboundRecord): number {
+  return (record.value === null ? 0 : record.value.length) + (record.key === null ? 0 : record.key.length);
+}
+
 /**
- * One assigned partition of a Kafka consumer channel: a bounded buffer of fetched records handed to
- * the delivery handler one at a time, in offset order, with gap-safe commit bookkeeping.
+ * One assigned partition of a Kafka consumer channel: a buffer of fetched records handed to the
+ * delivery handler one at a time, in offset order, with gap-safe commit bookkeeping.
  *
- * - Records are buffered (and their fetch position resolved) until `queueCapacity` records are
- *   buffered or in flight; then the partition is paused and resumed once acks make room.
+ * - **Prefetch buffer.** Every record of a fetched batch is kept (and its fetch position resolved),
+ *   so nothing is fetched and decoded twice. The batch handler then waits ({@link
+ *   PartitionWorker.waitForRoom}) until at most `prefetchLowWaterBytes` of the partition are still
+ *   buffered, heartbeating meanwhile, so the fetch loop fetches more only when there is room: at
+ *   most the rest of one fetch plus one new fetch (`maxBytes` per partition) are buffered.
+ * - **In flight.** At most `queueCapacity` records are handed over and not settled; then hand-over
+ *   waits for acks and the partition is paused (other partitions keep being fetched).
  * - Each record is tracked in a {@link PartitionOffsetTracker} before it is handed over, so the
  *   committable offset never passes an unacked record.
  * - `nack` rewinds: deliveries at or after the nacked offset are invalidated (their acks are
@@ -50,7 +74,10 @@ export class PartitionWorker {
   readonly partition: number;
   readonly #host: PartitionWorkerHost;
   #tracker: PartitionOffsetTracker | undefined;
-  #buffer: DriverInboundRecord[] = [];
+  /** Fetched records; those before `#head` were handed over (their slots are cleared). */
+  #buffer: (DriverInboundRecord | undefined)[] = [];
+  #head = 0;
+  #bufferedBytes = 0;
   #nextOffset: bigint | undefined;
   readonly #inFlight = new Map<bigint, Token>();
   readonly #attempts = new Map<bigint, number>();
@@ -62,6 +89,8 @@ export class PartitionWorker {
   #pumping = false;
   #lastCommitted: bigint | undefined;
   #lastAdvanceAt = Date.now();
+  /** Wakes {@link PartitionWorker.waitForRoom} (room in the buffer, halted, or in flight full). */
+  #wake: (() => void) | undefined;
 
   constructor(topic: string, partition: number, host: PartitionWorkerHost) {
     this.topic = topic;
@@ -86,9 +115,19 @@ export class PartitionWorker {
     return this.#tracker?.committable;
   }
 
+  /** Records buffered (fetched, not handed over yet). */
+  get buffered(): number {
+    return this.#buffer.length - this.#head;
+  }
+
+  /** Bytes (values + keys) of the buffered records. */
+  get bufferedBytes(): number {
+    return this.#bufferedBytes;
+  }
+
   /** Records buffered or in flight. */
   get load(): number {
-    return this.#buffer.length + (this.#tracker?.inFlight ?? 0);
+    return this.buffered + this.#inFlightCount();
   }
 
   /** Next offset the fetcher should deliver (last accepted + 1). */
@@ -106,23 +145,59 @@ export class PartitionWorker {
     if (this.#lastCommitted === undefined || offset > this.#lastCommitted) this.#lastCommitted = offset;
   }
 
-  /** Takes fetched records (called from the driver's batch handler; never blocks). */
+  /** Takes every fetched record not taken yet (called from the driver's batch handler; never blocks). */
   accept(records: readonly DriverInboundRecord[], control: DriverBatchControl): void {
-    for (const record of records) {
-      if (this.halted || !control.isRunning() || control.isStale()) break;
-      const offset = BigInt(record.offset);
-      if (this.#nextOffset !== undefined && offset < this.#nextOffset) {
-        control.resolveOffset(record.offset); // already taken (re-fetch after a rebalance)
-        continue;
+    if (records.length > 0 && !this.halted && control.isRunning() && !control.isStale()) {
+      let first = 0;
+      const next = this.#nextOffset;
+      // Records before the next offset were taken already (re-fetch after a rebalance or a seek).
+      if (next !== undefined) while (first < records.length && BigInt(records[first]!.offset) < next) first++;
+      if (first < records.length) {
+        this.#tracker ??= new PartitionOffsetTracker(BigInt(records[first]!.offset));
+        if (this.#head > 0) {
+          this.#buffer = this.#head >= this.#buffer.length ? [] : this.#buffer.slice(this.#head);
+          this.#head = 0;
+        }
+        let bytes = 0;
+        for (let i = first; i < records.length; i++) {
+          const record = records[i]!;
+          this.#buffer.push(record);
+          bytes += recordBytes(record);
+        }
+        this.#bufferedBytes += bytes;
       }
-      if (this.load >= this.#host.queueCapacity) break;
-      this.#tracker ??= new PartitionOffsetTracker(offset);
-      this.#buffer.push(record);
-      this.#nextOffset = offset + 1n;
-      control.resolveOffset(record.offset);
+      const last = records[records.length - 1]!;
+      if (first < records.length) this.#nextOffset = BigInt(last.offset) + 1n;
+      control.resolveOffset(last.offset); // the fetch position moves past everything taken
     }
     this.#applyFlow();
     void this.#pump();
+  }
+
+  /**
+   * Resolves once the driver may fetch this partition again: at most `prefetchLowWaterBytes` are
+   * buffered, or hand-over stopped (halted, or `queueCapacity` records in flight: the partition is
+   * then paused instead), or the batch is no longer current (consumer stopping, seek, rebalance).
+   * Heartbeats every `heartbeatIntervalMs` meanwhile, so a long wait does not get the member
+   * evicted; a failed heartbeat (e.g. a rebalance started) ends the wait, and the driver's own
+   * heartbeat after the batch then reports it.
+   */
+  async waitForRoom(control: DriverBatchControl): Promise<void> {
+    while (this.#mustWait() && control.isRunning() && !control.isStale()) {
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+        timer = setTimeout(resolve, this.#host.heartbeatIntervalMs);
+      });
+      clearTimeout(timer);
+      this.#wake = undefined;
+      if (!this.#mustWait() || !control.heartbeat) continue;
+      try {
+        await control.heartbeat();
+      } catch {
+        return;
+      }
+    }
   }
 
   /** Stops hand-over until {@link PartitionWorker.unsuspend} (a rebalance is in progress). */
@@ -135,7 +210,8 @@ export class PartitionWorker {
   unsuspend(): void {
     if (this.#revoked) return;
     this.#suspended = false;
-    if (this.#nextOffset !== undefined && !this.#rewinding) this.#host.seek(this.topic, this.partition, this.#nextOffset);
+    if (this.#nextOffset !== undefined && !this.#rewinding)
+      this.#host.seek(this.topic, this.partition, this.#nextOffset);
     this.#applyFlow();
     void this.#pump();
   }
@@ -143,15 +219,43 @@ export class PartitionWorker {
   /** Drops the partition: in-flight deliveries become stale (their acks and nacks are ignored). */
   revoke(): void {
     this.#revoked = true;
-    this.#buffer = [];
+    this.#dropBuffer();
     clearTimeout(this.#rewindTimer);
     for (const token of this.#inFlight.values()) token.valid = false;
     this.#inFlight.clear();
+    this.#wakeWaiter();
   }
 
-  /** Re-applies pause/resume to the fetcher (after a rebalance). */
+  #inFlightCount(): number {
+    return this.#tracker?.inFlight ?? 0;
+  }
+
+  #inFlightFull(): boolean {
+    return this.#inFlightCount() >= this.#host.queueCapacity;
+  }
+
+  /** Whether the batch handler should keep the fetch loop waiting for buffer room. */
+  #mustWait(): boolean {
+    return !this.halted && this.#bufferedBytes > this.#host.prefetchLowWaterBytes && !this.#inFlightFull();
+  }
+
+  #wakeWaiter(): void {
+    const wake = this.#wake;
+    if (wake !== undefined && !this.#mustWait()) {
+      this.#wake = undefined;
+      wake();
+    }
+  }
+
+  #dropBuffer(): void {
+    this.#buffer = [];
+    this.#head = 0;
+    this.#bufferedBytes = 0;
+  }
+
+  /** Re-applies pause/resume to the fetcher: paused while halted or while `queueCapacity` records are in flight. */
   #applyFlow(): void {
-    const shouldPause = this.halted || this.load >= this.#host.queueCapacity;
+    const shouldPause = this.halted || this.#inFlightFull();
     if (shouldPause && !this.#pausedForRoom) {
       this.#pausedForRoom = true;
       this.#host.pause(this.topic, this.partition);
@@ -159,14 +263,19 @@ export class PartitionWorker {
       this.#pausedForRoom = false;
       this.#host.resume(this.topic, this.partition);
     }
+    this.#wakeWaiter();
   }
 
   async #pump(): Promise<void> {
     if (this.#pumping) return;
     this.#pumping = true;
     try {
-      while (this.#buffer.length > 0 && !this.halted) {
-        const record = this.#buffer.shift() as DriverInboundRecord;
+      while (this.#head < this.#buffer.length && !this.halted && !this.#inFlightFull()) {
+        const record = this.#buffer[this.#head] as DriverInboundRecord;
+        this.#buffer[this.#head++] = undefined;
+        this.#bufferedBytes -= recordBytes(record);
+        if (this.#head === this.#buffer.length) this.#dropBuffer();
+        this.#wakeWaiter();
         const offset = BigInt(record.offset);
         this.#tracker?.track(offset);
         let message: Message;
@@ -179,7 +288,14 @@ export class PartitionWorker {
         }
         const token: Token = { valid: true };
         this.#inFlight.set(offset, token);
-        const delivery = this.#delivery(record, message, offset, token);
+        const delivery = new KafkaDelivery(
+          this,
+          record,
+          message,
+          offset,
+          token,
+          this.#attempts.get(offset) ?? 1,
+        );
         try {
           await this.#host.handOver(delivery, () => token.valid && !this.halted);
         } catch (error) {
@@ -190,31 +306,21 @@ export class PartitionWorker {
     } finally {
       this.#pumping = false;
     }
+    this.#applyFlow();
   }
 
-  #delivery(record: DriverInboundRecord, message: Message, offset: bigint, token: Token): Delivery {
-    let settled = false;
-    const key = record.key === null ? `${record.topic}/${record.partition}` : record.key.toString('utf8');
-    return Object.freeze({
-      message,
-      key,
-      position: { channel: record.topic, partition: record.partition, offset: record.offset, group: this.#host.groupId },
-      deliveryAttempt: this.#attempts.get(offset) ?? 1,
-      ack: async (): Promise<void> => {
-        if (settled) return;
-        settled = true;
-        if (!token.valid) return;
-        this.#inFlight.delete(offset);
-        this.#attempts.delete(offset);
-        this.#settle(offset);
-      },
-      nack: async (options: NackOptions = {}): Promise<void> => {
-        if (settled) return;
-        settled = true;
-        if (!token.valid) return;
-        this.#rewind(offset, Math.max(0, options.delayMs ?? 0));
-      },
-    });
+  /** A delivery was acked: its offset is settled. @internal (called by {@link KafkaDelivery}) */
+  acked(offset: bigint, token: Token): void {
+    if (!token.valid) return;
+    this.#inFlight.delete(offset);
+    this.#attempts.delete(offset);
+    this.#settle(offset);
+  }
+
+  /** A delivery was nacked: rewind to it after `delayMs`. @internal (called by {@link KafkaDelivery}) */
+  nacked(offset: bigint, token: Token, delayMs: number): void {
+    if (!token.valid) return;
+    this.#rewind(offset, delayMs);
   }
 
   #settle(offset: bigint): void {
@@ -223,6 +329,7 @@ export class PartitionWorker {
       this.#host.onCommittable();
     }
     this.#applyFlow();
+    if (!this.#pumping && this.#head < this.#buffer.length) void this.#pump();
   }
 
   #rewind(offset: bigint, delayMs: number): void {
@@ -233,7 +340,7 @@ export class PartitionWorker {
       this.#attempts.set(o, (this.#attempts.get(o) ?? 1) + 1);
     }
     this.#tracker?.reset(offset);
-    this.#buffer = [];
+    this.#dropBuffer();
     this.#nextOffset = offset;
     this.#rewinding = true;
     this.#applyFlow();
@@ -245,5 +352,60 @@ export class PartitionWorker {
       this.#host.seek(this.topic, this.partition, offset);
       this.#applyFlow();
     }, delayMs);
+  }
+
+  /** Consumer group stamped on each delivery's position. */
+  get groupId(): string | undefined {
+    return this.#host.groupId;
+  }
+}
+
+/**
+ * The delivery of one record: settles once; acks and nacks of an invalidated delivery (after a
+ * rewind or revoke) are ignored. Frozen, like a plain delivery object.
+ */
+class KafkaDelivery implements Delivery {
+  readonly message: Message;
+  readonly key: string;
+  readonly position: Delivery['position'];
+  readonly deliveryAttempt: number;
+  readonly #worker: PartitionWorker;
+  readonly #offset: bigint;
+  readonly #token: Token;
+  #settled = false;
+
+  constructor(
+    worker: PartitionWorker,
+    record: DriverInboundRecord,
+    message: Message,
+    offset: bigint,
+    token: Token,
+    attempt: number,
+  ) {
+    this.message = message;
+    this.key = record.key === null ? `${record.topic}/${record.partition}` : record.key.toString('utf8');
+    this.position = {
+      channel: record.topic,
+      partition: record.partition,
+      offset: record.offset,
+      group: worker.groupId,
+    };
+    this.deliveryAttempt = attempt;
+    this.#worker = worker;
+    this.#offset = offset;
+    this.#token = token;
+    Object.freeze(this);
+  }
+
+  async ack(): Promise<void> {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#worker.acked(this.#offset, this.#token);
+  }
+
+  async nack(options: NackOptions = {}): Promise<void> {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#worker.nacked(this.#offset, this.#token, Math.max(0, options.delayMs ?? 0));
   }
 }

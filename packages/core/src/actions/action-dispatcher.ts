@@ -19,7 +19,11 @@ export interface ActionDispatcherOptions {
   readonly telemetry?: GomesTelemetry;
 }
 
-function handlerContext(message: Message, context: ProcessingContext, logger: Logger | undefined): HandlerContext {
+function handlerContext(
+  message: Message,
+  context: ProcessingContext,
+  logger: Logger | undefined,
+): HandlerContext {
   const handlerContext = {
     message,
     headers: message.headers,
@@ -44,7 +48,10 @@ function handlerContext(message: Message, context: ProcessingContext, logger: Lo
  *
  * @internal
  */
-export function createActionDispatcher(registry: ActionRegistry, options: ActionDispatcherOptions): MessageHandlerFn {
+export function createActionDispatcher(
+  registry: ActionRegistry,
+  options: ActionDispatcherOptions,
+): MessageHandlerFn {
   return async (message, context) => {
     const route = message.route;
     const entry = route === undefined ? undefined : registry.get(route);
@@ -63,7 +70,7 @@ export function createActionDispatcher(registry: ActionRegistry, options: Action
         ? traceHandler(telemetry, h.handlerName, message, context.logger, async (logger) =>
             h.handle(action as never, handlerContext(message, context, logger)),
           )
-        : h.handle(action as never, handlerContext(message, context, undefined));
+        : h.handle(action, handlerContext(message, context, undefined));
 
     if (entry.descriptor.kind === 'event') {
       if (entry.handlers.length === 1) {
@@ -76,7 +83,9 @@ export function createActionDispatcher(registry: ActionRegistry, options: Action
       }
       const outcomes = await Promise.allSettled(entry.handlers.map(call));
       const failures = outcomes.flatMap((o, i) =>
-        o.status === 'rejected' ? [{ handler: entry.handlers[i]!.handlerName, error: toError(o.reason) }] : [],
+        o.status === 'rejected'
+          ? [{ handler: entry.handlers[i]!.handlerName, error: toError(o.reason) }]
+          : [],
       );
       if (failures.length === 1) throw failures[0]!.error;
       if (failures.length > 1) {
@@ -84,7 +93,10 @@ export function createActionDispatcher(registry: ActionRegistry, options: Action
           'HANDLER_FAILED',
           `${failures.length} handlers of event "${route}" failed: ` +
             failures.map((f) => `${f.handler}: ${f.error.message}`).join('; '),
-          { cause: failures[0]!.error, retriable: failures.every((f) => (f.error as { retriable?: boolean }).retriable !== false) },
+          {
+            cause: failures[0]!.error,
+            retriable: failures.every((f) => (f.error as { retriable?: boolean }).retriable !== false),
+          },
         );
       }
       return undefined;

@@ -39,8 +39,13 @@ export function needsValidation(action: object): boolean {
   if (known === undefined) {
     // The same lookup class-validator's executor makes for `validate(action, { forbidUnknownValues: false })`.
     known =
-      getMetadataStorage().getTargetValidationMetadatas(ctor, undefined as unknown as string, false, false, undefined)
-        .length > 0;
+      getMetadataStorage().getTargetValidationMetadatas(
+        ctor,
+        undefined as unknown as string,
+        false,
+        false,
+        undefined,
+      ).length > 0;
     hasConstraints.set(ctor, known);
   }
   return known;

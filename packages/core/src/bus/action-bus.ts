@@ -41,7 +41,11 @@ export abstract class ActionBus {
   }
 
   /** Sends; `result` is the handler's result when `waitForResult`. */
-  protected async dispatch(action: object, options: SendActionOptions, waitForResult: boolean): Promise<BusOutcome> {
+  protected async dispatch(
+    action: object,
+    options: SendActionOptions,
+    waitForResult: boolean,
+  ): Promise<BusOutcome> {
     const descriptor = this.#deps.describe(action);
     if (descriptor.kind !== this.#kind) {
       throw new GomesError(
@@ -70,8 +74,15 @@ export abstract class ActionBus {
     waitForResult: boolean,
   ): Promise<BusOutcome> {
     const { transport } = this.#deps;
-    const message = buildActionMessage(payload, descriptor, options, transport.channelName, transport.replyTo);
-    if (waitForResult) return { messageId: message.messageId, result: await transport.request(message, options) };
+    const message = buildActionMessage(
+      payload,
+      descriptor,
+      options,
+      transport.channelName,
+      transport.replyTo,
+    );
+    if (waitForResult)
+      return { messageId: message.messageId, result: await transport.request(message, options) };
     await transport.post(message, options);
     return { messageId: message.messageId, result: undefined };
   }

@@ -333,9 +333,6 @@ export class EventDrivenConsumer {
       else this.#counters.succeeded++;
     } catch (thrown) {
       const error = toError(thrown);
-      // Failure path only: one turn for deliveries handed over in the same burst to be accepted, so
-      // the same-key guard below covers them too (as it did when the success path was slower).
-      await Promise.resolve();
       if (delivery.settled === undefined) await delivery.nack({ delayMs: 0 }).catch(() => undefined);
       if (delivery.settled !== 'nack' || entry.scope.aborted) return;
       this.#counters.failed++;

@@ -8,7 +8,7 @@ import {
   RESERVED_HEADER_NAMES,
   type MessageType,
 } from './message-headers.js';
-import { formatTimestamp, parseTimestamp } from './timestamp.js';
+import { formatTimestamp, normalizeTimestamp } from './timestamp.js';
 
 /** Creates a new message id (uuid v7: time-ordered). @public */
 export function newMessageId(): string {
@@ -43,7 +43,7 @@ export class MessageBuilder<T = unknown> {
 
   /** Starts from an existing message: same payload and all headers, the `messageId` included. */
   static from<P>(message: Message<P>): MessageBuilder<P> {
-    return new MessageBuilder(message.payload, { ...message.headers });
+    return new MessageBuilder(message.payload, copyHeaders(message.headers));
   }
 
   /**
@@ -52,14 +52,36 @@ export class MessageBuilder<T = unknown> {
    *
    * @throws GomesError `GOMES_INVALID_HEADER` when `timestamp` cannot be parsed.
    */
-  static fromHeaders<P>(payload: P, headers: Readonly<Record<string, string | undefined>>): MessageBuilder<P> {
+  static fromHeaders<P>(
+    payload: P,
+    headers: Readonly<Record<string, string | undefined>>,
+  ): MessageBuilder<P> {
     const copy: Record<string, string> = {};
     for (const [name, value] of Object.entries(headers)) {
       if (value !== undefined && value !== '') copy[name] = value;
     }
     const ts = copy[MessageHeaders.TIMESTAMP];
-    if (ts !== undefined) copy[MessageHeaders.TIMESTAMP] = formatTimestamp(parseTimestamp(ts));
+    if (ts !== undefined) copy[MessageHeaders.TIMESTAMP] = normalizeTimestamp(ts);
     return new MessageBuilder(payload, copy);
+  }
+
+  /**
+   * `MessageBuilder.fromHeaders(payload, headers).build()` without the copies: the message takes
+   * ownership of `headers`, which is modified (empty values removed, `timestamp` normalised,
+   * defaults filled) and frozen. For transports that build a fresh header object per record and
+   * never touch it again.
+   *
+   * @throws GomesError `GOMES_INVALID_HEADER` when `timestamp` cannot be parsed.
+   */
+  static buildFromOwnedHeaders<P>(payload: P, headers: Record<string, string>): Message<P> {
+    for (const name in headers) {
+      if (!Object.prototype.hasOwnProperty.call(headers, name)) continue;
+      const value = headers[name];
+      if (value === undefined || value === '') delete headers[name];
+    }
+    const ts = headers[MessageHeaders.TIMESTAMP];
+    if (ts !== undefined) headers[MessageHeaders.TIMESTAMP] = normalizeTimestamp(ts);
+    return adoptHeaders(payload, withDefaults(headers));
   }
 
   /** Replaces the payload. */
@@ -126,7 +148,10 @@ export class MessageBuilder<T = unknown> {
    */
   header(name: string, value: string): this {
     if (RESERVED_HEADER_NAMES.has(name)) {
-      throw new GomesError('INVALID_HEADER', `"${name}" is a reserved header; use its builder method instead`);
+      throw new GomesError(
+        'INVALID_HEADER',
+        `"${name}" is a reserved header; use its builder method instead`,
+      );
     }
     return this.#set(name, value);
   }
@@ -145,17 +170,30 @@ export class MessageBuilder<T = unknown> {
 
   /** Builds the immutable message. */
   build(): Message<T> {
-    const h = { ...this.#headers };
-    h[MessageHeaders.MESSAGE_ID] ??= newMessageId();
-    h[MessageHeaders.TIMESTAMP] ??= formatTimestamp(new Date());
-    h[MessageHeaders.ORIGIN] ??= DEFAULT_ORIGIN;
-    h[MessageHeaders.VERSION] ??= DEFAULT_VERSION;
-    h[MessageHeaders.MESSAGE_TYPE] ??= 'Document';
-    return adoptHeaders(this.#payload, h);
+    return adoptHeaders(this.#payload, withDefaults(copyHeaders(this.#headers)));
   }
 
   #set(name: string, value: string): this {
     this.#headers[name] = value;
     return this;
   }
+}
+
+/** Fills the headers `build()` guarantees, in place. */
+function withDefaults(h: Record<string, string>): Record<string, string> {
+  h[MessageHeaders.MESSAGE_ID] ??= newMessageId();
+  h[MessageHeaders.TIMESTAMP] ??= formatTimestamp(new Date());
+  h[MessageHeaders.ORIGIN] ??= DEFAULT_ORIGIN;
+  h[MessageHeaders.VERSION] ??= DEFAULT_VERSION;
+  h[MessageHeaders.MESSAGE_TYPE] ??= 'Document';
+  return h;
+}
+
+/**
+ * A mutable copy of `headers`. `Object.assign` rather than a spread: V8 (Node 20) makes objects
+ * created by `{ ...x }` very slow to add properties to (about 1 µs per property), and the copy
+ * gets the defaults added.
+ */
+function copyHeaders(headers: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.assign({}, headers);
 }

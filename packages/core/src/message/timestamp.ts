@@ -22,7 +22,29 @@ export function parseTimestamp(value: string): Date {
       ? new Date(value)
       : new Date(Number.NaN);
   if (Number.isNaN(date.getTime())) {
-    throw new GomesError('INVALID_HEADER', `Invalid timestamp header "${value}": expected ISO-8601 or "YYYY-MM-DD HH:mm:ss"`);
+    throw new GomesError(
+      'INVALID_HEADER',
+      `Invalid timestamp header "${value}": expected ISO-8601 or "YYYY-MM-DD HH:mm:ss"`,
+    );
   }
   return date;
+}
+
+/** The latest value {@link normalizeTimestamp} computed (records of one batch often share it). */
+let lastRaw: string | undefined;
+let lastNormalized = '';
+
+/**
+ * `formatTimestamp(parseTimestamp(value))`, remembering the latest result: consecutive messages
+ * often carry the same timestamp.
+ *
+ * @throws GomesError `GOMES_INVALID_HEADER` when the value cannot be parsed.
+ * @internal
+ */
+export function normalizeTimestamp(value: string): string {
+  if (value === lastRaw) return lastNormalized;
+  const normalized = formatTimestamp(parseTimestamp(value));
+  lastRaw = value;
+  lastNormalized = normalized;
+  return normalized;
 }

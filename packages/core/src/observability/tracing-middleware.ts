@@ -56,11 +56,13 @@ export function consumerObservability(
   telemetry: GomesTelemetry,
   target: ConsumerObservabilityTarget,
 ): PipelineObservability {
-  const runs = new WeakMap<ProcessingState, Run>();
+  // Runs in progress, by their state object (removed when the run finishes).
+  const runs = new Map<ProcessingState, Run>();
   const { endpoint } = target;
+  const attributesOf = metricAttributesCache(target);
 
   const middleware: HandlerMiddleware = (next) => async (message, ctx) => {
-    const attributes = metricAttributes(target, ctx);
+    const attributes = attributesOf(ctx);
     const run: Run = { attributes, span: undefined, deadLetterError: undefined, filtered: false };
     runs.set(ctx.state, run);
     telemetry.metrics.processStarted(endpoint, attributes);
@@ -77,6 +79,7 @@ export function consumerObservability(
       failure = toError(thrown);
       throw thrown;
     } finally {
+      runs.delete(ctx.state);
       finish(telemetry, run, ctx, started, failure, endpoint);
     }
   };
@@ -109,6 +112,26 @@ export function consumerObservability(
         if (run) run.filtered = true;
       },
     },
+  };
+}
+
+/**
+ * {@link metricAttributes}, reusing the object of the latest (channel, group): every delivery of a
+ * consumer usually has the same ones. The objects are never modified after creation.
+ */
+function metricAttributesCache(target: ConsumerObservabilityTarget): (ctx: ProcessingContext) => Attributes {
+  let lastChannel: string | undefined;
+  let lastGroup: string | undefined;
+  let last: Attributes | undefined;
+  return (ctx) => {
+    const position = ctx.delivery?.position;
+    const channel = position?.channel;
+    const group = position?.group;
+    if (last !== undefined && channel === lastChannel && group === lastGroup) return last;
+    last = metricAttributes(target, ctx);
+    lastChannel = channel;
+    lastGroup = group;
+    return last;
   };
 }
 

@@ -45,7 +45,8 @@ export class AbortScope {
   abort(reason?: unknown): void {
     if (this.#aborted) return;
     this.#aborted = true;
-    this.#reason = reason === undefined ? new DOMException('This operation was aborted', 'AbortError') : reason;
+    this.#reason =
+      reason === undefined ? new DOMException('This operation was aborted', 'AbortError') : reason;
     this.#controller?.abort(this.#reason);
     const listeners = this.#listeners;
     this.#listeners = undefined;
@@ -203,7 +204,11 @@ export function childContext(
  *
  * @internal
  */
-export function defineContextAccessors<T extends object>(target: T, context: ProcessingContext, logger: Logger | undefined): T {
+export function defineContextAccessors<T extends object>(
+  target: T,
+  context: ProcessingContext,
+  logger: Logger | undefined,
+): T {
   (target as Slots)[SOURCE] = context;
   Object.defineProperty(target, 'signal', SIGNAL_FROM_SOURCE);
   if (logger !== undefined) (target as { logger?: Logger }).logger = logger;

@@ -133,6 +133,11 @@ export interface DriverBatchControl {
   isRunning(): boolean;
   /** True when a seek made this batch obsolete. */
   isStale(): boolean;
+  /**
+   * Sends a group heartbeat when the heartbeat interval has elapsed (a no-op otherwise); for batch
+   * handlers that wait. Rejects when the group is rebalancing (then return from the handler).
+   */
+  heartbeat?(): Promise<void>;
 }
 
 /** Handles one fetched batch. Must return quickly: the driver heartbeats between batches. @internal */

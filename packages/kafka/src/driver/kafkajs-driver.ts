@@ -42,8 +42,15 @@ import type {
   TopicPartitions,
 } from './kafka-driver.js';
 
-const { Kafka, CompressionTypes, CompressionCodecs, Partitioners, AssignerProtocol, ConfigResourceTypes, logLevel } =
-  kafkajs;
+const {
+  Kafka,
+  CompressionTypes,
+  CompressionCodecs,
+  Partitioners,
+  AssignerProtocol,
+  ConfigResourceTypes,
+  logLevel,
+} = kafkajs;
 
 // kafkajs ships only gzip; snappy (kafkajs-snappy), lz4 (lz4js) and zstd (zstd-codec, WebAssembly)
 // are pure-JS codecs registered once, globally in kafkajs, so consumers can also read records that
@@ -52,7 +59,13 @@ const { Kafka, CompressionTypes, CompressionCodecs, Partitioners, AssignerProtoc
 (CompressionCodecs as Record<number, unknown>)[CompressionTypes.LZ4] = lz4Codec;
 (CompressionCodecs as Record<number, unknown>)[CompressionTypes.ZSTD] = zstdCodec;
 
-const SUPPORTED_COMPRESSION: ReadonlySet<CompressionCodec> = new Set<CompressionCodec>(['none', 'gzip', 'snappy', 'lz4', 'zstd']);
+const SUPPORTED_COMPRESSION: ReadonlySet<CompressionCodec> = new Set<CompressionCodec>([
+  'none',
+  'gzip',
+  'snappy',
+  'lz4',
+  'zstd',
+]);
 
 const COMPRESSION_TYPES: Record<CompressionCodec, number> = {
   none: CompressionTypes.None,
@@ -106,7 +119,9 @@ class KafkajsDriver implements KafkaDriver {
       readUncommitted: !options.readCommitted,
       metadataMaxAge: options.metadataMaxAgeMs,
       allowAutoTopicCreation: options.allowAutoTopicCreation,
-      ...(options.onlyPartitions ? { partitionAssigners: [fixedPartitionsAssigner(options.onlyPartitions)] } : {}),
+      ...(options.onlyPartitions
+        ? { partitionAssigners: [fixedPartitionsAssigner(options.onlyPartitions)] }
+        : {}),
       // gomes restarts crashed consumers itself (bounded, with backoff, reported): never kafkajs.
       retry: { ...this.#retry(this.#config.retries), restartOnFailure: async () => false },
     });
@@ -155,7 +170,8 @@ function toTlsOptions(c: KafkaDriverConfig): ConnectionOptions {
   const tls = c.tls;
   if (!tls) return {};
   const options: ConnectionOptions = { rejectUnauthorized: tls.rejectUnauthorized ?? true };
-  if (tls.ca !== undefined) options.ca = Array.isArray(tls.ca) ? [...(tls.ca as (string | Buffer)[])] : (tls.ca as string | Buffer);
+  if (tls.ca !== undefined)
+    options.ca = Array.isArray(tls.ca) ? [...(tls.ca as (string | Buffer)[])] : (tls.ca as string | Buffer);
   if (tls.cert !== undefined) options.cert = tls.cert;
   if (tls.key !== undefined) options.key = tls.key.reveal();
   if (tls.servername !== undefined) options.servername = tls.servername;
@@ -175,7 +191,8 @@ function forwardLog(logger: Logger, entry: LogEntry): void {
 function headersToStrings(headers: IHeaders | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   if (!headers) return out;
-  for (const [name, raw] of Object.entries(headers)) {
+  for (const name in headers) {
+    const raw = headers[name];
     const value = Array.isArray(raw) ? raw[raw.length - 1] : raw;
     if (value === undefined) continue;
     out[name] = typeof value === 'string' ? value : value.toString('utf8');
@@ -202,12 +219,12 @@ class KafkajsProducer implements DriverProducer {
       acks: request.acks,
       timeout: request.timeoutMs,
       compression: COMPRESSION_TYPES[request.compression],
-      messages: request.records.map((r) => ({
-        key: r.key,
-        value: r.value,
-        headers: { ...r.headers },
-        ...(r.partition === undefined ? {} : { partition: r.partition }),
-      })),
+      // kafkajs only reads the headers (encodes them): no copy needed.
+      messages: request.records.map((r) =>
+        r.partition === undefined
+          ? { key: r.key, value: r.value, headers: r.headers }
+          : { key: r.key, value: r.value, headers: r.headers, partition: r.partition },
+      ),
     });
     this.#inFlight.add(promise);
     try {
@@ -273,6 +290,7 @@ class KafkajsConsumer implements DriverConsumer {
             resolveOffset: (offset) => payload.resolveOffset(offset),
             isRunning: () => payload.isRunning(),
             isStale: () => payload.isStale(),
+            heartbeat: async () => payload.heartbeat(),
           },
         );
       },
@@ -370,7 +388,10 @@ class KafkajsAdmin implements DriverAdmin {
     });
   }
 
-  async fetchCommittedOffsets(groupId: string, topic: string): Promise<{ partition: number; offset: string }[]> {
+  async fetchCommittedOffsets(
+    groupId: string,
+    topic: string,
+  ): Promise<{ partition: number; offset: string }[]> {
     const result = await this.#admin.fetchOffsets({ groupId, topics: [topic] });
     return (result[0]?.partitions ?? []).map((p) => ({ partition: p.partition, offset: p.offset }));
   }

@@ -37,11 +37,11 @@ export function processingTimeout(timeoutMs: number): HandlerMiddleware {
   return (next) => {
     if (timeoutMs === 0) return next;
     const deadlines = new DeadlineQueue(timeoutMs);
-    return (message, ctx) => {
+    return async (message, ctx) => {
       const parentScope = abortScopeOf(ctx);
       const parentSignal = parentScope === undefined ? ctx.signal : undefined;
       if (parentScope ? parentScope.aborted : parentSignal!.aborted) {
-        return Promise.reject(abortReasonError(parentScope ? parentScope.reason : parentSignal!.reason));
+        throw abortReasonError(parentScope ? parentScope.reason : parentSignal!.reason);
       }
       const scope = new AbortScope();
       const inner = childContext(ctx, parentScope, scope);
@@ -82,6 +82,7 @@ export function processingTimeout(timeoutMs: number): HandlerMiddleware {
         try {
           work = next(message, inner);
         } catch (error) {
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- rethrown unchanged
           work = Promise.reject(error);
         }
         work.then(
@@ -89,6 +90,7 @@ export function processingTimeout(timeoutMs: number): HandlerMiddleware {
             if (settle()) resolve(result);
           },
           (error: unknown) => {
+            // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the step's failure, unchanged
             if (settle()) reject(error);
           },
         );
@@ -128,7 +130,13 @@ class DeadlineQueue {
   }
 
   add(fire: () => void): Deadline {
-    const deadline: Deadline = { at: performance.now() + this.#timeoutMs, fire, prev: this.#tail, next: undefined, queued: true };
+    const deadline: Deadline = {
+      at: performance.now() + this.#timeoutMs,
+      fire,
+      prev: this.#tail,
+      next: undefined,
+      queued: true,
+    };
     if (this.#tail) this.#tail.next = deadline;
     else this.#head = deadline;
     this.#tail = deadline;
