@@ -28,7 +28,11 @@ module.exports = {
     {
       ...common,
       displayName: 'unit',
-      testMatch: ['<rootDir>/packages/*/src/**/*.spec.ts', '<rootDir>/packages/*/test/unit/**/*.spec.ts', '<rootDir>/examples/*/test/**/*.spec.ts'],
+      testMatch: [
+        '<rootDir>/packages/*/src/**/*.spec.ts',
+        '<rootDir>/packages/*/test/unit/**/*.spec.ts',
+        '<rootDir>/examples/*/test/**/*.spec.ts',
+      ],
     },
     {
       ...common,

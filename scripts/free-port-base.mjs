@@ -39,7 +39,9 @@ export async function chooseBrokerPortBase(log = (m) => process.stderr.write(`${
   if (ownBrokerAlive() || (await baseFree(DEFAULT_BASE))) return;
   for (let base = DEFAULT_BASE + 100; base < DEFAULT_BASE + 1000; base += 100) {
     if (await baseFree(base)) {
-      log(`[kafka] ports ${DEFAULT_BASE}-${DEFAULT_BASE + 3} are busy (not this checkout's broker); using ${base}-${base + 3}`);
+      log(
+        `[kafka] ports ${DEFAULT_BASE}-${DEFAULT_BASE + 3} are busy (not this checkout's broker); using ${base}-${base + 3}`,
+      );
       process.env.GOMES_KAFKA_PORT_BASE = String(base);
       return;
     }

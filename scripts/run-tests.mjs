@@ -14,7 +14,10 @@ await chooseBrokerPortBase();
 const { ROOT, runWithBroker, takeKafkaVersion } = await import('./kafka-broker.mjs');
 
 // Example tests run the built examples: build (incrementally) so they never run stale output.
-execFileSync(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['-b', 'tsconfig.json'], { cwd: ROOT, stdio: 'inherit' });
+execFileSync(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['-b', 'tsconfig.json'], {
+  cwd: ROOT,
+  stdio: 'inherit',
+});
 
 const { version, rest } = takeKafkaVersion(process.argv.slice(2));
 const jestArgs = [...rest];

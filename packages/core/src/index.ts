@@ -5,7 +5,13 @@
  * @packageDocumentation
  */
 export { ErrorCodes, type ErrorCode, type ErrorCodeName } from './errors/error-codes.js';
-export { GomesError, NonRetriableError, isGomesError, isRetriable, type GomesErrorOptions } from './errors/gomes-error.js';
+export {
+  GomesError,
+  NonRetriableError,
+  isGomesError,
+  isRetriable,
+  type GomesErrorOptions,
+} from './errors/gomes-error.js';
 export { ConfigurationError } from './errors/configuration-error.js';
 export { ValidationError, type ValidationViolation } from './errors/validation-error.js';
 export { noopLogger, type Logger, type LogFields } from './logging/logger.js';
@@ -57,12 +63,27 @@ export {
   type MessageFilterFn,
   type MessageHandlerFn,
 } from './pipeline/message-handler.js';
-export { DEFAULT_RETRY_OPTIONS, resolveRetryOptions, retryDelayMs, type RetryOptions } from './pipeline/retry-options.js';
+export {
+  DEFAULT_RETRY_OPTIONS,
+  resolveRetryOptions,
+  retryDelayMs,
+  type RetryOptions,
+} from './pipeline/retry-options.js';
 export { PARTITION_KEY_HEADER, partitionKeyOf } from './message/message-headers.js';
-export { Action, type ActionClass, type ActionDescriptor, type ActionKind, type ResultOf } from './actions/action.js';
+export {
+  Action,
+  type ActionClass,
+  type ActionDescriptor,
+  type ActionKind,
+  type ResultOf,
+} from './actions/action.js';
 export { Command, Query, Event, type ActionDecoratorOptions } from './actions/action-decorators.js';
 export { CommandHandler, QueryHandler, EventHandler } from './actions/handler-decorators.js';
-export { getActionDescriptor, getHandlerDescriptor, type HandlerDescriptor } from './actions/action-metadata.js';
+export {
+  getActionDescriptor,
+  getHandlerDescriptor,
+  type HandlerDescriptor,
+} from './actions/action-metadata.js';
 export type { HandlerContext } from './actions/handler-context.js';
 export {
   defineCommandHandler,
@@ -104,16 +125,41 @@ export {
   type DeadLetterEnvelope,
   type DeadLetterSource,
 } from './message/dead-letter-envelope.js';
-export { acknowledge, DEFAULT_ACKNOWLEDGE_OPTIONS, type AcknowledgeOptions } from './pipeline/middleware/acknowledge.js';
+export {
+  acknowledge,
+  DEFAULT_ACKNOWLEDGE_OPTIONS,
+  type AcknowledgeOptions,
+} from './pipeline/middleware/acknowledge.js';
 export { deadLetter, type DeadLetterOptions } from './pipeline/middleware/dead-letter.js';
 export { retry, type RetryHooks } from './pipeline/middleware/retry.js';
 export { processingTimeout, MAX_PROCESSING_TIMEOUT_MS } from './pipeline/middleware/processing-timeout.js';
-export { beforeInterceptors, afterInterceptors, type BeforeInterceptorsOptions } from './pipeline/middleware/interceptors.js';
+export {
+  beforeInterceptors,
+  afterInterceptors,
+  type BeforeInterceptorsOptions,
+} from './pipeline/middleware/interceptors.js';
 export { messageFilter, type MessageFilterOptions } from './pipeline/middleware/message-filter.js';
-export { recipientListRouter, type RecipientListRouterOptions, type RecipientSelector } from './pipeline/middleware/recipient-list-router.js';
-export { contentBasedRouter, type ContentBasedRouterOptions, type ChannelSelector } from './pipeline/middleware/content-based-router.js';
-export { sendReply, ReplyHeaders, type ErrorReplyPayload, type SendReplyOptions } from './pipeline/middleware/send-reply.js';
-export { consumerPipeline, type ConsumerPipelineOptions, type ConsumerPipelineHooks } from './pipeline/consumer-pipeline.js';
+export {
+  recipientListRouter,
+  type RecipientListRouterOptions,
+  type RecipientSelector,
+} from './pipeline/middleware/recipient-list-router.js';
+export {
+  contentBasedRouter,
+  type ContentBasedRouterOptions,
+  type ChannelSelector,
+} from './pipeline/middleware/content-based-router.js';
+export {
+  sendReply,
+  ReplyHeaders,
+  type ErrorReplyPayload,
+  type SendReplyOptions,
+} from './pipeline/middleware/send-reply.js';
+export {
+  consumerPipeline,
+  type ConsumerPipelineOptions,
+  type ConsumerPipelineHooks,
+} from './pipeline/consumer-pipeline.js';
 export {
   MessagingAttributes,
   MessagingSpanEvents,
@@ -121,7 +167,10 @@ export {
 } from './observability/messaging-attributes.js';
 export { MessagingMetricNames } from './observability/messaging-metrics.js';
 export { TraceHeaders, injectTraceContext, extractTraceContext } from './observability/trace-context.js';
-export { GOMES_INSTRUMENTATION_SCOPE, GOMES_INSTRUMENTATION_VERSION } from './observability/gomes-telemetry.js';
+export {
+  GOMES_INSTRUMENTATION_SCOPE,
+  GOMES_INSTRUMENTATION_VERSION,
+} from './observability/gomes-telemetry.js';
 export type { PipelineObservability } from './observability/pipeline-observability.js';
 export {
   KeyedExecutor,

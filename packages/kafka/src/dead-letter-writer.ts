@@ -78,7 +78,10 @@ export class DeadLetterWriter {
           attempt,
           reason: rootMessage(sendError),
         });
-        await sleepUnlessAborted(Math.min(MAX_BACKOFF_MS, 200 * 2 ** Math.min(attempt, 5)), this.#abort.signal);
+        await sleepUnlessAborted(
+          Math.min(MAX_BACKOFF_MS, 200 * 2 ** Math.min(attempt, 5)),
+          this.#abort.signal,
+        );
       }
     }
     return false;

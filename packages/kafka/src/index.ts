@@ -12,7 +12,12 @@ export {
   type KafkaSaslOptions,
   type KafkaTlsOptions,
 } from './kafka-connection.js';
-export type { CompressionCodec, RequiredAcks, SaslMechanism, TopicPartitions } from './driver/kafka-driver.js';
+export type {
+  CompressionCodec,
+  RequiredAcks,
+  SaslMechanism,
+  TopicPartitions,
+} from './driver/kafka-driver.js';
 export { KafkaHeaders } from './kafka-headers.js';
 export { JsonMessageSerializer, type MessageSerializer } from './message-serializer.js';
 export {

@@ -107,7 +107,9 @@ describe('KafkaConnection', () => {
   });
 
   it('never shows secrets', () => {
-    const c = new KafkaConnection('kafka', ['h:1'], { sasl: { mechanism: 'plain', username: 'u', password: 'hunter2' } });
+    const c = new KafkaConnection('kafka', ['h:1'], {
+      sasl: { mechanism: 'plain', username: 'u', password: 'hunter2' },
+    });
     expect(JSON.stringify(c)).not.toContain('hunter2');
     expect(inspect(c, { depth: 5 })).not.toContain('hunter2');
     const s = Secret.of('hunter2');

@@ -164,28 +164,43 @@ export class KafkaConnection implements ChannelConnection {
     const o = this.#options;
     const where = `Kafka connection "${this.name}"`;
     if (!this.name) problems.push('a Kafka connection needs a non-empty name');
-    for (const key of Object.keys(o)) if (!KNOWN_OPTIONS.has(key)) problems.push(`${where}: unknown option "${key}"`);
+    for (const key of Object.keys(o))
+      if (!KNOWN_OPTIONS.has(key)) problems.push(`${where}: unknown option "${key}"`);
     if (this.brokers.length === 0) problems.push(`${where} needs at least one broker ("host:port")`);
     for (const broker of this.brokers) {
       const match = BROKER.exec(broker);
       const port = match ? Number(match[2]) : NaN;
-      if (!match || port < 1 || port > 65535) problems.push(`${where}: broker "${broker}" is not "host:port"`);
+      if (!match || port < 1 || port > 65535)
+        problems.push(`${where}: broker "${broker}" is not "host:port"`);
     }
-    if (o.clientId !== undefined && o.clientId.trim() === '') problems.push(`${where}: clientId must not be empty`);
-    for (const key of ['connectionTimeoutMs', 'requestTimeoutMs', 'authenticationTimeoutMs', 'connectTimeoutMs', 'initialRetryTimeMs', 'maxRetryTimeMs'] as const) {
+    if (o.clientId !== undefined && o.clientId.trim() === '')
+      problems.push(`${where}: clientId must not be empty`);
+    for (const key of [
+      'connectionTimeoutMs',
+      'requestTimeoutMs',
+      'authenticationTimeoutMs',
+      'connectTimeoutMs',
+      'initialRetryTimeMs',
+      'maxRetryTimeMs',
+    ] as const) {
       const v = o[key];
-      if (v !== undefined && (!Number.isInteger(v) || v <= 0)) problems.push(`${where}: ${key} must be a positive integer (ms), got ${String(v)}`);
+      if (v !== undefined && (!Number.isInteger(v) || v <= 0))
+        problems.push(`${where}: ${key} must be a positive integer (ms), got ${String(v)}`);
     }
     for (const key of ['retries', 'connectRetries'] as const) {
       const v = o[key];
-      if (v !== undefined && (!Number.isInteger(v) || v < 0)) problems.push(`${where}: ${key} must be an integer >= 0, got ${String(v)}`);
+      if (v !== undefined && (!Number.isInteger(v) || v < 0))
+        problems.push(`${where}: ${key} must be an integer >= 0, got ${String(v)}`);
     }
     if (o.sasl !== undefined) {
       if (!MECHANISMS.includes(o.sasl.mechanism)) {
-        problems.push(`${where}: SASL mechanism "${String(o.sasl.mechanism)}" is not one of ${MECHANISMS.join(', ')}`);
+        problems.push(
+          `${where}: SASL mechanism "${String(o.sasl.mechanism)}" is not one of ${MECHANISMS.join(', ')}`,
+        );
       }
       if (!o.sasl.username) problems.push(`${where}: SASL username must not be empty`);
-      if (Secret.of(o.sasl.password ?? '').isEmpty) problems.push(`${where}: SASL password must not be empty`);
+      if (Secret.of(o.sasl.password ?? '').isEmpty)
+        problems.push(`${where}: SASL password must not be empty`);
     }
     if (typeof o.tls === 'object' && (o.tls.cert === undefined) !== (o.tls.key === undefined)) {
       problems.push(`${where}: TLS client authentication needs both cert and key`);
@@ -217,8 +232,17 @@ export class KafkaConnection implements ChannelConnection {
       name: this.name,
       brokers: [...this.brokers],
       clientId: o.clientId ?? this.name,
-      tls: o.tls === undefined ? false : o.tls === true ? 'system CAs' : typeof o.tls === 'object' ? 'custom' : false,
-      sasl: o.sasl ? { mechanism: o.sasl.mechanism, username: o.sasl.username, password: '[REDACTED]' } : undefined,
+      tls:
+        o.tls === undefined
+          ? false
+          : o.tls === true
+            ? 'system CAs'
+            : typeof o.tls === 'object'
+              ? 'custom'
+              : false,
+      sasl: o.sasl
+        ? { mechanism: o.sasl.mechanism, username: o.sasl.username, password: '[REDACTED]' }
+        : undefined,
     };
   }
 
@@ -236,7 +260,9 @@ export class KafkaConnection implements ChannelConnection {
       brokers: this.brokers,
       clientId: o.clientId ?? this.name,
       tls: toTlsSettings(o.tls),
-      sasl: o.sasl ? { mechanism: o.sasl.mechanism, username: o.sasl.username, password: Secret.of(o.sasl.password) } : undefined,
+      sasl: o.sasl
+        ? { mechanism: o.sasl.mechanism, username: o.sasl.username, password: Secret.of(o.sasl.password) }
+        : undefined,
       connectionTimeoutMs: o.connectionTimeoutMs ?? d.connectionTimeoutMs,
       requestTimeoutMs: o.requestTimeoutMs ?? d.requestTimeoutMs,
       authenticationTimeoutMs: o.authenticationTimeoutMs ?? d.authenticationTimeoutMs,
@@ -255,7 +281,8 @@ export class KafkaConnection implements ChannelConnection {
           return admin.describeCluster();
         })(),
         timeoutMs,
-        () => new GomesError('CONNECTION_FAILED', `Cannot connect to ${where}: no answer within ${timeoutMs} ms`),
+        () =>
+          new GomesError('CONNECTION_FAILED', `Cannot connect to ${where}: no answer within ${timeoutMs} ms`),
       );
       this.#driver = driver;
       this.#state = 'connected';
@@ -277,7 +304,10 @@ export class KafkaConnection implements ChannelConnection {
 function toTlsSettings(tls: KafkaTlsOptions | boolean | undefined): TlsSettings | undefined {
   if (tls === undefined || tls === false) return undefined;
   if (tls === true) return { rejectUnauthorized: true };
-  const key = tls.key === undefined ? undefined : Secret.of(Buffer.isBuffer(tls.key) ? tls.key.toString('utf8') : tls.key);
+  const key =
+    tls.key === undefined
+      ? undefined
+      : Secret.of(Buffer.isBuffer(tls.key) ? tls.key.toString('utf8') : tls.key);
   return {
     ...(tls.ca === undefined ? {} : { ca: tls.ca }),
     ...(tls.cert === undefined ? {} : { cert: tls.cert }),

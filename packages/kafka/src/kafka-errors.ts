@@ -66,11 +66,21 @@ export function isAuthenticationError(error: unknown): boolean {
  *
  * @internal
  */
-export function toConnectionError(error: unknown, where: string, details: Readonly<Record<string, unknown>>): GomesError {
+export function toConnectionError(
+  error: unknown,
+  where: string,
+  details: Readonly<Record<string, unknown>>,
+): GomesError {
   if (isGomesError(error)) return error;
   const reason = rootMessage(error);
   if (isAuthenticationError(error)) {
-    return new GomesError('AUTHENTICATION_FAILED', `Authentication to ${where} failed: ${reason}`, { cause: error, details });
+    return new GomesError('AUTHENTICATION_FAILED', `Authentication to ${where} failed: ${reason}`, {
+      cause: error,
+      details,
+    });
   }
-  return new GomesError('CONNECTION_FAILED', `Cannot connect to ${where}: ${reason}`, { cause: error, details });
+  return new GomesError('CONNECTION_FAILED', `Cannot connect to ${where}: ${reason}`, {
+    cause: error,
+    details,
+  });
 }

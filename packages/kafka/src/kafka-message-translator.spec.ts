@@ -5,12 +5,25 @@ import { KafkaMessageTranslator, type KafkaInboundRecord } from './kafka-message
 const translator = new KafkaMessageTranslator();
 
 function inbound(record: Partial<KafkaInboundRecord>): KafkaInboundRecord {
-  return { topic: 'orders', partition: 2, offset: '41', key: null, value: null, headers: {}, timestamp: '1700000000000', ...record };
+  return {
+    topic: 'orders',
+    partition: 2,
+    offset: '41',
+    key: null,
+    value: null,
+    headers: {},
+    timestamp: '1700000000000',
+    ...record,
+  };
 }
 
 describe('KafkaMessageTranslator', () => {
   it('writes every header as a string, the payload as JSON and the correlationId as key', () => {
-    const m = MessageBuilder.withPayload({ a: 1 }).correlationId('corr').route('r').header('tenant', 'acme').build();
+    const m = MessageBuilder.withPayload({ a: 1 })
+      .correlationId('corr')
+      .route('r')
+      .header('tenant', 'acme')
+      .build();
     const r = translator.toRecord(m);
     expect(r.key).toBe('corr');
     expect(JSON.parse(r.value!.toString())).toEqual({ a: 1 });
@@ -18,7 +31,10 @@ describe('KafkaMessageTranslator', () => {
   });
 
   it('prefers the partition-key header for the key', () => {
-    const m = MessageBuilder.withPayload(1).correlationId('corr').header(PARTITION_KEY_HEADER, 'customer-1').build();
+    const m = MessageBuilder.withPayload(1)
+      .correlationId('corr')
+      .header(PARTITION_KEY_HEADER, 'customer-1')
+      .build();
     expect(translator.toRecord(m).key).toBe('customer-1');
   });
 
@@ -28,15 +44,23 @@ describe('KafkaMessageTranslator', () => {
     expect(r.headers['traceparent']).toBe('tp');
     expect(r.headers['tracestate']).toBe('ts');
     expect(r.headers['Traceparent']).toBeUndefined();
-    const back = translator.fromRecord(inbound({ headers: { Traceparent: 'go-tp', messageId: 'id-1' }, value: Buffer.from('1') }));
+    const back = translator.fromRecord(
+      inbound({ headers: { Traceparent: 'go-tp', messageId: 'id-1' }, value: Buffer.from('1') }),
+    );
     expect(back.header('traceparent')).toBe('go-tp');
     expect(back.header('Traceparent')).toBeUndefined();
   });
 
   it('round-trips payload and headers, keeping the messageId and setting channelName to the topic', () => {
-    const m = MessageBuilder.withPayload({ x: [1, 2] }).messageType('Event').correlationId('c').header('h', 'v').build();
+    const m = MessageBuilder.withPayload({ x: [1, 2] })
+      .messageType('Event')
+      .correlationId('c')
+      .header('h', 'v')
+      .build();
     const r = translator.toRecord(m);
-    const back = translator.fromRecord(inbound({ value: r.value, headers: r.headers, key: Buffer.from(r.key!) }));
+    const back = translator.fromRecord(
+      inbound({ value: r.value, headers: r.headers, key: Buffer.from(r.key!) }),
+    );
     expect(back.payload).toEqual({ x: [1, 2] });
     expect(back.messageId).toBe(m.messageId);
     expect(back.messageType).toBe('Event');
@@ -52,12 +76,17 @@ describe('KafkaMessageTranslator', () => {
   });
 
   it('reads Go gomes timestamps', () => {
-    const back = translator.fromRecord(inbound({ value: Buffer.from('{}'), headers: { timestamp: '2026-02-17 10:11:12' } }));
+    const back = translator.fromRecord(
+      inbound({ value: Buffer.from('{}'), headers: { timestamp: '2026-02-17 10:11:12' } }),
+    );
     expect(back.timestamp?.toISOString()).toBe('2026-02-17T10:11:12.000Z');
   });
 
   it('throws GOMES_TRANSLATION_FAILED for an undecodable value or header', () => {
-    for (const record of [inbound({ value: Buffer.from('{nope') }), inbound({ value: Buffer.from('1'), headers: { timestamp: 'yesterday' } })]) {
+    for (const record of [
+      inbound({ value: Buffer.from('{nope') }),
+      inbound({ value: Buffer.from('1'), headers: { timestamp: 'yesterday' } }),
+    ]) {
       let error: unknown;
       try {
         translator.fromRecord(record);
@@ -69,6 +98,8 @@ describe('KafkaMessageTranslator', () => {
   });
 
   it('throws GOMES_TRANSLATION_FAILED for a payload JSON cannot encode', () => {
-    expect(() => translator.toRecord(MessageBuilder.withPayload({ big: 10n }).build())).toThrow(/Cannot serialize/);
+    expect(() => translator.toRecord(MessageBuilder.withPayload({ big: 10n }).build())).toThrow(
+      /Cannot serialize/,
+    );
   });
 });

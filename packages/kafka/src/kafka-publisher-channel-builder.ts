@@ -88,7 +88,9 @@ export class KafkaPublisherChannelBuilder extends PublisherChannelAdapterBuilder
 
   /** Creates the topic at start when it does not exist. */
   withTopic(spec: KafkaTopicSpec = {}): this {
-    return this.withOptions({ topic: { ...spec, ...(spec.configs ? { configs: { ...spec.configs } } : {}) } });
+    return this.withOptions({
+      topic: { ...spec, ...(spec.configs ? { configs: { ...spec.configs } } : {}) },
+    });
   }
 
   /** Async mode: how long a partial batch waits for more records. */
@@ -126,12 +128,16 @@ export class KafkaPublisherChannelBuilder extends PublisherChannelAdapterBuilder
     ConfigurationError.throwIfAny(this.validate(), `Kafka publisher "${this.channelName}"`);
     const connection = context.connection;
     if (!(connection instanceof KafkaConnection)) {
-      throw new ConfigurationError([`publisher "${this.channelName}" needs a KafkaConnection, got "${connection.name}"`]);
+      throw new ConfigurationError([
+        `publisher "${this.channelName}" needs a KafkaConnection, got "${connection.name}"`,
+      ]);
     }
     const driver = connection.driver;
     const o = this.options;
     if (!driver.supportedCompression.has(o.compression)) {
-      throw new ConfigurationError([`publisher "${this.channelName}": compression "${o.compression}" is not supported by the driver`]);
+      throw new ConfigurationError([
+        `publisher "${this.channelName}": compression "${o.compression}" is not supported by the driver`,
+      ]);
     }
     const logger = context.logger.child({ publisher: this.channelName });
     const where = `Kafka "${connection.name}" for publisher "${this.channelName}"`;
@@ -167,6 +173,8 @@ export class KafkaPublisherChannelBuilder extends PublisherChannelAdapterBuilder
   }
 
   private withOptions(changes: Partial<KafkaPublisherOptions>): this {
-    return this.derive({ options: Object.freeze({ ...this.options, ...changes }) } as Partial<Record<keyof this, unknown>>);
+    return this.derive({ options: Object.freeze({ ...this.options, ...changes }) } as Partial<
+      Record<keyof this, unknown>
+    >);
   }
 }

@@ -59,7 +59,13 @@ export const DEFAULT_KAFKA_PUBLISHER_OPTIONS: Readonly<KafkaPublisherOptions> = 
 });
 
 /** Codecs the kafkajs driver can write. @public */
-export const SUPPORTED_COMPRESSION: readonly CompressionCodec[] = Object.freeze(['none', 'gzip', 'snappy', 'lz4', 'zstd']);
+export const SUPPORTED_COMPRESSION: readonly CompressionCodec[] = Object.freeze([
+  'none',
+  'gzip',
+  'snappy',
+  'lz4',
+  'zstd',
+]);
 
 /** Every problem with `o` (empty when valid). @public */
 export function validateKafkaPublisherOptions(o: KafkaPublisherOptions): string[] {
@@ -72,16 +78,22 @@ export function validateKafkaPublisherOptions(o: KafkaPublisherOptions): string[
   positive('batchBytes', o.batchBytes);
   positive('maxBufferedMessages', o.maxBufferedMessages);
   positive('requestTimeoutMs', o.requestTimeoutMs);
-  if (!Number.isInteger(o.lingerMs) || o.lingerMs < 0) problems.push(`lingerMs must be an integer >= 0, got ${String(o.lingerMs)}`);
-  if (![-1, 0, 1].includes(o.requiredAcks)) problems.push(`requiredAcks must be -1 (all), 0 (none) or 1 (leader), got ${String(o.requiredAcks)}`);
+  if (!Number.isInteger(o.lingerMs) || o.lingerMs < 0)
+    problems.push(`lingerMs must be an integer >= 0, got ${String(o.lingerMs)}`);
+  if (![-1, 0, 1].includes(o.requiredAcks))
+    problems.push(`requiredAcks must be -1 (all), 0 (none) or 1 (leader), got ${String(o.requiredAcks)}`);
   if (!SUPPORTED_COMPRESSION.includes(o.compression)) {
     problems.push(`compression "${String(o.compression)}" is not one of ${SUPPORTED_COMPRESSION.join(', ')}`);
   }
   if (o.idempotent && o.requiredAcks !== -1) {
-    problems.push(`an idempotent producer needs requiredAcks -1 (all); use withIdempotent(false) for acks ${o.requiredAcks}`);
+    problems.push(
+      `an idempotent producer needs requiredAcks -1 (all); use withIdempotent(false) for acks ${o.requiredAcks}`,
+    );
   }
   if (o.idempotent && o.maxAttempts < 2) {
-    problems.push('an idempotent producer needs maxAttempts >= 2 (retries protect its sequence numbers); use withIdempotent(false) for a single attempt');
+    problems.push(
+      'an idempotent producer needs maxAttempts >= 2 (retries protect its sequence numbers); use withIdempotent(false) for a single attempt',
+    );
   }
   if (o.topic) problems.push(...validateTopicSpec(o.topic, 'withTopic'));
   return problems;

@@ -41,7 +41,8 @@ export class JsonMessageSerializer implements MessageSerializer {
     if (Buffer.isBuffer(payload)) return payload;
     if (payload instanceof Uint8Array) return Buffer.from(payload);
     const json = JSON.stringify(payload);
-    if (json === undefined) throw new TypeError(`payload of type ${typeof payload} cannot be written as JSON`);
+    if (json === undefined)
+      throw new TypeError(`payload of type ${typeof payload} cannot be written as JSON`);
     return Buffer.from(json, 'utf8');
   }
 

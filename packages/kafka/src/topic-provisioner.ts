@@ -21,8 +21,13 @@ export function validateTopicSpec(spec: KafkaTopicSpec, where: string): string[]
   if (spec.partitions !== undefined && (!Number.isInteger(spec.partitions) || spec.partitions < 1)) {
     problems.push(`${where}: topic partitions must be an integer >= 1, got ${String(spec.partitions)}`);
   }
-  if (spec.replicationFactor !== undefined && (!Number.isInteger(spec.replicationFactor) || spec.replicationFactor < 1)) {
-    problems.push(`${where}: topic replicationFactor must be an integer >= 1, got ${String(spec.replicationFactor)}`);
+  if (
+    spec.replicationFactor !== undefined &&
+    (!Number.isInteger(spec.replicationFactor) || spec.replicationFactor < 1)
+  ) {
+    problems.push(
+      `${where}: topic replicationFactor must be an integer >= 1, got ${String(spec.replicationFactor)}`,
+    );
   }
   for (const [name, value] of Object.entries(spec.configs ?? {})) {
     if (typeof value !== 'string') problems.push(`${where}: topic config "${name}" must be a string`);
@@ -37,7 +42,12 @@ export function validateTopicSpec(spec: KafkaTopicSpec, where: string): string[]
  * @returns `true` when the topic was created.
  * @internal
  */
-export async function ensureTopic(admin: DriverAdmin, topic: string, spec: KafkaTopicSpec, logger: Logger): Promise<boolean> {
+export async function ensureTopic(
+  admin: DriverAdmin,
+  topic: string,
+  spec: KafkaTopicSpec,
+  logger: Logger,
+): Promise<boolean> {
   const wanted = spec.partitions ?? 1;
   const [existing] = await admin.describeTopics([topic]);
   if (existing) {
@@ -52,7 +62,9 @@ export async function ensureTopic(admin: DriverAdmin, topic: string, spec: Kafka
   }
   const cluster = await admin.describeCluster();
   const replicationFactor = spec.replicationFactor ?? Math.max(1, Math.min(3, cluster.brokers.length));
-  await admin.createTopics([{ topic, partitions: wanted, replicationFactor, configs: { ...(spec.configs ?? {}) } }]);
+  await admin.createTopics([
+    { topic, partitions: wanted, replicationFactor, configs: { ...(spec.configs ?? {}) } },
+  ]);
   logger.info('Topic created', { topic, partitions: wanted, replicationFactor });
   return true;
 }

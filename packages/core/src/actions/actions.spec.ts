@@ -78,11 +78,14 @@ describe('ActionRegistry', () => {
     r.register(defineEventHandler(OrderCreated, () => undefined));
     expect(r.get('createOrder')?.handlers).toHaveLength(1);
     expect(r.get('orderCreated')?.handlers).toHaveLength(2);
-    expect(r.problems()).toEqual([expect.stringContaining('command "createOrder" has more than one handler')]);
+    expect(r.problems()).toEqual([
+      expect.stringContaining('command "createOrder" has more than one handler'),
+    ]);
   });
 
   it('records undecorated actions, kind mismatches and name clashes as problems', () => {
-    @Command('createOrder') class Imposter {}
+    @Command('createOrder')
+    class Imposter {}
     const r = new ActionRegistry();
     r.register(defineCommandHandler(NotAnAction as never, () => 1));
     r.register(defineEventHandler(CreateOrder, () => undefined));
@@ -104,8 +107,13 @@ describe('ActionRegistry', () => {
 
 describe('validation', () => {
   it('passes valid actions and lists every violation of invalid ones', async () => {
-    await expect(validateAction(Object.assign(new CreateOrder(), { sku: 's', qty: 1 }), 'createOrder')).resolves.toBeUndefined();
-    const error = await validateAction(Object.assign(new CreateOrder(), { sku: 5, qty: 0 }), 'createOrder').catch((e: unknown) => e);
+    await expect(
+      validateAction(Object.assign(new CreateOrder(), { sku: 's', qty: 1 }), 'createOrder'),
+    ).resolves.toBeUndefined();
+    const error = await validateAction(
+      Object.assign(new CreateOrder(), { sku: 5, qty: 0 }),
+      'createOrder',
+    ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ValidationError);
     const v = error as ValidationError;
     expect(v.retriable).toBe(false);
@@ -129,8 +137,16 @@ describe('validation', () => {
 
 describe('handler decorators of every kind', () => {
   it('register query and event handlers', () => {
-    @QueryHandler(GetOrder) class H1 { handle(): { id: string } { return { id: '1' }; } }
-    @EventHandler(OrderCreated) class H2 { handle(): void {} }
+    @QueryHandler(GetOrder)
+    class H1 {
+      handle(): { id: string } {
+        return { id: '1' };
+      }
+    }
+    @EventHandler(OrderCreated)
+    class H2 {
+      handle(): void {}
+    }
     expect(toHandlerDefinition(new H1()).kind).toBe('query');
     expect(toHandlerDefinition(new H2()).kind).toBe('event');
   });

@@ -38,7 +38,12 @@ function define<A extends object, R>(
   handle: (action: A, context: HandlerContext) => Promise<R> | R,
   handlerName?: string,
 ): HandlerDefinition<A, R> {
-  const definition = { kind, action, handle, handlerName: handlerName ?? (handle.name || `${action.name}Handler`) };
+  const definition = {
+    kind,
+    action,
+    handle,
+    handlerName: handlerName ?? (handle.name || `${action.name}Handler`),
+  };
   Object.defineProperty(definition, DEFINITION_BRAND, { value: true });
   return Object.freeze(definition);
 }
@@ -79,7 +84,11 @@ export function defineEventHandler<A extends object>(
 export type HandlerRegistration = HandlerDefinition<never, unknown> | ActionHandler<never, unknown>;
 
 function isDefinition(value: unknown): value is HandlerDefinition {
-  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[DEFINITION_BRAND] === true;
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as Record<symbol, unknown>)[DEFINITION_BRAND] === true
+  );
 }
 
 /**
@@ -96,7 +105,12 @@ export function toHandlerDefinition(registration: unknown): HandlerDefinition {
     const descriptor = getHandlerDescriptor(ctor);
     const handle = (registration as Partial<ActionHandler>).handle;
     if (descriptor && typeof handle === 'function') {
-      return define(descriptor.kind, descriptor.action, handle.bind(registration), (ctor as { name: string }).name);
+      return define(
+        descriptor.kind,
+        descriptor.action,
+        handle.bind(registration),
+        (ctor as { name: string }).name,
+      );
     }
   }
   throw new GomesError(

@@ -61,7 +61,11 @@ export class InProcessBusTransport implements BusTransport {
 
   async #run(message: Message, signal: AbortSignal | undefined): Promise<Message | undefined> {
     const { handler, channels, logger, endpointName, telemetry } = this.#options;
-    const bound = logger.child({ messageId: message.messageId, correlationId: message.correlationId, route: message.route });
+    const bound = logger.child({
+      messageId: message.messageId,
+      correlationId: message.correlationId,
+      route: message.route,
+    });
     return traceDispatch(telemetry, endpointName, message, bound, async (traced) =>
       handler(message, {
         signal: signal ?? new AbortController().signal,

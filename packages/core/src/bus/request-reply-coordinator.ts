@@ -4,7 +4,6 @@ import type { Message } from '../message/message.js';
 import { abortError } from '../internal/abortable-sleep.js';
 import { ReplyHeaders, type ErrorReplyPayload } from '../pipeline/middleware/send-reply.js';
 
-
 interface Pending {
   resolve(message: Message): void;
   reject(error: Error): void;
@@ -50,7 +49,11 @@ export class RequestReplyCoordinator {
     const reply = new Promise<Message>((resolve, reject) => {
       this.#pending.set(requestId, { resolve, reject, onReply });
       timer = setTimeout(() => {
-        reject(new GomesError('REPLY_TIMEOUT', `No reply to request ${requestId} within ${timeoutMs} ms`, { details: { requestId, timeoutMs } }));
+        reject(
+          new GomesError('REPLY_TIMEOUT', `No reply to request ${requestId} within ${timeoutMs} ms`, {
+            details: { requestId, timeoutMs },
+          }),
+        );
       }, timeoutMs);
       onAbort = () => reject(abortError(signal!));
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -82,9 +85,13 @@ export class RequestReplyCoordinator {
     if (message.header(ReplyHeaders.ERROR) === 'true') {
       const body = message.payload as Partial<ErrorReplyPayload> | undefined;
       pending.reject(
-        new GomesError('REMOTE_HANDLER_FAILED', `Remote handler failed: ${body?.error?.message ?? 'unknown error'}`, {
-          details: { remoteName: body?.error?.name, remoteCode: body?.error?.code, requestId },
-        }),
+        new GomesError(
+          'REMOTE_HANDLER_FAILED',
+          `Remote handler failed: ${body?.error?.message ?? 'unknown error'}`,
+          {
+            details: { remoteName: body?.error?.name, remoteCode: body?.error?.code, requestId },
+          },
+        ),
       );
     } else {
       pending.resolve(message);

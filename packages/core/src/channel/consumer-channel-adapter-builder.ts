@@ -1,6 +1,10 @@
 import type { HandlerMiddleware, Interceptor, MessageFilterFn } from '../pipeline/message-handler.js';
 import { resolveRetryOptions, type RetryOptions } from '../pipeline/retry-options.js';
-import type { ChannelBuildContext, ConsumerChannelBuilder, ConsumerEndpointOptions } from './channel-builders.js';
+import type {
+  ChannelBuildContext,
+  ConsumerChannelBuilder,
+  ConsumerEndpointOptions,
+} from './channel-builders.js';
 import { DEFAULT_CONSUMER_ENDPOINT_OPTIONS } from './channel-builders.js';
 import type { ChannelConnection } from './channel-connection.js';
 import type { ConsumerChannel } from './consumer-channel.js';
@@ -48,12 +52,16 @@ export abstract class ConsumerChannelAdapterBuilder implements ConsumerChannelBu
 
   /** Appends interceptors that run before the handler. */
   withBeforeInterceptors(...interceptors: Interceptor[]): this {
-    return this.withEndpoint({ beforeInterceptors: [...this.endpointOptions.beforeInterceptors, ...interceptors] });
+    return this.withEndpoint({
+      beforeInterceptors: [...this.endpointOptions.beforeInterceptors, ...interceptors],
+    });
   }
 
   /** Appends interceptors that run on the handler's result. */
   withAfterInterceptors(...interceptors: Interceptor[]): this {
-    return this.withEndpoint({ afterInterceptors: [...this.endpointOptions.afterInterceptors, ...interceptors] });
+    return this.withEndpoint({
+      afterInterceptors: [...this.endpointOptions.afterInterceptors, ...interceptors],
+    });
   }
 
   /** Processes only messages for which `filter` returns true; others are acked and counted as filtered. */

@@ -59,7 +59,10 @@ describe('PointToPointChannel', () => {
     });
     await channel.send(msg(1));
     await waitFor(() => seen.length === 2);
-    expect(seen).toEqual([['a', 1], ['b', 2]]);
+    expect(seen).toEqual([
+      ['a', 1],
+      ['b', 2],
+    ]);
   });
 
   it('closing a subscription gives its unsettled messages back', async () => {
@@ -96,7 +99,9 @@ describe('PointToPointChannel', () => {
 
   it('reports a rejecting handler and rejects the send with GOMES_PUBLISH_FAILED', async () => {
     const errors: Error[] = [];
-    await channel.subscribe(async () => Promise.reject(new Error('full')), { onError: (e) => errors.push(e) });
+    await channel.subscribe(async () => Promise.reject(new Error('full')), {
+      onError: (e) => errors.push(e),
+    });
     await expect(channel.send(msg(1))).rejects.toMatchObject({ code: 'GOMES_PUBLISH_FAILED' });
     expect(errors.map((e) => e.message)).toEqual(['full']);
   });

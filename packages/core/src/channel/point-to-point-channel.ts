@@ -128,7 +128,8 @@ export class PointToPointChannel implements PublisherChannel, ConsumerChannel {
       const giveBack = [...receiver.unsettled.values()];
       receiver.unsettled.clear();
       if (!this.#closed) {
-        for (const p of giveBack.reverse()) this.#queue.unshift({ message: p.message, attempt: p.attempt + 1 });
+        for (const p of giveBack.reverse())
+          this.#queue.unshift({ message: p.message, attempt: p.attempt + 1 });
         void this.#pump();
       }
     });
@@ -142,7 +143,9 @@ export class PointToPointChannel implements PublisherChannel, ConsumerChannel {
     this.#timers.clear();
     for (const p of this.#queue.splice(0)) {
       p.sender?.cleanup();
-      p.sender?.reject(new GomesError('CLOSED', `Channel "${this.name}" closed before the message was received`));
+      p.sender?.reject(
+        new GomesError('CLOSED', `Channel "${this.name}" closed before the message was received`),
+      );
     }
     for (const r of this.#receivers.splice(0)) {
       r.stopped = true;
@@ -175,9 +178,13 @@ export class PointToPointChannel implements PublisherChannel, ConsumerChannel {
             // A throwing error callback must not break the channel.
           }
           pending.sender?.reject(
-            new GomesError('PUBLISH_FAILED', `The subscriber of "${this.name}" failed to accept message ${pending.message.messageId}`, {
-              cause: e,
-            }),
+            new GomesError(
+              'PUBLISH_FAILED',
+              `The subscriber of "${this.name}" failed to accept message ${pending.message.messageId}`,
+              {
+                cause: e,
+              },
+            ),
           );
         }
       }
@@ -211,11 +218,14 @@ export class PointToPointChannel implements PublisherChannel, ConsumerChannel {
         settled = true;
         // After the subscription closed, the message was already given back.
         if (!receiver.unsettled.delete(delivery) || this.#closed) return Promise.resolve();
-        const timer = setTimeout(() => {
-          this.#timers.delete(timer);
-          this.#queue.unshift({ message: pending.message, attempt: pending.attempt + 1 });
-          void this.#pump();
-        }, Math.max(0, options.delayMs ?? 0));
+        const timer = setTimeout(
+          () => {
+            this.#timers.delete(timer);
+            this.#queue.unshift({ message: pending.message, attempt: pending.attempt + 1 });
+            void this.#pump();
+          },
+          Math.max(0, options.delayMs ?? 0),
+        );
         this.#timers.add(timer);
         return Promise.resolve();
       },

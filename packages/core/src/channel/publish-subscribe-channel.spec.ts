@@ -76,7 +76,9 @@ describe('PublishSubscribeChannel', () => {
     const got: unknown[] = [];
     const errors: Error[] = [];
     const s = await channel.subscribe(async (d) => void got.push(d.message.payload));
-    await channel.subscribe(async () => Promise.reject(new Error('boom')), { onError: (e) => errors.push(e) });
+    await channel.subscribe(async () => Promise.reject(new Error('boom')), {
+      onError: (e) => errors.push(e),
+    });
     await expect(channel.send(msg(1))).rejects.toMatchObject({ code: 'GOMES_PUBLISH_FAILED' });
     expect(got).toEqual([1]);
     expect(errors).toHaveLength(1);

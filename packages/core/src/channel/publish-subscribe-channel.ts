@@ -75,10 +75,13 @@ class Subscriber implements Subscription {
       nack: async (options: NackOptions = {}): Promise<void> => {
         if (settled || this.stopped) return Promise.resolve();
         settled = true;
-        const timer = setTimeout(() => {
-          this.#timers.delete(timer);
-          this.deliver(message, attempt + 1).catch(() => undefined);
-        }, Math.max(0, options.delayMs ?? 0));
+        const timer = setTimeout(
+          () => {
+            this.#timers.delete(timer);
+            this.deliver(message, attempt + 1).catch(() => undefined);
+          },
+          Math.max(0, options.delayMs ?? 0),
+        );
         this.#timers.add(timer);
         return Promise.resolve();
       },
@@ -144,9 +147,13 @@ export class PublishSubscribeChannel implements PublisherChannel, ConsumerChanne
     const results = await Promise.allSettled([...this.#subscribers].map(async (s) => s.deliver(message, 1)));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
-      throw new GomesError('PUBLISH_FAILED', `A subscriber of "${this.name}" failed to accept message ${message.messageId}`, {
-        cause: failed.reason,
-      });
+      throw new GomesError(
+        'PUBLISH_FAILED',
+        `A subscriber of "${this.name}" failed to accept message ${message.messageId}`,
+        {
+          cause: failed.reason,
+        },
+      );
     }
   }
 
@@ -157,7 +164,9 @@ export class PublishSubscribeChannel implements PublisherChannel, ConsumerChanne
    */
   async subscribe(handler: DeliveryHandler, options: SubscribeOptions = {}): Promise<Subscription> {
     if (this.#closed) throw new GomesError('CLOSED', `Channel "${this.name}" is closed`);
-    const subscriber: Subscriber = new Subscriber(this.name, handler, options, () => this.#subscribers.delete(subscriber));
+    const subscriber: Subscriber = new Subscriber(this.name, handler, options, () =>
+      this.#subscribers.delete(subscriber),
+    );
     this.#subscribers.add(subscriber);
     return Promise.resolve(subscriber);
   }

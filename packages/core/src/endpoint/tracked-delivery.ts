@@ -53,4 +53,3 @@ export class TrackedDelivery implements Delivery {
     this.#counters.nacked++;
   }
 }
-

@@ -27,7 +27,11 @@ describe('GomesError family', () => {
     expect(isGomesError(e)).toBe(true);
     expect(isGomesError(new Error('x'))).toBe(false);
     expect(isGomesError({ code: 'GOMES_NOT_FOUND' })).toBe(false);
-    expect(isGomesError(Object.assign(Object.create(Error.prototype) as object, { [Symbol.for('@gomes/core:error')]: true }))).toBe(true);
+    expect(
+      isGomesError(
+        Object.assign(Object.create(Error.prototype) as object, { [Symbol.for('@gomes/core:error')]: true }),
+      ),
+    ).toBe(true);
   });
 
   it('decides retriability: plain errors retry, non-retriable ones do not', () => {
@@ -54,6 +58,8 @@ describe('GomesError family', () => {
       { property: 'sku', constraints: { isString: 'sku must be a string' } },
     ]);
     expect(e.retriable).toBe(false);
-    expect(e.message).toBe('Invalid createOrder: qty: qty must not be less than 1; sku: sku must be a string');
+    expect(e.message).toBe(
+      'Invalid createOrder: qty: qty must not be less than 1; sku: sku must be a string',
+    );
   });
 });

@@ -56,7 +56,7 @@ export function isGomesError(value: unknown): value is GomesError {
  */
 export function isRetriable(error: unknown): boolean {
   if (typeof error === 'object' && error !== null && 'retriable' in error) {
-    return (error).retriable !== false;
+    return error.retriable !== false;
   }
   return true;
 }

@@ -20,7 +20,9 @@ export class ValidationError extends GomesError {
 
   constructor(actionName: string, violations: readonly ValidationViolation[]) {
     const lines = violations.flatMap((v) => Object.values(v.constraints).map((m) => `${v.property}: ${m}`));
-    super('VALIDATION', `Invalid ${actionName}: ${lines.join('; ')}`, { details: { actionName, violations } });
+    super('VALIDATION', `Invalid ${actionName}: ${lines.join('; ')}`, {
+      details: { actionName, violations },
+    });
     this.name = 'ValidationError';
     this.violations = Object.freeze([...violations]);
   }

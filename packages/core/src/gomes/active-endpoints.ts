@@ -25,9 +25,20 @@ export interface EndpointInfo {
  */
 export function formatEndpointsTable(endpoints: readonly EndpointInfo[]): string {
   const headers = ['NAME', 'DIRECTION', 'TYPE', 'CHANNEL', 'CONNECTION', 'STATE'];
-  const rows = endpoints.map((e) => [e.name, e.direction, e.type, e.channel ?? '-', e.connection ?? '-', e.state]);
+  const rows = endpoints.map((e) => [
+    e.name,
+    e.direction,
+    e.type,
+    e.channel ?? '-',
+    e.connection ?? '-',
+    e.state,
+  ]);
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   const rule = widths.map((w) => '-'.repeat(w)).join('  ');
   return [line(headers), rule, ...rows.map(line)].join('\n');
 }

@@ -35,18 +35,26 @@ export function checkConfiguration(config: RegisteredConfiguration): string[] {
   const publisherNames = new Set(config.publishers.map((p) => p.channelName));
   const replyChannels = replyChannelNames(config.publishers);
 
-  for (const name of duplicates(config.connections.map((c) => c.name))) problems.push(`connection "${name}" is registered more than once`);
-  for (const name of duplicates(config.publishers.map((p) => p.channelName))) problems.push(`publisher channel "${name}" is registered more than once`);
-  for (const name of duplicates(config.consumers.map((c) => c.consumerName))) problems.push(`consumer "${name}" is registered more than once`);
+  for (const name of duplicates(config.connections.map((c) => c.name)))
+    problems.push(`connection "${name}" is registered more than once`);
+  for (const name of duplicates(config.publishers.map((p) => p.channelName)))
+    problems.push(`publisher channel "${name}" is registered more than once`);
+  for (const name of duplicates(config.consumers.map((c) => c.consumerName)))
+    problems.push(`consumer "${name}" is registered more than once`);
 
   for (const connection of config.connections) {
     problems.push(...connection.validate().map((p) => `connection "${connection.name}": ${p}`));
   }
 
-  const checkConnection = (what: string, connectionName: string, accepts: (c: ChannelConnection) => boolean): void => {
+  const checkConnection = (
+    what: string,
+    connectionName: string,
+    accepts: (c: ChannelConnection) => boolean,
+  ): void => {
     const connection = connections.get(connectionName);
     if (!connection) problems.push(`${what} refers to unknown connection "${connectionName}"`);
-    else if (!accepts(connection)) problems.push(`${what} cannot use connection "${connectionName}" (another transport)`);
+    else if (!accepts(connection))
+      problems.push(`${what} cannot use connection "${connectionName}" (another transport)`);
   };
 
   for (const p of config.publishers) {
@@ -65,7 +73,9 @@ export function checkConfiguration(config: RegisteredConfiguration): string[] {
     checkConnection(`consumer "${c.consumerName}"`, c.connectionName, (conn) => c.acceptsConnection(conn));
     const dlq = c.endpointOptions.deadLetterChannelName;
     if (dlq !== undefined && !publisherNames.has(dlq)) {
-      problems.push(`consumer "${c.consumerName}" dead-letters to "${dlq}", which is not a registered publisher channel`);
+      problems.push(
+        `consumer "${c.consumerName}" dead-letters to "${dlq}", which is not a registered publisher channel`,
+      );
     }
     const routesElsewhere = c.endpointOptions.middleware.length > 0;
     if (!replyChannels.has(c.channelName) && !hasHandlers && !routesElsewhere) {

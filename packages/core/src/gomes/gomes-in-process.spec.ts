@@ -3,7 +3,11 @@ import { IsInt, IsString, Min } from 'class-validator';
 import { Action } from '../actions/action.js';
 import { Command, Event, Query } from '../actions/action-decorators.js';
 import { CommandHandler } from '../actions/handler-decorators.js';
-import { defineCommandHandler, defineEventHandler, defineQueryHandler } from '../actions/handler-definition.js';
+import {
+  defineCommandHandler,
+  defineEventHandler,
+  defineQueryHandler,
+} from '../actions/handler-definition.js';
 import type { HandlerContext } from '../actions/handler-context.js';
 import { ValidationError } from '../errors/validation-error.js';
 import { isGomesError } from '../errors/gomes-error.js';
@@ -44,7 +48,9 @@ describe('in-process buses', () => {
     }
     app.addActionHandler(new CreateOrderHandler());
     await app.start();
-    const id: string = await app.commandBus().send(new CreateOrder('abc', 2), { correlationId: 'corr-1', headers: { tenant: 't' } });
+    const id: string = await app
+      .commandBus()
+      .send(new CreateOrder('abc', 2), { correlationId: 'corr-1', headers: { tenant: 't' } });
     expect(id).toBe('order-abc-2');
     // Type-level check (pnpm typecheck): the result type is inferred from Action<string>.
     // @ts-expect-error a string result is not a number
@@ -63,7 +69,10 @@ describe('in-process buses', () => {
     const handle = jest.fn(() => 'x');
     app.addActionHandler(defineCommandHandler(CreateOrder, handle));
     await app.start();
-    const error = await app.commandBus().send(new CreateOrder('', 0)).catch((e: unknown) => e);
+    const error = await app
+      .commandBus()
+      .send(new CreateOrder('', 0))
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as ValidationError).message).toContain('qty must not be less than 1');
     expect(handle).not.toHaveBeenCalled();
@@ -93,9 +102,11 @@ describe('in-process buses', () => {
   it('an event publish fails when one of its handlers fails, naming it', async () => {
     const app = createGomes();
     app.addActionHandler(defineEventHandler(OrderCreated, () => undefined));
-    app.addActionHandler(defineEventHandler(OrderCreated, function failing() {
-      throw new Error('projection down');
-    }));
+    app.addActionHandler(
+      defineEventHandler(OrderCreated, function failing() {
+        throw new Error('projection down');
+      }),
+    );
     await app.start();
     await expect(app.eventBus().publish(new OrderCreated('1'))).rejects.toThrow('projection down');
     await app.shutdown();
@@ -128,9 +139,14 @@ describe('in-process buses', () => {
     const app = createGomes();
     app.addActionHandler(defineQueryHandler(CountOrders, () => 1));
     await app.start();
-    const notFound = await app.commandBus().send(new Unhandled()).catch((e: unknown) => e);
+    const notFound = await app
+      .commandBus()
+      .send(new Unhandled())
+      .catch((e: unknown) => e);
     expect(isGomesError(notFound) && notFound.code).toBe('GOMES_HANDLER_NOT_FOUND');
-    await expect(app.commandBus().send(new OrderCreated('x') as never)).rejects.toThrow(/is a event; send it through the event bus/);
+    await expect(app.commandBus().send(new OrderCreated('x') as never)).rejects.toThrow(
+      /is a event; send it through the event bus/,
+    );
     await expect(app.commandBus().send({})).rejects.toThrow(/is not an action/);
     await app.shutdown();
   });
@@ -153,7 +169,9 @@ describe('in-process buses', () => {
     expect(await b.queryBus().send(new CountOrders())).toBe(2);
     const c = createGomes();
     await c.start();
-    await expect(c.queryBus().send(new CountOrders())).rejects.toThrow(/No handler is registered for "countOrders"/);
+    await expect(c.queryBus().send(new CountOrders())).rejects.toThrow(
+      /No handler is registered for "countOrders"/,
+    );
     await Promise.all([a.shutdown(), b.shutdown(), c.shutdown()]);
   });
 });

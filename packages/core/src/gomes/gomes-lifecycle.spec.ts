@@ -2,7 +2,11 @@ import 'reflect-metadata';
 import { IsString } from 'class-validator';
 import { Action } from '../actions/action.js';
 import { Command, Event, Query } from '../actions/action-decorators.js';
-import { defineCommandHandler, defineEventHandler, defineQueryHandler } from '../actions/handler-definition.js';
+import {
+  defineCommandHandler,
+  defineEventHandler,
+  defineQueryHandler,
+} from '../actions/handler-definition.js';
 import { PublisherChannelAdapterBuilder } from '../channel/publisher-channel-adapter-builder.js';
 import type { ChannelConnection } from '../channel/channel-connection.js';
 import type { PublisherChannel } from '../channel/publisher-channel.js';
@@ -93,7 +97,11 @@ describe('start() validation', () => {
       .addPublisherChannel(inMemoryPublisher('nope', 'orders'))
       .addPublisherChannel(inMemoryPublisher('mem', 'requests').withReplyChannelName('requests.replies'))
       .addPublisherChannel(inMemoryPublisher('other', 'wrong-transport'))
-      .addConsumerChannel(inMemoryConsumer('mem', 'orders', 'orders-consumer').withDeadLetterChannelName('orders.DLQ').withRetry({ maxAttempts: 0 }))
+      .addConsumerChannel(
+        inMemoryConsumer('mem', 'orders', 'orders-consumer')
+          .withDeadLetterChannelName('orders.DLQ')
+          .withRetry({ maxAttempts: 0 }),
+      )
       .addConsumerChannel(inMemoryConsumer('mem', 'orders', 'orders-consumer'))
       .addActionHandler(defineCommandHandler(PlaceOrder, () => 'a'))
       .addActionHandler(defineCommandHandler(PlaceOrder, () => 'b'));
@@ -126,7 +134,9 @@ describe('start() validation', () => {
   it('refuses configuration changes after start and a second start', async () => {
     const app = createGomes();
     await app.start();
-    expect(() => app.addChannelConnection(inMemoryConnection('late'))).toThrow(/Cannot change the configuration/);
+    expect(() => app.addChannelConnection(inMemoryConnection('late'))).toThrow(
+      /Cannot change the configuration/,
+    );
     await expect(app.start()).resolves.toBeUndefined(); // same promise while/after starting
     await app.shutdown();
     await expect(app.start()).rejects.toThrow(/Cannot start a gomes instance that is stopped|stopped/);
@@ -134,7 +144,10 @@ describe('start() validation', () => {
 });
 
 describe('over the in-memory transport', () => {
-  function responder(broker: InMemoryBroker, handlers: Parameters<ReturnType<typeof createGomes>['addActionHandler']>[0][]) {
+  function responder(
+    broker: InMemoryBroker,
+    handlers: Parameters<ReturnType<typeof createGomes>['addActionHandler']>[0][],
+  ) {
     const app = createGomes({ name: 'responder' })
       .addChannelConnection(inMemoryConnection('mem', { broker }))
       .addPublisherChannel(inMemoryPublisher('mem', 'requests.replies'))
@@ -163,16 +176,28 @@ describe('over the in-memory transport', () => {
     await Promise.all([server.start(), client.start()]);
     await server.eventDrivenConsumer('requests-consumer').withAmountOfProcessors(2).run();
 
-    const id: string = await client.commandBusByChannel('requests').send(new PlaceOrder('sku-1'), { headers: { tenant: 'acme' } });
+    const id: string = await client
+      .commandBusByChannel('requests')
+      .send(new PlaceOrder('sku-1'), { headers: { tenant: 'acme' } });
     expect(id).toBe('placed:sku-1:acme');
     const count: number = await client.queryBusByChannel('requests').send(new OrderCount());
     expect(count).toBe(3);
-    await expect(client.commandBusByChannel('requests').send(new ArchiveOrder('ok'))).resolves.toBeUndefined();
-    const remote = await client.commandBusByChannel('requests').send(new ArchiveOrder('bad')).catch((e: unknown) => e);
+    await expect(
+      client.commandBusByChannel('requests').send(new ArchiveOrder('ok')),
+    ).resolves.toBeUndefined();
+    const remote = await client
+      .commandBusByChannel('requests')
+      .send(new ArchiveOrder('bad'))
+      .catch((e: unknown) => e);
     expect(code(remote)).toBe('GOMES_REMOTE_HANDLER_FAILED');
     expect((remote as Error).message).toContain('cannot archive bad');
-    expect(client.showActiveEndpoints().find((e) => e.name === 'replies-consumer')).toMatchObject({ type: 'Reply-Consumer', state: 'running' });
-    expect(() => client.eventDrivenConsumer('replies-consumer')).toThrow(/receives replies; gomes runs it itself/);
+    expect(client.showActiveEndpoints().find((e) => e.name === 'replies-consumer')).toMatchObject({
+      type: 'Reply-Consumer',
+      state: 'running',
+    });
+    expect(() => client.eventDrivenConsumer('replies-consumer')).toThrow(
+      /receives replies; gomes runs it itself/,
+    );
     await Promise.all([server.shutdown(), client.shutdown()]);
   });
 
@@ -182,7 +207,9 @@ describe('over the in-memory transport', () => {
     const app = createGomes()
       .addChannelConnection(inMemoryConnection('mem', { broker }))
       .addPublisherChannel(inMemoryPublisher('mem', 'jobs'))
-      .addConsumerChannel(inMemoryConsumer('mem', 'jobs', 'worker').withRetry({ maxAttempts: 3, initialDelayMs: 1 }))
+      .addConsumerChannel(
+        inMemoryConsumer('mem', 'jobs', 'worker').withRetry({ maxAttempts: 3, initialDelayMs: 1 }),
+      )
       .addActionHandler(
         defineEventHandler(OrderPlaced, (_event, ctx) => {
           seen.push({ id: ctx.messageId, attempt: ctx.attempt, deliveryAttempt: ctx.deliveryAttempt });
@@ -198,7 +225,15 @@ describe('over the in-memory transport', () => {
       { id: messageId, attempt: 1, deliveryAttempt: 1 },
       { id: messageId, attempt: 2, deliveryAttempt: 1 },
     ]);
-    await app.publisherChannel('jobs').send(MessageBuilder.withPayload({ id: '2' }).route('orderPlaced').messageType('Event').messageId('hand-built').build());
+    await app
+      .publisherChannel('jobs')
+      .send(
+        MessageBuilder.withPayload({ id: '2' })
+          .route('orderPlaced')
+          .messageType('Event')
+          .messageId('hand-built')
+          .build(),
+      );
     await waitFor(() => consumer.stats.succeeded === 2);
     expect(seen.at(-1)?.id).toBe('hand-built');
     expect(() => app.publisherChannel('nope')).toThrow(/No publisher channel "nope"/);
@@ -209,9 +244,15 @@ describe('over the in-memory transport', () => {
     const broker = new InMemoryBroker();
     const client = requester(broker, 100).addPublisherChannel(inMemoryPublisher('mem', 'fire-and-forget'));
     await client.start();
-    const timeout = await client.commandBusByChannel('requests').send(new PlaceOrder('x')).catch((e: unknown) => e);
+    const timeout = await client
+      .commandBusByChannel('requests')
+      .send(new PlaceOrder('x'))
+      .catch((e: unknown) => e);
     expect(code(timeout)).toBe('GOMES_REPLY_TIMEOUT');
-    const noReply = await client.commandBusByChannel('fire-and-forget').send(new PlaceOrder('x')).catch((e: unknown) => e);
+    const noReply = await client
+      .commandBusByChannel('fire-and-forget')
+      .send(new PlaceOrder('x'))
+      .catch((e: unknown) => e);
     expect(code(noReply)).toBe('GOMES_ILLEGAL_STATE');
     const sentId = await client.commandBusByChannel('fire-and-forget').sendAsync(new PlaceOrder('x'));
     expect(broker.endOffset('fire-and-forget', 0)).toBe(1n);
@@ -248,7 +289,10 @@ describe('over the in-memory transport', () => {
     expect(calls).toBe(4);
     expect(broker.committedOffset('projector', 'events', 0)).toBe(2n);
 
-    const dlqChannel = await inMemoryConsumer('mem', 'events.DLQ', 'reader').build({ connection: inMemoryConnection('mem', { broker }), logger: noopLogger });
+    const dlqChannel = await inMemoryConsumer('mem', 'events.DLQ', 'reader').build({
+      connection: inMemoryConnection('mem', { broker }),
+      logger: noopLogger,
+    });
     const dead: Message[] = [];
     const sub = await dlqChannel.subscribe(async (d) => {
       dead.push(d.message);
@@ -256,7 +300,14 @@ describe('over the in-memory transport', () => {
     });
     await waitFor(() => dead.length === 1);
     const envelope = readDeadLetterEnvelope(dead[0]!);
-    expect(envelope).toMatchObject({ errorMessage: 'projection failed for poison', attempts: 3, originChannel: 'events', originPartition: 0, originOffset: '0', retriable: true });
+    expect(envelope).toMatchObject({
+      errorMessage: 'projection failed for poison',
+      attempts: 3,
+      originChannel: 'events',
+      originPartition: 0,
+      originOffset: '0',
+      retriable: true,
+    });
     expect(dead[0]!.payload).toEqual({ id: 'poison' });
     await sub.close();
     await app.shutdown();
@@ -269,7 +320,11 @@ describe('over the in-memory transport', () => {
       .addChannelConnection(inMemoryConnection('mem', { broker }))
       .addPublisherChannel(inMemoryPublisher('mem', 'cmds'))
       .addPublisherChannel(inMemoryPublisher('mem', 'cmds.DLQ'))
-      .addConsumerChannel(inMemoryConsumer('mem', 'cmds', 'worker').withRetry({ maxAttempts: 5, initialDelayMs: 1 }).withDeadLetterChannelName('cmds.DLQ'))
+      .addConsumerChannel(
+        inMemoryConsumer('mem', 'cmds', 'worker')
+          .withRetry({ maxAttempts: 5, initialDelayMs: 1 })
+          .withDeadLetterChannelName('cmds.DLQ'),
+      )
       .addActionHandler(defineCommandHandler(PlaceOrder, () => String(++handled)));
     await app.start();
     const consumer = app.eventDrivenConsumer('worker');

@@ -56,9 +56,11 @@ export function resolveGomesOptions(input: Partial<GomesOptions> = {}): GomesOpt
   const options: GomesOptions = { ...DEFAULT_GOMES_OPTIONS, ...input };
   for (const key of ['shutdownTimeoutMs', 'requestTimeoutMs'] as const) {
     const v = options[key];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) problems.push(`${key} must be an integer >= 0 (got ${String(v)})`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
+      problems.push(`${key} must be an integer >= 0 (got ${String(v)})`);
   }
-  if (typeof options.name !== 'string' || options.name === '') problems.push('name must be a non-empty string');
+  if (typeof options.name !== 'string' || options.name === '')
+    problems.push('name must be a non-empty string');
   if (typeof options.validate !== 'boolean') problems.push('validate must be a boolean');
   if (typeof options.tracing !== 'boolean') problems.push('tracing must be a boolean');
   if (options.tracerProvider !== undefined && typeof options.tracerProvider.getTracer !== 'function') {

@@ -50,7 +50,10 @@ export class GomesRuntime {
       for (const builder of config.publishers) {
         const connection = runtime.connections.get(builder.connectionName)!;
         const channel = await builder.build({ connection, logger });
-        runtime.publishers.set(builder.channelName, new InstrumentedPublisherChannel(channel, telemetry, messagingSystemOf(connection)));
+        runtime.publishers.set(
+          builder.channelName,
+          new InstrumentedPublisherChannel(channel, telemetry, messagingSystemOf(connection)),
+        );
       }
       const replyChannels = replyChannelNames(config.publishers);
       for (const builder of config.consumers) {
@@ -62,10 +65,18 @@ export class GomesRuntime {
           runtime.replySubscriptions.push(
             await channel.subscribe(
               async (delivery) => {
-                await traceReplyDelivery(telemetry, delivery, system, async () => void coordinator.handleReply(delivery.message));
+                await traceReplyDelivery(
+                  telemetry,
+                  delivery,
+                  system,
+                  async () => void coordinator.handleReply(delivery.message),
+                );
                 await delivery.ack();
               },
-              { onError: (e) => logger.error('reply consumer error', { consumer: builder.consumerName, error: e.message }) },
+              {
+                onError: (e) =>
+                  logger.error('reply consumer error', { consumer: builder.consumerName, error: e.message }),
+              },
             ),
           );
         } else {
@@ -91,16 +102,28 @@ export class GomesRuntime {
         }
       }
     };
-    await settle('closing a reply subscription', this.replySubscriptions.map(async (s) => s.close()));
-    await settle('closing a publisher', [...this.publishers.values()].map(async (p) => p.close()));
-    await settle('disconnecting a connection', [...this.connections.values()].reverse().map(async (c) => c.disconnect()));
+    await settle(
+      'closing a reply subscription',
+      this.replySubscriptions.map(async (s) => s.close()),
+    );
+    await settle(
+      'closing a publisher',
+      [...this.publishers.values()].map(async (p) => p.close()),
+    );
+    await settle(
+      'disconnecting a connection',
+      [...this.connections.values()].reverse().map(async (c) => c.disconnect()),
+    );
     return errors;
   }
 
   /** The publisher channel called `name`, or throws NOT_FOUND. */
   publisher(name: string): PublisherChannel {
     const channel = this.publishers.get(name);
-    if (!channel) throw new GomesError('NOT_FOUND', `No publisher channel "${name}" is registered`, { details: { name } });
+    if (!channel)
+      throw new GomesError('NOT_FOUND', `No publisher channel "${name}" is registered`, {
+        details: { name },
+      });
     return channel;
   }
 }

@@ -72,7 +72,10 @@ export class Gomes {
     this.#health = resolveHealthOptions(this.#options.health).options;
     this.#coordinator = new RequestReplyCoordinator(this.#logger);
     this.#telemetry = new GomesTelemetry(this.#options);
-    this.#dispatcher = createActionDispatcher(this.#registry, { validate: this.#options.validate, telemetry: this.#telemetry });
+    this.#dispatcher = createActionDispatcher(this.#registry, {
+      validate: this.#options.validate,
+      telemetry: this.#telemetry,
+    });
     this.#channels = { publisher: (name) => this.#runtime?.publishers.get(name) };
   }
 
@@ -141,14 +144,21 @@ export class Gomes {
    * it again while it runs returns the same promise; after it succeeded it throws.
    */
   async start(): Promise<void> {
-    if (this.#startPromise && (this.#state === 'starting' || this.#state === 'started')) return this.#startPromise;
-    if (this.#state !== 'created') throw new GomesError('ILLEGAL_STATE', `Cannot start a gomes instance that is ${this.#state}`);
+    if (this.#startPromise && (this.#state === 'starting' || this.#state === 'started'))
+      return this.#startPromise;
+    if (this.#state !== 'created')
+      throw new GomesError('ILLEGAL_STATE', `Cannot start a gomes instance that is ${this.#state}`);
     this.#startPromise = this.#doStart();
     return this.#startPromise;
   }
 
   async #doStart(): Promise<void> {
-    const config = { connections: this.#connections, publishers: this.#publishers, consumers: this.#consumers, registry: this.#registry };
+    const config = {
+      connections: this.#connections,
+      publishers: this.#publishers,
+      consumers: this.#consumers,
+      registry: this.#registry,
+    };
     try {
       ConfigurationError.throwIfAny(checkConfiguration(config), 'gomes configuration');
       this.#state = 'starting';
@@ -157,7 +167,15 @@ export class Gomes {
       const runtime = this.#runtime;
       this.#telemetry.metrics.setLagSources(() =>
         [...runtime.consumerChannels].flatMap(([consumer, channel]) =>
-          channel.consumerLag ? [{ consumer, system: runtime.consumerSystems.get(consumer) ?? 'gomes', lag: () => channel.consumerLag!() }] : [],
+          channel.consumerLag
+            ? [
+                {
+                  consumer,
+                  system: runtime.consumerSystems.get(consumer) ?? 'gomes',
+                  lag: () => channel.consumerLag!(),
+                },
+              ]
+            : [],
         ),
       );
       this.#state = 'started';
@@ -226,9 +244,12 @@ export class Gomes {
     const channel = runtime.consumerChannels.get(name);
     const builder = this.#consumers.find((c) => c.consumerName === name);
     if (builder && !channel) {
-      throw new GomesError('NOT_FOUND', `Consumer channel "${name}" receives replies; gomes runs it itself`, { details: { name } });
+      throw new GomesError('NOT_FOUND', `Consumer channel "${name}" receives replies; gomes runs it itself`, {
+        details: { name },
+      });
     }
-    if (!channel || !builder) throw new GomesError('NOT_FOUND', `No consumer channel "${name}" is registered`, { details: { name } });
+    if (!channel || !builder)
+      throw new GomesError('NOT_FOUND', `No consumer channel "${name}" is registered`, { details: { name } });
     const consumer = new EventDrivenConsumer({
       name,
       channel,
@@ -260,7 +281,10 @@ export class Gomes {
     return assessHealth(
       {
         lifecycle: this.#state,
-        connections: this.#connections.map((c) => ({ name: c.name, state: c.state ?? (runtime ? 'connected' : 'disconnected') })),
+        connections: this.#connections.map((c) => ({
+          name: c.name,
+          state: c.state ?? (runtime ? 'connected' : 'disconnected'),
+        })),
         consumers: consumers.map((b) => {
           const consumer = this.#eventDrivenConsumers.get(b.consumerName);
           return {
@@ -285,8 +309,22 @@ export class Gomes {
     const running = this.#runtime !== undefined && this.#state === 'started';
     const replyChannels = replyChannelNames(this.#publishers);
     const endpoints: EndpointInfo[] = [
-      ...this.#connections.map((c) => ({ name: c.name, direction: 'connection' as const, type: 'Connection', channel: undefined, connection: undefined, state: running ? 'connected' : this.#state })),
-      ...this.#publishers.map((p) => ({ name: p.channelName, direction: 'outbound' as const, type: 'Publisher-Channel', channel: p.channelName, connection: p.connectionName, state: running ? 'ready' : this.#state })),
+      ...this.#connections.map((c) => ({
+        name: c.name,
+        direction: 'connection' as const,
+        type: 'Connection',
+        channel: undefined,
+        connection: undefined,
+        state: running ? 'connected' : this.#state,
+      })),
+      ...this.#publishers.map((p) => ({
+        name: p.channelName,
+        direction: 'outbound' as const,
+        type: 'Publisher-Channel',
+        channel: p.channelName,
+        connection: p.connectionName,
+        state: running ? 'ready' : this.#state,
+      })),
       ...this.#consumers.map((c) => ({
         name: c.consumerName,
         direction: 'inbound' as const,
@@ -333,9 +371,13 @@ export class Gomes {
     this.#state = 'stopped';
     this.#logger.info('gomes stopped', { from: previous, errors: errors.length });
     if (errors.length > 0) {
-      throw new GomesError('CLOSED', `Shutdown finished with ${errors.length} error(s): ${errors.map((e) => e.message).join('; ')}`, {
-        cause: errors[0],
-      });
+      throw new GomesError(
+        'CLOSED',
+        `Shutdown finished with ${errors.length} error(s): ${errors.map((e) => e.message).join('; ')}`,
+        {
+          cause: errors[0],
+        },
+      );
     }
   }
 
@@ -352,9 +394,19 @@ export class Gomes {
     const existing = this.#buses.get(key);
     if (existing) return existing.bus;
     if (channelName !== undefined && this.#state === 'started') this.#startedRuntime().publisher(channelName);
-    const transport = channelName === undefined ? this.#inProcessTransport(kind) : this.#channelTransport(channelName);
-    const deps = { transport, describe: (a: object) => this.#registry.describe(a), validate: this.#options.validate };
-    const bus = kind === 'Command-Bus' ? new CommandBus(deps) : kind === 'Query-Bus' ? new QueryBus(deps) : new EventBus(deps);
+    const transport =
+      channelName === undefined ? this.#inProcessTransport(kind) : this.#channelTransport(channelName);
+    const deps = {
+      transport,
+      describe: (a: object) => this.#registry.describe(a),
+      validate: this.#options.validate,
+    };
+    const bus =
+      kind === 'Command-Bus'
+        ? new CommandBus(deps)
+        : kind === 'Query-Bus'
+          ? new QueryBus(deps)
+          : new EventBus(deps);
     this.#buses.set(key, { kind, bus });
     return bus;
   }
@@ -387,14 +439,19 @@ export class Gomes {
 
   #startedRuntime(): GomesRuntime {
     if (this.#state !== 'started' || !this.#runtime) {
-      throw new GomesError('ILLEGAL_STATE', `gomes is ${this.#state}; call start() first`, { details: { state: this.#state } });
+      throw new GomesError('ILLEGAL_STATE', `gomes is ${this.#state}; call start() first`, {
+        details: { state: this.#state },
+      });
     }
     return this.#runtime;
   }
 
   #assertConfigurable(): void {
     if (this.#state !== 'created') {
-      throw new GomesError('ILLEGAL_STATE', `Cannot change the configuration of a gomes instance that is ${this.#state}`);
+      throw new GomesError(
+        'ILLEGAL_STATE',
+        `Cannot change the configuration of a gomes instance that is ${this.#state}`,
+      );
     }
   }
 

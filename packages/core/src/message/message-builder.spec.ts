@@ -25,7 +25,11 @@ describe('MessageBuilder', () => {
   });
 
   it('preserves the messageId and every header when rebuilding from a message', () => {
-    const original = MessageBuilder.withPayload('x').route('r').correlationId('c').header('tenant', 't1').build();
+    const original = MessageBuilder.withPayload('x')
+      .route('r')
+      .correlationId('c')
+      .header('tenant', 't1')
+      .build();
     const copy = MessageBuilder.from(original).channelName('orders').build();
     expect(copy.messageId).toBe(original.messageId);
     expect(copy.headers[MessageHeaders.TIMESTAMP]).toBe(original.headers[MessageHeaders.TIMESTAMP]);
@@ -87,14 +91,17 @@ describe('MessageBuilder', () => {
   });
 
   it('reads raw headers: keeps custom ones, skips empty values, normalises Go timestamps', () => {
-    const m = MessageBuilder.fromHeaders({ v: 1 }, {
-      messageId: 'go-id',
-      route: 'createOrder',
-      timestamp: '2025-03-04 05:06:07',
-      replyTo: '',
-      custom: 'yes',
-      messageType: 'Command',
-    }).build();
+    const m = MessageBuilder.fromHeaders(
+      { v: 1 },
+      {
+        messageId: 'go-id',
+        route: 'createOrder',
+        timestamp: '2025-03-04 05:06:07',
+        replyTo: '',
+        custom: 'yes',
+        messageType: 'Command',
+      },
+    ).build();
     expect(m.messageId).toBe('go-id');
     expect(m.replyTo).toBeUndefined();
     expect(m.header('custom')).toBe('yes');
@@ -102,7 +109,9 @@ describe('MessageBuilder', () => {
   });
 
   it('rejects an unparsable timestamp header', () => {
-    expect(() => MessageBuilder.fromHeaders(1, { timestamp: 'yesterday' })).toThrow(/Invalid timestamp header/);
+    expect(() => MessageBuilder.fromHeaders(1, { timestamp: 'yesterday' })).toThrow(
+      /Invalid timestamp header/,
+    );
   });
 
   it('maps unknown messageType values to Document like Go gomes', () => {

@@ -51,5 +51,10 @@ export const PARTITION_KEY_HEADER = 'gomes.partitionKey';
 
 /** The partition key of a message: the partition-key header, else correlationId, else messageId. @public */
 export function partitionKeyOf(headers: Readonly<Record<string, string>>): string {
-  return headers[PARTITION_KEY_HEADER] ?? headers[MessageHeaders.CORRELATION_ID] ?? headers[MessageHeaders.MESSAGE_ID] ?? '';
+  return (
+    headers[PARTITION_KEY_HEADER] ??
+    headers[MessageHeaders.CORRELATION_ID] ??
+    headers[MessageHeaders.MESSAGE_ID] ??
+    ''
+  );
 }

@@ -28,7 +28,10 @@ export type HandlerMiddleware = (next: MessageHandlerFn) => MessageHandlerFn;
  *
  * @public
  */
-export function composeMiddleware(middleware: readonly HandlerMiddleware[], terminal: MessageHandlerFn): MessageHandlerFn {
+export function composeMiddleware(
+  middleware: readonly HandlerMiddleware[],
+  terminal: MessageHandlerFn,
+): MessageHandlerFn {
   return middleware.reduceRight<MessageHandlerFn>((next, mw) => mw(next), terminal);
 }
 

@@ -32,22 +32,29 @@ export const DEFAULT_RETRY_OPTIONS: Readonly<RetryOptions> = Object.freeze({
 });
 
 /** Merges defaults and lists every problem (empty when valid). @public */
-export function resolveRetryOptions(input: Partial<RetryOptions> = {}): { options: RetryOptions; problems: string[] } {
+export function resolveRetryOptions(input: Partial<RetryOptions> = {}): {
+  options: RetryOptions;
+  problems: string[];
+} {
   const options: RetryOptions = { ...DEFAULT_RETRY_OPTIONS, ...input };
   if (options.delaysMs) options.maxAttempts = options.delaysMs.length + 1;
   const problems: string[] = [];
   const int = (name: keyof RetryOptions, min: number): void => {
     const v = options[name];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) problems.push(`retry.${name} must be an integer >= ${min} (got ${String(v)})`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min)
+      problems.push(`retry.${name} must be an integer >= ${min} (got ${String(v)})`);
   };
   int('maxAttempts', 1);
   int('initialDelayMs', 0);
   int('maxDelayMs', 0);
   if (!(options.multiplier >= 1)) problems.push(`retry.multiplier must be >= 1 (got ${options.multiplier})`);
-  if (!(options.jitter >= 0 && options.jitter <= 1)) problems.push(`retry.jitter must be between 0 and 1 (got ${options.jitter})`);
-  if (options.maxDelayMs < options.initialDelayMs) problems.push('retry.maxDelayMs must be >= retry.initialDelayMs');
+  if (!(options.jitter >= 0 && options.jitter <= 1))
+    problems.push(`retry.jitter must be between 0 and 1 (got ${options.jitter})`);
+  if (options.maxDelayMs < options.initialDelayMs)
+    problems.push('retry.maxDelayMs must be >= retry.initialDelayMs');
   for (const d of options.delaysMs ?? []) {
-    if (!Number.isInteger(d) || d < 0) problems.push(`retry.delaysMs entries must be integers >= 0 (got ${d})`);
+    if (!Number.isInteger(d) || d < 0)
+      problems.push(`retry.delaysMs entries must be integers >= 0 (got ${d})`);
   }
   return { options, problems };
 }
@@ -57,7 +64,11 @@ export function resolveRetryOptions(input: Partial<RetryOptions> = {}): { option
  *
  * @public
  */
-export function retryDelayMs(options: RetryOptions, retry: number, random: () => number = Math.random): number {
+export function retryDelayMs(
+  options: RetryOptions,
+  retry: number,
+  random: () => number = Math.random,
+): number {
   const fixed = options.delaysMs?.[retry - 1];
   if (fixed !== undefined) return fixed;
   const base = Math.min(options.maxDelayMs, options.initialDelayMs * options.multiplier ** (retry - 1));

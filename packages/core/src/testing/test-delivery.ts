@@ -2,7 +2,8 @@ import type { Delivery, DeliveryPosition, NackOptions } from '../channel/consume
 import type { Message } from '../message/message.js';
 
 /** How a {@link TestDelivery} was settled. @public */
-export type DeliverySettlement = { readonly kind: 'ack' } | { readonly kind: 'nack'; readonly options: NackOptions };
+export type DeliverySettlement =
+  { readonly kind: 'ack' } | { readonly kind: 'nack'; readonly options: NackOptions };
 
 /**
  * A {@link Delivery} for unit tests of handlers and middleware: it records how it was settled.
@@ -63,7 +64,8 @@ export function createTestDelivery(message: Message, options: TestDeliveryOption
     position: options.position ?? { channel: message.channelName ?? 'test', partition: 0, offset: '0' },
     deliveryAttempt: options.deliveryAttempt ?? 1,
     ack: async () => Promise.resolve(settle({ kind: 'ack' })),
-    nack: async (nackOptions: NackOptions = {}) => Promise.resolve(settle({ kind: 'nack', options: { ...nackOptions } })),
+    nack: async (nackOptions: NackOptions = {}) =>
+      Promise.resolve(settle({ kind: 'nack', options: { ...nackOptions } })),
     get settlement() {
       return settlement;
     },

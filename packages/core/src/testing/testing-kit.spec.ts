@@ -5,7 +5,9 @@ describe('testing kit', () => {
   it('waitFor returns the first truthy value and times out with the description', async () => {
     let n = 0;
     await expect(waitFor(() => (++n >= 3 ? n : 0), 1000, { intervalMs: 1 })).resolves.toBe(3);
-    await expect(waitFor(() => false, 20, { description: 'never' })).rejects.toThrow('waitFor timed out after 20 ms: never');
+    await expect(waitFor(() => false, 20, { description: 'never' })).rejects.toThrow(
+      'waitFor timed out after 20 ms: never',
+    );
   });
 
   it('holdsFor fails as soon as the condition breaks', async () => {
@@ -16,7 +18,9 @@ describe('testing kit', () => {
   });
 
   it('withTimeout rejects with GOMES_ABORTED', async () => {
-    await expect(withTimeout(new Promise(() => undefined), 5, 'x')).rejects.toMatchObject({ code: 'GOMES_ABORTED' });
+    await expect(withTimeout(new Promise(() => undefined), 5, 'x')).rejects.toMatchObject({
+      code: 'GOMES_ABORTED',
+    });
     await expect(withTimeout(Promise.resolve(1), 50)).resolves.toBe(1);
   });
 
@@ -39,7 +43,9 @@ describe('testing kit', () => {
   });
 
   it('createTestDelivery records the first settlement', async () => {
-    const d = createTestDelivery(MessageBuilder.withPayload(1).channelName('orders').build(), { deliveryAttempt: 2 });
+    const d = createTestDelivery(MessageBuilder.withPayload(1).channelName('orders').build(), {
+      deliveryAttempt: 2,
+    });
     expect(d.position.channel).toBe('orders');
     expect(d.deliveryAttempt).toBe(2);
     await d.nack({ delayMs: 5 });

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import type { ChannelConnection } from '../channel/channel-connection.js';
-import type { ConsumerChannel, Delivery, DeliveryHandler, Subscription } from '../channel/consumer-channel.js';
+import type {
+  ConsumerChannel,
+  Delivery,
+  DeliveryHandler,
+  Subscription,
+} from '../channel/consumer-channel.js';
 import type { PublisherChannel } from '../channel/publisher-channel.js';
 import { noopLogger } from '../logging/logger.js';
 import type { TransportContractFactory } from './transport-contract.js';
@@ -55,7 +60,11 @@ export class ContractHarness {
   async publisher(topic: string): Promise<PublisherChannel> {
     const builder = this.#factory.publisher(this.connection.name, topic);
     assert.deepEqual(builder.validate(), [], 'the publisher builder is valid');
-    assert.equal(builder.acceptsConnection(this.connection), true, 'the publisher builder accepts the connection');
+    assert.equal(
+      builder.acceptsConnection(this.connection),
+      true,
+      'the publisher builder accepts the connection',
+    );
     const channel = await builder.build({ connection: this.connection, logger: noopLogger });
     this.#closers.push(async () => channel.close());
     return channel;
@@ -64,11 +73,19 @@ export class ContractHarness {
   async consumer(topic: string, consumerName: string, groupId?: string): Promise<ConsumerChannel> {
     const builder = this.#factory.consumer(this.connection.name, topic, consumerName, groupId);
     assert.deepEqual(builder.validate(), [], 'the consumer builder is valid');
-    assert.equal(builder.acceptsConnection(this.connection), true, 'the consumer builder accepts the connection');
+    assert.equal(
+      builder.acceptsConnection(this.connection),
+      true,
+      'the consumer builder accepts the connection',
+    );
     return builder.build({ connection: this.connection, logger: noopLogger });
   }
 
-  async subscribe(channel: ConsumerChannel, handler: DeliveryHandler, onError?: (e: Error) => void): Promise<Subscription> {
+  async subscribe(
+    channel: ConsumerChannel,
+    handler: DeliveryHandler,
+    onError?: (e: Error) => void,
+  ): Promise<Subscription> {
     const subscription = await channel.subscribe(handler, onError ? { onError } : {});
     this.#closers.push(async () => subscription.close());
     return subscription;

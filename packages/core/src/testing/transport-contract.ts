@@ -54,7 +54,12 @@ export interface TransportContractFactory {
    * A consumer builder for `topic` in group `groupId` (default: the transport's default for
    * `consumerName`). A group with no committed offset must start at the EARLIEST offset.
    */
-  consumer(connectionName: string, topic: string, consumerName: string, groupId?: string): ConsumerChannelBuilder;
+  consumer(
+    connectionName: string,
+    topic: string,
+    consumerName: string,
+    groupId?: string,
+  ): ConsumerChannelBuilder;
 }
 
 type TestFn = () => Promise<void>;
@@ -71,13 +76,19 @@ interface TestGlobals {
 function testGlobals(): TestGlobals {
   const g = globalThis as unknown as Partial<TestGlobals>;
   if (!g.describe || !g.it || !g.beforeAll || !g.afterAll || !g.afterEach) {
-    throw new GomesError('ILLEGAL_STATE', 'describeTransportContract must run inside jest (or a runner with jest-style globals)');
+    throw new GomesError(
+      'ILLEGAL_STATE',
+      'describeTransportContract must run inside jest (or a runner with jest-style globals)',
+    );
   }
   return g as TestGlobals;
 }
 
 function keyed(key: string, payload: Record<string, unknown>, kind = 'data'): Message {
-  return MessageBuilder.withPayload(payload).header(PARTITION_KEY_HEADER, key).header('contract-kind', kind).build();
+  return MessageBuilder.withPayload(payload)
+    .header(PARTITION_KEY_HEADER, key)
+    .header('contract-kind', kind)
+    .build();
 }
 
 /**
@@ -128,7 +139,12 @@ export function describeTransportContract(name: string, factory: TransportContra
     test('round trip keeps the payload and every header, messageId included', async (h) => {
       const topic = await factory.uniqueTopic(3);
       const publisher = await h.publisher(topic);
-      const sent = MessageBuilder.withPayload({ orderId: 'o-1', amount: 12.5, lines: [{ sku: 'a', qty: 2 }], note: null })
+      const sent = MessageBuilder.withPayload({
+        orderId: 'o-1',
+        amount: 12.5,
+        lines: [{ sku: 'a', qty: 2 }],
+        note: null,
+      })
         .messageType('Event')
         .route('orderCreated')
         .correlationId('corr-1')
@@ -204,7 +220,10 @@ export function describeTransportContract(name: string, factory: TransportContra
       await c1.subscription.close();
       const c2 = await h.collect(await h.consumer(topic, consumerName));
       await until(() => c2.deliveries.length >= 3, 'all three are delivered again');
-      assert.deepEqual(c2.ids().slice(0, 3), sent.map((m) => m.messageId));
+      assert.deepEqual(
+        c2.ids().slice(0, 3),
+        sent.map((m) => m.messageId),
+      );
     });
 
     test('redelivers nacked messages after close and resubscribe', async (h) => {
@@ -235,7 +254,11 @@ export function describeTransportContract(name: string, factory: TransportContra
         return 'ack';
       });
       await until(() => acked.length >= 3, 'all three are acked');
-      assert.deepEqual(acked, sent.map((m) => m.messageId), 'first acks follow the partition order');
+      assert.deepEqual(
+        acked,
+        sent.map((m) => m.messageId),
+        'first acks follow the partition order',
+      );
       const ofFirst = c.deliveries.filter((d) => d.message.messageId === sent[0]!.messageId);
       assert.ok(ofFirst.length >= 2, 'the nacked message was delivered again');
       if (features.countsDeliveryAttempts) assert.equal(ofFirst[1]!.deliveryAttempt, 2);
@@ -249,7 +272,10 @@ export function describeTransportContract(name: string, factory: TransportContra
       const a = await h.collect(await h.consumer(topic, h.consumerName('a'), `${topic}-group-a`));
       const b = await h.collect(await h.consumer(topic, h.consumerName('b'), `${topic}-group-b`));
       const expected = sent.map((m) => m.messageId).sort();
-      await until(() => new Set(a.ids()).size >= sent.length && new Set(b.ids()).size >= sent.length, 'both groups get all');
+      await until(
+        () => new Set(a.ids()).size >= sent.length && new Set(b.ids()).size >= sent.length,
+        'both groups get all',
+      );
       assert.deepEqual([...new Set(a.ids())].sort(), expected);
       assert.deepEqual([...new Set(b.ids())].sort(), expected);
     });
@@ -261,13 +287,17 @@ export function describeTransportContract(name: string, factory: TransportContra
       const a = await h.collect(await h.consumer(topic, h.consumerName('a'), group));
       const b = await h.collect(await h.consumer(topic, h.consumerName('b'), group));
       const kinds = (c: typeof a, kind: string): string[] =>
-        c.deliveries.filter((d) => d.message.header('contract-kind') === kind).map((d) => d.message.messageId);
+        c.deliveries
+          .filter((d) => d.message.header('contract-kind') === kind)
+          .map((d) => d.message.messageId);
       // Probe until both members own partitions (the group has settled), so no rebalance follows.
       for (let i = 0; ; i++) {
         const received = kinds(a, 'probe').length + kinds(b, 'probe').length;
         await publisher.send(keyed(`probe-${i}`, { probe: i }, 'probe'));
         await until(() => kinds(a, 'probe').length + kinds(b, 'probe').length > received, 'a probe arrives');
-        const settled = features.partitions ? kinds(a, 'probe').length > 0 && kinds(b, 'probe').length > 0 : true;
+        const settled = features.partitions
+          ? kinds(a, 'probe').length > 0 && kinds(b, 'probe').length > 0
+          : true;
         if (settled) break;
         assert.ok(i < 200, 'both members of the group receive messages');
       }
@@ -298,7 +328,10 @@ export function describeTransportContract(name: string, factory: TransportContra
       const publisher = await h.publisher(topic);
       await Promise.all([publisher.close(), publisher.close()]);
       await publisher.close();
-      await assert.rejects(publisher.send(keyed('k', { late: true })), (e: unknown) => isGomesError(e) && e.code === 'GOMES_CLOSED');
+      await assert.rejects(
+        publisher.send(keyed('k', { late: true })),
+        (e: unknown) => isGomesError(e) && e.code === 'GOMES_CLOSED',
+      );
     });
 
     test('subscription stop and close are idempotent', async (h) => {
@@ -316,7 +349,9 @@ export function describeTransportContract(name: string, factory: TransportContra
       'a payload that cannot be serialised makes send reject with a GomesError',
       async (h) => {
         const publisher = await h.publisher(await factory.uniqueTopic(1));
-        await assert.rejects(publisher.send(MessageBuilder.withPayload({ big: 10n }).build()), (e: unknown) => isGomesError(e));
+        await assert.rejects(publisher.send(MessageBuilder.withPayload({ big: 10n }).build()), (e: unknown) =>
+          isGomesError(e),
+        );
       },
       features.rejectsUnserialisablePayloads,
     );

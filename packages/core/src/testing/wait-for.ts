@@ -38,7 +38,9 @@ export async function waitFor<T>(
     }
     if (Date.now() >= deadline) {
       if (lastError !== undefined) throw toError(lastError);
-      throw new Error(`waitFor timed out after ${timeoutMs} ms${options.description ? `: ${options.description}` : ''}`);
+      throw new Error(
+        `waitFor timed out after ${timeoutMs} ms${options.description ? `: ${options.description}` : ''}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
@@ -51,7 +53,11 @@ export async function waitFor<T>(
  * @throws Error as soon as the predicate is falsy (or throws).
  * @public
  */
-export async function holdsFor(predicate: () => unknown, durationMs: number, options: WaitForOptions = {}): Promise<void> {
+export async function holdsFor(
+  predicate: () => unknown,
+  durationMs: number,
+  options: WaitForOptions = {},
+): Promise<void> {
   const intervalMs = options.intervalMs ?? 5;
   const deadline = Date.now() + durationMs;
   for (;;) {
@@ -69,13 +75,20 @@ export async function holdsFor(predicate: () => unknown, durationMs: number, opt
  *
  * @public
  */
-export async function withTimeout<T>(promise: Promise<T>, timeoutMs: number, description = 'operation'): Promise<T> {
+export async function withTimeout<T>(
+  promise: Promise<T>,
+  timeoutMs: number,
+  description = 'operation',
+): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([
       promise,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new GomesError('ABORTED', `${description} did not finish within ${timeoutMs} ms`)), timeoutMs);
+        timer = setTimeout(
+          () => reject(new GomesError('ABORTED', `${description} did not finish within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
       }),
     ]);
   } finally {

@@ -54,12 +54,14 @@ describe('KafkaConnection (real broker)', () => {
 
   it('rejects a wrong password with GOMES_AUTHENTICATION_FAILED and never leaks it', async () => {
     const error = await expectCode(
-      connectWith(env.saslBrokers, { sasl: { mechanism: 'scram-sha-512', username: 'alice', password: 'not-the-password' } }),
+      connectWith(env.saslBrokers, {
+        sasl: { mechanism: 'scram-sha-512', username: 'alice', password: 'not-the-password' },
+      }),
       'GOMES_AUTHENTICATION_FAILED',
     );
-    expect(JSON.stringify({ message: error.message, details: (error as unknown as { details: unknown }).details })).not.toContain(
-      'not-the-password',
-    );
+    expect(
+      JSON.stringify({ message: error.message, details: (error as unknown as { details: unknown }).details }),
+    ).not.toContain('not-the-password');
   });
 
   it('connects over SSL when given the CA', async () => {
@@ -68,6 +70,9 @@ describe('KafkaConnection (real broker)', () => {
   });
 
   it('rejects an untrusted broker certificate with GOMES_AUTHENTICATION_FAILED', async () => {
-    await expectCode(connectWith(env.sslBrokers, { tls: true, connectRetries: 0 }), 'GOMES_AUTHENTICATION_FAILED');
+    await expectCode(
+      connectWith(env.sslBrokers, { tls: true, connectRetries: 0 }),
+      'GOMES_AUTHENTICATION_FAILED',
+    );
   });
 });

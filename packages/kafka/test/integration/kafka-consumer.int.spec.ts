@@ -28,7 +28,9 @@ const indexOf = (d: Delivery): number => (d.message.payload as { i: number }).i;
 
 async function committed(group: string, topic: string): Promise<string[]> {
   const a = await admin();
-  return (await a.fetchCommittedOffsets(group, topic)).sort((x, y) => x.partition - y.partition).map((p) => p.offset);
+  return (await a.fetchCommittedOffsets(group, topic))
+    .sort((x, y) => x.partition - y.partition)
+    .map((p) => p.offset);
 }
 
 describe('KafkaConsumerChannel (real broker)', () => {
@@ -54,7 +56,9 @@ describe('KafkaConsumerChannel (real broker)', () => {
     await waitFor(() => b.deliveries.length >= 8, 20000, { description: 'redelivery from the gap' });
     // The acked prefix (0, 1) is never redelivered; everything from the first unacked offset is.
     expect(b.deliveries.map(indexOf)).toEqual([2, 3, 4, 5, 6, 7, 8, 9]);
-    await waitFor(async () => (await committed(group, topic))[0] === '10', 10000, { description: 'commit 10' });
+    await waitFor(async () => (await committed(group, topic))[0] === '10', 10000, {
+      description: 'commit 10',
+    });
     await holdsFor(() => b.deliveries.length === 8, 500);
   });
 
@@ -86,7 +90,9 @@ describe('KafkaConsumerChannel (real broker)', () => {
     const ch = await consumer(conn, consumerBuilder(topic, uniqueTopic('g-bp')).withQueueCapacity(3));
     const c = await collect(ch, () => undefined);
     await waitFor(() => c.deliveries.length >= 3, 20000);
-    await holdsFor(() => c.deliveries.length === 3, 1000, { description: 'no 4th delivery while 3 are unacked' });
+    await holdsFor(() => c.deliveries.length === 3, 1000, {
+      description: 'no 4th delivery while 3 are unacked',
+    });
     await c.deliveries[0]!.ack();
     await waitFor(() => c.deliveries.length >= 4, 10000, { description: 'ack makes room' });
     expect(c.deliveries.map(indexOf)).toEqual([0, 1, 2, 3]);
@@ -97,7 +103,10 @@ describe('KafkaConsumerChannel (real broker)', () => {
     const topic = await createTopic(uniqueTopic('con-slow'), 1);
     const pub = await publisher(conn, topic);
     for (let i = 0; i < 2; i++) await pub.send(msg(i));
-    const ch = await consumer(conn, consumerBuilder(topic, uniqueTopic('g-slow')).withSessionTimeout(6000).withHeartbeatInterval(500));
+    const ch = await consumer(
+      conn,
+      consumerBuilder(topic, uniqueTopic('g-slow')).withSessionTimeout(6000).withHeartbeatInterval(500),
+    );
     const c = await collect(ch, async (d) => {
       if (indexOf(d) === 0) await new Promise((resolve) => setTimeout(resolve, 9000)); // the handler is slow
       await d.ack();
@@ -113,15 +122,30 @@ describe('KafkaConsumerChannel (real broker)', () => {
     const conn = await connection();
     const topic = await createTopic(uniqueTopic('con-dlq'), 1);
     const group = uniqueTopic('g-dlq');
-    const producer = track(rawDriver().createProducer({ idempotent: true, maxAttempts: 3, maxInFlightRequests: 1, allowAutoTopicCreation: false }));
+    const producer = track(
+      rawDriver().createProducer({
+        idempotent: true,
+        maxAttempts: 3,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+      }),
+    );
     await producer.connect();
-    const good = (i: number) => ({ key: 'k', value: Buffer.from(JSON.stringify({ i })), headers: { messageId: `m-${i}` } });
+    const good = (i: number) => ({
+      key: 'k',
+      value: Buffer.from(JSON.stringify({ i })),
+      headers: { messageId: `m-${i}` },
+    });
     await producer.send({
       topic,
       acks: -1,
       compression: 'none',
       timeoutMs: 30000,
-      records: [good(0), { key: 'k', value: Buffer.from('{not json'), headers: { messageId: 'bad' } }, good(2)],
+      records: [
+        good(0),
+        { key: 'k', value: Buffer.from('{not json'), headers: { messageId: 'bad' } },
+        good(2),
+      ],
     });
     const ch = await consumer(conn, consumerBuilder(topic, group));
     const c = await collect(ch);
@@ -133,7 +157,9 @@ describe('KafkaConsumerChannel (real broker)', () => {
     expect(dead!.headers[KafkaHeaders.DLQ_ERROR_CODE]).toBe('GOMES_TRANSLATION_FAILED');
     expect(dead!.headers[KafkaHeaders.DLQ_SOURCE_OFFSET]).toBe('1');
     expect(dead!.headers['messageId']).toBe('bad');
-    await waitFor(async () => (await committed(group, topic))[0] === '3', 10000, { description: 'committed past the bad record' });
+    await waitFor(async () => (await committed(group, topic))[0] === '3', 10000, {
+      description: 'committed past the bad record',
+    });
     expect(ch.deadLettered).toBe(1);
   });
 
@@ -160,14 +186,19 @@ describe('KafkaConsumerChannel (real broker)', () => {
     const memberB = await consumer(conn, consumerBuilder(topic, group));
     const b = await collect(memberB, slowAck);
     await publish(30, 30);
-    await waitFor(() => memberB.assignment.length > 0 && b.deliveries.length > 0, 30000, { description: 'B gets a share' });
+    await waitFor(() => memberB.assignment.length > 0 && b.deliveries.length > 0, 30000, {
+      description: 'B gets a share',
+    });
     await b.subscription.close();
     await publish(60, 30);
-    await waitFor(() => sent.every((m) => acked.has(m.messageId)), 45000, { description: 'every message delivered and acked' });
+    await waitFor(() => sent.every((m) => acked.has(m.messageId)), 45000, {
+      description: 'every message delivered and acked',
+    });
     // Acks of revoked deliveries are ignored, so the group's commits reaching the end of every
     // partition proves each record was acked by its current owner: nothing was skipped.
     await waitFor(
-      async () => (await committed(group, topic)).reduce((sum, o) => sum + Math.max(0, Number(o)), 0) === sent.length,
+      async () =>
+        (await committed(group, topic)).reduce((sum, o) => sum + Math.max(0, Number(o)), 0) === sent.length,
       20000,
       { description: 'commits cover all 90 records' },
     );

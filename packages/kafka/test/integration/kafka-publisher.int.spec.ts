@@ -35,7 +35,9 @@ describe('KafkaPublisherChannel (real broker)', () => {
 
     const [raw] = await readRaw(topic, 1);
     expect(raw!.key?.toString()).toBe('corr-42');
-    expect(raw!.headers[KafkaHeaders.TRACEPARENT]).toBe('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
+    expect(raw!.headers[KafkaHeaders.TRACEPARENT]).toBe(
+      '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+    );
     expect(raw!.headers['Traceparent']).toBeUndefined();
 
     const ch = await consumer(conn, consumerBuilder(topic, uniqueTopic('g')));
@@ -57,8 +59,15 @@ describe('KafkaPublisherChannel (real broker)', () => {
     const topic = await createTopic(uniqueTopic('pub-keys'), 3);
     const pub = await publisher(conn, topic);
     for (let i = 0; i < 10; i++) {
-      await pub.send(MessageBuilder.withPayload({ i }).header(PARTITION_KEY_HEADER, 'customer-7').correlationId(`c-${i}`).build());
-      await pub.send(MessageBuilder.withPayload({ i, byCorrelation: true }).correlationId('same-corr').build());
+      await pub.send(
+        MessageBuilder.withPayload({ i })
+          .header(PARTITION_KEY_HEADER, 'customer-7')
+          .correlationId(`c-${i}`)
+          .build(),
+      );
+      await pub.send(
+        MessageBuilder.withPayload({ i, byCorrelation: true }).correlationId('same-corr').build(),
+      );
     }
     const records = await readRaw(topic, 20);
     const byKey = (k: string) => records.filter((r) => r.key?.toString() === k);
@@ -80,13 +89,17 @@ describe('KafkaPublisherChannel (real broker)', () => {
     expect(pub.stats.sent).toBe(50);
     expect(pub.stats.batches).toBeLessThan(50);
     const records = await readRaw(topic, 50);
-    expect(records.map((r) => (JSON.parse(r.value!.toString()) as { i: number }).i)).toEqual([...Array(50).keys()]);
+    expect(records.map((r) => (JSON.parse(r.value!.toString()) as { i: number }).i)).toEqual([
+      ...Array(50).keys(),
+    ]);
   });
 
   it('async mode reports failures through onError and the failed counter', async () => {
     const conn = await connection();
     // The topic does not exist and is not provisioned: every produce request fails.
-    const pub = await publisher(conn, uniqueTopic('pub-missing'), (b) => b.withAsync().withIdempotent(false).withMaxAttempts(1).withLinger(0));
+    const pub = await publisher(conn, uniqueTopic('pub-missing'), (b) =>
+      b.withAsync().withIdempotent(false).withMaxAttempts(1).withLinger(0),
+    );
     const errors: Error[] = [];
     pub.onError((e) => errors.push(e));
     await pub.send(MessageBuilder.withPayload({ lost: false }).build());
@@ -100,7 +113,11 @@ describe('KafkaPublisherChannel (real broker)', () => {
     const conn = await connection();
     const topic = uniqueTopic('pub-provisioned');
     const pub = await publisher(conn, topic, (b) =>
-      b.withTopic({ partitions: 3, replicationFactor: 1, configs: { 'retention.ms': '3600000', 'cleanup.policy': 'delete' } }),
+      b.withTopic({
+        partitions: 3,
+        replicationFactor: 1,
+        configs: { 'retention.ms': '3600000', 'cleanup.policy': 'delete' },
+      }),
     );
     const a = await admin();
     const [info] = await a.describeTopics([topic]);

@@ -33,7 +33,10 @@ export async function closeAll(): Promise<void> {
 }
 
 /** A connected connection to the PLAINTEXT listener. */
-export async function connection(options: KafkaConnectionOptions = {}, brokers = env.brokers): Promise<KafkaConnection> {
+export async function connection(
+  options: KafkaConnectionOptions = {},
+  brokers = env.brokers,
+): Promise<KafkaConnection> {
   const c = new KafkaConnection('kafka', brokers, { connectionTimeoutMs: 5000, ...options });
   await c.connect();
   return track(c);
@@ -80,7 +83,11 @@ export async function publisher(
 }
 
 /** Fast consumer defaults for tests (short session, heartbeat, fetch wait and commit interval). */
-export function consumerBuilder(topic: string, name: string, connectionName = 'kafka'): KafkaConsumerChannelBuilder {
+export function consumerBuilder(
+  topic: string,
+  name: string,
+  connectionName = 'kafka',
+): KafkaConsumerChannelBuilder {
   return new KafkaConsumerChannelBuilder(connectionName, topic, name)
     .withSessionTimeout(6000)
     .withHeartbeatInterval(500)
@@ -116,7 +123,11 @@ export async function collect(
 }
 
 /** Reads every record of `topic` from the beginning until `count` are seen (raw, no gomes). */
-export async function readRaw(topic: string, count: number, timeoutMs = 20000): Promise<DriverInboundRecord[]> {
+export async function readRaw(
+  topic: string,
+  count: number,
+  timeoutMs = 20000,
+): Promise<DriverInboundRecord[]> {
   const records: DriverInboundRecord[] = [];
   const c = rawDriver().createConsumer({
     groupId: `raw-reader-${topic}-${Date.now()}`,
@@ -141,7 +152,9 @@ export async function readRaw(topic: string, count: number, timeoutMs = 20000): 
       control.resolveOffset(r.offset);
     }
   });
-  await waitFor(() => records.length >= count, timeoutMs, { description: `${count} raw records on ${topic}` });
+  await waitFor(() => records.length >= count, timeoutMs, {
+    description: `${count} raw records on ${topic}`,
+  });
   await c.disconnect();
   return records;
 }

@@ -59,7 +59,9 @@ describe('InMemoryBroker', () => {
     expect(broker.createTopic('b', 5)).toBe(5);
     expect(broker.topics().sort()).toEqual(['a', 'b']);
     expect(() => broker.createTopic('c', 0)).toThrow(ConfigurationError);
-    expect(() => broker.partitionCount('missing')).toThrow(expect.objectContaining({ code: 'GOMES_NOT_FOUND' }));
+    expect(() => broker.partitionCount('missing')).toThrow(
+      expect.objectContaining({ code: 'GOMES_NOT_FOUND' }),
+    );
   });
 
   it('puts messages with equal keys in the same partition, in order, across broker instances', () => {
@@ -75,7 +77,9 @@ describe('InMemoryBroker', () => {
       expect(a.key).toBe('order-42');
     }
     const p = partitionForKey('order-42', 8);
-    expect(one.records('t', p).map((r) => (one.decode(r).payload as { i: number }).i)).toEqual([...Array(20).keys()]);
+    expect(one.records('t', p).map((r) => (one.decode(r).payload as { i: number }).i)).toEqual([
+      ...Array(20).keys(),
+    ]);
     expect(one.endOffset('t', p)).toBe(20n);
   });
 
@@ -96,7 +100,14 @@ describe('InMemoryBroker', () => {
     ['a BigInt', { n: 1n }],
     ['a function', { f: () => 1 }],
     ['a symbol', { s: Symbol('x') }],
-    ['a cycle', (() => { const o: Record<string, unknown> = {}; o['self'] = o; return o; })()],
+    [
+      'a cycle',
+      (() => {
+        const o: Record<string, unknown> = {};
+        o['self'] = o;
+        return o;
+      })(),
+    ],
   ])('rejects %s payload with a non-retriable GOMES_PUBLISH_FAILED', (_, payload) => {
     const broker = new InMemoryBroker();
     expect(() => broker.publish('t', msg(payload))).toThrow(
@@ -153,7 +164,10 @@ describe('InMemoryBroker consumer groups', () => {
       onPartitionsAssigned: () => undefined,
       onPartitionsRevoked: (ps) => ps.forEach((p) => expect(a.commit(p, 7n)).toBe(true)),
     });
-    broker.joinGroup('g', 't', { onPartitionsAssigned: () => undefined, onPartitionsRevoked: () => undefined });
+    broker.joinGroup('g', 't', {
+      onPartitionsAssigned: () => undefined,
+      onPartitionsRevoked: () => undefined,
+    });
     expect(broker.committedOffset('g', 't', 1)).toBe(7n);
     expect(a.commit(1, 9n)).toBe(false);
     expect(broker.committedOffset('g', 't', 1)).toBe(7n);

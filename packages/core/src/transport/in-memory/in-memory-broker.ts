@@ -2,7 +2,11 @@ import { ConfigurationError } from '../../errors/configuration-error.js';
 import { GomesError } from '../../errors/gomes-error.js';
 import { MessageBuilder } from '../../message/message-builder.js';
 import type { Message } from '../../message/message.js';
-import { ConsumerGroupState, type GroupMemberListener, type GroupMembership } from './in-memory-consumer-group.js';
+import {
+  ConsumerGroupState,
+  type GroupMemberListener,
+  type GroupMembership,
+} from './in-memory-consumer-group.js';
 import { partitionKeyOf } from '../../message/message-headers.js';
 import { partitionForKey } from './partition-key.js';
 
@@ -22,7 +26,10 @@ export const MAX_IN_MEMORY_PARTITIONS = 10_000;
 
 /** Lists the problems of a partition count (empty when valid). @internal */
 export function partitionCountProblems(name: string, value: unknown): string[] {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_IN_MEMORY_PARTITIONS
+  return typeof value === 'number' &&
+    Number.isInteger(value) &&
+    value >= 1 &&
+    value <= MAX_IN_MEMORY_PARTITIONS
     ? []
     : [`${name} must be an integer between 1 and ${MAX_IN_MEMORY_PARTITIONS} (got ${String(value)})`];
 }
@@ -148,11 +155,15 @@ export class InMemoryBroker {
     try {
       value = JSON.stringify({ payload: message.payload, headers: message.headers }, strictReplacer);
     } catch (cause) {
-      throw new GomesError('PUBLISH_FAILED', `Cannot serialise message ${message.messageId} for topic "${topic}": ${String(cause)}`, {
-        cause,
-        retriable: false,
-        details: { topic, messageId: message.messageId },
-      });
+      throw new GomesError(
+        'PUBLISH_FAILED',
+        `Cannot serialise message ${message.messageId} for topic "${topic}": ${String(cause)}`,
+        {
+          cause,
+          retriable: false,
+          details: { topic, messageId: message.messageId },
+        },
+      );
     }
     this.createTopic(topic);
     const partitions = this.#log(topic);
@@ -173,7 +184,12 @@ export class InMemoryBroker {
   }
 
   /** Records of `topic`/`partition` from `fromOffset` (inclusive), at most `max` of them. */
-  records(topic: string, partition: number, fromOffset = 0n, max = Number.MAX_SAFE_INTEGER): readonly InMemoryRecord[] {
+  records(
+    topic: string,
+    partition: number,
+    fromOffset = 0n,
+    max = Number.MAX_SAFE_INTEGER,
+  ): readonly InMemoryRecord[] {
     const log = this.#partition(topic, partition);
     const from = Number(fromOffset < 0n ? 0n : fromOffset);
     return log.slice(from, from + max);
@@ -199,7 +215,11 @@ export class InMemoryBroker {
       const parsed = JSON.parse(record.value) as { payload?: unknown; headers: Record<string, string> };
       return MessageBuilder.fromHeaders(parsed.payload, parsed.headers).build();
     } catch (cause) {
-      throw new GomesError('TRANSLATION_FAILED', `Cannot decode record ${record.topic}/${record.partition}@${record.offset}`, { cause });
+      throw new GomesError(
+        'TRANSLATION_FAILED',
+        `Cannot decode record ${record.topic}/${record.partition}@${record.offset}`,
+        { cause },
+      );
     }
   }
 
@@ -239,7 +259,8 @@ export class InMemoryBroker {
   #group(groupId: string, topic: string): ConsumerGroupState {
     const key = groupKey(groupId, topic);
     let group = this.#groups.get(key);
-    if (!group) this.#groups.set(key, (group = new ConsumerGroupState(groupId, topic, this.partitionCount(topic))));
+    if (!group)
+      this.#groups.set(key, (group = new ConsumerGroupState(groupId, topic, this.partitionCount(topic))));
     return group;
   }
 

@@ -1,5 +1,9 @@
 import type { ChannelConnection, ChannelConnectionState } from '../../channel/channel-connection.js';
-import { InMemoryBroker, resolveInMemoryBrokerOptions, type InMemoryBrokerOptions } from './in-memory-broker.js';
+import {
+  InMemoryBroker,
+  resolveInMemoryBrokerOptions,
+  type InMemoryBrokerOptions,
+} from './in-memory-broker.js';
 
 /** The `transport` identity of in-memory connections. @public */
 export const IN_MEMORY_TRANSPORT = 'gomes:in-memory';
@@ -58,7 +62,11 @@ export class InMemoryConnection implements ChannelConnection {
     const problems: string[] = [];
     if (!this.name) problems.push('an in-memory connection needs a non-empty name');
     if (this.#brokerOptions) {
-      problems.push(...resolveInMemoryBrokerOptions(this.#brokerOptions).problems.map((p) => `connection "${this.name}": ${p}`));
+      problems.push(
+        ...resolveInMemoryBrokerOptions(this.#brokerOptions).problems.map(
+          (p) => `connection "${this.name}": ${p}`,
+        ),
+      );
     }
     return problems;
   }
@@ -88,6 +96,9 @@ export function isInMemoryConnection(connection: ChannelConnection): connection 
 }
 
 /** Shorthand for `new InMemoryConnection(name, options)`. @public */
-export function inMemoryConnection(name: string, options: InMemoryConnectionOptions = {}): InMemoryConnection {
+export function inMemoryConnection(
+  name: string,
+  options: InMemoryConnectionOptions = {},
+): InMemoryConnection {
   return new InMemoryConnection(name, options);
 }

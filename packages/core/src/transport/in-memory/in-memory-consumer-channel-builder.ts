@@ -96,19 +96,24 @@ export class InMemoryConsumerChannelBuilder extends ConsumerChannelAdapterBuilde
   async build(context: ChannelBuildContext): Promise<ConsumerChannel> {
     const { connection } = context;
     if (!isInMemoryConnection(connection)) {
-      throw new GomesError('ILLEGAL_STATE', `Consumer "${this.consumerName}" needs an in-memory connection, got "${connection.name}"`);
+      throw new GomesError(
+        'ILLEGAL_STATE',
+        `Consumer "${this.consumerName}" needs an in-memory connection, got "${connection.name}"`,
+      );
     }
     ConfigurationError.throwIfAny(this.validate(), `consumer "${this.consumerName}"`);
     const options = this.options;
     connection.broker.createTopic(this.channelName);
-    return Promise.resolve(new InMemoryConsumerChannel({
-      broker: connection.broker,
-      consumerName: this.consumerName,
-      topic: this.channelName,
-      groupId: options.groupId,
-      queueCapacity: options.queueCapacity,
-      startOffset: options.startOffset,
-    }));
+    return Promise.resolve(
+      new InMemoryConsumerChannel({
+        broker: connection.broker,
+        consumerName: this.consumerName,
+        topic: this.channelName,
+        groupId: options.groupId,
+        queueCapacity: options.queueCapacity,
+        startOffset: options.startOffset,
+      }),
+    );
   }
 
   /** @inheritDoc */
@@ -118,9 +123,9 @@ export class InMemoryConsumerChannelBuilder extends ConsumerChannelAdapterBuilde
 
   // Not a #private method: derived copies are made with Object.create and have no private brand.
   private withTransport(changes: Partial<InMemoryConsumerOptions>): this {
-    return this.derive({ transportOptions: Object.freeze({ ...this.transportOptions, ...changes }) } as Partial<
-      Record<keyof this, unknown>
-    >);
+    return this.derive({
+      transportOptions: Object.freeze({ ...this.transportOptions, ...changes }),
+    } as Partial<Record<keyof this, unknown>>);
   }
 }
 
@@ -129,6 +134,10 @@ export class InMemoryConsumerChannelBuilder extends ConsumerChannelAdapterBuilde
  *
  * @public
  */
-export function inMemoryConsumer(connectionName: string, topic: string, consumerName: string): InMemoryConsumerChannelBuilder {
+export function inMemoryConsumer(
+  connectionName: string,
+  topic: string,
+  consumerName: string,
+): InMemoryConsumerChannelBuilder {
   return new InMemoryConsumerChannelBuilder(connectionName, topic, consumerName);
 }

@@ -1,4 +1,9 @@
-import type { ConsumerChannel, DeliveryHandler, PartitionLag, SubscribeOptions } from '../../channel/consumer-channel.js';
+import type {
+  ConsumerChannel,
+  DeliveryHandler,
+  PartitionLag,
+  SubscribeOptions,
+} from '../../channel/consumer-channel.js';
 import type { ConsumerChannelStatus } from '../../channel/consumer-channel-status.js';
 import { GomesError } from '../../errors/gomes-error.js';
 import type { InMemoryBroker } from './in-memory-broker.js';
@@ -57,7 +62,12 @@ export class InMemoryConsumerChannel implements ConsumerChannel {
     return Array.from({ length: broker.partitionCount(topic) }, (_, partition) => {
       const end = broker.endOffset(topic, partition);
       const committed = broker.committedOffset(groupId, topic, partition) ?? 0n;
-      return { channel: topic, partition, group: groupId, lag: Number(end > committed ? end - committed : 0n) };
+      return {
+        channel: topic,
+        partition,
+        group: groupId,
+        lag: Number(end > committed ? end - committed : 0n),
+      };
     });
   }
 
@@ -84,7 +94,10 @@ export class InMemoryConsumerChannel implements ConsumerChannel {
    */
   async subscribe(handler: DeliveryHandler, options: SubscribeOptions = {}): Promise<InMemorySubscription> {
     if (this.#active && !this.#active.closed) {
-      throw new GomesError('ILLEGAL_STATE', `Consumer "${this.name}" already has an open subscription; close it first`);
+      throw new GomesError(
+        'ILLEGAL_STATE',
+        `Consumer "${this.name}" already has an open subscription; close it first`,
+      );
     }
     const active = { closed: false, since: Date.now() };
     this.#active = active;
@@ -95,20 +108,22 @@ export class InMemoryConsumerChannel implements ConsumerChannel {
         this.#progressAt.set(record.partition, Date.now());
       }
     });
-    return Promise.resolve(new InMemorySubscription({
-      broker: this.#params.broker,
-      topic: this.#params.topic,
-      groupId: this.#params.groupId,
-      queueCapacity: this.#params.queueCapacity,
-      startOffset: this.#params.startOffset,
-      handler,
-      onError: options.onError,
-      onClosed: () => {
-        active.closed = true;
-        this.#stoppedSince = Date.now();
-        unlisten();
-      },
-      onCommitted: (partition) => this.#progressAt.set(partition, Date.now()),
-    }));
+    return Promise.resolve(
+      new InMemorySubscription({
+        broker: this.#params.broker,
+        topic: this.#params.topic,
+        groupId: this.#params.groupId,
+        queueCapacity: this.#params.queueCapacity,
+        startOffset: this.#params.startOffset,
+        handler,
+        onError: options.onError,
+        onClosed: () => {
+          active.closed = true;
+          this.#stoppedSince = Date.now();
+          unlisten();
+        },
+        onCommitted: (partition) => this.#progressAt.set(partition, Date.now()),
+      }),
+    );
   }
 }

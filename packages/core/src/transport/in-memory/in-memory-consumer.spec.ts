@@ -6,12 +6,16 @@ import { MessageBuilder } from '../../message/message-builder.js';
 import { holdsFor, waitFor } from '../../testing/wait-for.js';
 import { InMemoryBroker } from './in-memory-broker.js';
 import { InMemoryConnection } from './in-memory-connection.js';
-import { inMemoryConsumer, type InMemoryConsumerChannelBuilder } from './in-memory-consumer-channel-builder.js';
+import {
+  inMemoryConsumer,
+  type InMemoryConsumerChannelBuilder,
+} from './in-memory-consumer-channel-builder.js';
 import type { InMemoryConsumerChannel } from './in-memory-consumer-channel.js';
 import { inMemoryPublisher } from './in-memory-publisher-channel-builder.js';
 import { PARTITION_KEY_HEADER } from '../../message/message-headers.js';
 
-const keyed = (key: string, payload: unknown) => MessageBuilder.withPayload(payload).header(PARTITION_KEY_HEADER, key).build();
+const keyed = (key: string, payload: unknown) =>
+  MessageBuilder.withPayload(payload).header(PARTITION_KEY_HEADER, key).build();
 
 describe('in-memory consumer and publisher', () => {
   let broker: InMemoryBroker;
@@ -30,7 +34,10 @@ describe('in-memory consumer and publisher', () => {
 
   const build = async (builder: InMemoryConsumerChannelBuilder) =>
     (await builder.build({ connection, logger: noopLogger })) as InMemoryConsumerChannel;
-  const collect = async (channel: InMemoryConsumerChannel, settle: (d: Delivery) => Promise<void> = async (d) => d.ack()) => {
+  const collect = async (
+    channel: InMemoryConsumerChannel,
+    settle: (d: Delivery) => Promise<void> = async (d) => d.ack(),
+  ) => {
     const got: Delivery[] = [];
     const subscription = await channel.subscribe(async (d) => {
       got.push(d);
@@ -40,7 +47,9 @@ describe('in-memory consumer and publisher', () => {
     return { got, subscription, payloads: () => got.map((d) => d.message.payload) };
   };
   const publish = async (topic: string, messages: ReturnType<typeof keyed>[], partitions = 1) => {
-    const publisher = await inMemoryPublisher('memory', topic).withPartitions(partitions).build({ connection, logger: noopLogger });
+    const publisher = await inMemoryPublisher('memory', topic)
+      .withPartitions(partitions)
+      .build({ connection, logger: noopLogger });
     for (const m of messages) await publisher.send(m);
     return publisher;
   };
@@ -53,7 +62,10 @@ describe('in-memory consumer and publisher', () => {
       expect(tuned.options).toEqual({ groupId: 'g', queueCapacity: 5, startOffset: 'latest' });
       expect(tuned.endpointOptions.retry).toEqual({ delaysMs: [10] });
       expect(Object.isFrozen(tuned)).toBe(true);
-      const bad = base.withGroupId('').withQueueCapacity(0).withStartOffset('middle' as never);
+      const bad = base
+        .withGroupId('')
+        .withQueueCapacity(0)
+        .withStartOffset('middle' as never);
       expect(bad.validate()).toHaveLength(3);
       expect(inMemoryPublisher('memory', 't').withPartitions(0).validate()).toEqual([
         'publisher "t": partitions must be an integer between 1 and 10000 (got 0)',
@@ -61,14 +73,23 @@ describe('in-memory consumer and publisher', () => {
     });
 
     it('accept only in-memory connections', async () => {
-      const other: ChannelConnection = { name: 'kafka', validate: () => [], connect: async () => undefined, disconnect: async () => undefined };
+      const other: ChannelConnection = {
+        name: 'kafka',
+        validate: () => [],
+        connect: async () => undefined,
+        disconnect: async () => undefined,
+      };
       expect(inMemoryConsumer('memory', 't', 'c').acceptsConnection(connection)).toBe(true);
       expect(inMemoryConsumer('kafka', 't', 'c').acceptsConnection(other)).toBe(false);
       expect(inMemoryPublisher('kafka', 't').acceptsConnection(other)).toBe(false);
-      await expect(inMemoryPublisher('kafka', 't').build({ connection: other, logger: noopLogger })).rejects.toMatchObject({
+      await expect(
+        inMemoryPublisher('kafka', 't').build({ connection: other, logger: noopLogger }),
+      ).rejects.toMatchObject({
         code: 'GOMES_ILLEGAL_STATE',
       });
-      await expect(build(inMemoryConsumer('memory', 't', 'c').withQueueCapacity(-1))).rejects.toBeInstanceOf(ConfigurationError);
+      await expect(build(inMemoryConsumer('memory', 't', 'c').withQueueCapacity(-1))).rejects.toBeInstanceOf(
+        ConfigurationError,
+      );
     });
 
     it('publisher creates the topic with its partitions and stamps channelName and replyTo, keeping messageId', async () => {
@@ -109,14 +130,19 @@ describe('in-memory consumer and publisher', () => {
   it('refuses a second subscription while one is open', async () => {
     const channel = await build(inMemoryConsumer('memory', 't', 'c'));
     const s = await collect(channel);
-    await expect(channel.subscribe(async () => undefined)).rejects.toMatchObject({ code: 'GOMES_ILLEGAL_STATE' });
+    await expect(channel.subscribe(async () => undefined)).rejects.toMatchObject({
+      code: 'GOMES_ILLEGAL_STATE',
+    });
     await s.subscription.close();
     await collect(channel);
   });
 
   it('moves unacked messages of a revoked partition to the member that joins', async () => {
     await publish('t', [keyed('a', 'a0'), keyed('b', 'b0'), keyed('c', 'c0'), keyed('d', 'd0')], 2);
-    const one = await collect(await build(inMemoryConsumer('memory', 't', 'one').withGroupId('g')), async () => undefined);
+    const one = await collect(
+      await build(inMemoryConsumer('memory', 't', 'one').withGroupId('g')),
+      async () => undefined,
+    );
     await waitFor(() => one.got.length === 4);
     const two = await collect(await build(inMemoryConsumer('memory', 't', 'two').withGroupId('g')));
     // "two" got a partition and, since nothing was committed, every message in it.
@@ -124,7 +150,10 @@ describe('in-memory consumer and publisher', () => {
     const moved = new Set(two.got.map((d) => d.position.partition));
     expect(moved.size).toBe(1);
     expect(two.got.map((d) => d.message.messageId).sort()).toEqual(
-      one.got.filter((d) => moved.has(d.position.partition)).map((d) => d.message.messageId).sort(),
+      one.got
+        .filter((d) => moved.has(d.position.partition))
+        .map((d) => d.message.messageId)
+        .sort(),
     );
     // Late acks from the old owner are ignored.
     for (const d of one.got) await d.ack();
@@ -133,8 +162,15 @@ describe('in-memory consumer and publisher', () => {
   });
 
   it('limits unsettled deliveries to the queue capacity', async () => {
-    await publish('t', [0, 1, 2, 3, 4].map((i) => keyed(`k${i}`, i)), 3);
-    const c = await collect(await build(inMemoryConsumer('memory', 't', 'c').withQueueCapacity(2)), async () => undefined);
+    await publish(
+      't',
+      [0, 1, 2, 3, 4].map((i) => keyed(`k${i}`, i)),
+      3,
+    );
+    const c = await collect(
+      await build(inMemoryConsumer('memory', 't', 'c').withQueueCapacity(2)),
+      async () => undefined,
+    );
     await waitFor(() => c.got.length === 2);
     await holdsFor(() => c.got.length === 2, 50);
     await c.got[0]!.ack();

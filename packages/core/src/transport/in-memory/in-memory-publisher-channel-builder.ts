@@ -39,10 +39,15 @@ export class InMemoryPublisherChannelBuilder extends PublisherChannelAdapterBuil
   async build(context: ChannelBuildContext): Promise<PublisherChannel> {
     const { connection } = context;
     if (!isInMemoryConnection(connection)) {
-      throw new GomesError('ILLEGAL_STATE', `Publisher "${this.channelName}" needs an in-memory connection, got "${connection.name}"`);
+      throw new GomesError(
+        'ILLEGAL_STATE',
+        `Publisher "${this.channelName}" needs an in-memory connection, got "${connection.name}"`,
+      );
     }
     connection.broker.createTopic(this.channelName, this.partitions);
-    return Promise.resolve(new InMemoryPublisherChannel(connection.broker, this.channelName, this.replyChannelName));
+    return Promise.resolve(
+      new InMemoryPublisherChannel(connection.broker, this.channelName, this.replyChannelName),
+    );
   }
 
   /** @inheritDoc */

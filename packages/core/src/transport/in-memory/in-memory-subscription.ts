@@ -151,12 +151,18 @@ export class InMemorySubscription implements Subscription {
     const token = {};
     cursor.handedOver.set(offset, token);
     const deliveryAttempt = this.#membership.countDelivery(partition, offset);
-    const live = (): boolean => !this.#closed && this.#cursors.get(partition) === cursor && cursor.handedOver.get(offset) === token;
+    const live = (): boolean =>
+      !this.#closed && this.#cursors.get(partition) === cursor && cursor.handedOver.get(offset) === token;
     let settled = false;
     return Object.freeze({
       message: this.#p.broker.decode(record),
       key: record.key,
-      position: Object.freeze({ channel: this.#p.topic, partition, offset: offset.toString(), group: this.#p.groupId }),
+      position: Object.freeze({
+        channel: this.#p.topic,
+        partition,
+        offset: offset.toString(),
+        group: this.#p.groupId,
+      }),
       deliveryAttempt,
       ack: async (): Promise<void> => {
         if (settled || !live()) {
