@@ -426,20 +426,20 @@ describe('EventDrivenConsumer', () => {
 
   it('nacks later deliveries of a key unprocessed after an earlier one of that key was nacked', async () => {
     const handled: number[] = [];
-    let channelRef: FakeChannel | undefined;
+    const ref: { channel?: FakeChannel } = {};
     const { channel, consumer } = setup({
       handler: async (m) => {
         const { n } = m.payload as { n: number };
         handled.push(n);
         // Fail only once every delivery has been handed over, so 2 and 3 are already accepted.
         if (n === 1) {
-          await waitFor(() => channelRef!.handedOver === 4);
+          await waitFor(() => ref.channel!.handedOver === 4);
           throw new Error('boom');
         }
         return m;
       },
     });
-    channelRef = channel;
+    ref.channel = channel;
     await start(consumer.withQueueCapacity(4));
     [1, 2, 3].forEach((n) => channel.push(msg({ n }), 'same'));
     channel.push(msg({ n: 4 }), 'other');
