@@ -21,7 +21,7 @@ import { GomesTelemetry } from '../observability/gomes-telemetry.js';
 import { consumerObservability } from '../observability/tracing-middleware.js';
 import type { MessageHandlerFn } from '../pipeline/message-handler.js';
 import type { ChannelResolver } from '../pipeline/processing-context.js';
-import { formatEndpointsTable, type EndpointInfo } from './active-endpoints.js';
+import { formatEndpointsTable, listEndpoints, type EndpointInfo } from './active-endpoints.js';
 import { checkConfiguration, replyChannelNames } from './configuration-check.js';
 import { GomesRuntime } from './gomes-runtime.js';
 import { resolveGomesOptions, type GomesOptions } from './gomes-options.js';
@@ -306,44 +306,15 @@ export class Gomes {
    * `console.log`) to also get them printed as a table.
    */
   showActiveEndpoints(write?: (table: string) => void): EndpointInfo[] {
-    const running = this.#runtime !== undefined && this.#state === 'started';
-    const replyChannels = replyChannelNames(this.#publishers);
-    const endpoints: EndpointInfo[] = [
-      ...this.#connections.map((c) => ({
-        name: c.name,
-        direction: 'connection' as const,
-        type: 'Connection',
-        channel: undefined,
-        connection: undefined,
-        state: running ? 'connected' : this.#state,
-      })),
-      ...this.#publishers.map((p) => ({
-        name: p.channelName,
-        direction: 'outbound' as const,
-        type: 'Publisher-Channel',
-        channel: p.channelName,
-        connection: p.connectionName,
-        state: running ? 'ready' : this.#state,
-      })),
-      ...this.#consumers.map((c) => ({
-        name: c.consumerName,
-        direction: 'inbound' as const,
-        type: replyChannels.has(c.channelName) ? 'Reply-Consumer' : 'Event-Driven',
-        channel: c.channelName,
-        connection: c.connectionName,
-        state:
-          this.#eventDrivenConsumers.get(c.consumerName)?.state ??
-          (running ? (replyChannels.has(c.channelName) ? 'running' : 'ready') : this.#state),
-      })),
-      ...[...this.#buses.values()].map(({ kind, bus }) => ({
-        name: bus.channelName ?? `default.${kind}`,
-        direction: 'outbound' as const,
-        type: kind,
-        channel: bus.channelName,
-        connection: undefined,
-        state: bus.channelName === undefined ? 'in-process' : running ? 'ready' : this.#state,
-      })),
-    ];
+    const endpoints = listEndpoints({
+      state: this.#state,
+      running: this.#runtime !== undefined && this.#state === 'started',
+      connections: this.#connections,
+      publishers: this.#publishers,
+      consumers: this.#consumers,
+      consumerState: (name) => this.#eventDrivenConsumers.get(name)?.state,
+      buses: [...this.#buses.values()].map(({ kind, bus }) => ({ kind, channelName: bus.channelName })),
+    });
     write?.(formatEndpointsTable(endpoints));
     return endpoints;
   }
