@@ -7,6 +7,7 @@
 //   A broker of the same version that is already running (`pnpm kafka:start`) is reused and left running.
 // KAFKA_BROKERS set   -> run jest with the environment as is (external broker, e.g. docker compose).
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { chooseBrokerPortBase } from './free-port-base.mjs';
 
@@ -22,6 +23,19 @@ execFileSync(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['-b', 'tsconfig.js
 const { version, rest } = takeKafkaVersion(process.argv.slice(2));
 const jestArgs = [...rest];
 if (/^(1|true)$/i.test(process.env.CI ?? '') && !jestArgs.includes('--ci')) jestArgs.unshift('--ci');
+
+// A plain closing line ("N passed, N failed, N skipped") from jest's JSON results, for CI logs.
+const resultsFile = path.join(ROOT, '.jest-results.json');
+fs.rmSync(resultsFile, { force: true });
+jestArgs.push('--json', `--outputFile=${resultsFile}`);
+process.on('exit', () => {
+  try {
+    const r = JSON.parse(fs.readFileSync(resultsFile, 'utf8'));
+    process.stdout.write(`\n${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped\n`);
+  } catch {
+    // jest did not get far enough to write results; its own output says why
+  }
+});
 
 await runWithBroker({
   command: path.join(ROOT, 'node_modules', '.bin', 'jest'),
