@@ -31,7 +31,9 @@ jestArgs.push('--json', `--outputFile=${resultsFile}`);
 process.on('exit', () => {
   try {
     const r = JSON.parse(fs.readFileSync(resultsFile, 'utf8'));
-    process.stdout.write(`\n${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped\n`);
+    process.stdout.write(
+      `\n${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped\n`,
+    );
   } catch {
     // jest did not get far enough to write results; its own output says why
   }
