@@ -1,4 +1,4 @@
-import { buildIfNeeded, runExample, type ExampleRun } from './run-example.js';
+import { buildIfNeeded, runExample, type ExampleRun } from '../../test-support/run-example.js';
 
 // Runs the real example and checks the story it prints: a regression in request-reply, event fan-out,
 // retry, dead-lettering, validation, stats, the endpoint table or shutdown makes it fail.

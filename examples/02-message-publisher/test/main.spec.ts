@@ -1,4 +1,4 @@
-import { buildIfNeeded, runExample, type ExampleRun } from './run-example.js';
+import { buildIfNeeded, runExample, type ExampleRun } from '../../test-support/run-example.js';
 
 describe('example 02-message-publisher', () => {
   let run: ExampleRun;

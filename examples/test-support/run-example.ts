@@ -1,3 +1,4 @@
+// Shared by the example tests (examples/*/test/main.spec.ts): builds and runs an example's dist.
 import { execFile } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -6,7 +7,7 @@ import { promisify } from 'node:util';
 const exec = promisify(execFile);
 
 /** The repository root (tests run from anywhere). */
-export const REPO_ROOT = resolve(__dirname, '../../..');
+export const REPO_ROOT = resolve(__dirname, '../..');
 
 /** What one run of an example printed. */
 export interface ExampleRun {
