@@ -132,7 +132,11 @@ export {
 } from './pipeline/middleware/acknowledge.js';
 export { deadLetter, type DeadLetterOptions } from './pipeline/middleware/dead-letter.js';
 export { retry, type RetryHooks } from './pipeline/middleware/retry.js';
-export { processingTimeout, MAX_PROCESSING_TIMEOUT_MS } from './pipeline/middleware/processing-timeout.js';
+export {
+  processingTimeout,
+  MAX_PROCESSING_TIMEOUT_MS,
+  type ProcessingTimeoutHooks,
+} from './pipeline/middleware/processing-timeout.js';
 export {
   beforeInterceptors,
   afterInterceptors,

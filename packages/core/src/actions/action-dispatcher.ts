@@ -62,7 +62,7 @@ export function createActionDispatcher(
         { details: { route, messageId: message.messageId } },
       );
     }
-    const action = toActionInstance(entry.action, message.payload);
+    const action = toActionInstance(entry.action, message.payload, entry.descriptor.name);
     if (options.validate && needsValidation(action)) await validateAction(action, entry.descriptor.name);
     const telemetry = options.telemetry;
     const call = async (h: (typeof entry.handlers)[number]): Promise<unknown> =>

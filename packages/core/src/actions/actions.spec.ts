@@ -4,7 +4,7 @@ import { Action } from './action.js';
 import { Command, Event, Query } from './action-decorators.js';
 import { getActionDescriptor, getHandlerDescriptor } from './action-metadata.js';
 import { ActionRegistry } from './action-registry.js';
-import { toActionInstance, validateAction } from './action-validation.js';
+import { needsValidation, toActionInstance, validateAction } from './action-validation.js';
 import { CommandHandler, EventHandler, QueryHandler } from './handler-decorators.js';
 import { defineCommandHandler, defineEventHandler, toHandlerDefinition } from './handler-definition.js';
 import { ValidationError } from '../errors/validation-error.js';
@@ -132,6 +132,80 @@ describe('validation', () => {
     expect(instance.repo).toBe('plain');
     const existing = new GetOrder();
     expect(toActionInstance(GetOrder, existing)).toBe(existing);
+  });
+});
+
+describe('toActionInstance with hostile or malformed payloads', () => {
+  it('does not let a JSON "__proto__" key replace the prototype and bypass validation', async () => {
+    const payload = JSON.parse(
+      '{"__proto__": {}, "constructor": {"x": 1}, "prototype": 1, "sku": "a", "qty": -5}',
+    ) as unknown;
+    const instance = toActionInstance(CreateOrder, payload, 'createOrder');
+    expect(instance).toBeInstanceOf(CreateOrder);
+    expect(Object.getPrototypeOf(instance)).toBe(CreateOrder.prototype);
+    expect(Object.prototype.hasOwnProperty.call(instance, 'constructor')).toBe(false);
+    expect(Object.prototype.hasOwnProperty.call(instance, 'prototype')).toBe(false);
+    expect(instance.qty).toBe(-5);
+    expect(needsValidation(instance)).toBe(true);
+    const error = await validateAction(instance, 'createOrder').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).message).toContain('qty must not be less than 1');
+  });
+
+  it('copies own data as plain properties, without running setters of the class', () => {
+    class WithSetter {
+      set name(_v: string) {
+        throw new Error('setter ran');
+      }
+    }
+    const instance: object = toActionInstance(WithSetter, { name: 'x' });
+    expect(Object.getOwnPropertyDescriptor(instance, 'name')?.value).toBe('x');
+  });
+
+  it.each([
+    ['null', null],
+    ['an array', [1, 2]],
+    ['a string', 'hello'],
+    ['a number', 42],
+    ['a boolean', true],
+  ])('rejects %s payload with a non-retriable ValidationError', (what, payload) => {
+    let error: unknown;
+    try {
+      toActionInstance(CreateOrder, payload, 'createOrder');
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).code).toBe('GOMES_VALIDATION');
+    expect((error as ValidationError).retriable).toBe(false);
+    expect((error as ValidationError).message).toBe(
+      `Invalid createOrder: (payload): the payload must be a JSON object, got ${what}`,
+    );
+  });
+
+  it('turns an undefined payload into an instance with no fields', () => {
+    expect(toActionInstance(GetOrder, undefined)).toBeInstanceOf(GetOrder);
+  });
+});
+
+describe('needsValidation', () => {
+  it('notices constraints added to a class after a first lookup found none', () => {
+    class LateDecorated {
+      qty!: number;
+    }
+    expect(needsValidation(new LateDecorated())).toBe(false);
+    Min(1)(LateDecorated.prototype, 'qty');
+    expect(needsValidation(new LateDecorated())).toBe(true);
+  });
+
+  it('notices constraints added to a base class after a first lookup of the subclass', () => {
+    class Base {
+      id!: string;
+    }
+    class Derived extends Base {}
+    expect(needsValidation(new Derived())).toBe(false);
+    IsString()(Base.prototype, 'id');
+    expect(needsValidation(new Derived())).toBe(true);
   });
 });
 

@@ -53,7 +53,15 @@ export class InProcessBusTransport implements BusTransport {
             messageId: message.messageId,
             error: err.message,
           });
-          this.#options.onUnhandledError(err, message);
+          try {
+            this.#options.onUnhandledError(err, message);
+          } catch (listenerError) {
+            this.#options.logger.error('onUnhandledError callback threw', {
+              route: message.route,
+              messageId: message.messageId,
+              error: toError(listenerError).message,
+            });
+          }
         },
       );
     this.#options.track(work);

@@ -14,6 +14,11 @@ export interface SendActionOptions {
   partitionKey?: string;
   /** Aborts waiting (for the handler in-process, for the reply over a channel). */
   signal?: AbortSignal;
-  /** How long `send` waits for a remote reply over a channel, in ms. @default the instance's requestTimeoutMs */
+  /**
+   * How long `send` waits for a remote reply over a channel, in ms: an integer in 0..2147483647, or
+   * `Infinity` to wait without a timer (until the reply, `signal` or shutdown). Anything else makes
+   * `send` reject with a `GOMES_CONFIGURATION` GomesError before sending.
+   * @default the instance's requestTimeoutMs
+   */
   timeoutMs?: number;
 }

@@ -56,6 +56,13 @@ export interface EventDrivenConsumerOptions {
   queueCapacity: number | undefined;
   /** Delay before a failed (nacked) message is redelivered, in ms. @default 1000 */
   nackDelayMs: number;
+  /**
+   * After the stop budget expired, how long `stop()` still waits for the transport (the nacks of the
+   * aborted deliveries, the subscription's stop and close) before it abandons them, logs what was
+   * abandoned and finishes, in ms. Bounds a shutdown with a hung transport to budget + grace.
+   * @default 5000
+   */
+  stopGraceMs: number;
 }
 
 /** Defaults of {@link EventDrivenConsumerOptions}. @public */
@@ -65,6 +72,7 @@ export const DEFAULT_EVENT_DRIVEN_CONSUMER_OPTIONS: Readonly<EventDrivenConsumer
   stopOnError: false,
   queueCapacity: undefined,
   nackDelayMs: 1000,
+  stopGraceMs: 5000,
 });
 
 /** Default time `stop()` lets in-flight messages finish before aborting them, in ms. @public */
@@ -95,6 +103,15 @@ export interface EventDrivenConsumerStats {
   readonly repliesDropped: number;
   /** Subscription-level errors reported by the channel. */
   readonly subscriptionErrors: number;
+  /** Transport acks that failed (the message is redelivered; counted as failed). */
+  readonly ackFailures: number;
+  /** Transport nacks that failed (the transport redelivers unacknowledged messages on its own). */
+  readonly nackFailures: number;
+  /**
+   * Abandoned handler attempts (timed out, or aborted) that settled afterwards: their handler kept
+   * running after its signal was aborted (see `processingTimeout`).
+   */
+  readonly staleAttempts: number;
   /** Deliveries accepted and not settled yet. */
   readonly inFlight: number;
 }
@@ -119,6 +136,7 @@ export function validateEventDrivenConsumerOptions(
   int('amountOfProcessors', options.amountOfProcessors, 1);
   int('messageProcessingTimeoutMs', options.messageProcessingTimeoutMs, 0, MAX_PROCESSING_TIMEOUT_MS);
   int('nackDelayMs', options.nackDelayMs, 0, MAX_PROCESSING_TIMEOUT_MS);
+  int('stopGraceMs', options.stopGraceMs, 0, MAX_PROCESSING_TIMEOUT_MS);
   if (options.queueCapacity !== undefined) {
     int('queueCapacity', options.queueCapacity, Math.max(1, options.amountOfProcessors));
   }

@@ -6,6 +6,8 @@ import { consumerPipeline } from '../pipeline/consumer-pipeline.js';
 import type { MessageHandlerFn } from '../pipeline/message-handler.js';
 import { AbortScope, scopedContext } from '../pipeline/abort-scope.js';
 import type { ProcessingState } from '../pipeline/processing-context.js';
+import { MAX_PROCESSING_TIMEOUT_MS } from '../pipeline/middleware/processing-timeout.js';
+import { staleAttemptsSettled } from '../pipeline/stale-attempts.js';
 import {
   DEFAULT_CONSUMER_STOP_BUDGET_MS,
   DEFAULT_EVENT_DRIVEN_CONSUMER_OPTIONS,
@@ -71,6 +73,9 @@ export class EventDrivenConsumer {
     nacked: 0,
     repliesDropped: 0,
     subscriptionErrors: 0,
+    ackFailures: 0,
+    nackFailures: 0,
+    staleAttempts: 0,
     inFlight: 0,
   };
   readonly #inFlight = new Set<InFlight>();
@@ -86,6 +91,8 @@ export class EventDrivenConsumer {
   #subscribing: Promise<Subscription> | undefined;
   #subscription: Subscription | undefined;
   #stopPromise: Promise<void> | undefined;
+  /** Removes the abort listener `run(signal)` added. */
+  #unlistenRunSignal: (() => void) | undefined;
 
   constructor(init: EventDrivenConsumerInit) {
     this.name = init.name;
@@ -99,7 +106,13 @@ export class EventDrivenConsumer {
     return this.#set({ amountOfProcessors: amount });
   }
 
-  /** Bound of each handler attempt in ms (its signal is aborted; the attempt is retriable); 0 = none. @default 100000 */
+  /**
+   * Bound of each handler attempt in ms (its signal is aborted; the attempt is retriable); 0 = none.
+   * A handler that ignores its signal keeps running after the timeout: its message's key and
+   * processor slot stay held until it settled, and a retry waits for it (at most the timeout
+   * again) — see docs/event-driven-consumer.md. Handlers should honour `ctx.signal`.
+   * @default 100000
+   */
   withMessageProcessingTimeout(timeoutMs: number): this {
     return this.#set({ messageProcessingTimeoutMs: timeoutMs });
   }
@@ -117,6 +130,11 @@ export class EventDrivenConsumer {
   /** Delay before a failed message is redelivered, in ms. @default 1000 */
   withNackDelay(delayMs: number): this {
     return this.#set({ nackDelayMs: delayMs });
+  }
+
+  /** After the stop budget expired, how long to wait for the transport before abandoning it, in ms. @default 5000 */
+  withStopGrace(graceMs: number): this {
+    return this.#set({ stopGraceMs: graceMs });
   }
 
   /** The run options (a copy). */
@@ -172,6 +190,7 @@ export class EventDrivenConsumer {
         onDeadLettered: (_m, _e, ctx) => this.#outcomes.set(ctx.state, 'deadLettered'),
         onFiltered: (_m, ctx) => this.#outcomes.set(ctx.state, 'filtered'),
         onReplyDropped: () => void this.#counters.repliesDropped++,
+        onStaleAttemptSettled: () => void this.#counters.staleAttempts++,
       },
     });
     this.#executor = new KeyedExecutor({
@@ -195,7 +214,11 @@ export class EventDrivenConsumer {
     }
     if (signal) {
       if (signal.aborted) void this.stop();
-      else signal.addEventListener('abort', () => void this.stop(), { once: true });
+      else {
+        const onAbort = (): void => void this.stop();
+        signal.addEventListener('abort', onAbort, { once: true });
+        this.#unlistenRunSignal = () => signal.removeEventListener('abort', onAbort);
+      }
     }
     this.#logger.info('Consumer running', { channel: this.#init.channel.channelName, ...o });
   }
@@ -207,15 +230,35 @@ export class EventDrivenConsumer {
    * the subscription (which commits what was acked). Finishing the accepted deliveries keeps the acked
    * offsets of a partition gap-free, so a restarted consumer does not get messages already processed.
    * When the consumer stops because it crashed (`stopOnError`), deliveries not started are nacked
-   * unprocessed at once. Idempotent;
-   * concurrent calls share one promise (the first call's budget applies). Never rejects.
+   * unprocessed at once.
+   *
+   * Bounded: once the budget expired, the transport gets at most `stopGraceMs` (default 5 s) more to
+   * nack the aborted deliveries, stop and close the subscription; what is still pending then is
+   * abandoned (logged as an error; the transport redelivers whatever it did not settle) and the
+   * consumer is `stopped`. `budgetMs` `Infinity` waits for the in-flight messages without a timer.
+   * Idempotent; concurrent calls share one promise (the first call's budget applies).
+   *
+   * @throws GomesError `GOMES_CONFIGURATION` when `budgetMs` is not an integer in 0..2147483647 nor
+   * `Infinity` (otherwise it never rejects).
    */
   async stop(budgetMs: number = DEFAULT_CONSUMER_STOP_BUDGET_MS): Promise<void> {
+    if (
+      budgetMs !== Infinity &&
+      !(Number.isInteger(budgetMs) && budgetMs >= 0 && budgetMs <= MAX_PROCESSING_TIMEOUT_MS)
+    ) {
+      throw new GomesError(
+        'CONFIGURATION',
+        `stop budget must be an integer between 0 and ${MAX_PROCESSING_TIMEOUT_MS} ms, or Infinity (got ${String(budgetMs)})`,
+        { details: { consumer: this.name, budgetMs } },
+      );
+    }
     this.#stopPromise ??= this.#doStop(budgetMs);
     return this.#stopPromise;
   }
 
   async #doStop(budgetMs: number): Promise<void> {
+    this.#unlistenRunSignal?.();
+    this.#unlistenRunSignal = undefined;
     if (this.#state === 'idle' || this.#state === 'crashed') {
       if (this.#state === 'idle') this.#state = 'stopped';
       this.#resolveDone();
@@ -225,21 +268,48 @@ export class EventDrivenConsumer {
     this.#logger.info('Consumer stopping', { inFlight: this.#inFlight.size, budgetMs });
     await this.#subscribing?.catch(() => undefined);
     const subscription = this.#subscription;
-    const stopFetching = (subscription?.stop() ?? Promise.resolve()).catch((e: unknown) =>
-      this.#logger.error('Stopping the subscription failed', { errorMessage: toError(e).message }),
-    );
+    let fetchingStopped = false;
+    const stopFetching = (subscription?.stop() ?? Promise.resolve())
+      .catch((e: unknown) =>
+        this.#logger.error('Stopping the subscription failed', { errorMessage: toError(e).message }),
+      )
+      .finally(() => (fetchingStopped = true));
     const drained = Promise.all([stopFetching, this.#executor?.drain()]);
-    if (!(await withinBudget(drained, Math.max(0, budgetMs)))) {
+    const graceMs = this.#options.stopGraceMs;
+    // Past the budget, the transport gets one grace period in total for everything left.
+    let graceEndsAt: number | undefined;
+    const remainingGrace = (): number =>
+      graceEndsAt === undefined ? graceMs : Math.max(0, graceEndsAt - Date.now());
+    if (!(await withinBudget(drained, budgetMs))) {
+      graceEndsAt = Date.now() + graceMs;
       this.#logger.warn('Stop budget expired; aborting and nacking in-flight messages', {
         inFlight: this.#inFlight.size,
+        stopGraceMs: graceMs,
       });
-      await this.#abortInFlight();
-      await drained;
+      if (!(await withinBudget(Promise.all([this.#abortInFlight(), drained]), remainingGrace()))) {
+        this.#logger.error('Stop grace expired; abandoning the transport calls still pending', {
+          stopGraceMs: graceMs,
+          subscriptionStopPending: !fetchingStopped,
+          // Not settled by the transport: it redelivers them (they were never acked).
+          abandonedDeliveries: [...this.#inFlight].map(({ delivery }) => ({
+            messageId: delivery.message.messageId,
+            key: delivery.key,
+            position: delivery.position,
+          })),
+        });
+      }
     }
-    try {
-      await subscription?.close();
-    } catch (e) {
-      this.#logger.error('Closing the subscription failed', { errorMessage: toError(e).message });
+    const closing = (async () => subscription?.close())().then(
+      () => true,
+      (e: unknown) => {
+        this.#logger.error('Closing the subscription failed', { errorMessage: toError(e).message });
+        return true;
+      },
+    );
+    if (!(await withinBudget(closing, remainingGrace()))) {
+      this.#logger.error('Closing the subscription did not finish within the stop grace; abandoned', {
+        stopGraceMs: graceMs,
+      });
     }
     this.#state = this.#error ? 'crashed' : 'stopped';
     this.#logger.info('Consumer stopped', { state: this.#state, ...this.#counters });
@@ -324,17 +394,22 @@ export class EventDrivenConsumer {
           route: message.route,
         }),
     );
+    let failure: Error | undefined;
     try {
       await (this.#pipeline as MessageHandlerFn)(message, ctx);
       if (delivery.settled === undefined) await delivery.ack();
-      if (delivery.settled !== 'ack') return;
+    } catch (thrown) {
+      failure = toError(thrown);
+      if (delivery.settled === undefined) await delivery.nack({ delayMs: 0 }).catch(() => undefined);
+    }
+    if (delivery.settled === 'ack' && !delivery.ackFailed) {
       const outcome = this.#outcomes.get(state);
       if (outcome) this.#counters[outcome]++;
       else this.#counters.succeeded++;
-    } catch (thrown) {
-      const error = toError(thrown);
-      if (delivery.settled === undefined) await delivery.nack({ delayMs: 0 }).catch(() => undefined);
-      if (delivery.settled !== 'nack' || entry.scope.aborted) return;
+    } else if (delivery.endedNacked && !entry.scope.aborted) {
+      // Nacked by the pipeline, by the handler through ctx.delivery (even if it then returned
+      // normally), or not acknowledged because the ack failed: it will be redelivered, so the
+      // deliveries of its key accepted behind it must not run before it.
       this.#counters.failed++;
       this.#nackedThrough.set(delivery.key, this.#seq);
       if (this.#options.stopOnError && this.#state === 'running') {
@@ -343,12 +418,26 @@ export class EventDrivenConsumer {
             'CONSUMER_CRASHED',
             `Consumer "${this.name}" stopped: a message failed and stopOnError is set`,
             {
-              cause: error,
+              cause: failure,
               details: { messageId: message.messageId },
             },
           ),
         );
       }
+    }
+    // A timed-out attempt whose handler ignored its signal may still run: keep this key (and the
+    // processor slot) until it settled, so the next message of the key never runs concurrently
+    // with it. A forced stop releases the entry (see #abortInFlight).
+    const stale = staleAttemptsSettled(state);
+    if (stale) {
+      this.#logger.warn(
+        'Holding the key until a timed-out attempt settles (handlers should honour ctx.signal)',
+        {
+          messageId: message.messageId,
+          key: delivery.key,
+        },
+      );
+      await stale;
     }
   }
 
@@ -395,8 +484,9 @@ export class EventDrivenConsumer {
   }
 }
 
-/** Whether `promise` settled within `ms`. */
+/** Whether `promise` settled within `ms` (`Infinity`: waits for it, with no timer). */
 async function withinBudget(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  if (ms === Infinity) return promise.then(() => true);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const expired = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
   try {

@@ -1,3 +1,4 @@
+import { waitFor } from '../testing/wait-for.js';
 import { ConfigurationError } from '../errors/configuration-error.js';
 import { KeyedExecutor } from './keyed-executor.js';
 
@@ -161,5 +162,33 @@ describe('KeyedExecutor', () => {
     gate.resolve();
     await d;
     expect(secondDone).toBe(true);
+  });
+
+  it('releases the slot and the key even when onTaskError throws', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const ex = new KeyedExecutor({
+        concurrency: 1,
+        capacity: 2,
+        onTaskError: () => {
+          throw new Error('listener bug');
+        },
+      });
+      let secondRan = false;
+      await ex.submit('k', async () => Promise.reject(new Error('task failed')));
+      await ex.submit('k', async () => {
+        secondRan = true;
+      });
+      await waitFor(() => secondRan, 2000, { description: 'the next task of the key runs' });
+      await ex.drain();
+      expect(ex.stats).toMatchObject({ running: 0, queued: 0, completed: 2, failed: 1 });
+      expect(ex.idle).toBe(true);
+      for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
   });
 });

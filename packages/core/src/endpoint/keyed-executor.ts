@@ -168,9 +168,11 @@ export class KeyedExecutor {
       } catch (error) {
         this.#failed++;
         this.#onTaskError?.(toError(error), key);
+      } finally {
+        // Even when onTaskError throws: the slot and the key must be released.
+        this.#finish(key);
       }
-      this.#finish(key);
-    })();
+    })().catch(() => undefined);
   }
 
   #finish(key: string): void {

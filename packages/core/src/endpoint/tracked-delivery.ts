@@ -1,4 +1,5 @@
 import type { Delivery, NackOptions } from '../channel/consumer-channel.js';
+import { toError } from '../errors/gomes-error.js';
 import type { Logger } from '../logging/logger.js';
 import type { EventDrivenConsumerStats } from './event-driven-consumer-options.js';
 
@@ -8,10 +9,16 @@ export type ConsumerCounters = { -readonly [K in keyof EventDrivenConsumerStats]
 /**
  * A delivery that settles at most once (so a forced shutdown nack cannot be followed by an ack).
  *
+ * A transport `ack` / `nack` that fails is logged and counted (`ackFailures` / `nackFailures`),
+ * then rethrown. A failed ack leaves the message unacknowledged: the transport redelivers it, so
+ * {@link TrackedDelivery.endedNacked} reports it like a nack (the consumer's same-key guard).
+ *
  * @internal
  */
 export class TrackedDelivery implements Delivery {
   settled: 'ack' | 'nack' | undefined;
+  /** Whether the transport rejected the ack (the message was not acknowledged). */
+  ackFailed = false;
   readonly #inner: Delivery;
   readonly #counters: ConsumerCounters;
   readonly #logger: Logger;
@@ -35,6 +42,11 @@ export class TrackedDelivery implements Delivery {
     return this.#inner.deliveryAttempt;
   }
 
+  /** Whether the delivery ended not acknowledged: nacked, or its ack failed (both are redelivered). */
+  get endedNacked(): boolean {
+    return this.settled === 'nack' || this.ackFailed;
+  }
+
   async ack(): Promise<void> {
     if (this.settled !== undefined) {
       if (this.settled === 'nack')
@@ -42,14 +54,39 @@ export class TrackedDelivery implements Delivery {
       return;
     }
     this.settled = 'ack';
-    await this.#inner.ack();
+    try {
+      await this.#inner.ack();
+    } catch (error) {
+      this.ackFailed = true;
+      this.#counters.ackFailures++;
+      this.#logger.error('Ack failed; the transport will redeliver the message', this.#failureFields(error));
+      throw error;
+    }
     this.#counters.acked++;
   }
 
   async nack(options?: NackOptions): Promise<void> {
     if (this.settled !== undefined) return;
     this.settled = 'nack';
-    await this.#inner.nack(options);
+    try {
+      await this.#inner.nack(options);
+    } catch (error) {
+      this.#counters.nackFailures++;
+      this.#logger.error(
+        'Nack failed; the transport redelivers unacknowledged messages on its own',
+        this.#failureFields(error),
+      );
+      throw error;
+    }
     this.#counters.nacked++;
+  }
+
+  #failureFields(error: unknown): Record<string, unknown> {
+    return {
+      messageId: this.#inner.message.messageId,
+      key: this.#inner.key,
+      position: this.#inner.position,
+      errorMessage: toError(error).message,
+    };
   }
 }

@@ -1,6 +1,6 @@
 import { ErrorCodes } from './error-codes.js';
 import { ConfigurationError } from './configuration-error.js';
-import { GomesError, NonRetriableError, isGomesError, isRetriable } from './gomes-error.js';
+import { GomesError, NonRetriableError, isGomesError, isRetriable, toError } from './gomes-error.js';
 import { ValidationError } from './validation-error.js';
 
 describe('GomesError family', () => {
@@ -61,5 +61,40 @@ describe('GomesError family', () => {
     expect(e.message).toBe(
       'Invalid createOrder: qty: qty must not be less than 1; sku: sku must be a string',
     );
+  });
+});
+
+describe('toError', () => {
+  it('keeps Errors and describes strings and JSON values as before', () => {
+    const e = new TypeError('x');
+    expect(toError(e)).toBe(e);
+    expect(toError('boom').message).toBe('boom');
+    expect(toError({ a: 1 }).message).toBe('{"a":1}');
+    expect(toError(42).message).toBe('42');
+  });
+
+  it('never throws: BigInt, circular objects and throwing toJSON fall back to String(value)', () => {
+    expect(toError(10n).message).toBe('10');
+    const circular: Record<string, unknown> = { name: 'loop' };
+    circular['self'] = circular;
+    expect(toError(circular).message).toBe('[object Object]');
+    const hostile = {
+      toJSON(): never {
+        throw new Error('no json');
+      },
+      toString(): never {
+        throw new Error('no string');
+      },
+    };
+    expect(toError(hostile).message).toBe('[object Object]');
+    expect(toError(Object.create(null)).message).toBe('{}');
+  });
+
+  it('never returns an empty message', () => {
+    for (const value of [undefined, null, '', Symbol('')]) {
+      expect(toError(value).message).not.toBe('');
+    }
+    expect(toError(undefined).message).toBe('Unknown error');
+    expect(toError(null).message).toBe('Unknown error');
   });
 });

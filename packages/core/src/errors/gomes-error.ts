@@ -78,8 +78,32 @@ export class NonRetriableError extends GomesError {
   }
 }
 
-/** Turns anything thrown into an `Error` (keeping Errors as they are). @internal */
+/**
+ * Turns anything thrown into an `Error` (keeping Errors as they are). Total: it never throws (a
+ * BigInt, a circular object or a throwing `toJSON` fall back to `String(value)`, then to
+ * `Object.prototype.toString`), and the message is never empty (`'Unknown error'` for `undefined`,
+ * `null`, `''` and the like).
+ *
+ * @internal
+ */
 export function toError(value: unknown): Error {
   if (value instanceof Error) return value;
-  return new Error(typeof value === 'string' ? value : JSON.stringify(value));
+  return new Error(describeThrown(value) || 'Unknown error');
+}
+
+function describeThrown(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value === undefined || value === null) return '';
+  try {
+    const json = JSON.stringify(value) as string | undefined;
+    if (json !== undefined) return json;
+  } catch {
+    // BigInt, cycles, a throwing toJSON: described below instead.
+  }
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- last resort for values JSON cannot describe
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
 }

@@ -86,3 +86,16 @@ export function checkConfiguration(config: RegisteredConfiguration): string[] {
   problems.push(...config.registry.problems());
   return problems;
 }
+
+/**
+ * Consumers (reply consumers excepted) with no dead-letter channel: their failed messages are
+ * redelivered until they succeed. Not an error — `start()` logs a warning naming each.
+ *
+ * @internal
+ */
+export function consumersWithoutDeadLetter(config: RegisteredConfiguration): string[] {
+  const replyChannels = replyChannelNames(config.publishers);
+  return config.consumers
+    .filter((c) => !replyChannels.has(c.channelName) && c.endpointOptions.deadLetterChannelName === undefined)
+    .map((c) => c.consumerName);
+}

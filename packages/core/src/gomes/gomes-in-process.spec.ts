@@ -12,6 +12,7 @@ import type { HandlerContext } from '../actions/handler-context.js';
 import { ValidationError } from '../errors/validation-error.js';
 import { isGomesError } from '../errors/gomes-error.js';
 import { createGomes } from './create-gomes.js';
+import { recordingLogger } from '../../test/support/recording-logger.js';
 
 @Command('createOrder')
 class CreateOrder extends Action<string> {
@@ -133,6 +134,41 @@ describe('in-process buses', () => {
     await app.shutdown(); // waits for in-process async work
     expect(ran).toBe(true);
     expect(failures.map((e) => e.message)).toEqual(['async failure']);
+  });
+
+  it('a throwing onUnhandledError listener is logged, does not stop the other listeners and causes no unhandled rejection', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const logger = recordingLogger();
+      const app = createGomes({ logger });
+      app.addActionHandler(
+        defineCommandHandler(CreateOrder, () => {
+          throw new Error('async failure');
+        }),
+      );
+      const seen: string[] = [];
+      app.onUnhandledError(() => {
+        throw new Error('listener bug');
+      });
+      app.onUnhandledError((e) => seen.push(e.message));
+      await app.start();
+      await app.commandBus().sendAsync(new CreateOrder('a', 1));
+      await app.shutdown();
+      expect(seen).toEqual(['async failure']);
+      expect(logger.lines).toContainEqual(
+        expect.objectContaining({
+          level: 'error',
+          message: 'onUnhandledError listener threw',
+          fields: expect.objectContaining({ errorMessage: 'listener bug', reportedError: 'async failure' }),
+        }),
+      );
+      for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
   });
 
   it('rejects a command without a handler, and an event sent on the command bus', async () => {

@@ -23,6 +23,7 @@ import { inMemoryConnection } from '../transport/in-memory/in-memory-connection.
 import { inMemoryConsumer } from '../transport/in-memory/in-memory-consumer-channel-builder.js';
 import { inMemoryPublisher } from '../transport/in-memory/in-memory-publisher-channel-builder.js';
 import { createGomes } from './create-gomes.js';
+import { recordingLogger } from '../../test/support/recording-logger.js';
 
 @Command('placeOrder')
 class PlaceOrder extends Action<string> {
@@ -258,6 +259,61 @@ describe('over the in-memory transport', () => {
     expect(broker.endOffset('fire-and-forget', 0)).toBe(1n);
     expect(broker.decode(broker.records('fire-and-forget', 0)[0]!).messageId).toBe(sentId);
     expect(() => client.commandBusByChannel('missing')).toThrow(/No publisher channel "missing"/);
+    await client.shutdown();
+  });
+
+  it('warns at start about each consumer without a dead-letter channel (not an error)', async () => {
+    const logger = recordingLogger();
+    const broker = new InMemoryBroker();
+    const app = createGomes({ logger })
+      .addChannelConnection(inMemoryConnection('mem', { broker }))
+      .addPublisherChannel(inMemoryPublisher('mem', 'orders.dlq'))
+      .addConsumerChannel(inMemoryConsumer('mem', 'orders', 'no-dlq'))
+      .addConsumerChannel(
+        inMemoryConsumer('mem', 'payments', 'with-dlq').withDeadLetterChannelName('orders.dlq'),
+      )
+      .addActionHandler(defineEventHandler(OrderPlaced, () => undefined));
+    await app.start();
+    const warnings = logger.lines.filter(
+      (l) => l.level === 'warn' && l.message.includes('redelivered until they succeed'),
+    );
+    expect(warnings.map((w) => w.fields['consumer'])).toEqual(['no-dlq']);
+    expect(warnings[0]?.message).toBe(
+      'failed messages of consumer no-dlq are redelivered until they succeed; configure withDeadLetterChannelName() to park them after the retries instead',
+    );
+    await app.shutdown();
+  });
+
+  it('rejects shutdown and request timeouts a timer cannot honour at createGomes', () => {
+    for (const bad of [Infinity, Number.NaN, 2 ** 31, -1, 1.5]) {
+      for (const key of ['shutdownTimeoutMs', 'requestTimeoutMs'] as const) {
+        let error: unknown;
+        try {
+          createGomes({ [key]: bad });
+        } catch (e) {
+          error = e;
+        }
+        expect(error).toBeInstanceOf(ConfigurationError);
+        expect((error as ConfigurationError).problems).toEqual([
+          `${key} must be an integer between 0 and 2147483647 (got ${String(bad)})`,
+        ]);
+      }
+    }
+    expect(() => createGomes({ shutdownTimeoutMs: 2 ** 31 - 1, requestTimeoutMs: 0 })).not.toThrow();
+  });
+
+  it('rejects a per-call timeoutMs a timer cannot honour with GOMES_CONFIGURATION and sends nothing', async () => {
+    const broker = new InMemoryBroker();
+    const client = requester(broker);
+    await client.start();
+    for (const timeoutMs of [Number.NaN, 2 ** 31, -5]) {
+      const error = await client
+        .commandBusByChannel('requests')
+        .send(new PlaceOrder('x'), { timeoutMs })
+        .catch((e: unknown) => e);
+      expect(code(error)).toBe('GOMES_CONFIGURATION');
+    }
+    expect(broker.endOffset('requests', 0)).toBe(0n);
     await client.shutdown();
   });
 

@@ -1,6 +1,7 @@
 import type { MeterProvider, TracerProvider } from '@opentelemetry/api';
 import { ConfigurationError } from '../errors/configuration-error.js';
 import { noopLogger, type Logger } from '../logging/logger.js';
+import { MAX_PROCESSING_TIMEOUT_MS } from '../pipeline/middleware/processing-timeout.js';
 import { DEFAULT_HEALTH_OPTIONS, resolveHealthOptions, type HealthOptions } from './health-options.js';
 
 /**
@@ -13,9 +14,9 @@ export interface GomesOptions {
   logger: Logger;
   /** Name for logs and the endpoints table. @default 'gomes' */
   name: string;
-  /** How long `shutdown()` lets in-flight messages finish before aborting them, in ms. @default 30000 */
+  /** How long `shutdown()` lets in-flight messages finish before aborting them, in ms (0..2147483647). @default 30000 */
   shutdownTimeoutMs: number;
-  /** How long request-reply `send()` over a channel waits for the reply, in ms. @default 30000 */
+  /** How long request-reply `send()` over a channel waits for the reply, in ms (0..2147483647). @default 30000 */
   requestTimeoutMs: number;
   /** Validate actions with class-validator on send and on receive. @default true */
   validate: boolean;
@@ -56,8 +57,11 @@ export function resolveGomesOptions(input: Partial<GomesOptions> = {}): GomesOpt
   const options: GomesOptions = { ...DEFAULT_GOMES_OPTIONS, ...input };
   for (const key of ['shutdownTimeoutMs', 'requestTimeoutMs'] as const) {
     const v = options[key];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
-      problems.push(`${key} must be an integer >= 0 (got ${String(v)})`);
+    // Timers cannot wait longer: setTimeout fires a larger delay (or Infinity) after 1 ms.
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_PROCESSING_TIMEOUT_MS)
+      problems.push(
+        `${key} must be an integer between 0 and ${MAX_PROCESSING_TIMEOUT_MS} (got ${String(v)})`,
+      );
   }
   if (typeof options.name !== 'string' || options.name === '')
     problems.push('name must be a non-empty string');

@@ -13,7 +13,7 @@ import type { ChannelConnection } from '../channel/channel-connection.js';
 import type { PublisherChannel } from '../channel/publisher-channel.js';
 import { EventDrivenConsumer } from '../endpoint/event-driven-consumer.js';
 import { ConfigurationError } from '../errors/configuration-error.js';
-import { GomesError } from '../errors/gomes-error.js';
+import { GomesError, toError } from '../errors/gomes-error.js';
 import { sharedPromise } from '../internal/shared-promise.js';
 import type { Logger } from '../logging/logger.js';
 import type { Message } from '../message/message.js';
@@ -22,7 +22,7 @@ import { consumerObservability } from '../observability/tracing-middleware.js';
 import type { MessageHandlerFn } from '../pipeline/message-handler.js';
 import type { ChannelResolver } from '../pipeline/processing-context.js';
 import { formatEndpointsTable, listEndpoints, type EndpointInfo } from './active-endpoints.js';
-import { checkConfiguration, replyChannelNames } from './configuration-check.js';
+import { checkConfiguration, consumersWithoutDeadLetter, replyChannelNames } from './configuration-check.js';
 import { GomesRuntime } from './gomes-runtime.js';
 import { resolveGomesOptions, type GomesOptions } from './gomes-options.js';
 import { assessHealth } from './health.js';
@@ -179,6 +179,12 @@ export class Gomes {
         ),
       );
       this.#state = 'started';
+      for (const consumer of consumersWithoutDeadLetter(config)) {
+        this.#logger.warn(
+          `failed messages of consumer ${consumer} are redelivered until they succeed; configure withDeadLetterChannelName() to park them after the retries instead`,
+          { consumer },
+        );
+      }
       this.#logger.info('gomes started', {
         connections: this.#connections.length,
         publishers: this.#publishers.length,
@@ -392,7 +398,13 @@ export class Gomes {
       onUnhandledError: (error, message) => this.#emitUnhandled(error, message),
       track: (work) => {
         this.#asyncWork.add(work);
-        void work.finally(() => this.#asyncWork.delete(work));
+        // `work` handles its own failures; the catch only guards against a rejection of it ever
+        // surfacing as an unhandled rejection through this bookkeeping chain.
+        work
+          .finally(() => this.#asyncWork.delete(work))
+          .catch((e: unknown) =>
+            this.#logger.error('in-process async work failed', { errorMessage: toError(e).message }),
+          );
       },
     });
   }
@@ -426,7 +438,18 @@ export class Gomes {
     }
   }
 
+  /** Tells every listener; a listener that throws is logged and does not stop the others. */
   #emitUnhandled(error: Error, message?: Message): void {
-    for (const listener of this.#errorListeners) listener(error, message);
+    for (const listener of this.#errorListeners) {
+      try {
+        listener(error, message);
+      } catch (listenerError) {
+        this.#logger.error('onUnhandledError listener threw', {
+          errorMessage: toError(listenerError).message,
+          reportedError: error.message,
+          messageId: message?.messageId,
+        });
+      }
+    }
   }
 }

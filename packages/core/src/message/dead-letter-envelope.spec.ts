@@ -86,6 +86,16 @@ describe('dead-letter envelope', () => {
     ).toBe('ECONNREFUSED');
   });
 
+  it('always writes the error message, falling back to the error name, so the envelope is readable', () => {
+    const source = { channelName: 'dlq', endpointName: 'c' };
+    const plain = deadLetterMessage(original, new Error(), { attempts: 1 }, source);
+    expect(plain.header(DeadLetterHeaders.ERROR_MESSAGE)).toBe('Error');
+    expect(readDeadLetterEnvelope(plain)?.errorMessage).toBe('Error');
+    const typed = new TypeError('');
+    const env = readDeadLetterEnvelope(deadLetterMessage(original, typed, { attempts: 2 }, source));
+    expect(env).toMatchObject({ errorName: 'TypeError', errorMessage: 'TypeError', attempts: 2 });
+  });
+
   it('returns undefined for a message that is not a dead letter', () => {
     expect(readDeadLetterEnvelope(original)).toBeUndefined();
   });

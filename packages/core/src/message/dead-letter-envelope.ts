@@ -18,7 +18,7 @@ export const DeadLetterHeaders = {
   ERROR_NAME: 'gomes.dlq.errorName',
   /** `code` of the last error, when it has one (e.g. `GOMES_PROCESSING_TIMEOUT`). */
   ERROR_CODE: 'gomes.dlq.errorCode',
-  /** `message` of the last error. */
+  /** `message` of the last error (its name when the message is empty; always present). */
   ERROR_MESSAGE: 'gomes.dlq.errorMessage',
   /** Stack of the last error, cut to {@link DEAD_LETTER_MAX_STACK_LENGTH} characters. */
   ERROR_STACK: 'gomes.dlq.errorStack',
@@ -128,10 +128,13 @@ export function deadLetterMessage<T>(
     headers[DEAD_LETTER_ORIGINAL_HEADER_PREFIX + name] = value;
   }
   const code = errorCode(error);
+  const errorName = error.name || 'Error';
   const envelope: Record<string, string | undefined> = {
-    [DeadLetterHeaders.ERROR_NAME]: error.name || 'Error',
+    [DeadLetterHeaders.ERROR_NAME]: errorName,
     [DeadLetterHeaders.ERROR_CODE]: code,
-    [DeadLetterHeaders.ERROR_MESSAGE]: error.message,
+    // Always written (it marks a dead letter for readDeadLetterEnvelope): an error without a
+    // message is described by its name.
+    [DeadLetterHeaders.ERROR_MESSAGE]: error.message || errorName,
     [DeadLetterHeaders.ERROR_STACK]: error.stack?.slice(0, DEAD_LETTER_MAX_STACK_LENGTH),
     [DeadLetterHeaders.RETRIABLE]: String(isRetriable(error)),
     [DeadLetterHeaders.ATTEMPTS]: String(Math.max(1, state.attempts)),

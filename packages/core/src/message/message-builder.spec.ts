@@ -2,6 +2,7 @@ import { MessageBuilder, newMessageId } from './message-builder.js';
 import { MessageHeaders, PARTITION_KEY_HEADER, partitionKeyOf } from './message-headers.js';
 import { formatTimestamp, parseTimestamp } from './timestamp.js';
 import { isGomesError } from '../errors/gomes-error.js';
+import { Message } from './message.js';
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -132,5 +133,22 @@ describe('partitionKeyOf', () => {
     expect(partitionKeyOf({ [PARTITION_KEY_HEADER]: 'k', correlationId: 'c', messageId: 'm' })).toBe('k');
     expect(partitionKeyOf({ correlationId: 'c', messageId: 'm' })).toBe('c');
     expect(partitionKeyOf({ messageId: 'm' })).toBe('m');
+  });
+
+  it('buildFromOwnedHeaders adopts its header object; the constructor and the builder copy theirs', () => {
+    const owned: Record<string, string> = { route: 'r', empty: '' };
+    const adopted = MessageBuilder.buildFromOwnedHeaders(1, owned);
+    expect(adopted.headers).toBe(owned);
+    expect(Object.isFrozen(owned)).toBe(true);
+    expect(owned).not.toHaveProperty('empty');
+
+    const mine: Record<string, string> = { route: 'r' };
+    const copied = new Message(1, mine);
+    expect(copied.headers).not.toBe(mine);
+    expect(Object.isFrozen(mine)).toBe(false);
+    // A message built inside another build (e.g. by a header getter) does not inherit adoption.
+    const built = MessageBuilder.fromHeaders(2, mine).build();
+    expect(built.headers).not.toBe(mine);
+    expect(Object.isFrozen(mine)).toBe(false);
   });
 });

@@ -1,8 +1,12 @@
 import { MessageHeaders, parseMessageType, type MessageType } from './message-headers.js';
 import { parseTimestamp } from './timestamp.js';
 
-/** Set while {@link adoptHeaders} builds a message: the constructor then freezes `headers` itself. */
-let adopting = false;
+/**
+ * Passed by {@link adoptHeaders} as the constructor's third argument: the message then freezes the
+ * given `headers` in place instead of copying them. A module-private constant (not a flag), so
+ * nothing outside this module can ask for adoption and no state is shared between calls.
+ */
+const ADOPT: unique symbol = Symbol('gomes.adoptHeaders');
 
 /**
  * Builds a message that takes ownership of `headers` (frozen in place, not copied). Only for
@@ -11,12 +15,7 @@ let adopting = false;
  * @internal
  */
 export function adoptHeaders<T>(payload: T, headers: Record<string, string>): Message<T> {
-  adopting = true;
-  try {
-    return new Message(payload, headers);
-  } finally {
-    adopting = false;
-  }
+  return new Message(payload, headers, ADOPT);
 }
 
 /** Message headers: string values only, as on the wire. @public */
@@ -40,9 +39,9 @@ export class Message<T = unknown> {
   readonly headers: HeaderValues;
 
   /** @internal Use `MessageBuilder`; it guarantees the reserved headers. */
-  constructor(payload: T, headers: Record<string, string>) {
+  constructor(payload: T, headers: Record<string, string>, ownership?: typeof ADOPT) {
     this.payload = payload;
-    this.headers = Object.freeze(adopting ? headers : { ...headers });
+    this.headers = Object.freeze(ownership === ADOPT ? headers : { ...headers });
     Object.freeze(this);
   }
 

@@ -30,7 +30,12 @@ export function parseTimestamp(value: string): Date {
   return date;
 }
 
-/** The latest value {@link normalizeTimestamp} computed (records of one batch often share it). */
+/**
+ * The latest value {@link normalizeTimestamp} computed (records of one batch often share it).
+ * Kept on purpose: it is a pure memo of a deterministic function (same input, same output; only
+ * successful results are stored, so an invalid value throws every time), and it is never read
+ * except to skip recomputing that same result — no caller can observe it.
+ */
 let lastRaw: string | undefined;
 let lastNormalized = '';
 

@@ -23,6 +23,7 @@ const HOOK_NAMES: readonly HookName[] = [
   'onDeadLettered',
   'onFiltered',
   'onReplyDropped',
+  'onStaleAttemptSettled',
 ];
 
 /** Hooks calling `a`'s then `b`'s. @internal */

@@ -36,6 +36,8 @@ export interface ConsumerPipelineHooks {
   readonly onFiltered?: (message: Message, context: ProcessingContext) => void;
   /** A reply was dropped because its `replyTo` channel does not exist. */
   readonly onReplyDropped?: (message: Message, replyTo: string, context: ProcessingContext) => void;
+  /** A timed-out (or aborted) attempt settled `lateMs` after it was given up (see `processingTimeout`). */
+  readonly onStaleAttemptSettled?: (message: Message, lateMs: number, context: ProcessingContext) => void;
 }
 
 /**
@@ -115,7 +117,14 @@ export function consumerPipeline(options: ConsumerPipelineOptions): MessageHandl
       retry(e.retry, { ...options.retryHooks, ...(hooks.onRetry ? { onRetry: hooks.onRetry } : {}) }),
     );
   }
-  if (options.processingTimeoutMs > 0) steps.push(processingTimeout(options.processingTimeoutMs));
+  if (options.processingTimeoutMs > 0) {
+    steps.push(
+      processingTimeout(
+        options.processingTimeoutMs,
+        hooks.onStaleAttemptSettled ? { onStaleAttemptSettled: hooks.onStaleAttemptSettled } : {},
+      ),
+    );
+  }
   steps.push(...e.middleware);
   if (e.beforeInterceptors.length > 0) {
     steps.push(

@@ -16,6 +16,12 @@ export interface TransportContractFeatures {
   countsDeliveryAttempts: boolean;
   /** A payload JSON cannot encode (a BigInt) makes `send` reject with a GomesError. @default true */
   rejectsUnserialisablePayloads: boolean;
+  /**
+   * A record the consumer cannot decode goes to `<topic>.DLQ` (with the `gomes.dlq.*` reason
+   * headers), is never handed over, and does not block the partition. Needs the factory's
+   * `publishUndecodable` and `deadLetters`. @default false
+   */
+  deadLettersUndecodableRecords: boolean;
 }
 
 /** Defaults of {@link TransportContractFeatures}. @public */
@@ -23,6 +29,7 @@ export const DEFAULT_TRANSPORT_CONTRACT_FEATURES: Readonly<TransportContractFeat
   partitions: true,
   countsDeliveryAttempts: true,
   rejectsUnserialisablePayloads: true,
+  deadLettersUndecodableRecords: false,
 });
 
 /**
@@ -46,6 +53,13 @@ export interface TransportContractFactory {
   teardown?(): Promise<void>;
   /** A new, not yet connected connection; the suite connects it and disconnects it after the test. */
   connection(): ChannelConnection | Promise<ChannelConnection>;
+  /**
+   * Stores a record on `topic` (partition key `key`) that the consumer cannot decode. Needed by the
+   * `deadLettersUndecodableRecords` feature.
+   */
+  publishUndecodable?(topic: string, key: string): Promise<void>;
+  /** The records of `topic`'s dead-letter topic (`<topic>.DLQ`), as messages with their headers. */
+  deadLetters?(topic: string): Promise<Message[]>;
   /** Creates a topic no other test uses, with this many partitions, and returns its name. */
   uniqueTopic(partitions: number): Promise<string>;
   /** A publisher builder for `topic`; partition keys come from the `gomes.partitionKey` header. */
@@ -344,6 +358,32 @@ export function describeTransportContract(name: string, factory: TransportContra
       await Promise.all([c.subscription.close(), c.subscription.close()]);
       await withTimeout(c.subscription.close(), timeoutMs, 'a third close()');
     });
+
+    test(
+      'an undecodable record goes to <topic>.DLQ with its reason and does not block the partition',
+      async (h) => {
+        const topic = await factory.uniqueTopic(1);
+        const publisher = await h.publisher(topic);
+        await publisher.send(keyed('k', { i: 0 }));
+        await factory.publishUndecodable!(topic, 'k');
+        await publisher.send(keyed('k', { i: 2 }));
+        const c = await h.collect(await h.consumer(topic, h.consumerName()));
+        await until(() => c.deliveries.length >= 2, 'the records around the undecodable one arrive');
+        assert.deepEqual(
+          c.deliveries.map((d) => d.message.payload),
+          [{ i: 0 }, { i: 2 }],
+        );
+        let letters: Message[] = [];
+        await until(async () => (letters = await factory.deadLetters!(topic)).length >= 1, 'a dead letter');
+        const letter = letters[0]!;
+        assert.equal(letter.header('gomes.dlq.sourceTopic'), topic);
+        assert.equal(letter.header('gomes.dlq.errorCode'), 'GOMES_TRANSLATION_FAILED');
+        assert.ok(letter.header('gomes.dlq.reason'), 'the reason header is set');
+      },
+      features.deadLettersUndecodableRecords &&
+        factory.publishUndecodable !== undefined &&
+        factory.deadLetters !== undefined,
+    );
 
     test(
       'a payload that cannot be serialised makes send reject with a GomesError',

@@ -6,7 +6,11 @@
 export { acknowledge, DEFAULT_ACKNOWLEDGE_OPTIONS, type AcknowledgeOptions } from './acknowledge.js';
 export { deadLetter, type DeadLetterOptions } from './dead-letter.js';
 export { retry, type RetryHooks } from './retry.js';
-export { processingTimeout, MAX_PROCESSING_TIMEOUT_MS } from './processing-timeout.js';
+export {
+  processingTimeout,
+  MAX_PROCESSING_TIMEOUT_MS,
+  type ProcessingTimeoutHooks,
+} from './processing-timeout.js';
 export { beforeInterceptors, afterInterceptors, type BeforeInterceptorsOptions } from './interceptors.js';
 export { messageFilter, type MessageFilterOptions } from './message-filter.js';
 export {

@@ -3,18 +3,40 @@ import { GomesError } from '../../errors/gomes-error.js';
 import type { Message } from '../../message/message.js';
 import { AbortScope, abortScopeOf, childContext } from '../abort-scope.js';
 import type { HandlerMiddleware } from '../message-handler.js';
+import type { ProcessingContext } from '../processing-context.js';
+import { addStaleAttempt, staleAttemptsSettled } from '../stale-attempts.js';
 
 /** Largest timeout `setTimeout` supports, in ms. @public */
 export const MAX_PROCESSING_TIMEOUT_MS = 2_147_483_647;
+
+/** Hooks of {@link processingTimeout}. @public */
+export interface ProcessingTimeoutHooks {
+  /**
+   * An abandoned attempt (it timed out, or its parent signal aborted) finally settled, `lateMs`
+   * after it was given up. A handler that honours `ctx.signal` settles right after the abort (small
+   * `lateMs`); a large one means the handler ignored its signal and kept running.
+   */
+  readonly onStaleAttemptSettled?: (message: Message, lateMs: number, context: ProcessingContext) => void;
+}
 
 /**
  * Bounds each execution of the rest of the pipeline to `timeoutMs`.
  *
  * The inner steps get a new context whose `signal` aborts when the parent signal aborts or when the
  * timer fires. On timeout the signal is aborted with, and the step rejects with, a retriable
- * `GOMES_PROCESSING_TIMEOUT` error — even if the handler ignores its signal (the handler's late
- * outcome is then discarded). A parent abort also rejects at once. Timers and listeners are cleared
- * when the step settles. Placed inside `retry`, the bound applies per attempt. `0` disables it.
+ * `GOMES_PROCESSING_TIMEOUT` error — even if the handler ignores its signal. A parent abort also
+ * rejects at once. Timers and listeners are cleared when the step settles. Placed inside `retry`,
+ * the bound applies per attempt. `0` disables it.
+ *
+ * **Abandoned attempts.** JavaScript cannot stop a handler that ignores its signal: after the
+ * timeout it may keep running (its late result or error is discarded). Such an attempt is recorded
+ * on `ctx.state` as *stale* until it really settles; then a warning is logged and
+ * `hooks.onStaleAttemptSettled` is called (the event-driven consumer counts it in
+ * `stats.staleAttempts`). While a stale attempt of the same message runs, the next attempt (a
+ * retry) does not start until it settled or a grace of `timeoutMs` passed (then it starts anyway,
+ * with a warning); a parent abort ends that wait at once. The consumer also keeps the message's
+ * key and processor slot until every stale attempt settled, so the next message of that key never
+ * runs concurrently with it. Handlers should honour `ctx.signal`.
  *
  * Cost: the deadlines of one step share one timer, and the inner signal is created only when
  * something reads `ctx.signal` (see `AbortScope`), so a message whose handler never looks at its
@@ -27,7 +49,7 @@ export const MAX_PROCESSING_TIMEOUT_MS = 2_147_483_647;
  * @throws ConfigurationError when `timeoutMs` is not an integer in 0..2147483647.
  * @public
  */
-export function processingTimeout(timeoutMs: number): HandlerMiddleware {
+export function processingTimeout(timeoutMs: number, hooks: ProcessingTimeoutHooks = {}): HandlerMiddleware {
   if (!Number.isInteger(timeoutMs) || timeoutMs < 0 || timeoutMs > MAX_PROCESSING_TIMEOUT_MS) {
     throw new ConfigurationError(
       [`timeoutMs must be an integer between 0 and ${MAX_PROCESSING_TIMEOUT_MS} (got ${timeoutMs})`],
@@ -43,17 +65,43 @@ export function processingTimeout(timeoutMs: number): HandlerMiddleware {
       if (parentScope ? parentScope.aborted : parentSignal!.aborted) {
         throw abortReasonError(parentScope ? parentScope.reason : parentSignal!.reason);
       }
+      const previous = staleAttemptsSettled(ctx.state);
+      if (previous) await awaitPreviousAttempt(previous, timeoutMs, message, ctx, parentScope, parentSignal);
       const scope = new AbortScope();
       const inner = childContext(ctx, parentScope, scope);
       return new Promise<Message | undefined>((resolve, reject) => {
         let settled = false;
         let detach: (() => void) | undefined;
+        let work: Promise<Message | undefined> | undefined;
+        let abandonedAt: number | undefined;
         const settle = (): boolean => {
           if (settled) return false;
           settled = true;
           deadlines.remove(deadline);
           detach?.();
           return true;
+        };
+        /** Records the still-running `work` as a stale attempt of this message. */
+        const trackStale = (running: Promise<unknown>, since: number): void => {
+          addStaleAttempt(
+            ctx.state,
+            running.then(noop, noop).then(() => {
+              const lateMs = Math.round(performance.now() - since);
+              ctx.logger.warn(
+                'A timed-out or aborted attempt settled after it was given up (handlers should honour ctx.signal)',
+                {
+                  messageId: message.messageId,
+                  lateMs,
+                  timeoutMs,
+                },
+              );
+              hooks.onStaleAttemptSettled?.(message, lateMs, ctx);
+            }),
+          );
+        };
+        const abandon = (): void => {
+          abandonedAt = performance.now();
+          if (work) trackStale(work, abandonedAt);
         };
         const deadline = deadlines.add(() => {
           if (!settle()) return;
@@ -63,28 +111,33 @@ export function processingTimeout(timeoutMs: number): HandlerMiddleware {
             { details: { timeoutMs, messageId: message.messageId } },
           );
           scope.abort(error);
+          abandon();
           reject(error);
         });
         const onParentAbort = (reason: unknown): void => {
           scope.abort(reason);
-          if (settle()) reject(abortReasonError(reason));
+          if (settle()) {
+            abandon();
+            reject(abortReasonError(reason));
+          }
         };
         if (parentScope) {
-          // The attempt's scope follows its parent for as long as the parent lives (like AbortSignal.any).
-          parentScope.onAbort(onParentAbort);
+          // The attempt's scope follows its parent until the attempt settles (like AbortSignal.any).
+          detach = parentScope.onAbort(onParentAbort);
         } else {
           const signal = parentSignal!;
           const listener = (): void => onParentAbort(signal.reason);
           signal.addEventListener('abort', listener, { once: true });
           detach = () => signal.removeEventListener('abort', listener);
         }
-        let work: Promise<Message | undefined>;
         try {
           work = next(message, inner);
         } catch (error) {
           // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- rethrown unchanged
           work = Promise.reject(error);
         }
+        // Abandoned while `next` was being called (a synchronous parent abort).
+        if (abandonedAt !== undefined) trackStale(work, abandonedAt);
         work.then(
           (result) => {
             if (settle()) resolve(result);
@@ -97,6 +150,54 @@ export function processingTimeout(timeoutMs: number): HandlerMiddleware {
       });
     };
   };
+}
+
+const noop = (): void => undefined;
+
+/**
+ * Waits until the stale attempts of this message settled, at most `graceMs` (then logs a warning
+ * and lets the next attempt start); rejects at once when the parent aborts.
+ */
+async function awaitPreviousAttempt(
+  previous: Promise<void>,
+  graceMs: number,
+  message: Message,
+  ctx: ProcessingContext,
+  parentScope: AbortScope | undefined,
+  parentSignal: AbortSignal | undefined,
+): Promise<void> {
+  const outcome = await new Promise<'settled' | 'grace'>((resolve, reject) => {
+    let detach: (() => void) | undefined;
+    const done = (result: 'settled' | 'grace'): void => {
+      clearTimeout(timer);
+      detach?.();
+      resolve(result);
+    };
+    const timer = setTimeout(() => done('grace'), graceMs);
+    const onAbort = (reason: unknown): void => {
+      clearTimeout(timer);
+      detach?.();
+      reject(abortReasonError(reason));
+    };
+    if (parentScope) {
+      detach = parentScope.onAbort(onAbort);
+    } else {
+      const signal = parentSignal!;
+      const listener = (): void => onAbort(signal.reason);
+      signal.addEventListener('abort', listener, { once: true });
+      detach = () => signal.removeEventListener('abort', listener);
+    }
+    void previous.then(() => done('settled'));
+  });
+  if (outcome === 'grace') {
+    ctx.logger.warn(
+      'The previous timed-out attempt still runs after the grace period; starting the next attempt anyway',
+      {
+        messageId: message.messageId,
+        graceMs,
+      },
+    );
+  }
 }
 
 /** The error to reject with when the parent aborted with `reason` (see `abortError`). */

@@ -42,8 +42,12 @@ export interface SendReplyOptions {
  *   a processed message here).
  * - Unknown `replyTo` channel: logged as an error and reported through `onReplyDropped`; the message
  *   still succeeds, since processing it again cannot help.
- * - Reply send failure: throws (`GOMES_PUBLISH_FAILED` unless the publisher threw a `GomesError`),
- *   so the request is retried / dead-lettered / nacked: handlers must be idempotent.
+ * - Reply send failure: throws (`GOMES_PUBLISH_FAILED` unless the publisher threw a `GomesError`).
+ *   In the consumer pipeline `retry` sits *inside* this step, so the failed reply send is not
+ *   retried here and the handler does not run again at once: the request fails as a whole — with a
+ *   dead-letter channel it is dead-lettered (then acked; the requester gets no reply and times out),
+ *   without one it is nacked and redelivered, and the redelivery runs the handler again and sends a
+ *   new reply. Handlers must therefore be idempotent.
  * - Handler failure: an error reply (header `gomes.reply.error: 'true'`, payload
  *   `{ error: { name, code, message } }`) is sent, then the error is re-thrown. Not when the
  *   processing signal was aborted (shutdown): the request will be redelivered.

@@ -112,6 +112,7 @@ export class InMemoryConsumerChannelBuilder extends ConsumerChannelAdapterBuilde
         groupId: options.groupId,
         queueCapacity: options.queueCapacity,
         startOffset: options.startOffset,
+        logger: context.logger.child({ consumer: this.consumerName }),
       }),
     );
   }

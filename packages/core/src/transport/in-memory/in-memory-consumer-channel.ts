@@ -6,6 +6,7 @@ import type {
 } from '../../channel/consumer-channel.js';
 import type { ConsumerChannelStatus } from '../../channel/consumer-channel-status.js';
 import { GomesError } from '../../errors/gomes-error.js';
+import type { Logger } from '../../logging/logger.js';
 import type { InMemoryBroker } from './in-memory-broker.js';
 import { InMemorySubscription, type InMemoryStartOffset } from './in-memory-subscription.js';
 
@@ -23,6 +24,8 @@ export interface InMemoryConsumerChannelParams {
   readonly queueCapacity: number;
   /** Where a group with no committed offset starts. */
   readonly startOffset: InMemoryStartOffset;
+  /** Where undecodable records are logged. @default noopLogger */
+  readonly logger?: Logger;
 }
 
 /**
@@ -117,6 +120,9 @@ export class InMemoryConsumerChannel implements ConsumerChannel {
         startOffset: this.#params.startOffset,
         handler,
         onError: options.onError,
+        consumerName: this.#params.consumerName,
+        deadLetterTopic: `${this.#params.topic}.DLQ`,
+        ...(this.#params.logger ? { logger: this.#params.logger } : {}),
         onClosed: () => {
           active.closed = true;
           this.#stoppedSince = Date.now();

@@ -13,6 +13,9 @@ import {
 import type { InMemoryConsumerChannel } from './in-memory-consumer-channel.js';
 import { inMemoryPublisher } from './in-memory-publisher-channel-builder.js';
 import { PARTITION_KEY_HEADER } from '../../message/message-headers.js';
+import { Message } from '../../message/message.js';
+import { DeadLetterHeaders, readDeadLetterEnvelope } from '../../message/dead-letter-envelope.js';
+import { recordingLogger } from '../../../test/support/recording-logger.js';
 
 const keyed = (key: string, payload: unknown) =>
   MessageBuilder.withPayload(payload).header(PARTITION_KEY_HEADER, key).build();
@@ -229,5 +232,64 @@ describe('in-memory consumer and publisher', () => {
     open.push(s);
     await waitFor(() => calls === 2);
     expect(errors.map((e) => e.message)).toEqual(['no room']);
+  });
+
+  it('dead-letters an undecodable record to <topic>.DLQ, keeps the partition going and commits past it', async () => {
+    const good = keyed('k', { n: 1 });
+    const bad = new Message({ n: 2 }, { ...keyed('k', { n: 2 }).headers, timestamp: 'not-a-time' });
+    await publish('t', [good]);
+    broker.publish('t', bad);
+    await publish('t', [keyed('k', { n: 3 })]);
+    const logger = recordingLogger();
+    const channel = (await inMemoryConsumer('memory', 't', 'c').build({
+      connection,
+      logger,
+    })) as InMemoryConsumerChannel;
+    const errors: Error[] = [];
+    const got: Delivery[] = [];
+    const s = await channel.subscribe(
+      async (d) => {
+        got.push(d);
+        await d.ack();
+      },
+      { onError: (e) => errors.push(e) },
+    );
+    open.push(s);
+    await waitFor(() => broker.committedOffset('c', 't', 0) === 3n, 2000, {
+      description: 'the committed offset advances past the undecodable record',
+    });
+    expect(got.map((d) => d.position.offset)).toEqual(['0', '2']);
+    expect(s.unsettled).toBe(0);
+
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ code: 'GOMES_TRANSLATION_FAILED' });
+    const warning = logger.lines.find(
+      (l) => l.message === 'Undecodable record sent to the dead-letter topic',
+    );
+    expect(warning).toMatchObject({
+      level: 'warn',
+      fields: { consumer: 'c', topic: 't', partition: 0, offset: '1', deadLetterTopic: 't.DLQ' },
+    });
+
+    const [dead] = broker.records('t.DLQ', 0);
+    const stored = broker.records('t', 0)[1]!;
+    const letter = broker.decode(dead!);
+    expect(letter.messageType).toBe('Document');
+    expect(letter.channelName).toBe('t.DLQ');
+    expect(letter.payload).toBe(stored.value);
+    expect(dead!.key).toBe('k');
+    expect(letter.header(DeadLetterHeaders.ERROR_CODE)).toBe('GOMES_TRANSLATION_FAILED');
+    expect(letter.header('gomes.dlq.reason')).toBe(errors[0]!.message);
+    expect(letter.header('gomes.dlq.sourceTopic')).toBe('t');
+    expect(letter.header('gomes.dlq.sourceOffset')).toBe('1');
+    expect(letter.header('gomes.dlq.groupId')).toBe('c');
+    expect(readDeadLetterEnvelope(letter)).toMatchObject({
+      errorMessage: errors[0]!.message,
+      retriable: false,
+      originChannel: 't',
+      originPartition: 0,
+      originOffset: '1',
+      consumer: 'c',
+    });
   });
 });

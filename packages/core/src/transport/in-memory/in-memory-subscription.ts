@@ -1,6 +1,11 @@
 import type { Delivery, DeliveryHandler, NackOptions, Subscription } from '../../channel/consumer-channel.js';
 import { PartitionOffsetTracker } from '../../channel/partition-offset-tracker.js';
-import { toError } from '../../errors/gomes-error.js';
+import { isGomesError, toError } from '../../errors/gomes-error.js';
+import { noopLogger, type Logger } from '../../logging/logger.js';
+import { DeadLetterHeaders } from '../../message/dead-letter-envelope.js';
+import { MessageBuilder } from '../../message/message-builder.js';
+import type { Message } from '../../message/message.js';
+import { PARTITION_KEY_HEADER } from '../../message/message-headers.js';
 import { sharedPromise } from '../../internal/shared-promise.js';
 import type { InMemoryBroker, InMemoryRecord } from './in-memory-broker.js';
 import type { GroupMembership } from './in-memory-consumer-group.js';
@@ -23,7 +28,33 @@ export interface InMemorySubscriptionParams {
   readonly onClosed?: () => void;
   /** Called when the committed offset of `partition` advanced (an ack moved the acked prefix). */
   readonly onCommitted?: (partition: number) => void;
+  /** Where undecodable records are logged. @default noopLogger */
+  readonly logger?: Logger;
+  /** Consumer (endpoint) name, written into the dead-letter envelope of undecodable records. */
+  readonly consumerName?: string;
+  /** Topic undecodable records are published to. @default `<topic>.DLQ` */
+  readonly deadLetterTopic?: string;
 }
+
+/**
+ * Header names of a dead-lettered undecodable record that mirror the Kafka transport's
+ * (`KafkaHeaders.DLQ_*` of `@gomes/kafka`), written next to the standard envelope
+ * ({@link DeadLetterHeaders}), so tools reading either find them. @public
+ */
+export const UndecodableRecordHeaders = {
+  /** Why the record could not be decoded (same as `gomes.dlq.errorMessage`). */
+  REASON: 'gomes.dlq.reason',
+  /** Source topic. */
+  SOURCE_TOPIC: 'gomes.dlq.sourceTopic',
+  /** Source partition. */
+  SOURCE_PARTITION: 'gomes.dlq.sourcePartition',
+  /** Source offset. */
+  SOURCE_OFFSET: 'gomes.dlq.sourceOffset',
+  /** Consumer group that failed it. */
+  GROUP_ID: 'gomes.dlq.groupId',
+  /** When it was dead-lettered (ISO-8601 UTC). */
+  FAILED_AT: 'gomes.dlq.failedAt',
+} as const;
 
 /** Read state of one assigned partition. */
 interface Cursor {
@@ -46,6 +77,13 @@ interface Cursor {
  * {@link PartitionOffsetTracker} per partition, committed on every advance); `nack` rewinds the
  * partition to the nacked offset and resumes it after the delay. If the handler rejects, the error
  * goes to `onError` and the delivery is nacked with {@link HANDLER_REJECTED_REDELIVERY_DELAY_MS}.
+ *
+ * A record that cannot be decoded into a message is never handed over and never blocks its
+ * partition: it is published to the dead-letter topic (`<topic>.DLQ` on the same broker) as a
+ * `Document` message whose payload is the raw stored value and whose headers carry the reason
+ * (the standard dead-letter envelope, see `DeadLetterHeaders`, plus {@link UndecodableRecordHeaders},
+ * like the Kafka transport), then its offset counts as done (commits advance past it); the error
+ * goes to `onError` and is logged. Should that publish fail, the partition pauses and retries it.
  *
  * @public
  */
@@ -119,7 +157,10 @@ export class InMemorySubscription implements Subscription {
       }
       let delivery: Delivery | undefined;
       try {
-        delivery = this.#handOver(next.cursor, next.record);
+        // Decode before tracking: an undecodable record must not take a place in the offset tracker.
+        const message = this.#decode(next.cursor, next.record);
+        if (!message) continue;
+        delivery = this.#handOver(next.cursor, next.record, message);
         await this.#p.handler(delivery);
       } catch (error) {
         this.#report(error);
@@ -144,7 +185,85 @@ export class InMemorySubscription implements Subscription {
     return undefined;
   }
 
-  #handOver(cursor: Cursor, record: InMemoryRecord): Delivery {
+  /**
+   * The record's message, or `undefined` when it cannot be decoded: it is then dead-lettered and
+   * its offset marked done (or, if even that fails, the partition is paused and retries it).
+   */
+  #decode(cursor: Cursor, record: InMemoryRecord): Message | undefined {
+    let decodeError: Error;
+    try {
+      return this.#p.broker.decode(record);
+    } catch (error) {
+      decodeError = toError(error);
+    }
+    const { offset, partition } = record;
+    const deadLetterTopic = this.#p.deadLetterTopic ?? `${this.#p.topic}.DLQ`;
+    const logger = this.#p.logger ?? noopLogger;
+    const where = { topic: record.topic, partition, offset: offset.toString(), groupId: this.#p.groupId };
+    try {
+      this.#p.broker.publish(
+        deadLetterTopic,
+        this.#undecodableDeadLetter(record, decodeError, deadLetterTopic),
+      );
+    } catch (publishError) {
+      logger.error('Undecodable record could not be dead-lettered; retrying', {
+        ...where,
+        deadLetterTopic,
+        reason: decodeError.message,
+        errorMessage: toError(publishError).message,
+      });
+      this.#report(publishError);
+      this.#rewind(cursor, offset, HANDLER_REJECTED_REDELIVERY_DELAY_MS);
+      return undefined;
+    }
+    cursor.position = offset + 1n;
+    cursor.tracker.track(offset);
+    if (cursor.tracker.ack(offset)) {
+      this.#membership.commit(partition, cursor.tracker.committable);
+      this.#p.onCommitted?.(partition);
+    }
+    logger.warn('Undecodable record sent to the dead-letter topic', {
+      ...where,
+      deadLetterTopic,
+      reason: decodeError.message,
+    });
+    this.#report(decodeError);
+    return undefined;
+  }
+
+  #undecodableDeadLetter(record: InMemoryRecord, error: Error, deadLetterTopic: string): Message<string> {
+    const now = new Date().toISOString();
+    const code = isGomesError(error) ? error.code : 'GOMES_TRANSLATION_FAILED';
+    const reason = error.message || error.name || 'Undecodable record';
+    const headers: Record<string, string> = {
+      [DeadLetterHeaders.ERROR_NAME]: error.name || 'Error',
+      [DeadLetterHeaders.ERROR_CODE]: code,
+      [DeadLetterHeaders.ERROR_MESSAGE]: reason,
+      [DeadLetterHeaders.RETRIABLE]: 'false',
+      [DeadLetterHeaders.ATTEMPTS]: '0',
+      [DeadLetterHeaders.FIRST_FAILURE_AT]: now,
+      [DeadLetterHeaders.LAST_FAILURE_AT]: now,
+      [DeadLetterHeaders.ORIGIN_CHANNEL]: record.topic,
+      [DeadLetterHeaders.ORIGIN_PARTITION]: String(record.partition),
+      [DeadLetterHeaders.ORIGIN_OFFSET]: record.offset.toString(),
+      [UndecodableRecordHeaders.REASON]: reason,
+      [UndecodableRecordHeaders.SOURCE_TOPIC]: record.topic,
+      [UndecodableRecordHeaders.SOURCE_PARTITION]: String(record.partition),
+      [UndecodableRecordHeaders.SOURCE_OFFSET]: record.offset.toString(),
+      [UndecodableRecordHeaders.GROUP_ID]: this.#p.groupId,
+      [UndecodableRecordHeaders.FAILED_AT]: now,
+    };
+    if (this.#p.consumerName) headers[DeadLetterHeaders.CONSUMER] = this.#p.consumerName;
+    // Same key as the source record (like the Kafka transport), so per-key order carries over.
+    if (record.key) headers[PARTITION_KEY_HEADER] = record.key;
+    return MessageBuilder.withPayload(record.value)
+      .messageType('Document')
+      .channelName(deadLetterTopic)
+      .headers(headers)
+      .build();
+  }
+
+  #handOver(cursor: Cursor, record: InMemoryRecord, message: Message): Delivery {
     const { offset, partition } = record;
     cursor.position = offset + 1n;
     cursor.tracker.track(offset);
@@ -155,7 +274,7 @@ export class InMemorySubscription implements Subscription {
       !this.#closed && this.#cursors.get(partition) === cursor && cursor.handedOver.get(offset) === token;
     let settled = false;
     return Object.freeze({
-      message: this.#p.broker.decode(record),
+      message,
       key: record.key,
       position: Object.freeze({
         channel: this.#p.topic,
