@@ -1,107 +1,8 @@
 // Unit tests of the consumer channel's delivery logic with a fake driver (the real broker is
 // exercised by test/integration; these cover what a broker cannot be made to do on demand: crashes).
-import { isGomesError, noopLogger, type Delivery } from '@gomes/core';
+import { isGomesError, type Delivery } from '@gomes/core';
 import { waitFor } from '@gomes/core/testing';
-import type {
-  DriverBatchHandler,
-  DriverConsumer,
-  DriverConsumerListener,
-  DriverInboundRecord,
-  KafkaDriver,
-  TopicPartitionOffset,
-} from './driver/kafka-driver.js';
-import { KafkaConsumerChannel } from './kafka-consumer-channel.js';
-import { DEFAULT_KAFKA_CONSUMER_OPTIONS, type KafkaConsumerOptions } from './kafka-consumer-options.js';
-
-class FakeConsumer implements DriverConsumer {
-  listener: DriverConsumerListener = {};
-  handler: DriverBatchHandler | undefined;
-  readonly paused = new Set<number>();
-  readonly seeks: [number, string][] = [];
-  readonly commits: TopicPartitionOffset[][] = [];
-  resolved = new Map<number, string>();
-  disconnected = false;
-  async connect(): Promise<void> {}
-  async subscribe(): Promise<void> {}
-  async run(handler: DriverBatchHandler): Promise<void> {
-    this.handler = handler;
-    this.listener.onGroupJoin?.([{ topic: 't', partitions: [0, 1] }]);
-  }
-  pause(_t: string, partitions: readonly number[]): void {
-    partitions.forEach((p) => this.paused.add(p));
-  }
-  resume(_t: string, partitions: readonly number[]): void {
-    partitions.forEach((p) => this.paused.delete(p));
-  }
-  seek(_t: string, partition: number, offset: string): void {
-    this.seeks.push([partition, offset]);
-  }
-  async commit(offsets: readonly TopicPartitionOffset[]): Promise<void> {
-    this.commits.push([...offsets]);
-  }
-  listen(listener: DriverConsumerListener): () => void {
-    this.listener = listener;
-    return () => undefined;
-  }
-  async disconnect(): Promise<void> {
-    this.disconnected = true;
-  }
-  async deliver(partition: number, offsets: number[], heartbeat?: () => Promise<void>): Promise<void> {
-    const records: DriverInboundRecord[] = offsets.map((o) => ({
-      topic: 't',
-      partition,
-      offset: String(o),
-      key: Buffer.from(`k${partition}`),
-      value: Buffer.from(JSON.stringify({ o })),
-      headers: { messageId: `m-${partition}-${o}` },
-      timestamp: '0',
-    }));
-    await this.handler!(
-      { topic: 't', partition, records, highWatermark: '0' },
-      {
-        resolveOffset: (o) => this.resolved.set(partition, o),
-        isRunning: () => true,
-        isStale: () => false,
-        ...(heartbeat ? { heartbeat } : {}),
-      },
-    );
-  }
-  lastCommit(partition: number): string | undefined {
-    for (let i = this.commits.length - 1; i >= 0; i--) {
-      const hit = this.commits[i]!.find((c) => c.partition === partition);
-      if (hit) return hit.offset;
-    }
-    return undefined;
-  }
-}
-
-function setup(options: Partial<KafkaConsumerOptions> = {}) {
-  const consumers: FakeConsumer[] = [];
-  const driver = {
-    supportedCompression: new Set(),
-    createConsumer: () => {
-      const c = new FakeConsumer();
-      consumers.push(c);
-      return c;
-    },
-    createProducer: () => {
-      throw new Error('no producer in unit tests');
-    },
-    createAdmin: () => {
-      throw new Error('no admin in unit tests');
-    },
-  } as unknown as KafkaDriver;
-  const channel = new KafkaConsumerChannel({
-    driver,
-    consumerName: 'svc',
-    topic: 't',
-    groupId: 'g',
-    deadLetterTopic: 't.dlq',
-    options: { ...DEFAULT_KAFKA_CONSUMER_OPTIONS, commitIntervalMs: 0, restartBackoffMs: 0, ...options },
-    logger: noopLogger,
-  });
-  return { channel, consumers };
-}
+import { setup } from '../test/support/fake-kafka-driver.js';
 
 const offsetOf = (d: Delivery): number => Number(d.position.offset);
 
@@ -242,7 +143,7 @@ describe('KafkaConsumerChannel (fake driver)', () => {
     await waitFor(() => c.lastCommit(1) === '6');
     c.listener.onRebalancing?.();
     expect(channel.state).toBe('rebalancing');
-    c.listener.onGroupJoin?.([{ topic: 't', partitions: [0] }]);
+    c.join([0]);
     expect(channel.assignment).toEqual([{ topic: 't', partitions: [0] }]);
     const commitsBefore = c.commits.length;
     await got[1]!.ack(); // revoked: not committed

@@ -41,15 +41,20 @@ export interface KafkaConsumerChannelParams {
  *   `commitIntervalMs`, and on rebalance and close), whatever order acks arrive in.
  * - **Nack** rewinds the partition to the nacked offset (after `delayMs`): it and the records after
  *   it are delivered again with `deliveryAttempt + 1`; late acks of those are ignored.
- * - **Rebalance.** When a rebalance starts, hand-over stops and acked offsets are committed. Revoked
- *   partitions' buffers and trackers are discarded (their unacked records go to the new owner);
- *   kept partitions continue where they were.
+ * - **Rebalance.** When a rebalance is detected, hand-over stops and acked offsets are committed
+ *   while the member still owns its partitions (before the re-join). Revoked partitions' buffers,
+ *   trackers and later acks are discarded, never committed in the new generation (their unacked
+ *   records go to the new owner); kept partitions continue where they were. A member that
+ *   re-joins with a new member id (evicted) starts over on every partition.
  * - **Undecodable records** go to the dead-letter topic with the reason (`gomes.dlq.*` headers) and
- *   are then committed past: a bad record never blocks its partition.
+ *   are then committed past. A dead-letter write that fails is retried with backoff; one that
+ *   cannot succeed (record too large, not authorized) is reported and keeps its partition paused
+ *   on the record (never skipped) until a rebalance keeps the partition or the consumer restarts.
  * - **Crashes.** A kafkajs consumer crash is reported through `SubscribeOptions.onError` as
  *   `GOMES_CONSUMER_CRASHED` and the member is restarted with exponential backoff, up to
- *   `maxRestarts` times (then a final non-retriable `GOMES_CONSUMER_CRASHED` is reported). `state`
- *   shows `running` / `rebalancing` / `crashed` / `stopping` / `stopped`.
+ *   `maxRestarts` times (then a final non-retriable `GOMES_CONSUMER_CRASHED` is reported, the
+ *   subscription releases its resources, and `subscribe` may be called again). `state` shows
+ *   `running` / `rebalancing` / `crashed` / `stopping` / `stopped`.
  *
  * @public
  */
@@ -123,14 +128,16 @@ export class KafkaConsumerChannel implements ConsumerChannel {
 
   /**
    * Joins the group and starts handing deliveries to `handler`. Resolves once the member has its
-   * first assignment.
+   * first assignment. A subscription that gave up restarting after crashes (`maxRestarts`) is
+   * closed and replaced.
    *
    * @throws GomesError `GOMES_ILLEGAL_STATE` when a subscription is already active;
    * `GOMES_CONNECTION_FAILED` / `GOMES_AUTHENTICATION_FAILED` when the group cannot be joined.
    */
   async subscribe(handler: DeliveryHandler, options: SubscribeOptions = {}): Promise<Subscription> {
     const current = this.#subscription;
-    if (current && current.state !== 'stopped') {
+    if (current?.gaveUp) await current.close();
+    else if (current && current.state !== 'stopped') {
       throw new GomesError(
         'ILLEGAL_STATE',
         `Kafka consumer "${this.name}" already has an active subscription`,

@@ -1,3 +1,4 @@
+import type { DriverConsumerOptions } from './driver/kafka-driver.js';
 import { KafkaMessageTranslator } from './kafka-message-translator.js';
 import { validateTopicSpec, type KafkaTopicSpec } from './topic-provisioner.js';
 
@@ -137,4 +138,22 @@ export function validateKafkaConsumerOptions(o: KafkaConsumerOptions): string[] 
   int('restartBackoffMs', o.restartBackoffMs, 0);
   if (o.topic) problems.push(...validateTopicSpec(o.topic, 'withTopic'));
   return problems;
+}
+
+/** The driver settings of a group member of `groupId` with options `o`. @internal */
+export function toDriverConsumerOptions(groupId: string, o: KafkaConsumerOptions): DriverConsumerOptions {
+  return {
+    groupId,
+    sessionTimeoutMs: o.sessionTimeoutMs,
+    rebalanceTimeoutMs: o.rebalanceTimeoutMs,
+    heartbeatIntervalMs: o.heartbeatIntervalMs,
+    minBytes: o.minBytes,
+    maxBytes: Math.max(o.maxBytes, 10485760),
+    maxBytesPerPartition: o.maxBytes,
+    maxWaitTimeMs: o.maxWaitMs,
+    readCommitted: o.isolationLevel === 'read_committed',
+    metadataMaxAgeMs: o.watchPartitionChanges ? o.partitionWatchIntervalMs : 300000,
+    onlyPartitions: o.partition === undefined ? undefined : [o.partition],
+    allowAutoTopicCreation: false,
+  };
 }

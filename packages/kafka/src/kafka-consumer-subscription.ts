@@ -5,7 +5,6 @@ import {
   type DeliveryHandler,
   type Logger,
   type PartitionLag,
-  type PartitionProgress,
   type SubscribeOptions,
   type Subscription,
 } from '@gomes/core';
@@ -13,15 +12,16 @@ import type {
   DriverBatch,
   DriverBatchControl,
   DriverConsumer,
-  DriverConsumerOptions,
   DriverInboundRecord,
   KafkaDriver,
   TopicPartitions,
 } from './driver/kafka-driver.js';
 import { DeadLetterWriter } from './dead-letter-writer.js';
-import type { KafkaConsumerOptions } from './kafka-consumer-options.js';
+import { toDriverConsumerOptions, type KafkaConsumerOptions } from './kafka-consumer-options.js';
 import { rootMessage, toConnectionError } from './kafka-errors.js';
 import type { KafkaMessageTranslator } from './kafka-message-translator.js';
+import { AssignedPartitions } from './assigned-partitions.js';
+import { OffsetCommitter } from './offset-committer.js';
 import { PartitionWorker, type PartitionWorkerHost } from './partition-worker.js';
 import { sharedPromise, sleepUnlessAborted } from './internal/async-utils.js';
 
@@ -51,21 +51,24 @@ export interface SubscriptionConfig {
 export class KafkaConsumerSubscription implements Subscription {
   readonly #config: SubscriptionConfig;
   readonly #onError: (error: Error) => void;
-  readonly #workers = new Map<string, PartitionWorker>();
-  /** High watermark of each partition, from the latest fetched batch. */
-  readonly #highWatermarks = new Map<string, bigint>();
+  readonly #partitions: AssignedPartitions;
   readonly #deadLetters: DeadLetterWriter;
   readonly #abort = new AbortController();
   readonly #host: PartitionWorkerHost;
+  readonly #committer: OffsetCommitter;
   #consumer: DriverConsumer | undefined;
   #unlisten: (() => void) | undefined;
+  /** Member id of the latest group join: a new one means the member was evicted and re-joined. */
+  #memberId: string | undefined;
+  /** The restart loop after a crash, while it runs. */
+  #restartLoop: Promise<void> | undefined;
+  /** The restart policy gave up: nothing consumes until the channel is subscribed again. */
+  #gaveUp = false;
   #stateValue: KafkaConsumerState = 'starting';
   #stateSince = Date.now();
   /** True from a crash until the restart loop ended (restarted, gave up or closed). */
   #restarting = false;
   #crashReason: string | undefined;
-  /** When each partition was last seen caught up (a fetch found no lag before it), for health. */
-  readonly #caughtUpAt = new Map<string, number>();
   #stopped = false;
   #starting = false;
   #startError: Error | undefined;
@@ -74,10 +77,10 @@ export class KafkaConsumerSubscription implements Subscription {
   #runningSince = 0;
   #commitTimer: NodeJS.Timeout | undefined;
   #commitSoon = false;
-  #commitChain: Promise<void> = Promise.resolve();
 
   constructor(config: SubscriptionConfig, handler: DeliveryHandler, options: SubscribeOptions) {
     this.#config = config;
+    this.#partitions = new AssignedPartitions(config.groupId);
     const logger = config.logger;
     this.#onError = (error) => {
       logger.error('Kafka consumer error', {
@@ -90,13 +93,26 @@ export class KafkaConsumerSubscription implements Subscription {
         logger.error('onError listener threw', { reason: rootMessage(listenerError) });
       }
     };
-    this.#deadLetters = new DeadLetterWriter(config.driver, config.deadLetterTopic, config.groupId, logger);
+    this.#deadLetters = new DeadLetterWriter(
+      config.driver,
+      config.deadLetterTopic,
+      config.groupId,
+      logger,
+      (error) => this.#onError(error),
+    );
+    this.#committer = new OffsetCommitter({
+      consumer: () => this.#consumer,
+      workers: () => this.#partitions.workers(),
+      logger,
+    });
     const translator: KafkaMessageTranslator = config.options.translator;
-    let turn: Promise<void> = Promise.resolve();
+    let turn: Promise<unknown> = Promise.resolve();
     this.#host = {
       handOver: async (delivery, stillWanted) => {
         const mine = turn.then(async () => {
-          if (stillWanted() && !this.#stopped) await handler(delivery);
+          if (!stillWanted() || this.#stopped) return false;
+          await handler(delivery);
+          return true;
         });
         turn = mine.catch(() => undefined);
         return mine;
@@ -134,39 +150,24 @@ export class KafkaConsumerSubscription implements Subscription {
   }
 
   /**
-   * State and per-partition progress for `gomes.health()`. `starting` (joining the group, also
-   * during a restart) counts as `rebalancing`, `stopping` as `stopped`. A partition's progress is
-   * the latest of: its acked prefix advancing, its worker being created (assignment), a fetch
-   * finding it caught up before the batch, and now when its lag is 0.
+   * State and per-partition progress for `gomes.health()` (see {@link AssignedPartitions.progress}).
+   * `starting` (joining the group, also during a restart) counts as `rebalancing`, `stopping` as
+   * `stopped`.
    */
   status(): ConsumerChannelStatus {
-    const now = Date.now();
-    const partitions: PartitionProgress[] = this.consumerLag().map((lag) => {
-      const k = key(lag.channel, lag.partition);
-      const worker = this.#workers.get(k);
-      const lastProgressAt =
-        lag.lag === 0 ? now : Math.max(worker?.lastAdvanceAt ?? 0, this.#caughtUpAt.get(k) ?? 0);
-      return { ...lag, lastProgressAt };
-    });
     const state = toTransportState(this.#state);
     return {
       state,
       since: this.#stateSince,
       restarting: this.#restarting,
       ...(state === 'crashed' && this.#crashReason !== undefined ? { error: this.#crashReason } : {}),
-      partitions,
+      partitions: this.#partitions.progress(),
     };
   }
 
   /** Partitions currently assigned to this member. */
   get assignment(): TopicPartitions[] {
-    const byTopic = new Map<string, number[]>();
-    for (const w of this.#workers.values())
-      byTopic.set(w.topic, [...(byTopic.get(w.topic) ?? []), w.partition]);
-    return [...byTopic].map(([topic, partitions]) => ({
-      topic,
-      partitions: partitions.sort((a, b) => a - b),
-    }));
+    return this.#partitions.assignment;
   }
 
   /** How many times the member joined the group (1 + rebalances + restarts). */
@@ -174,25 +175,14 @@ export class KafkaConsumerSubscription implements Subscription {
     return this.#groupJoins;
   }
 
-  /**
-   * Lag of each assigned partition: high watermark of the latest fetch − the acked position (the
-   * offset a commit would store, or the fetch position when nothing was acked yet). Partitions with
-   * no fetch yet are left out.
-   */
+  /** Lag of each assigned partition (see {@link AssignedPartitions.lag}). */
   consumerLag(): PartitionLag[] {
-    const lags: PartitionLag[] = [];
-    for (const [k, w] of this.#workers) {
-      const hw = this.#highWatermarks.get(k);
-      const position = w.ackedOffset ?? w.nextOffset;
-      if (hw === undefined || position === undefined) continue;
-      lags.push({
-        channel: w.topic,
-        partition: w.partition,
-        group: this.#config.groupId,
-        lag: Number(hw > position ? hw - position : 0n),
-      });
-    }
-    return lags;
+    return this.#partitions.lag();
+  }
+
+  /** Whether the restart policy gave up after a crash (resources released; subscribe again). */
+  get gaveUp(): boolean {
+    return this.#gaveUp;
   }
 
   /** Records written to the dead-letter topic by this subscription. */
@@ -210,6 +200,7 @@ export class KafkaConsumerSubscription implements Subscription {
       await this.#deadLetters.close();
       throw error;
     }
+    if (this.#abort.signal.aborted) return; // closed while starting
     const interval = this.#config.options.commitIntervalMs;
     if (interval > 0) {
       this.#commitTimer = setInterval(() => void this.commitAcked(), interval);
@@ -217,19 +208,19 @@ export class KafkaConsumerSubscription implements Subscription {
     }
   }
 
-  /** Commits every partition's acked prefix now. */
+  /**
+   * Commits every current partition's acked prefix now (after the commits before it; while a
+   * rebalance is in progress, at the next group join). See {@link OffsetCommitter}.
+   */
   async commitAcked(): Promise<void> {
-    const offsets = [...this.#workers.values()]
-      .map((w) => ({ w, offset: w.pendingCommit }))
-      .filter((x): x is { w: PartitionWorker; offset: bigint } => x.offset !== undefined);
-    return this.#commit(offsets);
+    return this.#committer.commit();
   }
 
   /** @inheritDoc */
   readonly stop = sharedPromise(async () => {
     this.#stopped = true;
     if (this.#state !== 'crashed') this.#state = 'stopping';
-    for (const w of this.#workers.values()) w.suspend();
+    for (const w of this.#partitions.workers()) w.suspend();
   });
 
   /** @inheritDoc */
@@ -237,54 +228,51 @@ export class KafkaConsumerSubscription implements Subscription {
     await this.stop();
     clearInterval(this.#commitTimer);
     this.#abort.abort();
-    await this.commitAcked();
-    for (const w of this.#workers.values()) w.revoke();
-    this.#workers.clear();
+    // The last chance to commit: also sent while a rebalance is under way (old generation).
+    await this.#committer.commit(true);
+    this.#partitions.revoke();
     await this.#disconnect();
+    // A restart under way sees the abort after its current step and disconnects what it started.
+    await this.#restartLoop;
     await this.#deadLetters.close();
     this.#state = 'stopped';
   });
 
   async #startConsumer(): Promise<void> {
     const { driver, options: o, topics, groupId } = this.#config;
-    const consumerOptions: DriverConsumerOptions = {
-      groupId,
-      sessionTimeoutMs: o.sessionTimeoutMs,
-      rebalanceTimeoutMs: o.rebalanceTimeoutMs,
-      heartbeatIntervalMs: o.heartbeatIntervalMs,
-      minBytes: o.minBytes,
-      maxBytes: Math.max(o.maxBytes, 10485760),
-      maxBytesPerPartition: o.maxBytes,
-      maxWaitTimeMs: o.maxWaitMs,
-      readCommitted: o.isolationLevel === 'read_committed',
-      metadataMaxAgeMs: o.watchPartitionChanges ? o.partitionWatchIntervalMs : 300000,
-      onlyPartitions: o.partition === undefined ? undefined : [o.partition],
-      allowAutoTopicCreation: false,
-    };
-    const consumer = driver.createConsumer(consumerOptions);
+    const consumer = driver.createConsumer(toDriverConsumerOptions(groupId, o));
     this.#consumer = consumer;
+    this.#memberId = undefined;
     this.#unlisten = consumer.listen({
       onRebalancing: () => this.#onRebalancing(),
-      onGroupJoin: (assignment) => this.#onGroupJoin(assignment),
+      onGroupJoin: (assignment, memberId) => this.#onGroupJoin(assignment, memberId),
       onCrash: (error) => this.#onCrash(error),
     });
     this.#starting = true;
     this.#startError = undefined;
     this.#state = 'starting';
     const where = `Kafka for consumer "${this.#config.consumerName}" (group "${groupId}")`;
+    // close() may run during any step: after each, a closed subscription disconnects what it started
+    // (never leaving a live group member behind) and returns.
+    const closed = (): boolean => this.#abort.signal.aborted;
     try {
       await consumer.connect();
-      await consumer.subscribe(topics, o.startOffset === 'earliest');
-      await consumer.run(async (batch, control) => this.#onBatch(batch, control));
+      if (!closed()) await consumer.subscribe(topics, o.startOffset === 'earliest');
+      if (!closed()) await consumer.run(async (batch, control) => this.#onBatch(batch, control));
     } catch (error) {
-      await this.#disconnect();
+      await this.#disconnect(consumer);
+      if (closed()) return;
       throw toConnectionError(error, where, { groupId, topics: [...topics] });
     } finally {
       this.#starting = false;
     }
+    if (closed()) {
+      await this.#disconnect(consumer);
+      return;
+    }
     if (this.#startError) {
       const error = this.#startError;
-      await this.#disconnect();
+      await this.#disconnect(consumer);
       throw toConnectionError(error, where, { groupId, topics: [...topics] });
     }
     this.#runningSince = Date.now();
@@ -293,45 +281,56 @@ export class KafkaConsumerSubscription implements Subscription {
 
   async #onBatch(batch: DriverBatch, control: DriverBatchControl): Promise<void> {
     if (this.#stopped) return;
-    const k = key(batch.topic, batch.partition);
-    const worker = this.#workers.get(k) ?? this.#addWorker(batch.topic, batch.partition);
-    const previous = this.#highWatermarks.get(k);
-    const position = worker.ackedOffset ?? worker.nextOffset;
-    if (previous === undefined || position === undefined || position >= previous)
-      this.#caughtUpAt.set(k, Date.now());
-    this.#highWatermarks.set(k, BigInt(batch.highWatermark));
+    // Workers are the latest assignment: a batch of any other partition (fetched for an earlier
+    // generation) is dropped, its offsets not resolved.
+    const worker = this.#partitions.get(batch.topic, batch.partition);
+    if (!worker) return;
+    this.#partitions.noteFetch(batch, worker);
     worker.accept(batch.records, control);
     // Backpressure without re-fetching: the driver fetches again once the buffer has room.
-    await worker.waitForRoom(control);
+    let heartbeatFailed = await worker.waitForRoom(control);
+    if (!heartbeatFailed && control.heartbeat && !this.#stopped) {
+      // Detect a rebalance here rather than in the driver after the batch: the acked offsets are
+      // then committed while the member still owns its partitions (generation not ended yet).
+      heartbeatFailed = await control.heartbeat().then(
+        () => false,
+        () => true,
+      );
+    }
+    if (heartbeatFailed) await this.#committer.commit(true);
   }
 
   #addWorker(topic: string, partition: number): PartitionWorker {
     const worker = new PartitionWorker(topic, partition, this.#host);
-    this.#workers.set(key(topic, partition), worker);
+    this.#partitions.add(worker);
     return worker;
   }
 
+  /**
+   * The driver re-joins right after this returns (it cannot wait for a listener): the commit is sent
+   * at once, ahead of the join, so it reaches the coordinator in the old generation. Acks after it
+   * are committed after the join for kept partitions; revoked partitions' are dropped.
+   */
   #onRebalancing(): void {
     this.#state = 'rebalancing';
-    for (const w of this.#workers.values()) w.suspend();
-    void this.commitAcked();
+    this.#committer.rebalancing = true;
+    for (const w of this.#partitions.workers()) w.suspend();
+    void this.#committer.commit(true);
   }
 
-  #onGroupJoin(assignment: readonly TopicPartitions[]): void {
+  #onGroupJoin(assignment: readonly TopicPartitions[], memberId: string | undefined): void {
     this.#groupJoins++;
-    const assigned = new Set(assignment.flatMap((a) => a.partitions.map((p) => key(a.topic, p))));
-    const revoked = [...this.#workers].filter(([k]) => !assigned.has(k));
-    const finalCommits = revoked
-      .map(([, w]) => ({ w, offset: w.pendingCommit }))
-      .filter((x): x is { w: PartitionWorker; offset: bigint } => x.offset !== undefined);
-    for (const [k, w] of revoked) {
-      w.revoke();
-      this.#workers.delete(k);
-    }
-    void this.#commit(finalCommits);
+    // A new member id: the member was evicted (e.g. UNKNOWN_MEMBER_ID) and joined as a new member;
+    // nothing of the old membership is kept, even for partitions assigned again.
+    const newMember = this.#memberId !== undefined && memberId !== undefined && memberId !== this.#memberId;
+    this.#memberId = memberId ?? this.#memberId;
+    const assigned = new Set(assignment.flatMap((a) => a.partitions.map((p) => `${a.topic}/${p}`)));
+    // Revoked workers' pending commits are dropped: the new generation started.
+    const revoked = this.#partitions.revoke((w) => newMember || !assigned.has(`${w.topic}/${w.partition}`));
+    this.#committer.rebalancing = false;
     for (const { topic, partitions } of assignment) {
       for (const partition of partitions) {
-        const existing = this.#workers.get(key(topic, partition));
+        const existing = this.#partitions.get(topic, partition);
         if (existing) {
           if (!this.#stopped) existing.unsuspend();
           continue;
@@ -350,8 +349,10 @@ export class KafkaConsumerSubscription implements Subscription {
     this.#config.logger.info('Kafka consumer assignment', {
       groupId: this.#config.groupId,
       assignment: assignment.map((a) => `${a.topic}[${[...a.partitions].join(',')}]`),
-      revoked: revoked.map(([k]) => k),
+      revoked,
+      ...(newMember ? { newMember } : {}),
     });
+    void this.commitAcked(); // acks of kept partitions made during the rebalance
   }
 
   #onCrash(error: Error): void {
@@ -362,24 +363,18 @@ export class KafkaConsumerSubscription implements Subscription {
     if (this.#abort.signal.aborted) return;
     this.#state = 'crashed';
     this.#crashReason = rootMessage(error);
-    this.#onError(
-      new GomesError(
-        'CONSUMER_CRASHED',
-        `Kafka consumer "${this.#config.consumerName}" crashed: ${rootMessage(error)}`,
-        {
-          cause: error,
-          details: { groupId: this.#config.groupId, restarts: this.#restarts },
-        },
-      ),
-    );
+    this.#reportCrash(`Kafka consumer "${this.#config.consumerName}" crashed: ${rootMessage(error)}`, error);
     this.#restarting = true;
-    void this.#restart().finally(() => (this.#restarting = false));
+    this.#restartLoop = this.#restart().finally(() => {
+      this.#restarting = false;
+      this.#restartLoop = undefined;
+    });
   }
 
   async #restart(): Promise<void> {
     if (Date.now() - this.#runningSince > HEALTHY_RUN_MS) this.#restarts = 0;
-    for (const w of this.#workers.values()) w.revoke();
-    this.#workers.clear();
+    this.#partitions.revoke();
+    this.#committer.rebalancing = false;
     await this.#disconnect();
     const { maxRestarts, restartBackoffMs } = this.#config.options;
     while (!this.#abort.signal.aborted && this.#restarts < maxRestarts) {
@@ -389,31 +384,39 @@ export class KafkaConsumerSubscription implements Subscription {
       if (this.#abort.signal.aborted) return;
       try {
         await this.#startConsumer();
+        if (this.#abort.signal.aborted) return;
         this.#config.logger.warn('Kafka consumer restarted after a crash', { restarts: this.#restarts });
         return;
       } catch (error) {
         this.#state = 'crashed';
         this.#crashReason = `restart ${this.#restarts} failed: ${rootMessage(error)}`;
-        this.#onError(
-          new GomesError(
-            'CONSUMER_CRASHED',
-            `Restart ${this.#restarts} of Kafka consumer "${this.#config.consumerName}" failed: ${rootMessage(error)}`,
-            {
-              cause: error,
-              details: { groupId: this.#config.groupId, restarts: this.#restarts },
-            },
-          ),
+        this.#reportCrash(
+          `Restart ${this.#restarts} of Kafka consumer "${this.#config.consumerName}" failed: ${rootMessage(error)}`,
+          error,
         );
       }
     }
     if (this.#abort.signal.aborted) return;
     this.#state = 'crashed';
+    this.#gaveUp = true;
+    // Nothing runs any more: release what the subscription holds (the member is disconnected).
+    clearInterval(this.#commitTimer);
+    await this.#deadLetters.close();
+    this.#reportCrash(
+      `Kafka consumer "${this.#config.consumerName}" gave up after ${this.#restarts} restart(s); it consumes nothing until it is subscribed again`,
+      undefined,
+      false,
+    );
+  }
+
+  #reportCrash(message: string, cause: unknown, retriable?: boolean): void {
+    const groupId = this.#config.groupId;
     this.#onError(
-      new GomesError(
-        'CONSUMER_CRASHED',
-        `Kafka consumer "${this.#config.consumerName}" gave up after ${this.#restarts} restart(s); it consumes nothing until it is subscribed again`,
-        { retriable: false, details: { groupId: this.#config.groupId, restarts: this.#restarts } },
-      ),
+      new GomesError('CONSUMER_CRASHED', message, {
+        ...(cause === undefined ? {} : { cause }),
+        ...(retriable === undefined ? {} : { retriable }),
+        details: { groupId, restarts: this.#restarts },
+      }),
     );
   }
 
@@ -426,45 +429,17 @@ export class KafkaConsumerSubscription implements Subscription {
     });
   }
 
-  async #commit(entries: readonly { w: PartitionWorker; offset: bigint }[]): Promise<void> {
-    if (entries.length === 0) return this.#commitChain;
-    const consumer = this.#consumer;
-    this.#commitChain = this.#commitChain.then(async () => {
-      if (!consumer) return;
-      try {
-        await consumer.commit(
-          entries.map(({ w, offset }) => ({
-            topic: w.topic,
-            partition: w.partition,
-            offset: offset.toString(),
-          })),
-        );
-        for (const { w, offset } of entries) w.markCommitted(offset);
-      } catch (error) {
-        this.#config.logger.warn(
-          'Kafka offset commit failed; acked offsets will be committed later or redelivered',
-          {
-            reason: rootMessage(error),
-          },
-        );
-      }
-    });
-    return this.#commitChain;
-  }
-
-  async #disconnect(): Promise<void> {
-    this.#unlisten?.();
-    this.#unlisten = undefined;
-    const consumer = this.#consumer;
-    this.#consumer = undefined;
+  /** Disconnects `consumer` (the current member by default), and forgets it when it is current. */
+  async #disconnect(consumer = this.#consumer): Promise<void> {
+    if (consumer !== undefined && consumer === this.#consumer) {
+      this.#unlisten?.();
+      this.#unlisten = undefined;
+      this.#consumer = undefined;
+    }
     await consumer?.disconnect().catch((error: unknown) => {
       this.#config.logger.warn('Kafka consumer disconnect failed', { reason: rootMessage(error) });
     });
   }
-}
-
-function key(topic: string, partition: number): string {
-  return `${topic}\u0000${partition}`;
 }
 
 function toTransportState(state: KafkaConsumerState): ConsumerTransportState {

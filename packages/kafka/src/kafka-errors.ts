@@ -84,3 +84,54 @@ export function toConnectionError(
     details,
   });
 }
+
+/**
+ * Broker error types a produce request fails with that retrying the same request cannot fix (the
+ * record is too large for the topic, the client may not write it, the topic or request is invalid).
+ */
+const NON_RETRIABLE_PRODUCE_TYPES = new Set([
+  'MESSAGE_TOO_LARGE',
+  'RECORD_LIST_TOO_LARGE',
+  'INVALID_RECORD',
+  'CORRUPT_MESSAGE',
+  'INVALID_TOPIC_EXCEPTION',
+  'INVALID_REQUIRED_ACKS',
+  'UNSUPPORTED_FOR_MESSAGE_FORMAT',
+  'UNSUPPORTED_VERSION',
+  'POLICY_VIOLATION',
+  'INVALID_REPLICATION_FACTOR',
+  'INVALID_PARTITIONS',
+  'INVALID_CONFIG',
+  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
+]);
+
+/**
+ * Whether a produce (or topic set-up) failure will fail again however often it is retried: an
+ * authentication / authorization failure, a configuration error, or one of the broker errors above.
+ * Timeouts, unavailable leaders and lost connections are retriable.
+ *
+ * @internal
+ */
+export function isNonRetriableProduceError(error: unknown): boolean {
+  if (isAuthenticationError(error)) return true;
+  return errorChain(error).some(
+    (e) =>
+      (typeof e.type === 'string' && NON_RETRIABLE_PRODUCE_TYPES.has(e.type)) ||
+      e.name === 'ConfigurationError',
+  );
+}
+
+/**
+ * Describes why a record could not be decoded without quoting the record: `JSON.parse` messages
+ * carry fragments of the payload (`Unexpected token 'x', "<payload>" is not valid JSON`), which must
+ * not reach logs or the `gomes.dlq.reason` header, so a `SyntaxError` is reduced to its name and
+ * position. Other errors keep their message.
+ *
+ * @internal
+ */
+export function describeDecodeError(error: unknown): string {
+  if (!(error instanceof Error)) return 'a non-Error value was thrown';
+  if (error.name !== 'SyntaxError') return error.message;
+  const position = /\bposition (\d+)/.exec(error.message)?.[1];
+  return position === undefined ? 'SyntaxError' : `SyntaxError at position ${position}`;
+}

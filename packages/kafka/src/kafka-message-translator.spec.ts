@@ -97,6 +97,21 @@ describe('KafkaMessageTranslator', () => {
     }
   });
 
+  it('never quotes the payload in a decode error: a JSON SyntaxError is reduced to its name and position', () => {
+    for (const value of ['secret-ssn-123-45-6789', '{"ssn": "123-45-6789" "card": 4111}']) {
+      let error: unknown;
+      try {
+        translator.fromRecord(inbound({ value: Buffer.from(value) }));
+      } catch (e) {
+        error = e;
+      }
+      expect(isGomesError(error) && error.code).toBe('GOMES_TRANSLATION_FAILED');
+      const message = (error as Error).message;
+      expect(message).not.toMatch(/ssn|6789|4111|secret/);
+      expect(message).toMatch(/^Cannot decode record orders\/2@41: SyntaxError( at position \d+)?$/);
+    }
+  });
+
   it('throws GOMES_TRANSLATION_FAILED for a payload JSON cannot encode', () => {
     expect(() => translator.toRecord(MessageBuilder.withPayload({ big: 10n }).build())).toThrow(
       /Cannot serialize/,

@@ -1,6 +1,7 @@
 import { GomesError, MessageBuilder, MessageHeaders, partitionKeyOf, type Message } from '@gomes/core';
 import { KafkaHeaders, LEGACY_TRACE_HEADERS } from './kafka-headers.js';
 import { JsonMessageSerializer, type MessageSerializer } from './message-serializer.js';
+import { describeDecodeError } from './kafka-errors.js';
 
 /** A record to produce, as the translator builds it. @public */
 export interface KafkaOutboundRecord {
@@ -76,7 +77,7 @@ export class KafkaMessageTranslator {
     } catch (error) {
       throw new GomesError(
         'TRANSLATION_FAILED',
-        `Cannot serialize message ${message.messageId}: ${describe(error)}`,
+        `Cannot serialize message ${message.messageId}: ${error instanceof Error ? error.message : String(error)}`,
         {
           cause: error,
           details: { messageId: message.messageId },
@@ -123,7 +124,7 @@ export class KafkaMessageTranslator {
     } catch (error) {
       throw new GomesError(
         'TRANSLATION_FAILED',
-        `Cannot decode record ${record.topic}/${record.partition}@${record.offset}: ${describe(error)}`,
+        `Cannot decode record ${record.topic}/${record.partition}@${record.offset}: ${describeDecodeError(error)}`,
         {
           cause: error,
           details: { topic: record.topic, partition: record.partition, offset: record.offset },
@@ -139,8 +140,4 @@ function normalizeTraceHeader(name: string): string {
     return name;
   const lower = name.toLowerCase();
   return lower === KafkaHeaders.TRACEPARENT || lower === KafkaHeaders.TRACESTATE ? lower : name;
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

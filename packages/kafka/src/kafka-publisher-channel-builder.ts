@@ -4,7 +4,7 @@ import {
   type ChannelBuildContext,
   type ChannelConnection,
 } from '@gomes/core';
-import type { CompressionCodec, RequiredAcks } from './driver/kafka-driver.js';
+import type { CompressionCodec, DriverProducer, RequiredAcks } from './driver/kafka-driver.js';
 import { KafkaConnection } from './kafka-connection.js';
 import { toConnectionError } from './kafka-errors.js';
 import { KafkaMessageTranslator } from './kafka-message-translator.js';
@@ -152,19 +152,29 @@ export class KafkaPublisherChannelBuilder extends PublisherChannelAdapterBuilder
         await admin.disconnect().catch(() => undefined);
       }
     }
-    const producer = driver.createProducer({
-      idempotent: o.idempotent,
-      maxAttempts: o.maxAttempts,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-    });
+    const createProducer = (): DriverProducer =>
+      driver.createProducer({
+        idempotent: o.idempotent,
+        maxAttempts: o.maxAttempts,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        produceTimeoutMs: o.requestTimeoutMs,
+      });
+    const producer = createProducer();
     try {
       await producer.connect();
     } catch (error) {
       await producer.close().catch(() => undefined);
       throw toConnectionError(error, where, { topic: this.channelName });
     }
-    return new KafkaPublisherChannel(this.channelName, producer, o, this.replyChannelName, logger);
+    return new KafkaPublisherChannel(
+      this.channelName,
+      producer,
+      o,
+      this.replyChannelName,
+      logger,
+      createProducer,
+    );
   }
 
   /** @inheritDoc */

@@ -54,7 +54,11 @@ export class KafkaPublisherChannel implements PublisherChannel {
   /** @inheritDoc */
   readonly name: string;
   readonly #topic: string;
-  readonly #producer: DriverProducer;
+  #producer: DriverProducer;
+  /** Creates a replacement producer (not connected yet). */
+  readonly #createProducer: (() => DriverProducer) | undefined;
+  /** An idempotent send failed: the next request goes through a new producer. */
+  #replaceProducer = false;
   readonly #options: KafkaPublisherOptions;
   readonly #replyTo: string | undefined;
   readonly #logger: Logger;
@@ -77,10 +81,12 @@ export class KafkaPublisherChannel implements PublisherChannel {
     options: KafkaPublisherOptions,
     replyTo: string | undefined,
     logger: Logger = noopLogger,
+    createProducer?: () => DriverProducer,
   ) {
     this.name = topic;
     this.#topic = topic;
     this.#producer = producer;
+    this.#createProducer = createProducer;
     this.#options = options;
     this.#replyTo = replyTo;
     this.#logger = logger.child({ publisher: topic });
@@ -125,7 +131,7 @@ export class KafkaPublisherChannel implements PublisherChannel {
     };
     if (this.#options.async) {
       while (this.#queue.length >= this.#options.maxBufferedMessages && !this.#closing) {
-        await new Promise<void>((resolve) => this.#spaceWaiters.push(resolve));
+        await this.#waitForSpace(options.signal);
       }
       if (this.#closing) throw new GomesError('CLOSED', `Kafka publisher "${this.name}" is closed`);
     }
@@ -145,6 +151,24 @@ export class KafkaPublisherChannel implements PublisherChannel {
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  /** Async mode: waits until a record leaves the buffer (or close); rejects `GOMES_ABORTED` on abort. */
+  async #waitForSpace(signal: AbortSignal | undefined): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      const wake = (): void => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      const onAbort = (): void => {
+        const index = this.#spaceWaiters.indexOf(wake);
+        if (index >= 0) this.#spaceWaiters.splice(index, 1);
+        reject(new GomesError('ABORTED', 'The send was aborted', { cause: signal?.reason }));
+      };
+      if (signal?.aborted) return onAbort();
+      this.#spaceWaiters.push(wake);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
   }
 
   /** Sends everything buffered now and resolves when it is acknowledged (or failed). */
@@ -199,6 +223,7 @@ export class KafkaPublisherChannel implements PublisherChannel {
     while (this.#queue.length > 0) {
       const batch = this.#takeBatch();
       try {
+        if (this.#replaceProducer) await this.#renewProducer();
         await this.#producer.send({
           topic: this.#topic,
           records: batch.map((p) => p.record),
@@ -210,6 +235,10 @@ export class KafkaPublisherChannel implements PublisherChannel {
         this.#batches++;
         for (const p of batch) p.done?.resolve();
       } catch (cause) {
+        // An idempotent producer rolls its sequence numbers back after a failed request the broker
+        // may still have appended; a next request with as many records could then be taken for a
+        // duplicate and acknowledged without being written. A new producer (new producer id) cannot.
+        if (this.#options.idempotent && this.#createProducer) this.#replaceProducer = true;
         this.#failed += batch.length;
         const error = new GomesError(
           'PUBLISH_FAILED',
@@ -220,6 +249,23 @@ export class KafkaPublisherChannel implements PublisherChannel {
         if (this.#options.async) this.#reportAsyncError(error);
       }
     }
+  }
+
+  /** Closes the producer and connects a new one in its place. */
+  async #renewProducer(): Promise<void> {
+    const old = this.#producer;
+    this.#producer = (this.#createProducer as () => DriverProducer)();
+    this.#replaceProducer = false;
+    await old.close().catch((error: unknown) => {
+      this.#logger.warn('Closing the replaced Kafka producer failed', { reason: rootMessage(error) });
+    });
+    try {
+      await this.#producer.connect();
+    } catch (error) {
+      this.#replaceProducer = true; // try a fresh one for the next request
+      throw error;
+    }
+    this.#logger.info('Kafka producer replaced after a failed send (new producer id)');
   }
 
   #takeBatch(): Pending[] {

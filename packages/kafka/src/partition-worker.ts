@@ -1,11 +1,7 @@
-import {
-  PartitionOffsetTracker,
-  type Delivery,
-  type Logger,
-  type Message,
-  type NackOptions,
-} from '@gomes/core';
+import { PartitionOffsetTracker, type Delivery, type Logger, type Message } from '@gomes/core';
 import type { DriverBatchControl, DriverInboundRecord } from './driver/kafka-driver.js';
+import type { DeadLetterResult } from './dead-letter-writer.js';
+import { KafkaDelivery, type Token } from './kafka-delivery.js';
 import type { KafkaMessageTranslator } from './kafka-message-translator.js';
 import { asError } from './internal/async-utils.js';
 
@@ -15,8 +11,10 @@ export interface PartitionWorkerHost {
    * Hands `delivery` to the subscription's handler, one delivery at a time across all partitions
    * (the core contract: the handler's promise is awaited before the next hand-over). Skipped when
    * `stillWanted()` turns false while it waits for its turn.
+   *
+   * @returns whether the handler ran (`false`: skipped; the worker then takes the record back).
    */
-  handOver(delivery: Delivery, stillWanted: () => boolean): Promise<void>;
+  handOver(delivery: Delivery, stillWanted: () => boolean): Promise<boolean>;
   readonly translator: KafkaMessageTranslator;
   /** Most records of the partition handed over and not settled yet (acked or nacked). */
   readonly queueCapacity: number;
@@ -35,14 +33,13 @@ export interface PartitionWorkerHost {
   seek(topic: string, partition: number, offset: bigint): void;
   /** The committable offset of this partition moved. */
   onCommittable(): void;
-  /** Dead-letters an undecodable record; resolves once it is stored (retries until then or until halted). */
-  deadLetter(record: DriverInboundRecord, error: Error, halted: () => boolean): Promise<boolean>;
+  /**
+   * Dead-letters an undecodable record: `stored`, `halted` (retried until `halted()`), or `failed`
+   * (not retriable: the worker keeps the record and blocks the partition).
+   */
+  deadLetter(record: DriverInboundRecord, error: Error, halted: () => boolean): Promise<DeadLetterResult>;
   /** Reports an error that belongs to no delivery. */
   reportError(error: Error): void;
-}
-
-interface Token {
-  valid: boolean;
 }
 
 /** Bytes a buffered record accounts for (value + key; headers are small next to them). */
@@ -86,6 +83,8 @@ export class PartitionWorker {
   #rewinding = false;
   #suspended = false;
   #revoked = false;
+  /** A dead-letter write failed for good: hand-over stops (the record is kept) until unsuspended. */
+  #blocked = false;
   #pumping = false;
   #lastCommitted: bigint | undefined;
   #lastAdvanceAt = Date.now();
@@ -135,9 +134,23 @@ export class PartitionWorker {
     return this.#nextOffset;
   }
 
-  /** Whether hand-over is halted (suspended, rewinding or revoked). */
+  /** Whether hand-over is halted (suspended, rewinding, blocked or revoked). */
   get halted(): boolean {
-    return this.#suspended || this.#rewinding || this.#revoked;
+    return this.#suspended || this.#rewinding || this.#blocked || this.#revoked;
+  }
+
+  /** Whether the partition was revoked (its deliveries and commits are void). */
+  get revoked(): boolean {
+    return this.#revoked;
+  }
+
+  /**
+   * Whether the partition is blocked on a record it can neither hand over nor dead-letter (a
+   * non-retriable dead-letter failure). It stays paused, its record kept, until the next
+   * {@link PartitionWorker.unsuspend} (a rebalance that keeps it) retries.
+   */
+  get blocked(): boolean {
+    return this.#blocked;
   }
 
   /** Records that `offset` is committed. */
@@ -181,8 +194,10 @@ export class PartitionWorker {
    * Heartbeats every `heartbeatIntervalMs` meanwhile, so a long wait does not get the member
    * evicted; a failed heartbeat (e.g. a rebalance started) ends the wait, and the driver's own
    * heartbeat after the batch then reports it.
+   *
+   * @returns `true` when it ended because a heartbeat failed.
    */
-  async waitForRoom(control: DriverBatchControl): Promise<void> {
+  async waitForRoom(control: DriverBatchControl): Promise<boolean> {
     while (this.#mustWait() && control.isRunning() && !control.isStale()) {
       let timer: NodeJS.Timeout | undefined;
       await new Promise<void>((resolve) => {
@@ -195,9 +210,10 @@ export class PartitionWorker {
       try {
         await control.heartbeat();
       } catch {
-        return;
+        return true;
       }
     }
+    return false;
   }
 
   /** Stops hand-over until {@link PartitionWorker.unsuspend} (a rebalance is in progress). */
@@ -210,6 +226,7 @@ export class PartitionWorker {
   unsuspend(): void {
     if (this.#revoked) return;
     this.#suspended = false;
+    this.#blocked = false; // retry a blocked dead-letter write
     if (this.#nextOffset !== undefined && !this.#rewinding)
       this.#host.seek(this.topic, this.partition, this.#nextOffset);
     this.#applyFlow();
@@ -278,16 +295,26 @@ export class PartitionWorker {
         this.#wakeWaiter();
         const offset = BigInt(record.offset);
         this.#tracker?.track(offset);
+        const token: Token = { valid: true };
+        this.#inFlight.set(offset, token);
         let message: Message;
         try {
           message = this.#host.translator.fromRecord(record);
         } catch (error) {
-          const stored = await this.#host.deadLetter(record, asError(error), () => this.#revoked);
-          if (stored && !this.#revoked) this.#settle(offset);
+          const result = await this.#host.deadLetter(record, asError(error), () => !token.valid);
+          if (!token.valid) continue; // revoked, or rewound to an earlier offset meanwhile
+          if (result === 'stored') {
+            this.#inFlight.delete(offset);
+            this.#settle(offset);
+            continue;
+          }
+          this.#untake(record, offset, token);
+          if (result === 'failed') {
+            this.#blocked = true;
+            this.#applyFlow();
+          }
           continue;
         }
-        const token: Token = { valid: true };
-        this.#inFlight.set(offset, token);
         const delivery = new KafkaDelivery(
           this,
           record,
@@ -296,16 +323,37 @@ export class PartitionWorker {
           token,
           this.#attempts.get(offset) ?? 1,
         );
+        let handled: boolean;
         try {
-          await this.#host.handOver(delivery, () => token.valid && !this.halted);
+          handled = await this.#host.handOver(delivery, () => token.valid && !this.halted);
         } catch (error) {
           this.#host.reportError(asError(error));
           await delivery.nack();
+          continue;
         }
+        if (!handled) this.#untake(record, offset, token);
       }
     } finally {
       this.#pumping = false;
     }
+    this.#applyFlow();
+  }
+
+  /**
+   * Undoes the take of a record that was not handed over (skipped at its turn because hand-over
+   * stopped, or its dead-letter write did not complete): it leaves the tracker and the in-flight
+   * set, and goes back to the head of the buffer, so it is handed over when hand-over resumes.
+   * Nothing to do when it was revoked or rewound meanwhile (the token is invalid, the buffer dropped).
+   */
+  #untake(record: DriverInboundRecord, offset: bigint, token: Token): void {
+    if (this.#revoked || !token.valid) return;
+    token.valid = false;
+    this.#inFlight.delete(offset);
+    // Records are taken one at a time, in order: nothing after `offset` is tracked yet.
+    this.#tracker?.reset(offset);
+    if (this.#head > 0) this.#buffer[--this.#head] = record;
+    else this.#buffer.unshift(record);
+    this.#bufferedBytes += recordBytes(record);
     this.#applyFlow();
   }
 
@@ -357,55 +405,5 @@ export class PartitionWorker {
   /** Consumer group stamped on each delivery's position. */
   get groupId(): string | undefined {
     return this.#host.groupId;
-  }
-}
-
-/**
- * The delivery of one record: settles once; acks and nacks of an invalidated delivery (after a
- * rewind or revoke) are ignored. Frozen, like a plain delivery object.
- */
-class KafkaDelivery implements Delivery {
-  readonly message: Message;
-  readonly key: string;
-  readonly position: Delivery['position'];
-  readonly deliveryAttempt: number;
-  readonly #worker: PartitionWorker;
-  readonly #offset: bigint;
-  readonly #token: Token;
-  #settled = false;
-
-  constructor(
-    worker: PartitionWorker,
-    record: DriverInboundRecord,
-    message: Message,
-    offset: bigint,
-    token: Token,
-    attempt: number,
-  ) {
-    this.message = message;
-    this.key = record.key === null ? `${record.topic}/${record.partition}` : record.key.toString('utf8');
-    this.position = {
-      channel: record.topic,
-      partition: record.partition,
-      offset: record.offset,
-      group: worker.groupId,
-    };
-    this.deliveryAttempt = attempt;
-    this.#worker = worker;
-    this.#offset = offset;
-    this.#token = token;
-    Object.freeze(this);
-  }
-
-  async ack(): Promise<void> {
-    if (this.#settled) return;
-    this.#settled = true;
-    this.#worker.acked(this.#offset, this.#token);
-  }
-
-  async nack(options: NackOptions = {}): Promise<void> {
-    if (this.#settled) return;
-    this.#settled = true;
-    this.#worker.nacked(this.#offset, this.#token, Math.max(0, options.delayMs ?? 0));
   }
 }

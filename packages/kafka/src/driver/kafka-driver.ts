@@ -92,6 +92,12 @@ export interface DriverProducerOptions {
   readonly maxAttempts: number;
   readonly maxInFlightRequests: number;
   readonly allowAutoTopicCreation: boolean;
+  /**
+   * Longest `timeoutMs` of this producer's requests (how long the broker may wait for the acks). The
+   * driver keeps its client request timeout clearly above it: a request the client gives up on
+   * while the broker may still append it is what makes idempotent retries ambiguous.
+   */
+  readonly produceTimeoutMs: number;
 }
 
 /** A producer. @internal */
@@ -177,8 +183,11 @@ export interface DriverConsumerOptions {
 export interface DriverConsumerListener {
   /** A rebalance started: the current assignment is about to be revoked. */
   onRebalancing?(): void;
-  /** The member joined (or re-joined) the group with this assignment. */
-  onGroupJoin?(assignment: readonly TopicPartitions[]): void;
+  /**
+   * The member joined (or re-joined) the group with this assignment. `memberId` changes when the
+   * member was evicted (e.g. `UNKNOWN_MEMBER_ID`) and joined as a new member.
+   */
+  onGroupJoin?(assignment: readonly TopicPartitions[], memberId: string): void;
   /** The client stopped on an error it will not recover from by itself. */
   onCrash?(error: Error): void;
 }
@@ -193,10 +202,18 @@ export interface DriverConsumer {
   resume(topic: string, partitions: readonly number[]): void;
   /** The next fetch of the partition starts at `offset`. */
   seek(topic: string, partition: number, offset: string): void;
-  commit(offsets: readonly TopicPartitionOffset[]): Promise<void>;
+  /**
+   * Commits `offsets` for the member's current generation. Resolves `true` once the broker stored
+   * them, `false` when the client skipped the commit (it is not running: stopping, crashed,
+   * rejoining); rejects when the broker refused them.
+   */
+  commit(offsets: readonly TopicPartitionOffset[]): Promise<boolean>;
   /** Registers listeners; returns a function that removes them. */
   listen(listener: DriverConsumerListener): () => void;
-  /** Stops fetching, leaves the group and closes connections. Idempotent. */
+  /**
+   * Stops fetching, leaves the group and closes connections. Idempotent. Final: a `connect`,
+   * `subscribe` or `run` still under way, or called later, ends disconnected (never a live member).
+   */
   disconnect(): Promise<void>;
 }
 

@@ -44,6 +44,7 @@ import type {
 
 const {
   Kafka,
+  KafkaJSError,
   CompressionTypes,
   CompressionCodecs,
   Partitioners,
@@ -93,7 +94,11 @@ class KafkajsDriver implements KafkaDriver {
   }
 
   createProducer(options: DriverProducerOptions): DriverProducer {
-    const kafka = this.#client(this.#config.retries);
+    const requestTimeoutMs = producerRequestTimeoutMs(
+      this.#config.requestTimeoutMs,
+      options.produceTimeoutMs,
+    );
+    const kafka = this.#client(this.#config.retries, requestTimeoutMs);
     const producer = kafka.producer({
       idempotent: options.idempotent,
       maxInFlightRequests: options.maxInFlightRequests,
@@ -102,7 +107,7 @@ class KafkajsDriver implements KafkaDriver {
       createPartitioner: Partitioners.DefaultPartitioner,
       retry: { ...this.#retry(options.maxAttempts - 1) },
     });
-    return new KafkajsProducer(producer);
+    return new KafkajsProducer(producer, options.produceTimeoutMs);
   }
 
   createConsumer(options: DriverConsumerOptions): DriverConsumer {
@@ -141,13 +146,13 @@ class KafkajsDriver implements KafkaDriver {
     };
   }
 
-  #client(retries: number): InstanceType<typeof Kafka> {
+  #client(retries: number, requestTimeoutMs = this.#config.requestTimeoutMs): InstanceType<typeof Kafka> {
     const c = this.#config;
     const kafkaConfig: KafkaConfig = {
       brokers: [...c.brokers],
       clientId: c.clientId,
       connectionTimeout: c.connectionTimeoutMs,
-      requestTimeout: c.requestTimeoutMs,
+      requestTimeout: requestTimeoutMs,
       authenticationTimeout: c.authenticationTimeoutMs,
       enforceRequestTimeout: true,
       retry: this.#retry(retries),
@@ -164,6 +169,22 @@ class KafkajsDriver implements KafkaDriver {
     }
     return new Kafka(kafkaConfig);
   }
+}
+
+/** How much longer than the produce timeout the client waits for a produce response at least. */
+const PRODUCE_TIMEOUT_MARGIN_MS = 5000;
+
+/**
+ * The client request timeout of a producer: the connection's `requestTimeoutMs`, raised when needed
+ * so it stays clearly above the produce timeout (the broker's wait for acks), by at least 5 s and
+ * 20 %. Otherwise the client gives up on requests the broker may still append, and retries of an
+ * idempotent producer become ambiguous.
+ *
+ * @internal
+ */
+export function producerRequestTimeoutMs(clientRequestTimeoutMs: number, produceTimeoutMs: number): number {
+  const margin = Math.max(PRODUCE_TIMEOUT_MARGIN_MS, Math.ceil(produceTimeoutMs * 0.2));
+  return Math.max(clientRequestTimeoutMs, produceTimeoutMs + margin);
 }
 
 function toTlsOptions(c: KafkaDriverConfig): ConnectionOptions {
@@ -202,11 +223,13 @@ function headersToStrings(headers: IHeaders | undefined): Record<string, string>
 
 class KafkajsProducer implements DriverProducer {
   readonly #producer: Producer;
+  readonly #produceTimeoutMs: number;
   readonly #inFlight = new Set<Promise<unknown>>();
   #closing: Promise<void> | undefined;
 
-  constructor(producer: Producer) {
+  constructor(producer: Producer, produceTimeoutMs: number) {
     this.#producer = producer;
+    this.#produceTimeoutMs = produceTimeoutMs;
   }
 
   async connect(): Promise<void> {
@@ -217,7 +240,8 @@ class KafkajsProducer implements DriverProducer {
     const promise = this.#producer.send({
       topic: request.topic,
       acks: request.acks,
-      timeout: request.timeoutMs,
+      // Never above the timeout the client request timeout was derived from.
+      timeout: Math.min(request.timeoutMs, this.#produceTimeoutMs),
       compression: COMPRESSION_TYPES[request.compression],
       // kafkajs only reads the headers (encodes them): no copy needed.
       messages: request.records.map((r) =>
@@ -251,20 +275,38 @@ class KafkajsProducer implements DriverProducer {
 class KafkajsConsumer implements DriverConsumer {
   readonly #consumer: Consumer;
   #disconnecting: Promise<void> | undefined;
+  /** Set by `disconnect`: kafkajs lets a disconnected consumer connect, subscribe and run again. */
+  #closed = false;
 
   constructor(consumer: Consumer) {
     this.#consumer = consumer;
   }
 
   async connect(): Promise<void> {
+    this.#throwIfClosed();
     await this.#consumer.connect();
+    await this.#afterStep();
   }
 
   async subscribe(topics: readonly string[], fromBeginning: boolean): Promise<void> {
+    this.#throwIfClosed();
     await this.#consumer.subscribe({ topics: [...topics], fromBeginning });
+    await this.#afterStep();
+  }
+
+  /** A disconnect that raced a start step may have run before it finished: disconnect again. */
+  async #afterStep(): Promise<void> {
+    if (!this.#closed) return;
+    await this.#consumer.disconnect().catch(() => undefined);
+    this.#throwIfClosed();
+  }
+
+  #throwIfClosed(): void {
+    if (this.#closed) throw new KafkaJSError('The consumer was disconnected', { retriable: false });
   }
 
   async run(handler: DriverBatchHandler): Promise<void> {
+    this.#throwIfClosed();
     await this.#consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -295,6 +337,7 @@ class KafkajsConsumer implements DriverConsumer {
         );
       },
     });
+    await this.#afterStep();
   }
 
   pause(topic: string, partitions: readonly number[]): void {
@@ -309,9 +352,24 @@ class KafkajsConsumer implements DriverConsumer {
     this.#consumer.seek({ topic, partition, offset });
   }
 
-  async commit(offsets: readonly TopicPartitionOffset[]): Promise<void> {
-    if (offsets.length === 0) return;
-    await this.#consumer.commitOffsets(offsets.map((o) => ({ ...o })));
+  async commit(offsets: readonly TopicPartitionOffset[]): Promise<boolean> {
+    if (offsets.length === 0) return true;
+    // kafkajs resolves without committing when its runner is not running (and swallows errors
+    // then): only the COMMIT_OFFSETS event (emitted once the broker stored them) confirms a commit.
+    // Auto-commit is off and commits are sequential, so an event during this call is this commit's.
+    let confirmed = false;
+    const stop = this.#consumer.on(this.#consumer.events.COMMIT_OFFSETS, (event) => {
+      const stored = new Set(
+        event.payload.topics.flatMap((t) => t.partitions.map((p) => `${t.topic}:${p.partition}:${p.offset}`)),
+      );
+      confirmed = offsets.every((o) => stored.has(`${o.topic}:${o.partition}:${o.offset}`));
+    });
+    try {
+      await this.#consumer.commitOffsets(offsets.map((o) => ({ ...o })));
+    } finally {
+      stop();
+    }
+    return confirmed;
   }
 
   listen(listener: DriverConsumerListener): () => void {
@@ -321,7 +379,7 @@ class KafkajsConsumer implements DriverConsumer {
         const assignment: TopicPartitions[] = Object.entries(event.payload.memberAssignment).map(
           ([topic, partitions]) => ({ topic, partitions: [...partitions] }),
         );
-        listener.onGroupJoin?.(assignment);
+        listener.onGroupJoin?.(assignment, event.payload.memberId);
       }),
       this.#consumer.on(REBALANCING, () => listener.onRebalancing?.()),
       this.#consumer.on(CRASH, (event) => listener.onCrash?.(event.payload.error)),
@@ -330,6 +388,7 @@ class KafkajsConsumer implements DriverConsumer {
   }
 
   async disconnect(): Promise<void> {
+    this.#closed = true;
     this.#disconnecting ??= this.#consumer.disconnect();
     return this.#disconnecting;
   }

@@ -128,6 +128,7 @@ describe('KafkaConsumerChannel (real broker)', () => {
         maxAttempts: 3,
         maxInFlightRequests: 1,
         allowAutoTopicCreation: false,
+        produceTimeoutMs: 30000,
       }),
     );
     await producer.connect();

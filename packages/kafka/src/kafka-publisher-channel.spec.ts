@@ -1,0 +1,102 @@
+import { MessageBuilder, isGomesError, noopLogger } from '@gomes/core';
+import type { DriverProduceRequest } from './driver/kafka-driver.js';
+import { producerRequestTimeoutMs } from './driver/kafkajs-driver.js';
+import { KafkaPublisherChannel } from './kafka-publisher-channel.js';
+import { DEFAULT_KAFKA_PUBLISHER_OPTIONS, type KafkaPublisherOptions } from './kafka-publisher-options.js';
+import { fakeDriver, type FakeProducer } from '../test/support/fake-kafka-driver.js';
+
+const msg = (i: number) => MessageBuilder.withPayload({ i }).build();
+
+function publisher(
+  options: Partial<KafkaPublisherOptions>,
+  onSend?: (request: DriverProduceRequest, producer: FakeProducer) => void,
+) {
+  const { driver, producers } = fakeDriver(onSend);
+  const o = { ...DEFAULT_KAFKA_PUBLISHER_OPTIONS, ...options };
+  const create = () =>
+    driver.createProducer({
+      idempotent: o.idempotent,
+      maxAttempts: o.maxAttempts,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      produceTimeoutMs: o.requestTimeoutMs,
+    });
+  const channel = new KafkaPublisherChannel('t', create(), o, undefined, noopLogger, create);
+  return { channel, producers };
+}
+
+const timedOut = (): Error => Object.assign(new Error('Request timed out'), { type: 'REQUEST_TIMED_OUT' });
+
+describe('KafkaPublisherChannel (fake driver)', () => {
+  it('replaces an idempotent producer (new producer id) after a failed send, closing the old one', async () => {
+    let failNext = true;
+    const { channel, producers } = publisher({}, () => {
+      if (failNext) {
+        failNext = false;
+        throw timedOut();
+      }
+    });
+    await expect(channel.send(msg(1))).rejects.toMatchObject({ code: 'GOMES_PUBLISH_FAILED' });
+    await channel.send(msg(2));
+    expect(producers).toHaveLength(2);
+    expect(producers.map((p) => [p.sent.length, p.closed, p.connected])).toEqual([
+      [1, true, false],
+      [1, false, true],
+    ]);
+    await channel.send(msg(3)); // no failure: the producer is kept
+    expect(producers).toHaveLength(2);
+    await channel.close();
+    expect(producers[1]!.closed).toBe(true);
+  });
+
+  it('keeps a non-idempotent producer after a failed send', async () => {
+    let failNext = true;
+    const { channel, producers } = publisher({ idempotent: false, requiredAcks: 1 }, () => {
+      if (failNext) {
+        failNext = false;
+        throw timedOut();
+      }
+    });
+    await expect(channel.send(msg(1))).rejects.toMatchObject({ code: 'GOMES_PUBLISH_FAILED' });
+    await channel.send(msg(2));
+    expect(producers).toHaveLength(1);
+    await channel.close();
+  });
+
+  it('async mode: a send waiting for buffer room rejects GOMES_ABORTED when its signal aborts, and is not sent', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const { channel, producers } = publisher({
+      async: true,
+      maxBufferedMessages: 1,
+      batchSize: 1,
+      lingerMs: 0,
+    });
+    const first = producers[0]!;
+    const send = first.send.bind(first);
+    first.send = async (request) => {
+      await gate;
+      return send(request);
+    };
+    await channel.send(msg(1)); // in the (held) produce request
+    await new Promise((r) => setImmediate(r));
+    await channel.send(msg(2)); // fills the buffer
+    const controller = new AbortController();
+    const waiting = channel.send(msg(3), { signal: controller.signal });
+    await new Promise((r) => setTimeout(r, 10));
+    controller.abort();
+    const error: unknown = await waiting.catch((e: unknown) => e);
+    expect(isGomesError(error) && error.code).toBe('GOMES_ABORTED');
+    release();
+    await channel.flush();
+    expect(channel.stats.sent).toBe(2);
+    await channel.close();
+  });
+
+  it('keeps the client request timeout of a producer clearly above its produce timeout', () => {
+    expect(producerRequestTimeoutMs(30000, 30000)).toBe(36000);
+    expect(producerRequestTimeoutMs(30000, 10000)).toBe(30000);
+    expect(producerRequestTimeoutMs(10000, 10000)).toBe(15000);
+    expect(producerRequestTimeoutMs(120000, 60000)).toBe(120000);
+  });
+});

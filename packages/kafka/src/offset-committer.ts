@@ -1,0 +1,94 @@
+import type { Logger } from '@gomes/core';
+import type { DriverConsumer } from './driver/kafka-driver.js';
+import { rootMessage } from './kafka-errors.js';
+import type { PartitionWorker } from './partition-worker.js';
+
+/** Where an {@link OffsetCommitter} reads what to commit. @internal */
+export interface OffsetCommitterSource {
+  /** The group member now (`undefined` between a crash and its restart, and after close). */
+  consumer(): DriverConsumer | undefined;
+  /** The workers of the current assignment (revoked partitions are not among them). */
+  workers(): Iterable<PartitionWorker>;
+  readonly logger: Logger;
+}
+
+/**
+ * Sends a subscription's offset commits, one at a time and in order, with the rebalance rules:
+ *
+ * - What a commit carries is read when it is sent (not when it was asked for): the acked prefix of
+ *   each partition of the CURRENT assignment. A partition revoked meanwhile is never committed: once
+ *   the member joined a new generation, a commit for a partition it no longer owns could move the new
+ *   owner's offset backwards. Its acks after the last commit are dropped; the records are delivered
+ *   again to the new owner (at-least-once).
+ * - While a rebalance is in progress (between the driver's rebalance signal and the next group
+ *   join), only the commit made when the rebalance was detected is sent; the others wait for the
+ *   join (the subscription commits again then).
+ * - A partition is marked committed only when the driver confirms the broker stored the offsets (a
+ *   commit the client skipped, e.g. while not running, is sent again later).
+ *
+ * @internal
+ */
+export class OffsetCommitter {
+  readonly #source: OffsetCommitterSource;
+  #chain: Promise<void> = Promise.resolve();
+  /** A regular commit queued and not started yet: later requests share it. */
+  #queued: Promise<void> | undefined;
+  #rebalancing = false;
+
+  constructor(source: OffsetCommitterSource) {
+    this.#source = source;
+  }
+
+  /** Whether a rebalance is in progress (set by the subscription). */
+  get rebalancing(): boolean {
+    return this.#rebalancing;
+  }
+
+  set rebalancing(value: boolean) {
+    this.#rebalancing = value;
+  }
+
+  /**
+   * Commits the acked prefix of every current partition after the commits before it. Resolves when
+   * sent (or skipped); never rejects (a failed commit is logged and retried by a later one).
+   *
+   * @param rebalance - the commit made when a rebalance was detected: sent even while rebalancing.
+   */
+  async commit(rebalance = false): Promise<void> {
+    if (!rebalance && this.#queued) return this.#queued;
+    const run = this.#chain.then(async () => {
+      if (!rebalance && this.#queued === run) this.#queued = undefined;
+      await this.#send(rebalance);
+    });
+    if (!rebalance) this.#queued = run;
+    this.#chain = run;
+    return run;
+  }
+
+  async #send(rebalance: boolean): Promise<void> {
+    const consumer = this.#source.consumer();
+    if (!consumer || (this.#rebalancing && !rebalance)) return;
+    const entries: { w: PartitionWorker; offset: bigint }[] = [];
+    for (const w of this.#source.workers()) {
+      const offset = w.pendingCommit;
+      if (offset !== undefined && !w.revoked) entries.push({ w, offset });
+    }
+    if (entries.length === 0) return;
+    try {
+      const stored = await consumer.commit(
+        entries.map(({ w, offset }) => ({
+          topic: w.topic,
+          partition: w.partition,
+          offset: offset.toString(),
+        })),
+      );
+      if (stored) for (const { w, offset } of entries) w.markCommitted(offset);
+      else this.#source.logger.debug('Kafka offset commit skipped by the client; it is sent again later');
+    } catch (error) {
+      this.#source.logger.warn(
+        'Kafka offset commit failed; acked offsets will be committed later or redelivered',
+        { reason: rootMessage(error) },
+      );
+    }
+  }
+}
