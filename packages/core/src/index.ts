@@ -119,6 +119,7 @@ export { formatEndpointsTable, type EndpointInfo } from './gomes/active-endpoint
 export {
   DeadLetterHeaders,
   DEAD_LETTER_ORIGINAL_HEADER_PREFIX,
+  UndecodableRecordHeaders,
   DEAD_LETTER_MAX_STACK_LENGTH,
   deadLetterMessage,
   readDeadLetterEnvelope,

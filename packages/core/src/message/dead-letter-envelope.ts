@@ -42,6 +42,26 @@ export const DeadLetterHeaders = {
   CONSUMER: 'gomes.dlq.consumer',
 } as const;
 
+/**
+ * Header names of a dead-lettered record that a transport could not decode. Every transport writes
+ * them (the Kafka adapter's `KafkaHeaders.DLQ_*` are these names), the in-memory one next to the
+ * standard envelope ({@link DeadLetterHeaders}), so tools reading either find them. @public
+ */
+export const UndecodableRecordHeaders = {
+  /** Why the record could not be decoded (same as `gomes.dlq.errorMessage`). */
+  REASON: 'gomes.dlq.reason',
+  /** Source topic. */
+  SOURCE_TOPIC: 'gomes.dlq.sourceTopic',
+  /** Source partition. */
+  SOURCE_PARTITION: 'gomes.dlq.sourcePartition',
+  /** Source offset. */
+  SOURCE_OFFSET: 'gomes.dlq.sourceOffset',
+  /** Consumer group that failed it. */
+  GROUP_ID: 'gomes.dlq.groupId',
+  /** When it was dead-lettered (ISO-8601 UTC). */
+  FAILED_AT: 'gomes.dlq.failedAt',
+} as const;
+
 /** Prefix of the original headers copied onto a dead-letter message. @public */
 export const DEAD_LETTER_ORIGINAL_HEADER_PREFIX = 'gomes.original.';
 

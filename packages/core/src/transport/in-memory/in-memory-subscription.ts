@@ -2,7 +2,7 @@ import type { Delivery, DeliveryHandler, NackOptions, Subscription } from '../..
 import { PartitionOffsetTracker } from '../../channel/partition-offset-tracker.js';
 import { isGomesError, toError } from '../../errors/gomes-error.js';
 import { noopLogger, type Logger } from '../../logging/logger.js';
-import { DeadLetterHeaders } from '../../message/dead-letter-envelope.js';
+import { DeadLetterHeaders, UndecodableRecordHeaders } from '../../message/dead-letter-envelope.js';
 import { MessageBuilder } from '../../message/message-builder.js';
 import type { Message } from '../../message/message.js';
 import { PARTITION_KEY_HEADER } from '../../message/message-headers.js';
@@ -35,26 +35,6 @@ export interface InMemorySubscriptionParams {
   /** Topic undecodable records are published to. @default `<topic>.DLQ` */
   readonly deadLetterTopic?: string;
 }
-
-/**
- * Header names of a dead-lettered undecodable record that mirror the Kafka transport's
- * (`KafkaHeaders.DLQ_*` of `@gomes/kafka`), written next to the standard envelope
- * ({@link DeadLetterHeaders}), so tools reading either find them. @public
- */
-export const UndecodableRecordHeaders = {
-  /** Why the record could not be decoded (same as `gomes.dlq.errorMessage`). */
-  REASON: 'gomes.dlq.reason',
-  /** Source topic. */
-  SOURCE_TOPIC: 'gomes.dlq.sourceTopic',
-  /** Source partition. */
-  SOURCE_PARTITION: 'gomes.dlq.sourcePartition',
-  /** Source offset. */
-  SOURCE_OFFSET: 'gomes.dlq.sourceOffset',
-  /** Consumer group that failed it. */
-  GROUP_ID: 'gomes.dlq.groupId',
-  /** When it was dead-lettered (ISO-8601 UTC). */
-  FAILED_AT: 'gomes.dlq.failedAt',
-} as const;
 
 /** Read state of one assigned partition. */
 interface Cursor {

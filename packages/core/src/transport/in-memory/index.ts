@@ -33,7 +33,6 @@ export {
 export {
   InMemorySubscription,
   HANDLER_REJECTED_REDELIVERY_DELAY_MS,
-  UndecodableRecordHeaders,
   type InMemoryStartOffset,
 } from './in-memory-subscription.js';
 export { murmur2, partitionForKey } from './partition-key.js';
