@@ -1,6 +1,16 @@
 import 'reflect-metadata';
 import { Type } from 'class-transformer';
-import { Allow, IsArray, IsDefined, IsInt, IsOptional, IsString, Min, ValidateNested } from 'class-validator';
+import {
+  Allow,
+  IsArray,
+  IsDate,
+  IsDefined,
+  IsInt,
+  IsOptional,
+  IsString,
+  Min,
+  ValidateNested,
+} from 'class-validator';
 import { ValidationError } from '../errors/validation-error.js';
 import { Action } from './action.js';
 import { Command } from './action-decorators.js';
@@ -142,6 +152,28 @@ describe('received payloads become the declared classes, nested ones included', 
     expect(
       await violations(checkAction(action, 'nested.placeOrder', DEFAULT_ACTION_VALIDATION_OPTIONS)),
     ).toEqual({ 'meta.requestedBy': ['isString'] });
+  });
+
+  it('restores a Date declared with @Type(() => Date) from its JSON string', async () => {
+    @Command('nested.dated')
+    class Dated {
+      @IsDate() @Type(() => Date) at!: Date;
+    }
+    const action = toActionInstance(Dated, received({ at: new Date('2024-05-01T10:00:00Z') }));
+    expect(action.at).toBeInstanceOf(Date);
+    expect(action.at.toISOString()).toBe('2024-05-01T10:00:00.000Z');
+    await expect(
+      checkAction(action, 'nested.dated', DEFAULT_ACTION_VALIDATION_OPTIONS),
+    ).resolves.toBeUndefined();
+    expect(
+      await violations(
+        checkAction(
+          toActionInstance(Dated, { at: 'not a date' }),
+          'nested.dated',
+          DEFAULT_ACTION_VALIDATION_OPTIONS,
+        ),
+      ),
+    ).toEqual({ at: ['isDate'] });
   });
 
   it('turns a failing nested constructor into a non-retriable ValidationError', () => {

@@ -238,6 +238,30 @@ describe('nested payloads over the in-memory transport', () => {
     await strict.shutdown();
   });
 
+  it('whitelist leaves classes without validation decorators alone (they are not validated)', async () => {
+    @Command('nestedApp.free')
+    class FreeForm {
+      note?: string;
+      @Type(() => Address) to?: Address;
+    }
+    const broker = new InMemoryBroker();
+    const got: FreeForm[] = [];
+    const app = createGomes({ validation: { whitelist: true, forbidNonWhitelisted: true } })
+      .addChannelConnection(inMemoryConnection('mem', { broker }))
+      .addPublisherChannel(inMemoryPublisher('mem', 'free'))
+      .addConsumerChannel(inMemoryConsumer('mem', 'free', 'free-worker'))
+      .addActionHandler(defineCommandHandler(FreeForm, (f) => void got.push(f)));
+    await app.start();
+    await app.eventDrivenConsumer('free-worker').run();
+    await app
+      .commandBusByChannel('free')
+      .sendAsync(Object.assign(new FreeForm(), { note: 'n', to: { city: 'Porto' } }));
+    await waitFor(() => got.length === 1);
+    expect({ ...got[0] }).toEqual({ note: 'n', to: { city: 'Porto' } });
+    expect(got[0]!.to).toBeInstanceOf(Address);
+    await app.shutdown();
+  });
+
   it('whitelist on send: the message carries only the declared properties', async () => {
     const broker = new InMemoryBroker();
     const app = createGomes({ validation: { whitelist: true } })
