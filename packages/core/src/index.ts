@@ -94,6 +94,21 @@ export {
   type HandlerRegistration,
 } from './actions/handler-definition.js';
 export { validateAction } from './actions/action-validation.js';
+export {
+  DEFAULT_ACTION_VALIDATION_OPTIONS,
+  resolveActionValidationOptions,
+  type ActionValidationOptions,
+  type ResolvedActionValidationOptions,
+} from './actions/action-validation-options.js';
+/**
+ * class-transformer's `@Type(() => Class)`, re-exported: declares the class of a nested object (or
+ * of each element of an array) so received payloads are turned into it and `@ValidateNested()`
+ * validates it. Import it from `@gomes/core`: class-transformer keeps decorator metadata per
+ * installed copy, and this is the copy gomes reads. See docs/actions-and-handlers.md, "Validation".
+ *
+ * @public
+ */
+export { Type } from 'class-transformer';
 export type { SendActionOptions } from './bus/send-action-options.js';
 export { CommandBus } from './bus/command-bus.js';
 export { QueryBus } from './bus/query-bus.js';

@@ -8,13 +8,16 @@ import type { MessageHandlerFn } from '../pipeline/message-handler.js';
 import { defineContextAccessors } from '../pipeline/abort-scope.js';
 import type { ProcessingContext } from '../pipeline/processing-context.js';
 import type { ActionRegistry } from './action-registry.js';
-import { needsValidation, toActionInstance, validateAction } from './action-validation.js';
+import { checkAction, needsValidation, toActionInstance } from './action-validation.js';
+import type { ResolvedActionValidationOptions } from './action-validation-options.js';
 import type { HandlerContext } from './handler-context.js';
 
 /** Options of {@link createActionDispatcher}. @internal */
 export interface ActionDispatcherOptions {
   /** Validate payloads with class-validator before handling. */
   readonly validate: boolean;
+  /** class-validator options (whitelist, …) applied when validating. */
+  readonly validation: ResolvedActionValidationOptions;
   /** Tracing: each handler call gets its own span when tracing is on. */
   readonly telemetry?: GomesTelemetry;
 }
@@ -39,7 +42,8 @@ function handlerContext(
 
 /**
  * The terminal step of every consumer pipeline and of the in-process buses: finds the handlers of
- * the message's `route`, turns the payload into the action class, validates it and calls the
+ * the message's `route`, turns the payload into the action class (nested `@Type` classes
+ * included), validates it and calls the
  * handler(s). Commands and queries return a result message (payload = handler result, causationId
  * = the request's messageId); events run every local handler and fail if any failed.
  *
@@ -63,7 +67,8 @@ export function createActionDispatcher(
       );
     }
     const action = toActionInstance(entry.action, message.payload, entry.descriptor.name);
-    if (options.validate && needsValidation(action)) await validateAction(action, entry.descriptor.name);
+    if (options.validate && needsValidation(action))
+      await checkAction(action, entry.descriptor.name, options.validation);
     const telemetry = options.telemetry;
     const call = async (h: (typeof entry.handlers)[number]): Promise<unknown> =>
       telemetry?.tracing

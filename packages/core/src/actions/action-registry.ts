@@ -1,6 +1,7 @@
 import { GomesError } from '../errors/gomes-error.js';
 import type { ActionClass, ActionDescriptor } from './action.js';
 import { getActionDescriptor } from './action-metadata.js';
+import { nestedTypeProblems } from './action-transformer.js';
 import type { HandlerDefinition } from './handler-definition.js';
 
 /** One registered action with its handlers. @internal */
@@ -51,7 +52,10 @@ export class ActionRegistry {
       return;
     }
     if (entry) entry.handlers.push(definition);
-    else this.#byName.set(descriptor.name, { descriptor, action: definition.action, handlers: [definition] });
+    else {
+      this.#byName.set(descriptor.name, { descriptor, action: definition.action, handlers: [definition] });
+      this.#problems.push(...nestedTypeProblems(definition.action));
+    }
     this.#byClass.set(definition.action, descriptor);
   }
 

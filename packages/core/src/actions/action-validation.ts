@@ -1,6 +1,17 @@
-import { getMetadataStorage, validate, type ValidationError as ClassValidatorError } from 'class-validator';
+import {
+  getMetadataStorage,
+  validate,
+  type ValidationError as ClassValidatorError,
+  type ValidatorOptions,
+} from 'class-validator';
 import { ValidationError, type ValidationViolation } from '../errors/validation-error.js';
 import type { ActionClass } from './action.js';
+import { hasTransformMetadata, restoreAction, UNSAFE_KEYS } from './action-transformer.js';
+import {
+  DEFAULT_ACTION_VALIDATION_OPTIONS,
+  type ActionValidationOptions,
+  type ResolvedActionValidationOptions,
+} from './action-validation-options.js';
 
 function flatten(errors: readonly ClassValidatorError[], prefix = ''): ValidationViolation[] {
   return errors.flatMap((e) => {
@@ -10,15 +21,53 @@ function flatten(errors: readonly ClassValidatorError[], prefix = ''): Validatio
   });
 }
 
+function validatorOptions(options: ActionValidationOptions): ValidatorOptions {
+  return {
+    forbidUnknownValues: false,
+    whitelist: options.whitelist === true,
+    forbidNonWhitelisted: options.forbidNonWhitelisted === true,
+  };
+}
+
 /**
- * Validates an action with its class-validator decorators.
+ * Validates `instance` in place (with `whitelist`, undeclared properties are deleted from it). For
+ * instances gomes built itself (received payloads, copies made on send).
  *
  * @throws ValidationError (non-retriable) listing every constraint message.
+ * @internal
+ */
+export async function checkAction(
+  instance: object,
+  actionName: string,
+  options: ResolvedActionValidationOptions,
+): Promise<void> {
+  const errors = await validate(instance, validatorOptions(options));
+  if (errors.length > 0) throw new ValidationError(actionName, flatten(errors));
+}
+
+/**
+ * Validates an action with its class-validator decorators, as gomes does on send. When the
+ * action's class has class-transformer metadata (`@Type`, …), a copy restored as on receive is
+ * validated — so a nested object literal is checked as its declared class — and with `whitelist`
+ * a copy is validated and stripped. `action` itself is never modified.
+ *
+ * @returns what was validated: `action`, or the restored copy (what gomes sends).
+ * @throws ValidationError (non-retriable) listing every constraint message, nested ones as dotted
+ * paths (`meta.requestedBy`, `items.0.sku`).
  * @public
  */
-export async function validateAction(action: object, actionName: string): Promise<void> {
-  const errors = await validate(action, { forbidUnknownValues: false });
-  if (errors.length > 0) throw new ValidationError(actionName, flatten(errors));
+export async function validateAction<A extends object>(
+  action: A,
+  actionName: string,
+  options: ActionValidationOptions = DEFAULT_ACTION_VALIDATION_OPTIONS,
+): Promise<A> {
+  const ctor: unknown = action.constructor;
+  const copy =
+    typeof ctor === 'function' && (options.whitelist === true || hasTransformMetadata(ctor))
+      ? restoreAction(ctor as ActionClass<A>, action, actionName)
+      : action;
+  await checkAction(copy, actionName, { ...DEFAULT_ACTION_VALIDATION_OPTIONS, ...options });
+  return copy;
 }
 
 /**
@@ -61,9 +110,6 @@ export function needsValidation(action: object): boolean {
   return found;
 }
 
-/** Own keys never copied from a payload: they would replace the prototype or shadow the class. */
-const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
-
 function describePayload(payload: unknown): string {
   if (payload === null) return 'null';
   if (Array.isArray(payload)) return 'an array';
@@ -74,10 +120,17 @@ function describePayload(payload: unknown): string {
  * Turns a received payload (a plain object after deserialisation) into an instance of the action
  * class without calling its constructor, so class-validator decorators apply.
  *
- * Only the payload's own enumerable string keys are copied, each as a plain data property
- * (`Object.defineProperty`, so no setter runs); `__proto__`, `constructor` and `prototype` are
- * skipped, so a JSON payload cannot replace the instance's prototype (and escape validation). An
- * `undefined` payload gives an instance with no fields.
+ * - Classes with class-transformer metadata (`@Type`, `@Transform`, `@Expose`, `@Exclude`, own or
+ *   inherited): restored by class-transformer ({@link restoreAction}), nested objects and arrays
+ *   included — also when `payload` is already an instance (in process), since its nested values
+ *   may be literals.
+ * - Other classes (the fast path): an instance of the class is returned as is; otherwise only the
+ *   payload's own enumerable string keys are copied, each as a plain data property
+ *   (`Object.defineProperty`, so no setter runs).
+ *
+ * Either way `__proto__`, `constructor` and `prototype` are skipped, so a JSON payload cannot
+ * replace the instance's prototype (and escape validation). An `undefined` payload gives an
+ * instance with no fields.
  *
  * @throws ValidationError (non-retriable) when the payload is not an object (null, an array, a
  * string, a number, a boolean): it cannot be the fields of an action class.
@@ -88,7 +141,6 @@ export function toActionInstance<A extends object>(
   payload: unknown,
   actionName: string = cls.name,
 ): A {
-  if (payload instanceof cls) return payload;
   if (payload !== undefined && (typeof payload !== 'object' || payload === null || Array.isArray(payload))) {
     throw new ValidationError(actionName, [
       {
@@ -97,10 +149,12 @@ export function toActionInstance<A extends object>(
       },
     ]);
   }
+  if (hasTransformMetadata(cls)) return restoreAction(cls, payload ?? {}, actionName);
+  if (payload instanceof cls) return payload;
   const instance = Object.create(cls.prototype as object) as A;
   if (payload !== undefined) {
     for (const key of Object.keys(payload)) {
-      if (FORBIDDEN_KEYS.has(key)) continue;
+      if (UNSAFE_KEYS.has(key)) continue;
       Object.defineProperty(instance, key, {
         value: (payload as Record<string, unknown>)[key],
         writable: true,

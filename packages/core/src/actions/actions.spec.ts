@@ -107,9 +107,8 @@ describe('ActionRegistry', () => {
 
 describe('validation', () => {
   it('passes valid actions and lists every violation of invalid ones', async () => {
-    await expect(
-      validateAction(Object.assign(new CreateOrder(), { sku: 's', qty: 1 }), 'createOrder'),
-    ).resolves.toBeUndefined();
+    const action = Object.assign(new CreateOrder(), { sku: 's', qty: 1 });
+    await expect(validateAction(action, 'createOrder')).resolves.toBe(action);
     const error = await validateAction(
       Object.assign(new CreateOrder(), { sku: 5, qty: 0 }),
       'createOrder',
@@ -123,7 +122,8 @@ describe('validation', () => {
   });
 
   it('accepts classes without any validation decorator', async () => {
-    await expect(validateAction(new NotAnAction(), 'x')).resolves.toBeUndefined();
+    const action = new NotAnAction();
+    await expect(validateAction(action, 'x')).resolves.toBe(action);
   });
 
   it('turns plain payloads into instances without calling the constructor', () => {

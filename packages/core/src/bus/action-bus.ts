@@ -1,5 +1,6 @@
 import type { ActionDescriptor, ActionKind } from '../actions/action.js';
 import { needsValidation, validateAction } from '../actions/action-validation.js';
+import type { ResolvedActionValidationOptions } from '../actions/action-validation-options.js';
 import { GomesError } from '../errors/gomes-error.js';
 import { buildActionMessage } from './action-message-factory.js';
 import type { BusTransport } from './bus-transport.js';
@@ -18,11 +19,13 @@ export interface ActionBusDependencies {
   readonly transport: BusTransport;
   readonly describe: (action: object) => ActionDescriptor;
   readonly validate: boolean;
+  readonly validation: ResolvedActionValidationOptions;
 }
 
 /**
  * Shared mechanics of the command, query and event buses: checks the action kind, validates the
- * action (nothing is sent when invalid) and builds its message.
+ * action (nothing is sent when invalid; see `validateAction` for what is sent) and builds its
+ * message.
  *
  * @internal
  */
@@ -53,8 +56,12 @@ export abstract class ActionBus {
         `"${descriptor.name}" is a ${descriptor.kind}; send it through the ${descriptor.kind} bus, not the ${this.#kind} bus`,
       );
     }
-    if (this.#deps.validate && needsValidation(action)) await validateAction(action, descriptor.name);
-    return this.#send(action, descriptor, options, waitForResult);
+    // What is sent: the action, or the validated copy (nested classes restored, whitelist applied).
+    const payload =
+      this.#deps.validate && needsValidation(action)
+        ? await validateAction(action, descriptor.name, this.#deps.validation)
+        : action;
+    return this.#send(payload, descriptor, options, waitForResult);
   }
 
   protected async dispatchRaw(

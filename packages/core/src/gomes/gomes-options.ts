@@ -1,4 +1,9 @@
 import type { MeterProvider, TracerProvider } from '@opentelemetry/api';
+import {
+  DEFAULT_ACTION_VALIDATION_OPTIONS,
+  resolveActionValidationOptions,
+  type ActionValidationOptions,
+} from '../actions/action-validation-options.js';
 import { ConfigurationError } from '../errors/configuration-error.js';
 import { noopLogger, type Logger } from '../logging/logger.js';
 import { MAX_PROCESSING_TIMEOUT_MS } from '../pipeline/middleware/processing-timeout.js';
@@ -20,6 +25,8 @@ export interface GomesOptions {
   requestTimeoutMs: number;
   /** Validate actions with class-validator on send and on receive. @default true */
   validate: boolean;
+  /** How actions are validated: class-validator's `whitelist` / `forbidNonWhitelisted`. @default DEFAULT_ACTION_VALIDATION_OPTIONS */
+  validation: ActionValidationOptions;
   /** Create OpenTelemetry spans and propagate trace context (same as `enableOtelTrace()`). @default false */
   tracing: boolean;
   /** Tracer provider for the spans. @default the global one of `@opentelemetry/api` */
@@ -37,6 +44,7 @@ export const DEFAULT_GOMES_OPTIONS: Readonly<GomesOptions> = Object.freeze({
   shutdownTimeoutMs: 30_000,
   requestTimeoutMs: 30_000,
   validate: true,
+  validation: DEFAULT_ACTION_VALIDATION_OPTIONS,
   tracing: false,
   tracerProvider: undefined,
   meterProvider: undefined,
@@ -73,6 +81,9 @@ export function resolveGomesOptions(input: Partial<GomesOptions> = {}): GomesOpt
   if (options.meterProvider !== undefined && typeof options.meterProvider.getMeter !== 'function') {
     problems.push('meterProvider must implement getMeter()');
   }
+  const validation = resolveActionValidationOptions(options.validation);
+  problems.push(...validation.problems);
+  options.validation = validation.options;
   const health = resolveHealthOptions(options.health);
   problems.push(...health.problems);
   options.health = health.options;

@@ -1,5 +1,9 @@
 import { createActionDispatcher } from '../actions/action-dispatcher.js';
 import { ActionRegistry } from '../actions/action-registry.js';
+import {
+  resolveActionValidationOptions,
+  type ResolvedActionValidationOptions,
+} from '../actions/action-validation-options.js';
 import { toHandlerDefinition, type HandlerRegistration } from '../actions/handler-definition.js';
 import { ChannelBusTransport } from '../bus/channel-bus-transport.js';
 import { CommandBus } from '../bus/command-bus.js';
@@ -60,6 +64,7 @@ export class Gomes {
   readonly #channels: ChannelResolver;
   readonly #telemetry: GomesTelemetry;
   readonly #health: ResolvedHealthOptions;
+  readonly #validation: ResolvedActionValidationOptions;
   #runtime: GomesRuntime | undefined;
   #state: GomesState = 'created';
   #startPromise: Promise<void> | undefined;
@@ -70,10 +75,12 @@ export class Gomes {
     this.#options = resolveGomesOptions(options);
     this.#logger = this.#options.logger.child({ gomes: this.#options.name });
     this.#health = resolveHealthOptions(this.#options.health).options;
+    this.#validation = resolveActionValidationOptions(this.#options.validation).options;
     this.#coordinator = new RequestReplyCoordinator(this.#logger);
     this.#telemetry = new GomesTelemetry(this.#options);
     this.#dispatcher = createActionDispatcher(this.#registry, {
       validate: this.#options.validate,
+      validation: this.#validation,
       telemetry: this.#telemetry,
     });
     this.#channels = { publisher: (name) => this.#runtime?.publishers.get(name) };
@@ -377,6 +384,7 @@ export class Gomes {
       transport,
       describe: (a: object) => this.#registry.describe(a),
       validate: this.#options.validate,
+      validation: this.#validation,
     };
     const bus =
       kind === 'Command-Bus'
