@@ -1,4 +1,4 @@
-import type { ActionDescriptor, ActionKind } from '../actions/action.js';
+import { withArticle, type ActionDescriptor, type ActionKind } from '../actions/action.js';
 import { needsValidation, validateAction } from '../actions/action-validation.js';
 import { GomesError } from '../errors/gomes-error.js';
 import { buildActionMessage } from './action-message-factory.js';
@@ -50,7 +50,7 @@ export abstract class ActionBus {
     if (descriptor.kind !== this.#kind) {
       throw new GomesError(
         'CONFIGURATION',
-        `"${descriptor.name}" is a ${descriptor.kind}; send it through the ${descriptor.kind} bus, not the ${this.#kind} bus`,
+        `"${descriptor.name}" is ${withArticle(descriptor.kind)}; send it through the ${descriptor.kind} bus, not the ${this.#kind} bus`,
       );
     }
     if (this.#deps.validate && needsValidation(action)) await validateAction(action, descriptor.name);

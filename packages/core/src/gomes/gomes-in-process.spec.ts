@@ -181,7 +181,7 @@ describe('in-process buses', () => {
       .catch((e: unknown) => e);
     expect(isGomesError(notFound) && notFound.code).toBe('GOMES_HANDLER_NOT_FOUND');
     await expect(app.commandBus().send(new OrderCreated('x') as never)).rejects.toThrow(
-      /is a event; send it through the event bus/,
+      /"orderCreated" is an event; send it through the event bus, not the command bus$/,
     );
     await expect(app.commandBus().send({})).rejects.toThrow(/is not an action/);
     await app.shutdown();
