@@ -136,6 +136,28 @@ describe('in-process buses', () => {
     expect(failures.map((e) => e.message)).toEqual(['async failure']);
   });
 
+  it('sendAsync, sendRawAsync, publish and publishRaw resolve to the messageId the handler sees', async () => {
+    const app = createGomes();
+    const seen: string[] = [];
+    app.addActionHandler(
+      defineCommandHandler(CreateOrder, (_c, ctx) => {
+        seen.push(ctx.messageId);
+        return 'ok';
+      }),
+    );
+    app.addActionHandler(defineEventHandler(OrderCreated, (_e, ctx) => void seen.push(ctx.messageId)));
+    await app.start();
+    const returned = [
+      await app.commandBus().sendAsync(new CreateOrder('a', 1)),
+      await app.commandBus().sendRawAsync('createOrder', { sku: 'b', qty: 1 }),
+      await app.eventBus().publish(new OrderCreated('1')),
+      await app.eventBus().publishRaw('orderCreated', { id: '2' }),
+    ];
+    await app.shutdown(); // waits for the async sends' handlers
+    expect(new Set(returned).size).toBe(4);
+    expect([...seen].sort()).toEqual([...returned].sort());
+  });
+
   it('a throwing onUnhandledError listener is logged, does not stop the other listeners and causes no unhandled rejection', async () => {
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
