@@ -62,6 +62,7 @@ describe('in-process buses', () => {
     expect(seen[0]!.message.route).toBe('createOrder');
     expect(seen[0]!.message.messageType).toBe('Command');
     expect(seen[0]!.signal.aborted).toBe(false);
+    expect([seen[0]!.attempt, seen[0]!.deliveryAttempt]).toEqual([1, 1]);
     await app.shutdown();
   });
 
