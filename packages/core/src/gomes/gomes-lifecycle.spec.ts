@@ -287,7 +287,7 @@ describe('over the in-memory transport', () => {
     await client.shutdown();
   });
 
-  it('warns at start about each consumer without a dead-letter channel (not an error)', async () => {
+  it('warns at start about each consumer without a dead-letter channel (not an error), except dead-letter readers', async () => {
     const logger = recordingLogger();
     const broker = new InMemoryBroker();
     const app = createGomes({ logger })
@@ -297,6 +297,7 @@ describe('over the in-memory transport', () => {
       .addConsumerChannel(
         inMemoryConsumer('mem', 'payments', 'with-dlq').withDeadLetterChannelName('orders.dlq'),
       )
+      .addConsumerChannel(inMemoryConsumer('mem', 'orders.dlq', 'dlq-reader'))
       .addActionHandler(defineEventHandler(OrderPlaced, () => undefined));
     await app.start();
     const warnings = logger.lines.filter(
