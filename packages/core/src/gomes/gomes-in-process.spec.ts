@@ -159,6 +159,38 @@ describe('in-process buses', () => {
     expect([...seen].sort()).toEqual([...returned].sort());
   });
 
+  it('after shutdown() every in-process bus rejects with GOMES_CLOSED and runs no handler', async () => {
+    const app = createGomes();
+    const handled: string[] = [];
+    app.addActionHandler(
+      defineCommandHandler(CreateOrder, () => {
+        handled.push('command');
+        return 'ok';
+      }),
+    );
+    app.addActionHandler(defineQueryHandler(CountOrders, () => handled.push('query')));
+    app.addActionHandler(defineEventHandler(OrderCreated, () => void handled.push('event')));
+    await app.start();
+    await app.shutdown();
+    const outcomes = await Promise.all(
+      [
+        app.queryBus().send(new CountOrders()),
+        app.queryBus().sendAsync(new CountOrders()),
+        app.commandBus().send(new CreateOrder('a', 1)),
+        app.commandBus().sendRawAsync('createOrder', { sku: 'a', qty: 1 }),
+        app.eventBus().publish(new OrderCreated('1')),
+      ].map(async (p) =>
+        p.then(
+          () => 'resolved',
+          (e: unknown) => (isGomesError(e) ? e.code : String(e)),
+        ),
+      ),
+    );
+    expect(outcomes).toEqual(Array(5).fill('GOMES_CLOSED'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(handled).toEqual([]);
+  });
+
   it('a throwing onUnhandledError listener is logged, does not stop the other listeners and causes no unhandled rejection', async () => {
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
