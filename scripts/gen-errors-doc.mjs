@@ -51,6 +51,8 @@ const RAISED_BY = {
   CONNECTION_FAILED: '`@gomes/kafka` `KafkaConnection.connect()` and lost connections',
   AUTHENTICATION_FAILED: '`@gomes/kafka`: SASL or TLS identity rejected',
   CONSUMER_CRASHED: 'an event-driven consumer stopped by `stopOnError`, a Kafka consumer that crashed',
+  TOPIC_NOT_FOUND:
+    '`start()`: every missing consumed topic, in one error (`details.topics`); `consumer.run()` when a topic was deleted since (`@gomes/kafka`)',
 };
 
 const rows = Object.entries(ErrorCodes).map(

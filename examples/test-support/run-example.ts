@@ -21,7 +21,8 @@ export async function buildIfNeeded(dir: string): Promise<void> {
   const main = join(REPO_ROOT, 'examples', dir, 'dist', 'main.js');
   const source = join(REPO_ROOT, 'examples', dir, 'src', 'main.ts');
   if (existsSync(main) && statSync(main).mtimeMs >= statSync(source).mtimeMs) return;
-  await exec('pnpm', ['exec', 'tsc', '-b', `examples/${dir}`], { cwd: REPO_ROOT });
+  // The repository's own tsc: works whether pnpm is installed or run through npx.
+  await exec(join(REPO_ROOT, 'node_modules', '.bin', 'tsc'), ['-b', `examples/${dir}`], { cwd: REPO_ROOT });
 }
 
 /** Runs `node examples/<dir>/dist/main.js` from the repository root and returns its output. */

@@ -18,7 +18,7 @@ async function buildIfNeeded(): Promise<void> {
   const main = join(REPO_ROOT, DIR, 'dist', 'main.js');
   const sources = readdirSync(join(REPO_ROOT, DIR, 'src')).map((f) => join(REPO_ROOT, DIR, 'src', f));
   if (existsSync(main) && sources.every((s) => statSync(main).mtimeMs >= statSync(s).mtimeMs)) return;
-  await exec('pnpm', ['exec', 'tsc', '-b', DIR], { cwd: REPO_ROOT });
+  await exec(join(REPO_ROOT, 'node_modules', '.bin', 'tsc'), ['-b', DIR], { cwd: REPO_ROOT });
 }
 
 async function runExample(): Promise<Run> {

@@ -28,7 +28,7 @@ export {
 } from './message/message-headers.js';
 export { Message, type HeaderValues } from './message/message.js';
 export { MessageBuilder, newMessageId } from './message/message-builder.js';
-export { formatTimestamp, parseTimestamp } from './message/timestamp.js';
+export { formatGoGomesTimestamp, formatTimestamp, parseTimestamp } from './message/timestamp.js';
 export type { PublisherChannel, SendOptions } from './channel/publisher-channel.js';
 export type {
   ConsumerChannel,
@@ -141,6 +141,7 @@ export {
   type DeadLetterEnvelope,
   type DeadLetterSource,
 } from './message/dead-letter-envelope.js';
+export { readGoGomesDeadLetter, type GoGomesDeadLetter } from './message/go-gomes-dead-letter.js';
 export {
   acknowledge,
   DEFAULT_ACKNOWLEDGE_OPTIONS,

@@ -21,9 +21,12 @@ export type {
 export { KafkaHeaders } from './kafka-headers.js';
 export { JsonMessageSerializer, type MessageSerializer } from './message-serializer.js';
 export {
+  KAFKA_WIRE_FORMATS,
   KafkaMessageTranslator,
   type KafkaInboundRecord,
+  type KafkaMessageTranslatorOptions,
   type KafkaOutboundRecord,
+  type KafkaWireFormat,
 } from './kafka-message-translator.js';
 export type { KafkaTopicSpec } from './topic-provisioner.js';
 export {

@@ -16,7 +16,12 @@ import {
 import { toConnectionError } from './kafka-errors.js';
 import { KafkaMessageTranslator } from './kafka-message-translator.js';
 import type { MessageSerializer } from './message-serializer.js';
-import { ensureTopic, type KafkaTopicSpec } from './topic-provisioner.js';
+import {
+  ensureTopic,
+  findMissingTopics,
+  topicNotFoundError,
+  type KafkaTopicSpec,
+} from './topic-provisioner.js';
 
 /**
  * Builds a {@link KafkaConsumerChannel} (Go gomes' `kafka.NewConsumerChannelAdapterBuilder(connectionName, topic, consumerName)`).
@@ -205,19 +210,21 @@ export class KafkaConsumerChannelBuilder extends ConsumerChannelAdapterBuilder {
     }
     const driver = connection.driver;
     const logger = context.logger.child({ consumer: this.consumerName });
-    if (this.options.topic) {
-      const admin = driver.createAdmin();
-      try {
-        await admin.connect();
-        await ensureTopic(admin, this.channelName, this.options.topic, logger);
-      } catch (error) {
-        throw toConnectionError(error, `Kafka "${connection.name}" for consumer "${this.consumerName}"`, {
-          topic: this.channelName,
-        });
-      } finally {
-        await admin.disconnect().catch(() => undefined);
-      }
+    const topics = this.options.groupTopics ?? [this.channelName];
+    const admin = driver.createAdmin();
+    let missing: string[];
+    try {
+      await admin.connect();
+      if (this.options.topic) await ensureTopic(admin, this.channelName, this.options.topic, logger);
+      missing = await findMissingTopics(admin, topics);
+    } catch (error) {
+      throw toConnectionError(error, `Kafka "${connection.name}" for consumer "${this.consumerName}"`, {
+        topic: this.channelName,
+      });
+    } finally {
+      await admin.disconnect().catch(() => undefined);
     }
+    if (missing.length > 0) throw topicNotFoundError(this.consumerName, this.channelName, missing);
     return new KafkaConsumerChannel({
       driver,
       consumerName: this.consumerName,

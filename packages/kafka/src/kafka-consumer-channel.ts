@@ -132,6 +132,7 @@ export class KafkaConsumerChannel implements ConsumerChannel {
    * closed and replaced.
    *
    * @throws GomesError `GOMES_ILLEGAL_STATE` when a subscription is already active;
+   * `GOMES_TOPIC_NOT_FOUND` when a consumed topic does not exist (any more);
    * `GOMES_CONNECTION_FAILED` / `GOMES_AUTHENTICATION_FAILED` when the group cannot be joined.
    */
   async subscribe(handler: DeliveryHandler, options: SubscribeOptions = {}): Promise<Subscription> {
@@ -150,6 +151,7 @@ export class KafkaConsumerChannel implements ConsumerChannel {
         consumerName: p.consumerName,
         groupId: p.groupId,
         topics: this.topics,
+        channelTopic: p.topic,
         deadLetterTopic: p.deadLetterTopic,
         options: p.options,
         logger: this.#logger,

@@ -18,7 +18,8 @@ import type {
 } from './driver/kafka-driver.js';
 import { DeadLetterWriter } from './dead-letter-writer.js';
 import { toDriverConsumerOptions, type KafkaConsumerOptions } from './kafka-consumer-options.js';
-import { rootMessage, toConnectionError } from './kafka-errors.js';
+import { isUnknownTopicError, rootMessage, toConnectionError } from './kafka-errors.js';
+import { findMissingTopics, topicNotFoundError } from './topic-provisioner.js';
 import type { KafkaMessageTranslator } from './kafka-message-translator.js';
 import { AssignedPartitions } from './assigned-partitions.js';
 import { OffsetCommitter } from './offset-committer.js';
@@ -37,6 +38,8 @@ export interface SubscriptionConfig {
   readonly consumerName: string;
   readonly groupId: string;
   readonly topics: readonly string[];
+  /** The channel's own topic (the one `withTopic()` creates). */
+  readonly channelTopic: string;
   readonly deadLetterTopic: string;
   readonly options: KafkaConsumerOptions;
   readonly logger: Logger;
@@ -262,7 +265,7 @@ export class KafkaConsumerSubscription implements Subscription {
     } catch (error) {
       await this.#disconnect(consumer);
       if (closed()) return;
-      throw toConnectionError(error, where, { groupId, topics: [...topics] });
+      throw await this.#startFailure(error, where);
     } finally {
       this.#starting = false;
     }
@@ -273,10 +276,28 @@ export class KafkaConsumerSubscription implements Subscription {
     if (this.#startError) {
       const error = this.#startError;
       await this.#disconnect(consumer);
-      throw toConnectionError(error, where, { groupId, topics: [...topics] });
+      throw await this.#startFailure(error, where);
     }
     this.#runningSince = Date.now();
     if (this.#state === 'starting') this.#state = this.#stopped ? 'stopping' : 'running';
+  }
+
+  /**
+   * The error a failed start rejects with: `GOMES_TOPIC_NOT_FOUND` naming the missing topics when
+   * the driver says a topic is unknown (and the cluster confirms it), else the connection error.
+   */
+  async #startFailure(error: unknown, where: string): Promise<GomesError> {
+    const { driver, consumerName, groupId, topics, channelTopic } = this.#config;
+    if (isUnknownTopicError(error)) {
+      const admin = driver.createAdmin();
+      const missing = await admin
+        .connect()
+        .then(async () => findMissingTopics(admin, topics))
+        .catch(() => [] as string[])
+        .finally(async () => admin.disconnect().catch(() => undefined));
+      if (missing.length > 0) return topicNotFoundError(consumerName, channelTopic, missing, error);
+    }
+    return toConnectionError(error, where, { groupId, topics: [...topics] });
   }
 
   async #onBatch(batch: DriverBatch, control: DriverBatchControl): Promise<void> {

@@ -60,6 +60,11 @@ export function isAuthenticationError(error: unknown): boolean {
   );
 }
 
+/** Whether a client error says a topic (or one of its partitions) does not exist. @internal */
+export function isUnknownTopicError(error: unknown): boolean {
+  return errorChain(error).some((e) => e.type === 'UNKNOWN_TOPIC_OR_PARTITION');
+}
+
 /**
  * Maps a client error met while reaching the cluster to `GOMES_AUTHENTICATION_FAILED` (credentials,
  * SASL mechanism, TLS identity) or `GOMES_CONNECTION_FAILED` (everything else).

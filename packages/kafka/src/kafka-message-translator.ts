@@ -1,4 +1,12 @@
-import { GomesError, MessageBuilder, MessageHeaders, partitionKeyOf, type Message } from '@gomes/core';
+import {
+  GomesError,
+  MessageBuilder,
+  MessageHeaders,
+  formatGoGomesTimestamp,
+  parseTimestamp,
+  partitionKeyOf,
+  type Message,
+} from '@gomes/core';
 import { KafkaHeaders, LEGACY_TRACE_HEADERS } from './kafka-headers.js';
 import { JsonMessageSerializer, type MessageSerializer } from './message-serializer.js';
 import { describeDecodeError } from './kafka-errors.js';
@@ -32,6 +40,33 @@ export interface KafkaInboundRecord {
 }
 
 /**
+ * How records are written (read is the same for both: gomes reads either):
+ * - `'gomes'`: `timestamp` in ISO-8601 UTC with milliseconds, W3C lowercase `traceparent` /
+ *   `tracestate`;
+ * - `'go-gomes'`: what an unmodified Go gomes consumer parses — `timestamp` as
+ *   `YYYY-MM-DD HH:mm:ss` in local time or `timeZone` (see `formatGoGomesTimestamp`), trace context
+ *   as `Traceparent` / `Tracestate` (the only spelling Go reads).
+ *
+ * @public
+ */
+export type KafkaWireFormat = 'gomes' | 'go-gomes';
+
+/** The wire formats, for validation. @public */
+export const KAFKA_WIRE_FORMATS: readonly KafkaWireFormat[] = Object.freeze(['gomes', 'go-gomes']);
+
+/** Options of {@link KafkaMessageTranslator}. @public */
+export interface KafkaMessageTranslatorOptions {
+  /** How records are written. @default 'gomes' */
+  readonly wireFormat?: KafkaWireFormat;
+  /**
+   * `'go-gomes'` only: IANA time zone of the `timestamp` wall clock. Go gomes writes its local time
+   * and its readers take the value as UTC, so `'UTC'` gives every reader the right instant.
+   * @default the process's local time zone (`TZ`), as Go gomes
+   */
+  readonly timeZone?: string;
+}
+
+/**
  * Translates between gomes messages and Kafka records (Go gomes' `MessageTranslator`).
  *
  * Outbound (`toRecord`):
@@ -39,7 +74,9 @@ export interface KafkaInboundRecord {
  *   `tracestate` are written lowercase (W3C), whatever case the message used;
  * - the value is `serializer.serialize(message)` (JSON by default) and `contentType` names it;
  * - the key is the partition key: the `partitionKey` header (core's `PARTITION_KEY_HEADER`), else
- *   `correlationId` (as Go gomes), else `messageId`.
+ *   `correlationId` (as Go gomes), else `messageId`;
+ * - with `wireFormat: 'go-gomes'`, the `timestamp` and trace headers are written as Go gomes writes
+ *   them (see {@link KafkaWireFormat}).
  *
  * Inbound (`fromRecord`):
  * - headers become message headers; Go gomes' `Traceparent` / `Tracestate` are read as the lowercase
@@ -60,9 +97,18 @@ export interface KafkaInboundRecord {
 export class KafkaMessageTranslator {
   /** The payload serializer. */
   readonly serializer: MessageSerializer;
+  /** How records are written. */
+  readonly wireFormat: KafkaWireFormat;
+  /** `'go-gomes'`: time zone of the written `timestamp` (`undefined`: the local zone). */
+  readonly timeZone: string | undefined;
 
-  constructor(serializer: MessageSerializer = new JsonMessageSerializer()) {
+  constructor(
+    serializer: MessageSerializer = new JsonMessageSerializer(),
+    options: KafkaMessageTranslatorOptions = {},
+  ) {
     this.serializer = serializer;
+    this.wireFormat = options.wireFormat ?? 'gomes';
+    this.timeZone = options.timeZone;
   }
 
   /**
@@ -90,6 +136,7 @@ export class KafkaMessageTranslator {
     }
     if (this.serializer.contentType !== undefined)
       headers[KafkaHeaders.CONTENT_TYPE] = this.serializer.contentType;
+    if (this.wireFormat === 'go-gomes') toGoGomesHeaders(headers, this.timeZone);
     const key = partitionKeyOf(message.headers);
     return { key: key === '' ? null : key, value, headers };
   }
@@ -140,4 +187,17 @@ function normalizeTraceHeader(name: string): string {
     return name;
   const lower = name.toLowerCase();
   return lower === KafkaHeaders.TRACEPARENT || lower === KafkaHeaders.TRACESTATE ? lower : name;
+}
+
+/** Rewrites the headers Go gomes cannot read as it writes them: `timestamp`, trace context. */
+function toGoGomesHeaders(headers: Record<string, string>, timeZone: string | undefined): void {
+  const timestamp = headers[MessageHeaders.TIMESTAMP];
+  if (timestamp !== undefined)
+    headers[MessageHeaders.TIMESTAMP] = formatGoGomesTimestamp(parseTimestamp(timestamp), timeZone);
+  for (const [goName, w3cName] of Object.entries(LEGACY_TRACE_HEADERS)) {
+    const value = headers[w3cName];
+    if (value === undefined) continue;
+    delete headers[w3cName];
+    headers[goName] = value;
+  }
 }

@@ -7,7 +7,7 @@ import {
 import type { CompressionCodec, DriverProducer, RequiredAcks } from './driver/kafka-driver.js';
 import { KafkaConnection } from './kafka-connection.js';
 import { toConnectionError } from './kafka-errors.js';
-import { KafkaMessageTranslator } from './kafka-message-translator.js';
+import { KafkaMessageTranslator, type KafkaWireFormat } from './kafka-message-translator.js';
 import { KafkaPublisherChannel } from './kafka-publisher-channel.js';
 import {
   DEFAULT_KAFKA_PUBLISHER_OPTIONS,
@@ -34,6 +34,7 @@ import { ensureTopic, type KafkaTopicSpec } from './topic-provisioner.js';
  * | — | `withTopic({ partitions, replicationFactor, configs })`: create when missing | never create |
  * | — | `withLinger(ms)`, `withMaxBufferedMessages(n)` (async mode), `withRequestTimeout(ms)` | 10, 10000, 30000 |
  * | — | `withMessageTranslator(t)` / `withSerializer(s)` | JSON |
+ * | — | `withWireFormat('gomes' \| 'go-gomes')`: write what Go gomes consumers parse | `'gomes'` |
  *
  * @example
  * ```ts
@@ -113,9 +114,31 @@ export class KafkaPublisherChannelBuilder extends PublisherChannelAdapterBuilder
     return this.withOptions({ translator });
   }
 
-  /** Replaces the payload serializer (JSON by default). */
+  /** Replaces the payload serializer (JSON by default); the wire format is kept. */
   withSerializer(serializer: MessageSerializer): this {
-    return this.withOptions({ translator: new KafkaMessageTranslator(serializer) });
+    const { wireFormat, timeZone } = this.options.translator;
+    return this.withOptions({
+      translator: new KafkaMessageTranslator(serializer, { wireFormat, timeZone }),
+    });
+  }
+
+  /**
+   * How records are written: `'go-gomes'` for topics that Go gomes services consume (Go's
+   * `timestamp` layout and trace header names, see {@link KafkaWireFormat}); `options.timeZone`
+   * chooses the zone of the written wall clock (default: local, as Go). The serializer is kept.
+   *
+   * @example
+   * ```ts
+   * new KafkaPublisherChannelBuilder('kafka', 'orders').withWireFormat('go-gomes', { timeZone: 'UTC' });
+   * ```
+   */
+  withWireFormat(wireFormat: KafkaWireFormat, options: { timeZone?: string } = {}): this {
+    return this.withOptions({
+      translator: new KafkaMessageTranslator(this.options.translator.serializer, {
+        wireFormat,
+        ...(options.timeZone === undefined ? {} : { timeZone: options.timeZone }),
+      }),
+    });
   }
 
   /** @inheritDoc */

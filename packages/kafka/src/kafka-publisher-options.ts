@@ -1,5 +1,5 @@
 import type { CompressionCodec, RequiredAcks } from './driver/kafka-driver.js';
-import { KafkaMessageTranslator } from './kafka-message-translator.js';
+import { KAFKA_WIRE_FORMATS, KafkaMessageTranslator } from './kafka-message-translator.js';
 import { validateTopicSpec, type KafkaTopicSpec } from './topic-provisioner.js';
 
 /**
@@ -38,7 +38,7 @@ export interface KafkaPublisherOptions {
   readonly requestTimeoutMs: number;
   /** Create the topic at start when it is missing. @default undefined (never create) */
   readonly topic: KafkaTopicSpec | undefined;
-  /** Record ⇄ message translation (serializer included). @default JSON */
+  /** Record ⇄ message translation (serializer and wire format included). @default JSON, `gomes` wire format */
   readonly translator: KafkaMessageTranslator;
 }
 
@@ -96,5 +96,21 @@ export function validateKafkaPublisherOptions(o: KafkaPublisherOptions): string[
     );
   }
   if (o.topic) problems.push(...validateTopicSpec(o.topic, 'withTopic'));
+  const { wireFormat, timeZone } = o.translator;
+  if (!KAFKA_WIRE_FORMATS.includes(wireFormat)) {
+    problems.push(`wireFormat "${String(wireFormat)}" is not one of ${KAFKA_WIRE_FORMATS.join(', ')}`);
+  }
+  if (timeZone !== undefined && !isTimeZone(timeZone)) {
+    problems.push(`wireFormat timeZone "${String(timeZone)}" is not an IANA time zone (e.g. "UTC")`);
+  }
   return problems;
+}
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
 }

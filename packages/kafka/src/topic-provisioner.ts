@@ -1,4 +1,4 @@
-import type { Logger } from '@gomes/core';
+import { GomesError, type Logger } from '@gomes/core';
 import type { DriverAdmin } from './driver/kafka-driver.js';
 
 /**
@@ -67,4 +67,34 @@ export async function ensureTopic(
   ]);
   logger.info('Topic created', { topic, partitions: wanted, replicationFactor });
   return true;
+}
+
+/** The topics of `topics` that do not exist on the cluster, in the order given. @internal */
+export async function findMissingTopics(admin: DriverAdmin, topics: readonly string[]): Promise<string[]> {
+  const existing = new Set((await admin.describeTopics(topics)).map((t) => t.topic));
+  return topics.filter((t) => !existing.has(t));
+}
+
+/**
+ * `GOMES_TOPIC_NOT_FOUND` for a consumer whose topics do not exist, naming them and saying what to
+ * do: create them, or — for the channel topic — `withTopic()` on the consumer builder.
+ *
+ * @internal
+ */
+export function topicNotFoundError(
+  consumerName: string,
+  channelTopic: string,
+  missing: readonly string[],
+  cause?: unknown,
+): GomesError {
+  const one = missing.length === 1;
+  const names = missing.map((t) => `"${t}"`).join(', ');
+  const remedy = missing.includes(channelTopic)
+    ? `create ${one ? 'it' : 'them'}, or add withTopic({ partitions }) to the builder of consumer "${consumerName}" so that start() creates "${channelTopic}"`
+    : `create ${one ? 'it' : 'them'} (withTopic() only creates the channel topic "${channelTopic}")`;
+  return new GomesError(
+    'TOPIC_NOT_FOUND',
+    `Kafka topic${one ? '' : 's'} ${names} read by consumer "${consumerName}" ${one ? 'does' : 'do'} not exist: ${remedy}`,
+    { details: { consumer: consumerName, topics: [...missing] }, ...(cause === undefined ? {} : { cause }) },
+  );
 }

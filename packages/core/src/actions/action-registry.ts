@@ -1,5 +1,5 @@
 import { GomesError } from '../errors/gomes-error.js';
-import type { ActionClass, ActionDescriptor } from './action.js';
+import { withArticle, type ActionClass, type ActionDescriptor } from './action.js';
 import { getActionDescriptor } from './action-metadata.js';
 import { nestedTypeProblems } from './action-transformer.js';
 import type { HandlerDefinition } from './handler-definition.js';
@@ -34,7 +34,7 @@ export class ActionRegistry {
     }
     if (descriptor.kind !== definition.kind) {
       this.#problems.push(
-        `handler ${definition.handlerName} is a ${definition.kind} handler but ${className} is a ${descriptor.kind}`,
+        `handler ${definition.handlerName} is ${withArticle(definition.kind)} handler but ${className} is ${withArticle(descriptor.kind)}`,
       );
       return;
     }

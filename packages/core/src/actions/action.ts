@@ -37,6 +37,11 @@ export interface ActionDescriptor {
   readonly version: string | undefined;
 }
 
+/** An action kind with its indefinite article, for messages: `a command`, `a query`, `an event`. @internal */
+export function withArticle(kind: ActionKind): string {
+  return kind === 'event' ? 'an event' : `a ${kind}`;
+}
+
 /** The `messageType` header value of an action kind. @internal */
 export function messageTypeOf(kind: ActionKind): 'Command' | 'Query' | 'Event' {
   return kind === 'command' ? 'Command' : kind === 'query' ? 'Query' : 'Event';

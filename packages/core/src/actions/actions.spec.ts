@@ -93,7 +93,7 @@ describe('ActionRegistry', () => {
     r.register(defineCommandHandler(Imposter as never, () => 'x'));
     expect(r.problems()).toEqual([
       expect.stringContaining('NotAnAction, which is not decorated'),
-      expect.stringContaining('is a event handler but CreateOrder is a command'),
+      expect.stringContaining('is an event handler but CreateOrder is a command'),
       expect.stringContaining('action name "createOrder" is used by two classes: CreateOrder and Imposter'),
     ]);
   });

@@ -1,4 +1,4 @@
-import type { ActionDescriptor, ActionKind } from '../actions/action.js';
+import { withArticle, type ActionDescriptor, type ActionKind } from '../actions/action.js';
 import { needsValidation, validateAction } from '../actions/action-validation.js';
 import type { ResolvedActionValidationOptions } from '../actions/action-validation-options.js';
 import { GomesError } from '../errors/gomes-error.js';
@@ -53,7 +53,7 @@ export abstract class ActionBus {
     if (descriptor.kind !== this.#kind) {
       throw new GomesError(
         'CONFIGURATION',
-        `"${descriptor.name}" is a ${descriptor.kind}; send it through the ${descriptor.kind} bus, not the ${this.#kind} bus`,
+        `"${descriptor.name}" is ${withArticle(descriptor.kind)}; send it through the ${descriptor.kind} bus, not the ${this.#kind} bus`,
       );
     }
     // What is sent: the action, or the validated copy (nested classes restored, whitelist applied).

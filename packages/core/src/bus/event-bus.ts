@@ -14,12 +14,15 @@ export class EventBus extends ActionBus {
     super('event', deps);
   }
 
-  /** Publishes an event; resolves to its `messageId`. */
+  /**
+   * Publishes an event; resolves to its `messageId` (the id handlers see as `context.messageId`) once
+   * every local handler finished (in process) or the channel accepted it.
+   */
   async publish(event: object, options: SendActionOptions = {}): Promise<string> {
     return (await this.dispatch(event, options, this.channelName === undefined)).messageId;
   }
 
-  /** Publishes a raw payload with an explicit route; resolves to its `messageId`. */
+  /** Publishes a raw payload with an explicit route; resolves to its `messageId`, as {@link EventBus.publish}. */
   async publishRaw(route: string, payload: unknown, options: SendActionOptions = {}): Promise<string> {
     return (await this.dispatchRaw(route, payload, options, this.channelName === undefined)).messageId;
   }

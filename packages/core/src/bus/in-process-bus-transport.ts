@@ -20,10 +20,13 @@ export interface InProcessBusTransportOptions {
   readonly track: (work: Promise<unknown>) => void;
   /** Tracing: a `dispatch <route>` span around each run when tracing is on. */
   readonly telemetry?: GomesTelemetry;
+  /** Throws when the instance no longer takes messages (after `shutdown()`). */
+  readonly assertOpen: () => void;
 }
 
 /**
- * Runs the local handlers directly (no serialisation, no broker).
+ * Runs the local handlers directly (no serialisation, no broker). Sends are refused once the
+ * instance is stopped (`assertOpen`).
  *
  * @internal
  */
@@ -37,11 +40,13 @@ export class InProcessBusTransport implements BusTransport {
   }
 
   async request(message: Message, options: SendActionOptions): Promise<unknown> {
+    this.#options.assertOpen();
     const result = await this.#run(message, options.signal);
     return result?.payload;
   }
 
   async post(message: Message, options: SendActionOptions): Promise<void> {
+    this.#options.assertOpen();
     const work = new Promise<void>((resolve) => setImmediate(resolve))
       .then(async () => this.#run(message, options.signal))
       .then(

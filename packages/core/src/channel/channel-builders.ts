@@ -89,6 +89,9 @@ export interface ConsumerChannelBuilder {
   acceptsConnection(connection: ChannelConnection): boolean;
   /** Every configuration problem (empty when valid). */
   validate(): string[];
-  /** Creates the channel. */
+  /**
+   * Creates the channel. Throws `GOMES_TOPIC_NOT_FOUND` when the topic/queue it reads does not
+   * exist: `start()` builds the other consumers and reports every such error together, in one.
+   */
   build(context: ChannelBuildContext): Promise<ConsumerChannel>;
 }

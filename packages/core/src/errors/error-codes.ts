@@ -42,6 +42,11 @@ export const ErrorCodes = {
   AUTHENTICATION_FAILED: { code: 'GOMES_AUTHENTICATION_FAILED', retriable: false },
   /** A consumer crashed (its client stopped) and was reported. */
   CONSUMER_CRASHED: { code: 'GOMES_CONSUMER_CRASHED', retriable: true },
+  /**
+   * A topic a consumer reads does not exist on the broker and gomes was not asked to create it
+   * (create it, or configure the builder to provision it, e.g. `withTopic()`).
+   */
+  TOPIC_NOT_FOUND: { code: 'GOMES_TOPIC_NOT_FOUND', retriable: false },
 } as const;
 
 /** The name of an entry of {@link ErrorCodes}. @public */

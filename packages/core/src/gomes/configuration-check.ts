@@ -88,14 +88,24 @@ export function checkConfiguration(config: RegisteredConfiguration): string[] {
 }
 
 /**
- * Consumers (reply consumers excepted) with no dead-letter channel: their failed messages are
- * redelivered until they succeed. Not an error — `start()` logs a warning naming each.
+ * Consumers with no dead-letter channel: their failed messages are redelivered until they succeed.
+ * Not an error — `start()` logs a warning naming each. Reply consumers are left out, and so are
+ * consumers of a dead-letter channel (one that a consumer of this instance dead-letters to): a
+ * dead-letter reader is where failures end up, not a place that needs one.
  *
  * @internal
  */
 export function consumersWithoutDeadLetter(config: RegisteredConfiguration): string[] {
   const replyChannels = replyChannelNames(config.publishers);
+  const deadLetterChannels = new Set(
+    config.consumers.flatMap((c) => c.endpointOptions.deadLetterChannelName ?? []),
+  );
   return config.consumers
-    .filter((c) => !replyChannels.has(c.channelName) && c.endpointOptions.deadLetterChannelName === undefined)
+    .filter(
+      (c) =>
+        !replyChannels.has(c.channelName) &&
+        !deadLetterChannels.has(c.channelName) &&
+        c.endpointOptions.deadLetterChannelName === undefined,
+    )
     .map((c) => c.consumerName);
 }

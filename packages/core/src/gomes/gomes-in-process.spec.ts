@@ -62,6 +62,7 @@ describe('in-process buses', () => {
     expect(seen[0]!.message.route).toBe('createOrder');
     expect(seen[0]!.message.messageType).toBe('Command');
     expect(seen[0]!.signal.aborted).toBe(false);
+    expect([seen[0]!.attempt, seen[0]!.deliveryAttempt]).toEqual([1, 1]);
     await app.shutdown();
   });
 
@@ -136,6 +137,60 @@ describe('in-process buses', () => {
     expect(failures.map((e) => e.message)).toEqual(['async failure']);
   });
 
+  it('sendAsync, sendRawAsync, publish and publishRaw resolve to the messageId the handler sees', async () => {
+    const app = createGomes();
+    const seen: string[] = [];
+    app.addActionHandler(
+      defineCommandHandler(CreateOrder, (_c, ctx) => {
+        seen.push(ctx.messageId);
+        return 'ok';
+      }),
+    );
+    app.addActionHandler(defineEventHandler(OrderCreated, (_e, ctx) => void seen.push(ctx.messageId)));
+    await app.start();
+    const returned = [
+      await app.commandBus().sendAsync(new CreateOrder('a', 1)),
+      await app.commandBus().sendRawAsync('createOrder', { sku: 'b', qty: 1 }),
+      await app.eventBus().publish(new OrderCreated('1')),
+      await app.eventBus().publishRaw('orderCreated', { id: '2' }),
+    ];
+    await app.shutdown(); // waits for the async sends' handlers
+    expect(new Set(returned).size).toBe(4);
+    expect([...seen].sort()).toEqual([...returned].sort());
+  });
+
+  it('after shutdown() every in-process bus rejects with GOMES_CLOSED and runs no handler', async () => {
+    const app = createGomes();
+    const handled: string[] = [];
+    app.addActionHandler(
+      defineCommandHandler(CreateOrder, () => {
+        handled.push('command');
+        return 'ok';
+      }),
+    );
+    app.addActionHandler(defineQueryHandler(CountOrders, () => handled.push('query')));
+    app.addActionHandler(defineEventHandler(OrderCreated, () => void handled.push('event')));
+    await app.start();
+    await app.shutdown();
+    const outcomes = await Promise.all(
+      [
+        app.queryBus().send(new CountOrders()),
+        app.queryBus().sendAsync(new CountOrders()),
+        app.commandBus().send(new CreateOrder('a', 1)),
+        app.commandBus().sendRawAsync('createOrder', { sku: 'a', qty: 1 }),
+        app.eventBus().publish(new OrderCreated('1')),
+      ].map(async (p) =>
+        p.then(
+          () => 'resolved',
+          (e: unknown) => (isGomesError(e) ? e.code : String(e)),
+        ),
+      ),
+    );
+    expect(outcomes).toEqual(Array(5).fill('GOMES_CLOSED'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(handled).toEqual([]);
+  });
+
   it('a throwing onUnhandledError listener is logged, does not stop the other listeners and causes no unhandled rejection', async () => {
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
@@ -181,7 +236,7 @@ describe('in-process buses', () => {
       .catch((e: unknown) => e);
     expect(isGomesError(notFound) && notFound.code).toBe('GOMES_HANDLER_NOT_FOUND');
     await expect(app.commandBus().send(new OrderCreated('x') as never)).rejects.toThrow(
-      /is a event; send it through the event bus/,
+      /"orderCreated" is an event; send it through the event bus, not the command bus$/,
     );
     await expect(app.commandBus().send({})).rejects.toThrow(/is not an action/);
     await app.shutdown();

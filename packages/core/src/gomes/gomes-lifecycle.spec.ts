@@ -241,6 +241,31 @@ describe('over the in-memory transport', () => {
     await app.shutdown();
   });
 
+  it('a message nacked after a failure is handled again with deliveryAttempt 2 (attempt restarts at 1)', async () => {
+    const broker = new InMemoryBroker();
+    const seen: Array<{ attempt: number; deliveryAttempt: number }> = [];
+    const app = createGomes({ logger: noopLogger })
+      .addChannelConnection(inMemoryConnection('mem', { broker }))
+      .addPublisherChannel(inMemoryPublisher('mem', 'jobs'))
+      .addConsumerChannel(inMemoryConsumer('mem', 'jobs', 'worker'))
+      .addActionHandler(
+        defineEventHandler(OrderPlaced, (_event, ctx) => {
+          seen.push({ attempt: ctx.attempt, deliveryAttempt: ctx.deliveryAttempt });
+          if (ctx.deliveryAttempt < 2) throw new Error('first delivery fails');
+        }),
+      );
+    await app.start();
+    const consumer = app.eventDrivenConsumer('worker').withNackDelay(1);
+    await consumer.run();
+    await app.eventBusByChannel('jobs').publish(new OrderPlaced('1'));
+    await waitFor(() => consumer.stats.succeeded === 1);
+    expect(seen).toEqual([
+      { attempt: 1, deliveryAttempt: 1 },
+      { attempt: 1, deliveryAttempt: 2 },
+    ]);
+    await app.shutdown();
+  });
+
   it('request-reply times out when nobody answers, and send() needs a reply channel', async () => {
     const broker = new InMemoryBroker();
     const client = requester(broker, 100).addPublisherChannel(inMemoryPublisher('mem', 'fire-and-forget'));
@@ -262,7 +287,7 @@ describe('over the in-memory transport', () => {
     await client.shutdown();
   });
 
-  it('warns at start about each consumer without a dead-letter channel (not an error)', async () => {
+  it('warns at start about each consumer without a dead-letter channel (not an error), except dead-letter readers', async () => {
     const logger = recordingLogger();
     const broker = new InMemoryBroker();
     const app = createGomes({ logger })
@@ -272,6 +297,7 @@ describe('over the in-memory transport', () => {
       .addConsumerChannel(
         inMemoryConsumer('mem', 'payments', 'with-dlq').withDeadLetterChannelName('orders.dlq'),
       )
+      .addConsumerChannel(inMemoryConsumer('mem', 'orders.dlq', 'dlq-reader'))
       .addActionHandler(defineEventHandler(OrderPlaced, () => undefined));
     await app.start();
     const warnings = logger.lines.filter(

@@ -2,7 +2,8 @@ import type { ConsumerChannel, Subscription } from '../channel/consumer-channel.
 import type { ChannelConnection } from '../channel/channel-connection.js';
 import type { PublisherChannel } from '../channel/publisher-channel.js';
 import type { RequestReplyCoordinator } from '../bus/request-reply-coordinator.js';
-import { GomesError, toError } from '../errors/gomes-error.js';
+import { ErrorCodes } from '../errors/error-codes.js';
+import { GomesError, isGomesError, toError } from '../errors/gomes-error.js';
 import type { Logger } from '../logging/logger.js';
 import type { GomesTelemetry } from '../observability/gomes-telemetry.js';
 import { InstrumentedPublisherChannel } from '../observability/instrumented-publisher-channel.js';
@@ -56,9 +57,16 @@ export class GomesRuntime {
         );
       }
       const replyChannels = replyChannelNames(config.publishers);
+      const missingTopics: GomesError[] = [];
       for (const builder of config.consumers) {
         const connection = runtime.connections.get(builder.connectionName)!;
-        const channel = await builder.build({ connection, logger });
+        const channel = await builder.build({ connection, logger }).catch((error: unknown) => {
+          // Collected, so that one error names every missing topic (see `missingTopicsError`).
+          if (isGomesError(error) && error.code === ErrorCodes.TOPIC_NOT_FOUND.code)
+            missingTopics.push(error);
+          else throw error;
+        });
+        if (!channel) continue;
         const system = messagingSystemOf(connection);
         runtime.consumerSystems.set(builder.consumerName, system);
         if (replyChannels.has(builder.channelName)) {
@@ -83,6 +91,7 @@ export class GomesRuntime {
           runtime.consumerChannels.set(builder.consumerName, channel);
         }
       }
+      if (missingTopics.length > 0) throw missingTopicsError(missingTopics);
       return runtime;
     } catch (error) {
       await runtime.close();
@@ -126,4 +135,22 @@ export class GomesRuntime {
       });
     return channel;
   }
+}
+
+/**
+ * One `GOMES_TOPIC_NOT_FOUND` for every consumer whose topic is missing: the single error as it is,
+ * several as one error listing each (`details.problems`) with every topic (`details.topics`).
+ */
+function missingTopicsError(errors: readonly GomesError[]): GomesError {
+  if (errors.length === 1) return errors[0]!;
+  const topics = errors.flatMap((e) => {
+    const named = e.details['topics'];
+    return Array.isArray(named) ? (named as unknown[]).map(String) : [];
+  });
+  return new GomesError(
+    'TOPIC_NOT_FOUND',
+    `${errors.length} consumers read topics that do not exist:\n` +
+      errors.map((e) => `  - ${e.message}`).join('\n'),
+    { cause: errors[0], details: { topics, problems: errors.map((e) => e.message) } },
+  );
 }

@@ -403,6 +403,13 @@ export class Gomes {
       logger: this.#logger,
       endpointName: `default.${kind}`,
       telemetry: this.#telemetry,
+      assertOpen: () => {
+        if (this.#state === 'stopped') {
+          throw new GomesError('CLOSED', `gomes is stopped: the in-process ${kind} takes no more messages`, {
+            details: { state: this.#state },
+          });
+        }
+      },
       onUnhandledError: (error, message) => this.#emitUnhandled(error, message),
       track: (work) => {
         this.#asyncWork.add(work);

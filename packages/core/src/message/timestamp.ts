@@ -7,6 +7,45 @@ export function formatTimestamp(date: Date): string {
   return date.toISOString();
 }
 
+/** Formatters of {@link formatGoGomesTimestamp} by time zone (`''` = the process's local zone). */
+const goFormatters = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * Formats a time as Go gomes writes its `timestamp` header: `YYYY-MM-DD HH:mm:ss` (Go layout
+ * `2006-01-02 15:04:05`), the wall clock in `timeZone` without zone or milliseconds. Go gomes
+ * writes its process's local time, the default here too; readers (Go's `time.Parse`, and
+ * {@link parseTimestamp}) take the value as UTC, so `'UTC'` gives them the right instant whatever
+ * the host's zone.
+ *
+ * @param timeZone IANA time zone (`'UTC'`, `'America/Sao_Paulo'`); default: the process's local zone (`TZ`).
+ * @throws RangeError for an unknown time zone.
+ * @example
+ * ```ts
+ * formatGoGomesTimestamp(new Date('2026-01-05T10:00:00.250Z'), 'UTC'); // '2026-01-05 10:00:00'
+ * ```
+ * @public
+ */
+export function formatGoGomesTimestamp(date: Date, timeZone?: string): string {
+  const zone = timeZone ?? '';
+  let formatter = goFormatters.get(zone);
+  if (formatter === undefined) {
+    formatter = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    goFormatters.set(zone, formatter);
+  }
+  const part: Partial<Record<Intl.DateTimeFormatPartTypes, string>> = {};
+  for (const p of formatter.formatToParts(date)) part[p.type] = p.value;
+  return `${part.year!.padStart(4, '0')}-${part.month!}-${part.day!} ${part.hour!}:${part.minute!}:${part.second!}`;
+}
+
 /**
  * Parses a `timestamp` header. Accepts ISO-8601 (what gomes writes) and Go gomes'
  * `YYYY-MM-DD HH:mm:ss`, which carries no zone and is read as UTC.

@@ -8,7 +8,10 @@ const ROOT = path.resolve(__dirname, '../../../..');
 const MAIN = path.join(ROOT, 'examples/04-kafka/dist/main.js');
 
 beforeAll(() => {
-  execFileSync('pnpm', ['exec', 'tsc', '-b', 'examples/04-kafka'], { cwd: ROOT, stdio: 'pipe' });
+  execFileSync(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['-b', 'examples/04-kafka'], {
+    cwd: ROOT,
+    stdio: 'pipe',
+  });
 }, 120_000);
 
 async function runExample(): Promise<{ code: number | null; stdout: string; stderr: string }> {
