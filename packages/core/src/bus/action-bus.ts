@@ -80,6 +80,7 @@ export abstract class ActionBus {
       options,
       transport.channelName,
       transport.replyTo,
+      transport.replyInstanceId,
     );
     if (waitForResult)
       return { messageId: message.messageId, result: await transport.request(message, options) };
