@@ -11,6 +11,8 @@ import { ConfigurationError } from '../errors/configuration-error.js';
 import { isGomesError } from '../errors/gomes-error.js';
 import type { ConsumerChannelBuilder } from '../channel/channel-builders.js';
 import type { Logger } from '../logging/logger.js';
+import { Message } from '../message/message.js';
+import { MessageBuilder } from '../message/message-builder.js';
 import { MessagingMetricNames } from '../observability/messaging-metrics.js';
 import { ReplyHeaders } from '../pipeline/middleware/send-reply.js';
 import { waitFor } from '../testing/wait-for.js';
@@ -197,6 +199,22 @@ describe('request-reply with replicas of the requester (in memory)', () => {
     expect((error as Error).message).toContain(`replicas.reserve to "${REQUESTS}"`);
     expect((error as Error).message).toContain(`reply expected on "${REPLIES}"`);
     expect((error as Error).message).toContain('the responder is down, slow or failed to reply');
+    expect(isGomesError(error) && error.details).toMatchObject({
+      instanceId: app.instanceId,
+      route: 'replicas.reserve',
+      channel: REQUESTS,
+      replyTo: REPLIES,
+      timeoutMs: 50,
+    });
+  });
+
+  it('an undecodable reply record is dead-lettered by every replica that reads it', async () => {
+    const broker = new InMemoryBroker();
+    const replicas = await Promise.all([1, 2].map(async () => checkout(broker, recordingLogger())));
+    const valid = MessageBuilder.withPayload({ n: 1 }).build();
+    broker.publish(REPLIES, new Message(valid.payload, { ...valid.headers, timestamp: 'not-a-time' }));
+    await waitFor(() => broker.hasTopic(`${REPLIES}.DLQ`) && broker.endOffset(`${REPLIES}.DLQ`, 0) === 2n);
+    expect(replicas.map((r) => r.requestReplyStats().received)).toEqual([0, 0]);
   });
 
   it('leaves no consumer group of a reply consumer behind after shutdown', async () => {
