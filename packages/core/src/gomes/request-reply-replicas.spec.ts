@@ -208,6 +208,17 @@ describe('request-reply with replicas of the requester (in memory)', () => {
     });
   });
 
+  it('the reply to a sendAsync() is unmatched for its sender and foreign for the other replicas', async () => {
+    const broker = new InMemoryBroker();
+    await responder(broker, { count: 0 });
+    const [sender, other] = await Promise.all([1, 2].map(async () => checkout(broker, recordingLogger())));
+    await sender!.commandBusByChannel(REQUESTS).sendAsync(new Reserve('async', 1));
+    await waitFor(
+      () => sender!.requestReplyStats().unmatched === 1 && other!.requestReplyStats().foreign === 1,
+    );
+    expect(sender!.requestReplyStats()).toMatchObject({ received: 1, matched: 0, foreign: 0 });
+  });
+
   it('an undecodable reply record is dead-lettered by every replica that reads it', async () => {
     const broker = new InMemoryBroker();
     const replicas = await Promise.all([1, 2].map(async () => checkout(broker, recordingLogger())));
