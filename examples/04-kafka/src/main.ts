@@ -8,7 +8,8 @@
  *   2. a consumer group with several processors handles them: different keys in parallel, each
  *      key in order, offsets committed gap-free;
  *   3. request-reply between two gomes instances: `send()` on the checkout side resolves to the
- *      inventory side's handler result (and rejects with its error).
+ *      inventory side's handler result (and rejects with its error); then two replicas of checkout,
+ *      configured alike, send at the same time and each gets the replies to its own requests.
  *
  * Broker: KAFKA_BROKERS (comma-separated, default 127.0.0.1:19092). Topic names carry a run id, so
  * every run starts from empty topics.
@@ -250,14 +251,20 @@ async function requestReply(): Promise<void> {
     )
     .addActionHandler(new StockQueries(stock))
     .addActionHandler(new StockCommands(stock));
-  const checkout = kafkaApp('checkout')
-    // Every message sent on this channel carries replyTo=<replies topic>; send() waits for the reply.
-    .addPublisherChannel(
-      new KafkaPublisherChannelBuilder('kafka', TOPICS.inventory).withReplyChannelName(
-        TOPICS.inventoryReplies,
-      ),
-    )
-    .addConsumerChannel(consumer(TOPICS.inventoryReplies, 'checkout.replies'));
+  // Every replica of checkout is configured exactly alike. Each reads the reply topic on its own (a
+  // private reader per instance, positioned at the end at start(), committing nothing), so every
+  // reply reaches the replica that asked, however many replicas run.
+  const checkoutReplica = (): Gomes =>
+    kafkaApp('checkout')
+      // Every message sent on this channel carries replyTo=<replies topic>; send() waits for the reply.
+      .addPublisherChannel(
+        new KafkaPublisherChannelBuilder('kafka', TOPICS.inventory).withReplyChannelName(
+          TOPICS.inventoryReplies,
+        ),
+      )
+      .addConsumerChannel(consumer(TOPICS.inventoryReplies, 'checkout.replies'));
+  const checkout = checkoutReplica();
+  const replica = checkoutReplica();
   try {
     await inventory.start();
     await inventory.eventDrivenConsumer('inventory').withAmountOfProcessors(2).run();
@@ -276,7 +283,30 @@ async function requestReply(): Promise<void> {
     }
     const after = await checkout.queryBusByChannel(TOPICS.inventory).send(new GetStock('book-42'));
     console.log(`  [checkout] getStock -> ${JSON.stringify(after)}`);
+
+    // A second replica: both send 5 queries at the same time.
+    await replica.start();
+    await Promise.all(
+      [checkout, replica].map(async (app, i) => {
+        const levels = await Promise.all(
+          Array.from({ length: 5 }, async () =>
+            app.queryBusByChannel(TOPICS.inventory).send(new GetStock('book-42')),
+          ),
+        );
+        console.log(`  [checkout replica ${i + 1}] ${levels.length} of 5 queries answered`);
+      }),
+    );
+    await until("each replica read the other one's replies", () =>
+      [checkout, replica].every((app) => app.requestReplyStats().foreign >= 5),
+    );
+    for (const [i, app] of [checkout, replica].entries()) {
+      const { matched, foreign } = app.requestReplyStats();
+      console.log(
+        `  [checkout replica ${i + 1}] replies: ${matched} its own, ${foreign} for the other replica (dropped, counted)`,
+      );
+    }
   } finally {
+    await replica.shutdown();
     await checkout.shutdown();
     await inventory.shutdown();
   }

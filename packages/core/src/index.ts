@@ -114,6 +114,7 @@ export { CommandBus } from './bus/command-bus.js';
 export { QueryBus } from './bus/query-bus.js';
 export { EventBus } from './bus/event-bus.js';
 export { Gomes, type GomesState, type UnhandledErrorListener } from './gomes/gomes.js';
+export type { ReplyOutcome, RequestReplyStats } from './bus/request-reply-coordinator.js';
 export { createGomes, gomes } from './gomes/create-gomes.js';
 export { DEFAULT_GOMES_OPTIONS, resolveGomesOptions, type GomesOptions } from './gomes/gomes-options.js';
 export {

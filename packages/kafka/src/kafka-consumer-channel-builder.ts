@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import {
   ConfigurationError,
   ConsumerChannelAdapterBuilder,
@@ -67,6 +68,8 @@ import {
 export class KafkaConsumerChannelBuilder extends ConsumerChannelAdapterBuilder {
   /** The resolved options. */
   readonly options: Readonly<KafkaConsumerOptions> = DEFAULT_KAFKA_CONSUMER_OPTIONS;
+  /** Set by {@link KafkaConsumerChannelBuilder.asEphemeralReader}: the reader it is private to. */
+  readonly ephemeralReaderId: string | undefined = undefined;
 
   constructor(connectionName: string, topic: string, consumerName: string) {
     super(connectionName, topic, consumerName);
@@ -182,6 +185,25 @@ export class KafkaConsumerChannelBuilder extends ConsumerChannelAdapterBuilder {
     return this.withOptions({ translator: new KafkaMessageTranslator(serializer) });
   }
 
+  /**
+   * A builder for an ephemeral reader private to `readerId` (gomes reads reply channels with it; see
+   * `ConsumerChannelBuilder.asEphemeralReader` in `@gomes/core`). The channel it builds:
+   *
+   * - is the only member of a group of its own, `<groupId>.<readerId>.<random>` (a new one per build),
+   *   so it reads every partition;
+   * - reads the end offset of every partition before it joins and seeks there after joining, before
+   *   the first fetch: `subscribe()` resolves positioned at the end, nothing written later is missed,
+   *   nothing written earlier is read (partitions created later are read from their beginning);
+   * - commits nothing: acked positions are kept in memory (and resumed from after a rebalance or a
+   *   restart of the member). The broker holds no offsets for the group, and deletes it once it is
+   *   empty (Kafka drops empty groups without offsets at its next offsets-retention check).
+   *
+   * `withStartOffset` and `withCommitInterval` do not apply to it; the other options do.
+   */
+  asEphemeralReader(readerId: string): this {
+    return this.derive({ ephemeralReaderId: readerId } as Partial<Record<keyof this, unknown>>);
+  }
+
   /** The group id used: `withGroupId`, else the consumer name. */
   get groupId(): string {
     return this.options.groupId ?? this.consumerName;
@@ -225,14 +247,23 @@ export class KafkaConsumerChannelBuilder extends ConsumerChannelAdapterBuilder {
       await admin.disconnect().catch(() => undefined);
     }
     if (missing.length > 0) throw topicNotFoundError(this.consumerName, this.channelName, missing);
+    const readerId = this.ephemeralReaderId;
     return new KafkaConsumerChannel({
       driver,
       consumerName: this.consumerName,
       topic: this.channelName,
-      groupId: this.groupId,
+      groupId:
+        readerId === undefined
+          ? this.groupId
+          : `${this.groupId}.${readerId}.${randomBytes(6).toString('hex')}`,
       deadLetterTopic: this.deadLetterTopic,
-      options: this.options,
+      // An ephemeral reader seeks every partition it knows; a partition it does not know is new.
+      options:
+        readerId === undefined
+          ? this.options
+          : { ...this.options, startOffset: 'earliest', commitIntervalMs: 0 },
       logger,
+      ephemeral: readerId !== undefined,
     });
   }
 

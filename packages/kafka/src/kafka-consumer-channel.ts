@@ -22,6 +22,8 @@ export interface KafkaConsumerChannelParams {
   readonly deadLetterTopic: string;
   readonly options: KafkaConsumerOptions;
   readonly logger?: Logger;
+  /** An ephemeral reader: starts at the end, keeps positions in memory, commits nothing. @default false */
+  readonly ephemeral?: boolean;
 }
 
 /**
@@ -55,6 +57,9 @@ export interface KafkaConsumerChannelParams {
  *   `maxRestarts` times (then a final non-retriable `GOMES_CONSUMER_CRASHED` is reported, the
  *   subscription releases its resources, and `subscribe` may be called again). `state` shows
  *   `running` / `rebalancing` / `crashed` / `stopping` / `stopped`.
+ * - **Ephemeral readers** (`KafkaConsumerChannelBuilder.asEphemeralReader`, used by gomes for reply
+ *   consumers) are alone in a group of their own, start at the end of every partition (positioned
+ *   before `subscribe()` resolves) and keep their positions in memory instead of committing.
  *
  * @public
  */
@@ -155,6 +160,7 @@ export class KafkaConsumerChannel implements ConsumerChannel {
         deadLetterTopic: p.deadLetterTopic,
         options: p.options,
         logger: this.#logger,
+        ephemeral: p.ephemeral === true,
       },
       handler,
       options,

@@ -22,6 +22,7 @@ import { isUnknownTopicError, rootMessage, toConnectionError } from './kafka-err
 import { findMissingTopics, topicNotFoundError } from './topic-provisioner.js';
 import type { KafkaMessageTranslator } from './kafka-message-translator.js';
 import { AssignedPartitions } from './assigned-partitions.js';
+import { EphemeralPositions } from './ephemeral-positions.js';
 import { OffsetCommitter } from './offset-committer.js';
 import { PartitionWorker, type PartitionWorkerHost } from './partition-worker.js';
 import { sharedPromise, sleepUnlessAborted } from './internal/async-utils.js';
@@ -43,6 +44,11 @@ export interface SubscriptionConfig {
   readonly deadLetterTopic: string;
   readonly options: KafkaConsumerOptions;
   readonly logger: Logger;
+  /**
+   * An ephemeral reader (see {@link EphemeralPositions}): starts at the end of every partition and
+   * keeps its positions in memory, never committing. @default false
+   */
+  readonly ephemeral?: boolean;
 }
 
 /**
@@ -80,6 +86,8 @@ export class KafkaConsumerSubscription implements Subscription {
   #runningSince = 0;
   #commitTimer: NodeJS.Timeout | undefined;
   #commitSoon = false;
+  /** An ephemeral reader's positions (set before the first join), in place of group commits. */
+  #positions: EphemeralPositions | undefined;
 
   constructor(config: SubscriptionConfig, handler: DeliveryHandler, options: SubscribeOptions) {
     this.#config = config;
@@ -104,7 +112,7 @@ export class KafkaConsumerSubscription implements Subscription {
       (error) => this.#onError(error),
     );
     this.#committer = new OffsetCommitter({
-      consumer: () => this.#consumer,
+      consumer: () => this.#positions?.committer ?? this.#consumer,
       workers: () => this.#partitions.workers(),
       logger,
     });
@@ -196,6 +204,7 @@ export class KafkaConsumerSubscription implements Subscription {
   /** Starts the group member; rejects (and cleans up) when the first start fails. */
   async start(): Promise<void> {
     try {
+      if (this.#config.ephemeral) this.#positions = await this.#readEndOffsets();
       await this.#startConsumer();
     } catch (error) {
       this.#state = 'stopped';
@@ -300,6 +309,19 @@ export class KafkaConsumerSubscription implements Subscription {
     return toConnectionError(error, where, { groupId, topics: [...topics] });
   }
 
+  /** An ephemeral reader's start: the end of every partition, read before the member joins. */
+  async #readEndOffsets(): Promise<EphemeralPositions> {
+    const { driver, topics, groupId, consumerName } = this.#config;
+    try {
+      return await EphemeralPositions.atEnd(driver, topics);
+    } catch (error) {
+      throw toConnectionError(error, `Kafka for consumer "${consumerName}" (group "${groupId}")`, {
+        groupId,
+        topics: [...topics],
+      });
+    }
+  }
+
   async #onBatch(batch: DriverBatch, control: DriverBatchControl): Promise<void> {
     if (this.#stopped) return;
     // Workers are the latest assignment: a batch of any other partition (fetched for an earlier
@@ -364,6 +386,12 @@ export class KafkaConsumerSubscription implements Subscription {
         }
       }
     }
+    // An ephemeral reader has no committed offsets: every partition is placed before its first fetch.
+    this.#positions?.seekAssigned(
+      assignment,
+      (topic, partition) => this.#partitions.get(topic, partition)?.nextOffset !== undefined,
+      (topic, partition, offset) => this.#consumer?.seek(topic, partition, offset),
+    );
     if (!this.#starting)
       this.#restarts = Date.now() - this.#runningSince > HEALTHY_RUN_MS ? 0 : this.#restarts;
     this.#state = this.#stopped ? 'stopping' : 'running';

@@ -5,8 +5,11 @@ import type { PartitionWorker } from './partition-worker.js';
 
 /** Where an {@link OffsetCommitter} reads what to commit. @internal */
 export interface OffsetCommitterSource {
-  /** The group member now (`undefined` between a crash and its restart, and after close). */
-  consumer(): DriverConsumer | undefined;
+  /**
+   * What commits: the group member now (`undefined` between a crash and its restart, and after
+   * close), or an ephemeral reader's in-memory positions.
+   */
+  consumer(): Pick<DriverConsumer, 'commit'> | undefined;
   /** The workers of the current assignment (revoked partitions are not among them). */
   workers(): Iterable<PartitionWorker>;
   readonly logger: Logger;

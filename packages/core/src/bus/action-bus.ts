@@ -87,6 +87,7 @@ export abstract class ActionBus {
       options,
       transport.channelName,
       transport.replyTo,
+      transport.replyInstanceId,
     );
     if (waitForResult)
       return { messageId: message.messageId, result: await transport.request(message, options) };

@@ -1,12 +1,14 @@
 import { newMessageId, MessageBuilder } from '../message/message-builder.js';
 import { PARTITION_KEY_HEADER } from '../message/message-headers.js';
 import type { Message } from '../message/message.js';
+import { ReplyHeaders } from '../pipeline/middleware/send-reply.js';
 import { messageTypeOf, type ActionDescriptor } from '../actions/action.js';
 import type { SendActionOptions } from './send-action-options.js';
 
 /**
  * Builds the message for an action: route = action name, messageType from its kind, a fresh
- * correlationId unless given, custom headers and the partition key.
+ * correlationId unless given, custom headers and the partition key; with `replyTo`, the requester's
+ * instance id (header `gomes.reply.instance`, set after the custom headers so they cannot replace it).
  *
  * @internal
  */
@@ -16,6 +18,7 @@ export function buildActionMessage(
   options: SendActionOptions,
   channelName: string | undefined,
   replyTo: string | undefined,
+  replyInstanceId?: string,
 ): Message {
   const builder = MessageBuilder.withPayload(payload)
     .messageType(messageTypeOf(descriptor.kind))
@@ -27,5 +30,7 @@ export function buildActionMessage(
   if (replyTo !== undefined) builder.replyTo(replyTo);
   if (options.headers) builder.headers(options.headers);
   if (options.partitionKey !== undefined) builder.header(PARTITION_KEY_HEADER, options.partitionKey);
+  if (replyTo !== undefined && replyInstanceId !== undefined)
+    builder.header(ReplyHeaders.INSTANCE, replyInstanceId);
   return builder.build();
 }

@@ -12,6 +12,8 @@ export interface BusTransport {
   readonly channelName: string | undefined;
   /** `replyTo` stamped on outgoing messages, if any. */
   readonly replyTo: string | undefined;
+  /** With `replyTo`: the instance id stamped as header `gomes.reply.instance` (who waits for the reply). */
+  readonly replyInstanceId: string | undefined;
   /** Sends and waits for the handler's result. */
   request(message: Message, options: SendActionOptions): Promise<unknown>;
   /** Sends and resolves once the message is accepted. */

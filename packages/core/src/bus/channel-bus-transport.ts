@@ -11,6 +11,8 @@ import type { SendActionOptions } from './send-action-options.js';
 export interface ChannelBusTransportOptions {
   readonly channelName: string;
   readonly replyTo: string | undefined;
+  /** Instance id stamped on messages that carry `replyTo` (header `gomes.reply.instance`). */
+  readonly instanceId: string;
   /** Resolves the publisher at send time (the bus may be created before `start()`). */
   readonly publisher: () => PublisherChannel;
   readonly coordinator: RequestReplyCoordinator;
@@ -39,6 +41,10 @@ export class ChannelBusTransport implements BusTransport {
     return this.#options.replyTo;
   }
 
+  get replyInstanceId(): string | undefined {
+    return this.#options.replyTo === undefined ? undefined : this.#options.instanceId;
+  }
+
   async request(message: Message, options: SendActionOptions): Promise<unknown> {
     const { replyTo, coordinator, defaultTimeoutMs, channelName } = this.#options;
     if (replyTo === undefined) {
@@ -56,6 +62,7 @@ export class ChannelBusTransport implements BusTransport {
         options.signal,
         async () => publisher.send(message, options.signal ? { signal: options.signal } : {}),
         onReply,
+        { route: message.route, channel: channelName, replyTo },
       ),
     );
   }

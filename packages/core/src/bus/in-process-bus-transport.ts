@@ -33,6 +33,7 @@ export interface InProcessBusTransportOptions {
 export class InProcessBusTransport implements BusTransport {
   readonly channelName = undefined;
   readonly replyTo = undefined;
+  readonly replyInstanceId = undefined;
   readonly #options: InProcessBusTransportOptions;
 
   constructor(options: InProcessBusTransportOptions) {

@@ -1,6 +1,8 @@
 import { isGomesError } from '../errors/gomes-error.js';
 import { noopLogger } from '../logging/logger.js';
 import { MessageBuilder } from '../message/message-builder.js';
+import { ReplyHeaders } from '../pipeline/middleware/send-reply.js';
+import { recordingLogger } from '../../test/support/recording-logger.js';
 import { waitFor } from '../testing/wait-for.js';
 import { RequestReplyCoordinator } from './request-reply-coordinator.js';
 
@@ -100,7 +102,7 @@ describe('RequestReplyCoordinator', () => {
     const r = track(c.request('r5', 60_000, undefined, s.send));
     await waitFor(() => s.started());
     const reply = MessageBuilder.withPayload({ ok: true }).causationId('r5').build();
-    expect(c.handleReply(reply)).toBe(true);
+    expect(c.handleReply(reply)).toBe('matched');
     await waitFor(() => r.settled(), 2000);
     expect(r.outcome()).toEqual({ ok: true });
     s.finish();
@@ -128,5 +130,33 @@ describe('RequestReplyCoordinator', () => {
     } finally {
       jest.useRealTimers();
     }
+  });
+
+  it('classifies replies: matched, foreign (another instance named), unmatched (nobody waits); counts them, logs at debug only', async () => {
+    const logger = recordingLogger();
+    const c = new RequestReplyCoordinator(logger, 'me');
+    const r = track(c.request('q1', 60_000, undefined, async () => undefined));
+    const reply = (causationId: string, instance?: string) => {
+      const b = MessageBuilder.withPayload('ok').causationId(causationId);
+      if (instance !== undefined) b.header(ReplyHeaders.INSTANCE, instance);
+      return b.build();
+    };
+    expect(c.isForeign(reply('q1', 'other'))).toBe(true);
+    expect(c.handleReply(reply('q1', 'other'))).toBe('foreign');
+    expect(r.settled()).toBe(false);
+    expect(c.handleReply(reply('q1', 'me'))).toBe('matched');
+    await waitFor(() => r.settled());
+    expect(r.outcome()).toBe('ok');
+    expect(c.handleReply(reply('q1', 'me'))).toBe('unmatched');
+    expect(c.handleReply(reply('unknown'))).toBe('unmatched');
+    expect(c.stats()).toEqual({
+      instanceId: 'me',
+      pending: 0,
+      received: 4,
+      matched: 1,
+      foreign: 1,
+      unmatched: 2,
+    });
+    expect(logger.lines.filter((l) => l.level !== 'debug')).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 import { GomesError, toError } from '../errors/gomes-error.js';
 import type { Logger } from '../logging/logger.js';
+import { newMessageId } from '../message/message-builder.js';
 import type { Message } from '../message/message.js';
 import { abortError } from '../internal/abortable-sleep.js';
 import { MAX_PROCESSING_TIMEOUT_MS } from '../pipeline/middleware/processing-timeout.js';
@@ -18,25 +19,97 @@ interface Pending {
   onReply: ((reply: Message) => void) | undefined;
 }
 
+/** What a request waits on, for the timeout error. @internal */
+export interface RequestDescription {
+  /** Route (action name) of the request. */
+  readonly route: string | undefined;
+  /** Channel the request was sent to. */
+  readonly channel: string;
+  /** Channel the reply is expected on. */
+  readonly replyTo: string;
+}
+
+/**
+ * What became of a reply a reply consumer received:
+ * - `matched`: it settled a waiting request;
+ * - `foreign`: its `gomes.reply.instance` header names another instance (a replica's reply);
+ * - `unmatched`: addressed to this instance (or not addressed), but no request waits for it — it
+ *   arrived after its request timed out or was aborted, or the responder did not copy the header.
+ *
+ * @public
+ */
+export type ReplyOutcome = 'matched' | 'foreign' | 'unmatched';
+
+/**
+ * Counters of the replies received by a gomes instance's reply consumers (`gomes.requestReplyStats()`).
+ *
+ * @public
+ */
+export interface RequestReplyStats {
+  /** The instance id stamped on this instance's requests (header `gomes.reply.instance`). */
+  readonly instanceId: string;
+  /** Requests waiting for a reply now. */
+  readonly pending: number;
+  /** Replies received by the reply consumers (every outcome). */
+  readonly received: number;
+  /** Replies that settled a waiting request. */
+  readonly matched: number;
+  /** Replies addressed to another instance, acked and dropped. */
+  readonly foreign: number;
+  /** Replies addressed to this instance (or not addressed) that no request waited for, dropped. */
+  readonly unmatched: number;
+}
+
 /**
  * Matches replies to waiting requests. A reply's `causationId` is the request's `messageId`.
- * Replies nobody waits for any more (late, after a timeout) are logged and counted, then dropped.
+ * Every instance has an id, stamped on its requests (header `gomes.reply.instance`) and copied to
+ * the reply by the responder: a reply naming another instance is foreign. Foreign replies and
+ * replies nobody waits for any more (late, after a timeout) are counted and dropped — logged at
+ * debug level only: with several replicas, each replica reads the others' replies.
  *
  * @internal
  */
 export class RequestReplyCoordinator {
   readonly #pending = new Map<string, Pending>();
   readonly #logger: Logger;
-  /** Replies that arrived with no waiting request. */
-  unmatchedReplies = 0;
+  /** This instance's id, stamped on its requests. */
+  readonly instanceId: string;
+  #received = 0;
+  #matched = 0;
+  #foreign = 0;
+  #unmatched = 0;
 
-  constructor(logger: Logger) {
+  constructor(logger: Logger, instanceId: string = newMessageId()) {
     this.#logger = logger;
+    this.instanceId = instanceId;
   }
 
   /** Requests waiting for a reply. */
   get pending(): number {
     return this.#pending.size;
+  }
+
+  /** Replies that arrived with no waiting request (addressed to this instance, or not addressed). */
+  get unmatchedReplies(): number {
+    return this.#unmatched;
+  }
+
+  /** A snapshot of the reply counters. */
+  stats(): RequestReplyStats {
+    return {
+      instanceId: this.instanceId,
+      pending: this.#pending.size,
+      received: this.#received,
+      matched: this.#matched,
+      foreign: this.#foreign,
+      unmatched: this.#unmatched,
+    };
+  }
+
+  /** Whether `message` is a reply addressed to another instance (its instance header names another one). */
+  isForeign(message: Message): boolean {
+    const addressee = message.header(ReplyHeaders.INSTANCE);
+    return addressee !== undefined && addressee !== this.instanceId;
   }
 
   /**
@@ -57,6 +130,7 @@ export class RequestReplyCoordinator {
     signal: AbortSignal | undefined,
     send: () => Promise<void>,
     onReply?: (reply: Message) => void,
+    description?: RequestDescription,
   ): Promise<unknown> {
     if (timeoutMs !== Infinity && !isValidTimeout(timeoutMs)) {
       throw new GomesError(
@@ -73,13 +147,7 @@ export class RequestReplyCoordinator {
       // Infinity means "wait for the reply, the signal or shutdown": no timer (setTimeout would
       // fire a too-large delay after 1 ms).
       if (timeoutMs !== Infinity) {
-        timer = setTimeout(() => {
-          reject(
-            new GomesError('REPLY_TIMEOUT', `No reply to request ${requestId} within ${timeoutMs} ms`, {
-              details: { requestId, timeoutMs },
-            }),
-          );
-        }, timeoutMs);
+        timer = setTimeout(() => reject(this.#timeoutError(requestId, timeoutMs, description)), timeoutMs);
       }
       onAbort = () => reject(abortError(signal!));
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -106,18 +174,53 @@ export class RequestReplyCoordinator {
     }
   }
 
-  /** Hands a reply to its waiting request; false when nobody waits for it. */
-  handleReply(message: Message): boolean {
+  #timeoutError(requestId: string, timeoutMs: number, d: RequestDescription | undefined): GomesError {
+    const what = d
+      ? `request ${requestId} (${d.route ?? 'no route'} to "${d.channel}", reply expected on "${d.replyTo}")`
+      : `request ${requestId}`;
+    return new GomesError(
+      'REPLY_TIMEOUT',
+      `No reply to ${what} within ${timeoutMs} ms: the responder is down, slow or failed to reply. ` +
+        'The request may still be processed; a reply arriving later is dropped',
+      { details: { requestId, timeoutMs, instanceId: this.instanceId, ...d } },
+    );
+  }
+
+  /**
+   * Counts a reply addressed to another instance (see {@link RequestReplyCoordinator.isForeign}); it
+   * is dropped. Logged at debug level only.
+   */
+  dropForeign(message: Message): ReplyOutcome {
+    this.#received++;
+    this.#foreign++;
+    this.#logger.debug('reply for another instance; dropped', {
+      messageId: message.messageId,
+      causationId: message.causationId,
+      addressee: message.header(ReplyHeaders.INSTANCE),
+    });
+    return 'foreign';
+  }
+
+  /**
+   * Hands a reply to its waiting request: `matched`, or `foreign` (another instance's, see
+   * {@link RequestReplyCoordinator.isForeign}), or `unmatched` when nobody waits for it (late, after
+   * a timeout or an abort). Foreign and unmatched replies are counted and dropped, logged at debug
+   * level only.
+   */
+  handleReply(message: Message): ReplyOutcome {
+    if (this.isForeign(message)) return this.dropForeign(message);
+    this.#received++;
     const requestId = message.causationId;
     const pending = requestId === undefined ? undefined : this.#pending.get(requestId);
     if (!pending) {
-      this.unmatchedReplies++;
-      this.#logger.warn('reply has no waiting request (late or foreign); dropped', {
+      this.#unmatched++;
+      this.#logger.debug('reply has no waiting request (late, or its request was aborted); dropped', {
         messageId: message.messageId,
         causationId: requestId,
       });
-      return false;
+      return 'unmatched';
     }
+    this.#matched++;
     pending.onReply?.(message);
     if (message.header(ReplyHeaders.ERROR) === 'true') {
       const body = message.payload as Partial<ErrorReplyPayload> | undefined;
@@ -133,7 +236,7 @@ export class RequestReplyCoordinator {
     } else {
       pending.resolve(message);
     }
-    return true;
+    return 'matched';
   }
 
   /** Rejects every waiting request (on shutdown). */

@@ -94,4 +94,21 @@ export interface ConsumerChannelBuilder {
    * exist: `start()` builds the other consumers and reports every such error together, in one.
    */
   build(context: ChannelBuildContext): Promise<ConsumerChannel>;
+  /**
+   * Optional capability: a builder for an **ephemeral reader** of the same channel, private to the
+   * reader `readerId` (a gomes instance id). gomes reads reply channels with it, so that every
+   * replica of a service reads every reply. The channel it builds must:
+   *
+   * - read every partition of the channel alone: no group shared with another reader (the
+   *   transport makes the reader's group unique, e.g. `<groupId>.<readerId>.<random>`);
+   * - start at the end of the channel, positioned **before `subscribe()` resolves**, so that no
+   *   message written after that is missed and none written before is read;
+   * - keep its position only while the subscription lives: nothing is committed or stored that
+   *   would make a later reader re-read old messages or leave offsets behind.
+   *
+   * Other options (timeouts, capacities, decoding) are kept. A transport without it has its reply
+   * consumers read in the configured (shared) group: `start()` then logs a warning once, since
+   * replicas would split the replies.
+   */
+  asEphemeralReader?(readerId: string): ConsumerChannelBuilder;
 }

@@ -19,6 +19,14 @@ export interface GomesOptions {
   logger: Logger;
   /** Name for logs and the endpoints table. @default 'gomes' */
   name: string;
+  /**
+   * Id of this instance among the replicas of a service, for request-reply: stamped on requests
+   * (header `gomes.reply.instance`) so each reply reaches the replica that asked, and part of its
+   * reply consumer's private group. 1–128 characters out of `A-Z a-z 0-9 . _ : -`; give a stable one
+   * (e.g. the pod name) to recognise a replica in logs and groups. See docs/buses.md.
+   * @default a random UUID, new for every instance
+   */
+  instanceId: string | undefined;
   /** How long `shutdown()` lets in-flight messages finish before aborting them, in ms (0..2147483647). @default 30000 */
   shutdownTimeoutMs: number;
   /** How long request-reply `send()` over a channel waits for the reply, in ms (0..2147483647). @default 30000 */
@@ -37,10 +45,14 @@ export interface GomesOptions {
   health: HealthOptions;
 }
 
+/** What an `instanceId` may look like (it becomes part of a header and of consumer group ids). */
+const INSTANCE_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
 /** Defaults of {@link GomesOptions}. @public */
 export const DEFAULT_GOMES_OPTIONS: Readonly<GomesOptions> = Object.freeze({
   logger: noopLogger,
   name: 'gomes',
+  instanceId: undefined,
   shutdownTimeoutMs: 30_000,
   requestTimeoutMs: 30_000,
   validate: true,
@@ -73,6 +85,13 @@ export function resolveGomesOptions(input: Partial<GomesOptions> = {}): GomesOpt
   }
   if (typeof options.name !== 'string' || options.name === '')
     problems.push('name must be a non-empty string');
+  if (
+    options.instanceId !== undefined &&
+    (typeof options.instanceId !== 'string' || !INSTANCE_ID_PATTERN.test(options.instanceId))
+  )
+    problems.push(
+      `instanceId must be 1-128 characters out of A-Z a-z 0-9 . _ : - (got ${JSON.stringify(options.instanceId)})`,
+    );
   if (typeof options.validate !== 'boolean') problems.push('validate must be a boolean');
   if (typeof options.tracing !== 'boolean') problems.push('tracing must be a boolean');
   if (options.tracerProvider !== undefined && typeof options.tracerProvider.getTracer !== 'function') {

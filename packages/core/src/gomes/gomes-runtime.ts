@@ -7,9 +7,9 @@ import { GomesError, isGomesError, toError } from '../errors/gomes-error.js';
 import type { Logger } from '../logging/logger.js';
 import type { GomesTelemetry } from '../observability/gomes-telemetry.js';
 import { InstrumentedPublisherChannel } from '../observability/instrumented-publisher-channel.js';
-import { traceReplyDelivery } from '../observability/request-reply-tracing.js';
 import { messagingSystemOf } from '../observability/span-helpers.js';
 import { replyChannelNames, type RegisteredConfiguration } from './configuration-check.js';
+import { subscribeReplies } from './reply-subscription.js';
 
 /**
  * What a started instance owns: connected connections, built channels, reply subscriptions. It
@@ -31,8 +31,9 @@ export class GomesRuntime {
   }
 
   /**
-   * Connects every connection, builds publishers, then consumer channels, then subscribes the
-   * reply consumers. On any failure it undoes what it did and rethrows. Publishers are wrapped in an
+   * Connects every connection, builds publishers, then consumer channels, and subscribes the reply
+   * consumers (each as this instance's ephemeral reader, see {@link subscribeReplies}). On any
+   * failure it undoes what it did and rethrows. Publishers are wrapped in an
    * {@link InstrumentedPublisherChannel} (metrics, and PRODUCER spans when tracing is on).
    */
   static async build(
@@ -60,35 +61,28 @@ export class GomesRuntime {
       const missingTopics: GomesError[] = [];
       for (const builder of config.consumers) {
         const connection = runtime.connections.get(builder.connectionName)!;
-        const channel = await builder.build({ connection, logger }).catch((error: unknown) => {
+        const system = messagingSystemOf(connection);
+        try {
+          if (replyChannels.has(builder.channelName)) {
+            runtime.replySubscriptions.push(
+              await subscribeReplies({
+                builder,
+                context: { connection, logger },
+                coordinator,
+                telemetry,
+                system,
+              }),
+            );
+            continue;
+          }
+          const channel = await builder.build({ connection, logger });
+          runtime.consumerSystems.set(builder.consumerName, system);
+          runtime.consumerChannels.set(builder.consumerName, channel);
+        } catch (error) {
           // Collected, so that one error names every missing topic (see `missingTopicsError`).
           if (isGomesError(error) && error.code === ErrorCodes.TOPIC_NOT_FOUND.code)
             missingTopics.push(error);
           else throw error;
-        });
-        if (!channel) continue;
-        const system = messagingSystemOf(connection);
-        runtime.consumerSystems.set(builder.consumerName, system);
-        if (replyChannels.has(builder.channelName)) {
-          runtime.replySubscriptions.push(
-            await channel.subscribe(
-              async (delivery) => {
-                await traceReplyDelivery(
-                  telemetry,
-                  delivery,
-                  system,
-                  async () => void coordinator.handleReply(delivery.message),
-                );
-                await delivery.ack();
-              },
-              {
-                onError: (e) =>
-                  logger.error('reply consumer error', { consumer: builder.consumerName, error: e.message }),
-              },
-            ),
-          );
-        } else {
-          runtime.consumerChannels.set(builder.consumerName, channel);
         }
       }
       if (missingTopics.length > 0) throw missingTopicsError(missingTopics);

@@ -10,7 +10,7 @@ import { CommandBus } from '../bus/command-bus.js';
 import { EventBus } from '../bus/event-bus.js';
 import { InProcessBusTransport } from '../bus/in-process-bus-transport.js';
 import { QueryBus } from '../bus/query-bus.js';
-import { RequestReplyCoordinator } from '../bus/request-reply-coordinator.js';
+import { RequestReplyCoordinator, type RequestReplyStats } from '../bus/request-reply-coordinator.js';
 import type { BusTransport } from '../bus/bus-transport.js';
 import type { ConsumerChannelBuilder, PublisherChannelBuilder } from '../channel/channel-builders.js';
 import type { ChannelConnection } from '../channel/channel-connection.js';
@@ -21,6 +21,7 @@ import { GomesError, toError } from '../errors/gomes-error.js';
 import { sharedPromise } from '../internal/shared-promise.js';
 import type { Logger } from '../logging/logger.js';
 import type { Message } from '../message/message.js';
+import { newMessageId } from '../message/message-builder.js';
 import { GomesTelemetry } from '../observability/gomes-telemetry.js';
 import { consumerObservability } from '../observability/tracing-middleware.js';
 import type { MessageHandlerFn } from '../pipeline/message-handler.js';
@@ -76,7 +77,7 @@ export class Gomes {
     this.#logger = this.#options.logger.child({ gomes: this.#options.name });
     this.#health = resolveHealthOptions(this.#options.health).options;
     this.#validation = resolveActionValidationOptions(this.#options.validation).options;
-    this.#coordinator = new RequestReplyCoordinator(this.#logger);
+    this.#coordinator = new RequestReplyCoordinator(this.#logger, this.#options.instanceId ?? newMessageId());
     this.#telemetry = new GomesTelemetry(this.#options);
     this.#dispatcher = createActionDispatcher(this.#registry, {
       validate: this.#options.validate,
@@ -106,6 +107,24 @@ export class Gomes {
   /** Current lifecycle state. */
   get state(): GomesState {
     return this.#state;
+  }
+
+  /**
+   * This instance's id among the replicas of a service (the `instanceId` option, else a random
+   * UUID): stamped on requests so that each reply reaches the replica that asked.
+   */
+  get instanceId(): string {
+    return this.#coordinator.instanceId;
+  }
+
+  /**
+   * Request-reply counters of this instance: requests waiting, and the replies its reply consumers
+   * received — matched to a request, dropped as another instance's (`foreign`), or dropped because
+   * no request waited for them (`unmatched`: late). The dropped ones are also recorded as the
+   * `gomes.reply.dropped.messages` metric.
+   */
+  requestReplyStats(): RequestReplyStats {
+    return this.#coordinator.stats();
   }
 
   /** Registers a connection (connected by `start()`, disconnected last by `shutdown()`). */
@@ -193,6 +212,7 @@ export class Gomes {
         );
       }
       this.#logger.info('gomes started', {
+        instanceId: this.instanceId,
         connections: this.#connections.length,
         publishers: this.#publishers.length,
         consumers: this.#consumers.length,
@@ -428,6 +448,7 @@ export class Gomes {
     return new ChannelBusTransport({
       channelName,
       replyTo: this.#publishers.find((p) => p.channelName === channelName)?.replyChannelName,
+      instanceId: this.#coordinator.instanceId,
       publisher: () => this.#startedRuntime().publisher(channelName),
       coordinator: this.#coordinator,
       defaultTimeoutMs: this.#options.requestTimeoutMs,

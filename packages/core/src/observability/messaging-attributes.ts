@@ -44,6 +44,8 @@ export const MessagingAttributes = {
   GOMES_ATTEMPTS: 'gomes.attempts',
   /** gomes: outcome of a process span: `success`, `filtered`, `dead_lettered`, `failed`. */
   GOMES_OUTCOME: 'gomes.outcome',
+  /** gomes: why a reply consumer dropped a reply: `foreign` or `unmatched`. */
+  GOMES_REPLY_OUTCOME: 'gomes.reply.outcome',
 } as const;
 
 /** Values of `messaging.system` gomes writes when the transport has no better name. @public */

@@ -7,6 +7,7 @@ import type {
   ObservableResult,
 } from '@opentelemetry/api';
 import type { PartitionLag } from '../channel/consumer-channel.js';
+import { MessagingAttributes as A } from './messaging-attributes.js';
 
 /** Instrument names gomes records (OpenTelemetry semantic-convention names where one exists). @public */
 export const MessagingMetricNames = {
@@ -30,6 +31,11 @@ export const MessagingMetricNames = {
   IN_FLIGHT: 'gomes.consumer.in_flight.messages',
   /** Gauge `{message}`: consumer lag per topic-partition (high watermark − acked position). */
   LAG: 'gomes.consumer.lag',
+  /**
+   * Counter `{message}`: replies a reply consumer received and dropped, by `gomes.reply.outcome`:
+   * `foreign` (addressed to another instance) or `unmatched` (no request waits for it: late).
+   */
+  REPLIES_DROPPED: 'gomes.reply.dropped.messages',
 } as const;
 
 /** Where the lag gauge reads from: one entry per consumer. @internal */
@@ -50,6 +56,7 @@ interface Instruments {
   readonly failed: Counter;
   readonly retried: Counter;
   readonly deadLettered: Counter;
+  readonly repliesDropped: Counter;
 }
 
 /**
@@ -132,6 +139,11 @@ export class MessagingMetrics {
     if (outcome === 'deadLettered') i.deadLettered.add(1, attrs);
   }
 
+  /** A reply consumer dropped a reply (`foreign` or `unmatched`, see `ReplyOutcome`). */
+  recordReplyDropped(attributes: Attributes, outcome: 'foreign' | 'unmatched'): void {
+    this.#instruments?.repliesDropped.add(1, { ...attributes, [A.GOMES_REPLY_OUTCOME]: outcome });
+  }
+
   /** A failed attempt is retried. */
   recordRetry(attributes: Attributes, errorType: string): void {
     this.#instruments?.retried.add(1, { ...attributes, 'error.type': errorType });
@@ -192,6 +204,10 @@ function createInstruments(meter: Meter): Instruments {
     }),
     deadLettered: meter.createCounter(MessagingMetricNames.DEAD_LETTERED, {
       description: 'Messages dead-lettered',
+      unit: '{message}',
+    }),
+    repliesDropped: meter.createCounter(MessagingMetricNames.REPLIES_DROPPED, {
+      description: 'Replies dropped by a reply consumer (for another instance, or no waiting request)',
       unit: '{message}',
     }),
   };

@@ -250,6 +250,10 @@ export interface DriverAdmin {
   createTopics(specs: readonly DriverTopicSpec[]): Promise<void>;
   /** Committed offsets of a group for one topic (`-1` when none). */
   fetchCommittedOffsets(groupId: string, topic: string): Promise<{ partition: number; offset: string }[]>;
+  /** End offset (the offset the next record will get) of every partition of a topic. */
+  fetchEndOffsets(topic: string): Promise<{ partition: number; offset: string }[]>;
+  /** Ids of the consumer groups the cluster knows. */
+  listGroups(): Promise<string[]>;
   disconnect(): Promise<void>;
 }
 

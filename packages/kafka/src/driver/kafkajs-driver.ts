@@ -455,6 +455,16 @@ class KafkajsAdmin implements DriverAdmin {
     return (result[0]?.partitions ?? []).map((p) => ({ partition: p.partition, offset: p.offset }));
   }
 
+  async fetchEndOffsets(topic: string): Promise<{ partition: number; offset: string }[]> {
+    const offsets = await this.#admin.fetchTopicOffsets(topic);
+    return offsets.map((p) => ({ partition: p.partition, offset: p.high }));
+  }
+
+  async listGroups(): Promise<string[]> {
+    const { groups } = await this.#admin.listGroups();
+    return groups.map((g) => g.groupId);
+  }
+
   async disconnect(): Promise<void> {
     await this.#admin.disconnect();
   }

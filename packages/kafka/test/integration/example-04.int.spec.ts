@@ -59,6 +59,15 @@ describe('example 04-kafka', () => {
       '[checkout] reserveStock 10 -> GOMES_REMOTE_HANDLER_FAILED: Remote handler failed: only 3 x book-42 left',
     );
     expect(stdout).toContain('[checkout] getStock -> {"sku":"book-42","available":3}');
+    // two replicas of checkout, configured alike: each gets its own replies, drops the other's
+    expect(stdout).toContain('[checkout replica 1] 5 of 5 queries answered');
+    expect(stdout).toContain('[checkout replica 2] 5 of 5 queries answered');
+    expect(stdout).toContain(
+      '[checkout replica 1] replies: 9 its own, 5 for the other replica (dropped, counted)',
+    );
+    expect(stdout).toContain(
+      '[checkout replica 2] replies: 5 its own, 5 for the other replica (dropped, counted)',
+    );
     expect(stdout).not.toContain('[gomes error]');
     expect(stdout).toMatch(/done in \d+\.\d s/);
   }, 120_000);

@@ -138,6 +138,8 @@ export function fakeAdmin(counter: { created: number; disconnected: number }): D
     describeTopicConfigs: async () => ({}),
     createTopics: async () => undefined,
     fetchCommittedOffsets: async () => [],
+    fetchEndOffsets: async () => [{ partition: 0, offset: '0' }],
+    listGroups: async () => [],
     disconnect: async () => void counter.disconnected++,
   };
 }

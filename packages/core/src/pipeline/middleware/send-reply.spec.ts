@@ -45,6 +45,19 @@ describe('sendReply', () => {
     expect(reply.header(ReplyHeaders.ERROR)).toBeUndefined();
   });
 
+  it("copies the request's instance header to the reply (result and error replies), so it reaches the instance that asked", async () => {
+    const replies = publisher('replies');
+    const addressed = MessageBuilder.from(request).header(ReplyHeaders.INSTANCE, 'checkout-2').build();
+    await sendReply()(async () => result)(addressed, ctxWith([replies]));
+    await expect(
+      sendReply()(async () => Promise.reject(new Error('boom')))(addressed, ctxWith([replies])),
+    ).rejects.toThrow('boom');
+    expect(replies.sent.map((r) => r.header(ReplyHeaders.INSTANCE))).toEqual(['checkout-2', 'checkout-2']);
+    expect(replies.sent[1]?.header(ReplyHeaders.ERROR)).toBe('true');
+    await sendReply()(async () => result)(request, ctxWith([replies]));
+    expect(replies.sent[2]?.header(ReplyHeaders.INSTANCE)).toBeUndefined();
+  });
+
   it('uses the request messageId as correlationId when the request has none', async () => {
     const replies = publisher('replies');
     const bare = MessageBuilder.withPayload(1).replyTo('replies').build();

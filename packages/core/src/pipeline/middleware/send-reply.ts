@@ -12,6 +12,12 @@ import type { ProcessingContext } from '../processing-context.js';
 export const ReplyHeaders = {
   /** `'true'` on an error reply; its payload is an {@link ErrorReplyPayload}. */
   ERROR: 'gomes.reply.error',
+  /**
+   * Id of the gomes instance that waits for the reply: stamped on requests sent through a channel
+   * with a reply channel, copied from the request to its reply by {@link sendReply}. A requester's
+   * reply consumer drops (and counts) replies naming another instance.
+   */
+  INSTANCE: 'gomes.reply.instance',
 } as const;
 
 /** Payload of an error reply. @public */
@@ -36,7 +42,8 @@ export interface SendReplyOptions {
  *
  * The reply is a new message: payload = the result's payload; `correlationId` = the request's (or
  * its `messageId` when it has none); `causationId` = the request's `messageId`; `messageType`
- * `Document`; `channelName` = `replyTo`; no `route`.
+ * `Document`; `channelName` = `replyTo`; no `route`; the request's `gomes.reply.instance` header
+ * ({@link ReplyHeaders}.INSTANCE), when it has one, so the reply reaches the instance that asked.
  *
  * - No `replyTo`, or no result (filtered): nothing is sent and the message succeeds (Go gomes failed
  *   a processed message here).
@@ -81,11 +88,14 @@ export function sendReply(options: SendReplyOptions = {}): HandlerMiddleware {
 }
 
 function replyBuilder(request: Message, replyTo: string): MessageBuilder {
-  return MessageBuilder.withPayload<unknown>(undefined)
+  const builder = MessageBuilder.withPayload<unknown>(undefined)
     .messageType('Document')
     .channelName(replyTo)
     .correlationId(request.correlationId ?? request.messageId)
     .causationId(request.messageId);
+  const instance = request.header(ReplyHeaders.INSTANCE);
+  if (instance !== undefined) builder.header(ReplyHeaders.INSTANCE, instance);
+  return builder;
 }
 
 async function sendErrorReply(

@@ -225,11 +225,17 @@ export class InMemoryBroker {
 
   /**
    * Joins consumer group `groupId` on `topic` (creating the topic if needed). The group rebalances:
-   * `listener` is told its partitions before this returns.
+   * `listener` is told its partitions before this returns. An `ephemeral` group is forgotten —
+   * committed offsets included — when its last member leaves (the group must be new or ephemeral).
    */
-  joinGroup(groupId: string, topic: string, listener: GroupMemberListener): GroupMembership {
+  joinGroup(
+    groupId: string,
+    topic: string,
+    listener: GroupMemberListener,
+    options: { ephemeral?: boolean } = {},
+  ): GroupMembership {
     this.createTopic(topic);
-    return this.#group(groupId, topic).join(listener);
+    return this.#group(groupId, topic, options.ephemeral === true).join(listener);
   }
 
   /** The committed offset of `groupId` on `topic`/`partition`, if any. */
@@ -256,12 +262,23 @@ export class InMemoryBroker {
     };
   }
 
-  #group(groupId: string, topic: string): ConsumerGroupState {
+  #group(groupId: string, topic: string, ephemeral: boolean): ConsumerGroupState {
     const key = groupKey(groupId, topic);
     let group = this.#groups.get(key);
-    if (!group)
-      this.#groups.set(key, (group = new ConsumerGroupState(groupId, topic, this.partitionCount(topic))));
+    if (!group) {
+      const forget = ephemeral
+        ? () => this.#groups.get(key) === group && this.#groups.delete(key)
+        : undefined;
+      group = new ConsumerGroupState(groupId, topic, this.partitionCount(topic), forget);
+      this.#groups.set(key, group);
+    }
     return group;
+  }
+
+  /** Ids of the consumer groups on `topic` (ephemeral ones only while they have members). */
+  groups(topic: string): string[] {
+    const suffix = groupKey('', topic);
+    return [...this.#groups.keys()].filter((k) => k.endsWith(suffix)).map((k) => k.slice(0, -suffix.length));
   }
 
   #log(topic: string): InMemoryRecord[][] {

@@ -4,6 +4,7 @@ import { ConsumerChannelAdapterBuilder } from '../../channel/consumer-channel-ad
 import type { ConsumerChannel } from '../../channel/consumer-channel.js';
 import { ConfigurationError } from '../../errors/configuration-error.js';
 import { GomesError } from '../../errors/gomes-error.js';
+import { newMessageId } from '../../message/message-builder.js';
 import { InMemoryConsumerChannel } from './in-memory-consumer-channel.js';
 import { isInMemoryConnection } from './in-memory-connection.js';
 import type { InMemoryStartOffset } from './in-memory-subscription.js';
@@ -61,6 +62,8 @@ export function resolveInMemoryConsumerOptions(input: Partial<InMemoryConsumerOp
 export class InMemoryConsumerChannelBuilder extends ConsumerChannelAdapterBuilder {
   /** The transport options set so far (unset ones take their defaults at build). */
   readonly transportOptions: Readonly<Partial<InMemoryConsumerOptions>> = Object.freeze({});
+  /** Set by {@link InMemoryConsumerChannelBuilder.asEphemeralReader}: the reader it is private to. */
+  readonly ephemeralReaderId: string | undefined = undefined;
 
   constructor(connectionName: string, topic: string, consumerName: string) {
     super(connectionName, topic, consumerName);
@@ -79,6 +82,16 @@ export class InMemoryConsumerChannelBuilder extends ConsumerChannelAdapterBuilde
   /** Where a new group starts: `'earliest'` (default) or `'latest'` (only messages sent after joining). */
   withStartOffset(startOffset: InMemoryStartOffset): this {
     return this.withTransport({ startOffset });
+  }
+
+  /**
+   * A builder for an ephemeral reader private to `readerId` (gomes reads reply channels with it; see
+   * `ConsumerChannelBuilder.asEphemeralReader`): each subscription joins a new group of its own,
+   * `<groupId>.<readerId>.<random>`, starts at the end of every partition (positioned when
+   * `subscribe()` returns) and the broker forgets that group, offsets included, when it closes.
+   */
+  asEphemeralReader(readerId: string): this {
+    return this.derive({ ephemeralReaderId: readerId } as Partial<Record<keyof this, unknown>>);
   }
 
   /** The resolved options (defaults applied, group defaulted to the consumer name). */
@@ -103,15 +116,20 @@ export class InMemoryConsumerChannelBuilder extends ConsumerChannelAdapterBuilde
     }
     ConfigurationError.throwIfAny(this.validate(), `consumer "${this.consumerName}"`);
     const options = this.options;
+    const readerId = this.ephemeralReaderId;
     connection.broker.createTopic(this.channelName);
     return Promise.resolve(
       new InMemoryConsumerChannel({
         broker: connection.broker,
         consumerName: this.consumerName,
         topic: this.channelName,
-        groupId: options.groupId,
+        groupId:
+          readerId === undefined
+            ? options.groupId
+            : `${options.groupId}.${readerId}.${newMessageId().slice(-12)}`,
         queueCapacity: options.queueCapacity,
-        startOffset: options.startOffset,
+        startOffset: readerId === undefined ? options.startOffset : 'latest',
+        ephemeral: readerId !== undefined,
         logger: context.logger.child({ consumer: this.consumerName }),
       }),
     );

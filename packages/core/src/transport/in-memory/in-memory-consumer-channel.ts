@@ -26,6 +26,8 @@ export interface InMemoryConsumerChannelParams {
   readonly startOffset: InMemoryStartOffset;
   /** Where undecodable records are logged. @default noopLogger */
   readonly logger?: Logger;
+  /** Each subscription joins `groupId` as an ephemeral group, forgotten when it closes. @default false */
+  readonly ephemeral?: boolean;
 }
 
 /**
@@ -122,6 +124,7 @@ export class InMemoryConsumerChannel implements ConsumerChannel {
         onError: options.onError,
         consumerName: this.#params.consumerName,
         deadLetterTopic: `${this.#params.topic}.DLQ`,
+        ephemeral: this.#params.ephemeral === true,
         ...(this.#params.logger ? { logger: this.#params.logger } : {}),
         onClosed: () => {
           active.closed = true;

@@ -63,13 +63,16 @@ export class ConsumerGroupState {
   readonly #committed = new Map<number, bigint>();
   /** Per partition, delivery counts of uncommitted offsets, in increasing offset order. */
   readonly #deliveries = new Map<number, Map<bigint, number>>();
+  readonly #onEmpty: (() => void) | undefined;
   #members: Member[] = [];
   #nextMember = 1;
 
-  constructor(groupId: string, topic: string, partitions: number) {
+  /** `onEmpty`: called when the last member left (ephemeral groups are then forgotten). */
+  constructor(groupId: string, topic: string, partitions: number, onEmpty?: () => void) {
     this.#groupId = groupId;
     this.#topic = topic;
     this.#partitions = partitions;
+    this.#onEmpty = onEmpty;
   }
 
   /** Committed offsets by partition. */
@@ -120,6 +123,7 @@ export class ConsumerGroupState {
         member.assignment = [];
         this.#members.splice(index, 1);
         this.#rebalance();
+        if (this.#members.length === 0) this.#onEmpty?.();
       },
     };
   }

@@ -34,6 +34,8 @@ export interface InMemorySubscriptionParams {
   readonly consumerName?: string;
   /** Topic undecodable records are published to. @default `<topic>.DLQ` */
   readonly deadLetterTopic?: string;
+  /** Join `groupId` as an ephemeral group, forgotten (offsets included) when the subscription closes. */
+  readonly ephemeral?: boolean;
 }
 
 /** Read state of one assigned partition. */
@@ -82,10 +84,15 @@ export class InMemorySubscription implements Subscription {
   constructor(params: InMemorySubscriptionParams) {
     this.#p = params;
     this.#unlisten = params.broker.onAppend(params.topic, () => this.#wake());
-    this.#membership = params.broker.joinGroup(params.groupId, params.topic, {
-      onPartitionsAssigned: (partitions) => this.#assign(partitions),
-      onPartitionsRevoked: (partitions) => this.#revoke(partitions),
-    });
+    this.#membership = params.broker.joinGroup(
+      params.groupId,
+      params.topic,
+      {
+        onPartitionsAssigned: (partitions) => this.#assign(partitions),
+        onPartitionsRevoked: (partitions) => this.#revoke(partitions),
+      },
+      { ephemeral: params.ephemeral === true },
+    );
     this.#joined = true;
     for (const cursor of this.#cursors.values()) this.#pin(cursor);
     void this.#run();
