@@ -51,6 +51,12 @@ const RAISED_BY = {
   CONNECTION_FAILED: '`@gomes/kafka` `KafkaConnection.connect()` and lost connections',
   AUTHENTICATION_FAILED: '`@gomes/kafka`: SASL or TLS identity rejected',
   CONSUMER_CRASHED: 'an event-driven consumer stopped by `stopOnError`, a Kafka consumer that crashed',
+  SCHEMA_REGISTRY_FAILED:
+    '`@gomes/schema-registry` client: registry unreachable or 5xx (retriable), refused credentials or request (not)',
+  SCHEMA_NOT_FOUND:
+    '`@gomes/schema-registry`: unknown schema id (the record is dead-lettered), unregistered schema on publish',
+  SCHEMA_INCOMPATIBLE:
+    '`@gomes/schema-registry`: registration refused by the compatibility rule; reader cannot read writer',
 };
 
 const rows = Object.entries(ErrorCodes).map(
