@@ -250,8 +250,9 @@ export class SchemaRegistryClient {
   }
 
   /** Closes idle connections (pending requests finish). */
-  close(): void {
+  async close(): Promise<void> {
     this.#http.close();
+    return Promise.resolve();
   }
 
   async #cachedId(key: string, load: () => Promise<number>): Promise<number> {

@@ -25,7 +25,7 @@ beforeAll(() => {
   env = registryTestEnv();
   registry = registryClient(env);
 }, 300_000);
-afterAll(() => registry?.close());
+afterAll(async () => registry?.close());
 afterEach(closeAll);
 
 const NAMESPACE = 'com.acme.shipping';
@@ -345,6 +345,6 @@ describe('Avro over Kafka with a real schema registry', () => {
     expect({ ...got[0] }).toEqual({ parcelId: 'late', weightGrams: 7 });
     await app.shutdown();
     await expect(readRaw(`${topic}.DLQ`, 1, 1000)).rejects.toThrow(); // nothing was dead-lettered
-    outageClient.close();
+    await outageClient.close();
   });
 });
