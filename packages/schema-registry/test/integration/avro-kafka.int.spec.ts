@@ -131,6 +131,15 @@ describe('Avro over Kafka with a real schema registry', () => {
     await events.publish(parcel(ParcelShippedV1, { parcelId: 'p-1', weightGrams: 1200 }));
     await events.publish(parcel(ParcelShippedV1, { parcelId: 'p-2', weightGrams: 80 }));
 
+    // A payload that does not fit the schema fails the publish, naming the field (never its value).
+    const invalid = await events
+      .publish(parcel(ParcelShippedV1, { parcelId: 'p-3', weightGrams: 'heavy' as unknown as number }))
+      .catch((e: unknown) => e);
+    expect((invalid as Error).message).toContain(
+      'the payload of action "parcelShipped" does not match its Avro schema: weightGrams: expected "int", got a string',
+    );
+    expect((invalid as Error).message).not.toContain('heavy');
+
     const [raw] = await readRaw(topic, 2);
     expect(raw!.value![0]).toBe(0); // magic byte
     expect(confluentSchemaId(raw!.value!)).toBe(id);
