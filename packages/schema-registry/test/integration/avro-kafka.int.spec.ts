@@ -239,8 +239,24 @@ describe('Avro over Kafka with a real schema registry', () => {
     );
     expect(app.state).toBe('failed');
     expect(app.health().connections.map((c) => c.state)).toEqual(['disconnected']);
-    // Nothing was registered for the incompatible schema.
+    // Nothing was registered for the incompatible schema, and the registry itself refuses it.
     expect(await registry.lookup(subject, JSON.stringify(V3_BROKEN))).toBeUndefined();
+    await expect(registry.register(subject, JSON.stringify(V3_BROKEN))).rejects.toMatchObject({
+      code: 'GOMES_SCHEMA_INCOMPATIBLE',
+      retriable: false,
+    });
+
+    // Production preset, a class not listed in `actions`: its unregistered schema fails the send.
+    const lenient = await publisherApp('avro-first-use', other, avro({}));
+    const sendError = await lenient
+      .eventBusByChannel(other)
+      .publish(parcel(ParcelShippedV1, { parcelId: 'p', weightGrams: 1 }))
+      .catch((e: unknown) => e);
+    expect(isGomesError(sendError) && [sendError.code, sendError.retriable]).toEqual([
+      'GOMES_SCHEMA_NOT_FOUND',
+      false,
+    ]);
+    expect((sendError as Error).message).toContain(`is not registered under subject "${other}-value"`);
   });
 
   it('dead-letters a record with an unknown schema id, and one that is not Avro, as undecodable (not retried), and goes on', async () => {
