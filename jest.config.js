@@ -18,6 +18,7 @@ const common = {
     '^@gomes/core$': '<rootDir>/packages/core/src/index.ts',
     '^@gomes/core/testing$': '<rootDir>/packages/core/src/testing/index.ts',
     '^@gomes/kafka$': '<rootDir>/packages/kafka/src/index.ts',
+    '^@gomes/schema-registry$': '<rootDir>/packages/schema-registry/src/index.ts',
   },
   testEnvironment: 'node',
 };

@@ -53,6 +53,12 @@ const RAISED_BY = {
   CONSUMER_CRASHED: 'an event-driven consumer stopped by `stopOnError`, a Kafka consumer that crashed',
   TOPIC_NOT_FOUND:
     '`start()`: every missing consumed topic, in one error (`details.topics`); `consumer.run()` when a topic was deleted since (`@gomes/kafka`)',
+  SCHEMA_REGISTRY_FAILED:
+    '`@gomes/schema-registry` client: registry unreachable or 5xx (retriable), refused credentials or request (not)',
+  SCHEMA_NOT_FOUND:
+    '`@gomes/schema-registry`: unknown schema id (the record is dead-lettered), unregistered schema on publish',
+  SCHEMA_INCOMPATIBLE:
+    '`@gomes/schema-registry`: registration refused by the compatibility rule; reader cannot read writer',
 };
 
 const rows = Object.entries(ErrorCodes).map(

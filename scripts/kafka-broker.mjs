@@ -916,6 +916,7 @@ export async function releaseBroker({ root = ROOT, log = defaultLog } = {}) {
  * KAFKA_BROKERS already set -> no broker handling. Otherwise start the broker (autoStop) or reuse a running
  * one of the same version, holding a lease. On exit (also on failure, SIGINT, SIGTERM) the lease is dropped
  * and an autoStop broker nobody else uses is stopped; a broker started by `kafka-broker.mjs start` stays.
+ * `afterRun` (async) runs after the command and the broker release, before the process exits.
  */
 export async function runWithBroker({
   command,
@@ -924,6 +925,7 @@ export async function runWithBroker({
   fullJit,
   root = ROOT,
   log = defaultLog,
+  afterRun,
 }) {
   let child;
   let signalled;
@@ -979,6 +981,7 @@ export async function runWithBroker({
     child.on('exit', (c, sig) => resolve(c ?? 128 + (os.constants.signals[sig] ?? 0)));
   });
   if (leased) await releaseBroker({ root, log }).catch((e) => log(`release failed: ${e.message}`));
+  if (afterRun) await afterRun().catch((e) => log(`afterRun failed: ${e.message}`));
   process.exit(signalled && code === 0 ? SIGNAL_EXIT[signalled] : code);
 }
 

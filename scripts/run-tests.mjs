@@ -6,6 +6,8 @@
 //   run jest, stop the broker on exit (also on failure, SIGINT, SIGTERM), exit with jest's code.
 //   A broker of the same version that is already running (`pnpm kafka:start`) is reused and left running.
 // KAFKA_BROKERS set   -> run jest with the environment as is (external broker, e.g. docker compose).
+// SCHEMA_REGISTRY_URL unset -> tests that need a schema registry start one on demand (scripts/schema-registry.mjs);
+//   it is stopped when jest ends.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -39,8 +41,22 @@ process.on('exit', () => {
   }
 });
 
+// The schema registry (scripts/schema-registry.mjs) is started on demand by the tests that need it
+// (SCHEMA_REGISTRY_URL unset), with a lease of this runner; it is stopped when the run ends.
+const registryOnDemand = !process.env.SCHEMA_REGISTRY_URL;
+if (registryOnDemand) {
+  process.env.GOMES_SCHEMA_REGISTRY_ON_DEMAND = '1';
+  process.env.GOMES_TEST_RUNNER_PID = String(process.pid);
+}
+
 await runWithBroker({
   command: path.join(ROOT, 'node_modules', '.bin', 'jest'),
   args: jestArgs,
   version,
+  afterRun: registryOnDemand
+    ? async () => {
+        const { releaseRegistry } = await import('./schema-registry.mjs');
+        await releaseRegistry({ pid: process.pid });
+      }
+    : undefined,
 });

@@ -15,6 +15,7 @@ const argv = process.argv.slice(2);
 // --full-jit keeps the C2 compiler in the broker JVM (slower start, full speed: use it for benchmarks).
 let version;
 let fullJit;
+let withRegistry = false;
 let i = 0;
 let bad = false;
 for (; i < argv.length; i++) {
@@ -27,6 +28,8 @@ for (; i < argv.length; i++) {
     version = taken.version;
   } else if (a === '--full-jit') {
     fullJit = true;
+  } else if (a === '--with-schema-registry') {
+    withRegistry = true;
   } else if (a.startsWith('-')) {
     bad = true;
     break;
@@ -37,9 +40,18 @@ for (; i < argv.length; i++) {
 const command = argv.slice(i);
 if (bad || command.length === 0 || version === '') {
   process.stderr.write(
-    'usage: node scripts/run-with-kafka.mjs [--kafka-version <x.y.z>] [--full-jit] [--] <command> [args...]\n',
+    'usage: node scripts/run-with-kafka.mjs [--kafka-version <x.y.z>] [--full-jit] [--with-schema-registry] [--] <command> [args...]\n',
   );
   process.exit(2);
+}
+
+// --with-schema-registry: also a schema registry (scripts/schema-registry.mjs) unless SCHEMA_REGISTRY_URL is
+// set; its SCHEMA_REGISTRY_* variables are exported to the command, and it is stopped afterwards.
+let afterRun;
+if (withRegistry && !process.env.SCHEMA_REGISTRY_URL) {
+  const { startRegistry, registryEnv, releaseRegistry } = await import('./schema-registry.mjs');
+  Object.assign(process.env, registryEnv(await startRegistry({ autoStop: true, lease: process.pid })));
+  afterRun = async () => releaseRegistry({ pid: process.pid });
 }
 
 await runWithBroker({
@@ -47,4 +59,5 @@ await runWithBroker({
   args: command.slice(1),
   version: version ?? takeKafkaVersion([]).version,
   fullJit,
+  afterRun,
 });

@@ -49,6 +49,7 @@ export type {
 export {
   DEFAULT_CONSUMER_ENDPOINT_OPTIONS,
   type ChannelBuildContext,
+  type PreflightContext,
   type ConsumerChannelBuilder,
   type ConsumerEndpointOptions,
   type PublisherChannelBuilder,

@@ -19,7 +19,12 @@ export type {
   TopicPartitions,
 } from './driver/kafka-driver.js';
 export { KafkaHeaders } from './kafka-headers.js';
-export { JsonMessageSerializer, type MessageSerializer } from './message-serializer.js';
+export {
+  JsonMessageSerializer,
+  type MessageSerializer,
+  type SerializationContext,
+  type SerializerPreflightContext,
+} from './message-serializer.js';
 export {
   KAFKA_WIRE_FORMATS,
   KafkaMessageTranslator,

@@ -4,6 +4,7 @@ import {
   ConsumerChannelAdapterBuilder,
   type ChannelBuildContext,
   type ChannelConnection,
+  type PreflightContext,
 } from '@gomes/core';
 import { KafkaConnection } from './kafka-connection.js';
 import { KafkaConsumerChannel } from './kafka-consumer-channel.js';
@@ -219,6 +220,16 @@ export class KafkaConsumerChannelBuilder extends ConsumerChannelAdapterBuilder {
   /** @inheritDoc */
   acceptsConnection(connection: ChannelConnection): boolean {
     return connection instanceof KafkaConnection;
+  }
+
+  /** The serializer's preflight (e.g. reader schemas checked against the registry), run by `start()`. */
+  async preflight(context: PreflightContext): Promise<string[]> {
+    return this.options.translator.preflight({
+      role: 'consumer',
+      topics: this.options.groupTopics ?? [this.channelName],
+      channel: `consumer "${this.consumerName}"`,
+      logger: context.logger,
+    });
   }
 
   /** @inheritDoc */

@@ -17,6 +17,7 @@ import type {
   TopicPartitions,
 } from './driver/kafka-driver.js';
 import { DeadLetterWriter } from './dead-letter-writer.js';
+import { waitUntilDecodable } from './decode-readiness.js';
 import { toDriverConsumerOptions, type KafkaConsumerOptions } from './kafka-consumer-options.js';
 import { isUnknownTopicError, rootMessage, toConnectionError } from './kafka-errors.js';
 import { findMissingTopics, topicNotFoundError } from './topic-provisioner.js';
@@ -141,6 +142,17 @@ export class KafkaConsumerSubscription implements Subscription {
       onCommittable: () => this.#onCommittable(),
       deadLetter: async (record: DriverInboundRecord, error: Error, halted: () => boolean) =>
         this.#deadLetters.write(record, error, () => halted() || this.#abort.signal.aborted),
+      whenDecodable: async (record, pending, halted) =>
+        waitUntilDecodable(
+          {
+            translator,
+            signal: this.#abort.signal,
+            report: (error) => this.#onError(error),
+          },
+          record,
+          pending,
+          halted,
+        ),
       reportError: (error) => this.#onError(error),
     };
   }

@@ -1,5 +1,6 @@
 import {
   GomesError,
+  isGomesError,
   MessageBuilder,
   MessageHeaders,
   formatGoGomesTimestamp,
@@ -8,7 +9,12 @@ import {
   type Message,
 } from '@gomes/core';
 import { KafkaHeaders, LEGACY_TRACE_HEADERS } from './kafka-headers.js';
-import { JsonMessageSerializer, type MessageSerializer } from './message-serializer.js';
+import {
+  JsonMessageSerializer,
+  type MessageSerializer,
+  type SerializationContext,
+  type SerializerPreflightContext,
+} from './message-serializer.js';
 import { describeDecodeError } from './kafka-errors.js';
 
 /** A record to produce, as the translator builds it. @public */
@@ -116,10 +122,10 @@ export class KafkaMessageTranslator {
    *
    * @throws GomesError `GOMES_TRANSLATION_FAILED` when the payload cannot be serialized.
    */
-  toRecord(message: Message): KafkaOutboundRecord {
+  toRecord(message: Message, context?: SerializationContext): KafkaOutboundRecord {
     let value: Buffer | null;
     try {
-      value = this.serializer.serialize(message);
+      value = this.serializer.serialize(message, context);
     } catch (error) {
       throw new GomesError(
         'TRANSLATION_FAILED',
@@ -166,7 +172,7 @@ export class KafkaMessageTranslator {
       if (Number.isFinite(ms) && ms > 0) headers[MessageHeaders.TIMESTAMP] = new Date(ms).toISOString();
     }
     try {
-      const payload = this.serializer.deserialize(record.value, record.headers);
+      const payload = this.serializer.deserialize(record.value, record.headers, record);
       return MessageBuilder.buildFromOwnedHeaders(payload, headers); // `headers` is ours: no copy
     } catch (error) {
       throw new GomesError(
@@ -178,6 +184,51 @@ export class KafkaMessageTranslator {
         },
       );
     }
+  }
+
+  // Serializers with I/O (the optional `prepare*` / `preflight` hooks of MessageSerializer). Each
+  // returns `undefined` when there is nothing to wait for, so the hot path awaits nothing.
+
+  /**
+   * What `toRecord(message, context)` needs first (the serializer's `prepareSerialize`), or
+   * `undefined` when nothing is pending. Rejects with the serializer's GomesError, or
+   * `GOMES_TRANSLATION_FAILED` (not retriable) for any other error.
+   */
+  prepareOutbound(message: Message, context: SerializationContext): Promise<void> | undefined {
+    const pending = this.serializer.prepareSerialize?.(message, context);
+    return pending?.catch((error: unknown) => {
+      if (isGomesError(error)) throw error;
+      throw new GomesError(
+        'TRANSLATION_FAILED',
+        `Cannot serialize message ${message.messageId}: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error, details: { messageId: message.messageId, topic: context.topic } },
+      );
+    });
+  }
+
+  /**
+   * What `fromRecord(record)` needs first (the serializer's `prepareDeserialize`), or `undefined`
+   * when nothing is pending. A retriable GomesError is passed on as is (try again later); anything
+   * else rejects with `GOMES_TRANSLATION_FAILED` (not retriable: the record is undecodable).
+   */
+  prepareInbound(record: KafkaInboundRecord): Promise<void> | undefined {
+    const pending = this.serializer.prepareDeserialize?.(record.value, record.headers, record);
+    return pending?.catch((error: unknown) => {
+      if (isGomesError(error) && error.retriable) throw error;
+      throw new GomesError(
+        'TRANSLATION_FAILED',
+        `Cannot decode record ${record.topic}/${record.partition}@${record.offset}: ${describeDecodeError(error)}`,
+        {
+          cause: error,
+          details: { topic: record.topic, partition: record.partition, offset: record.offset },
+        },
+      );
+    });
+  }
+
+  /** The serializer's `preflight` problems (none when it has no preflight). */
+  async preflight(context: SerializerPreflightContext): Promise<string[]> {
+    return (await this.serializer.preflight?.(context)) ?? [];
   }
 }
 

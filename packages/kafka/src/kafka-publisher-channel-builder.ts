@@ -3,6 +3,7 @@ import {
   PublisherChannelAdapterBuilder,
   type ChannelBuildContext,
   type ChannelConnection,
+  type PreflightContext,
 } from '@gomes/core';
 import type { CompressionCodec, DriverProducer, RequiredAcks } from './driver/kafka-driver.js';
 import { KafkaConnection } from './kafka-connection.js';
@@ -144,6 +145,16 @@ export class KafkaPublisherChannelBuilder extends PublisherChannelAdapterBuilder
   /** @inheritDoc */
   acceptsConnection(connection: ChannelConnection): boolean {
     return connection instanceof KafkaConnection;
+  }
+
+  /** The serializer's preflight (e.g. schema registration and compatibility), run by `start()`. */
+  async preflight(context: PreflightContext): Promise<string[]> {
+    return this.options.translator.preflight({
+      role: 'publisher',
+      topics: [this.channelName],
+      channel: `publisher "${this.channelName}"`,
+      logger: context.logger,
+    });
   }
 
   /** @inheritDoc */

@@ -10,6 +10,7 @@ import {
 import type { DriverOutboundRecord, DriverProducer } from './driver/kafka-driver.js';
 import { rootMessage } from './kafka-errors.js';
 import type { KafkaPublisherOptions } from './kafka-publisher-options.js';
+import type { SerializationContext } from './message-serializer.js';
 import { deferred, type Deferred } from './internal/async-utils.js';
 
 /** Counters of a {@link KafkaPublisherChannel}. @public */
@@ -54,6 +55,10 @@ export class KafkaPublisherChannel implements PublisherChannel {
   /** @inheritDoc */
   readonly name: string;
   readonly #topic: string;
+  /** What the serializer is told about the records it writes. */
+  readonly #context: SerializationContext;
+  /** The latest send waiting for its serializer's preparation (settles, never rejects). */
+  #prepareTail: Promise<void> | undefined;
   #producer: DriverProducer;
   /** Creates a replacement producer (not connected yet). */
   readonly #createProducer: (() => DriverProducer) | undefined;
@@ -85,6 +90,7 @@ export class KafkaPublisherChannel implements PublisherChannel {
   ) {
     this.name = topic;
     this.#topic = topic;
+    this.#context = Object.freeze({ topic });
     this.#producer = producer;
     this.#createProducer = createProducer;
     this.#options = options;
@@ -117,7 +123,9 @@ export class KafkaPublisherChannel implements PublisherChannel {
       this.#replyTo !== undefined && message.replyTo === undefined
         ? MessageBuilder.from(message).replyTo(this.#replyTo).build()
         : message;
-    const translated = this.#options.translator.toRecord(outgoing);
+    const preparing = this.#prepare(outgoing);
+    if (preparing !== undefined) await preparing;
+    const translated = this.#options.translator.toRecord(outgoing, this.#context);
     const record: DriverOutboundRecord = {
       key: translated.key,
       value: translated.value,
@@ -151,6 +159,29 @@ export class KafkaPublisherChannel implements PublisherChannel {
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  /**
+   * Waits for what the serializer needs before it can encode `message` (e.g. a schema id from a
+   * registry); `undefined` when nothing is pending, the usual case. Sends keep their order: while an
+   * earlier send waits, later ones wait behind it, even when they need nothing themselves.
+   */
+  #prepare(message: Message): Promise<void> | undefined {
+    const own = this.#options.translator.prepareOutbound(message, this.#context);
+    const before = this.#prepareTail;
+    if (own === undefined && before === undefined) return undefined;
+    // `own` is awaited only after `before`: handle its rejection now so it is never reported unhandled.
+    if (own !== undefined) void own.catch(() => undefined);
+    const mine = (async () => {
+      await before;
+      await own;
+    })();
+    const tail = mine.catch(() => undefined);
+    this.#prepareTail = tail;
+    void tail.then(() => {
+      if (this.#prepareTail === tail) this.#prepareTail = undefined;
+    });
+    return mine;
   }
 
   /** Async mode: waits until a record leaves the buffer (or close); rejects `GOMES_ABORTED` on abort. */

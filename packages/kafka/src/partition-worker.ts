@@ -38,6 +38,12 @@ export interface PartitionWorkerHost {
    * (not retriable: the worker keeps the record and blocks the partition).
    */
   deadLetter(record: DriverInboundRecord, error: Error, halted: () => boolean): Promise<DeadLetterResult>;
+  /**
+   * Waits until the translator can decode `record`, given its first pending `prepareInbound`:
+   * retriable failures (registry unreachable) are retried with backoff. `true`: decodable; `false`:
+   * `halted()` turned true first; rejects when the record is undecodable (non-retriable).
+   */
+  whenDecodable(record: DriverInboundRecord, pending: Promise<void>, halted: () => boolean): Promise<boolean>;
   /** Reports an error that belongs to no delivery. */
   reportError(error: Error): void;
 }
@@ -299,6 +305,15 @@ export class PartitionWorker {
         this.#inFlight.set(offset, token);
         let message: Message;
         try {
+          // A serializer with I/O (schema registry) may need to load something first; usually not.
+          const pending = this.#host.translator.prepareInbound(record);
+          if (
+            pending !== undefined &&
+            !(await this.#host.whenDecodable(record, pending, () => !token.valid || this.halted))
+          ) {
+            this.#untake(record, offset, token); // hand-over stopped meanwhile: taken again on resume
+            continue;
+          }
           message = this.#host.translator.fromRecord(record);
         } catch (error) {
           const result = await this.#host.deadLetter(record, asError(error), () => !token.valid);

@@ -13,6 +13,12 @@ export interface ChannelBuildContext {
   readonly logger: Logger;
 }
 
+/** What `start()` hands a builder's {@link PublisherChannelBuilder.preflight | preflight}. @public */
+export interface PreflightContext {
+  /** The instance logger. */
+  readonly logger: Logger;
+}
+
 /**
  * Builds a publisher channel at `start()`. Registered with `gomes.addPublisherChannel()`.
  *
@@ -29,6 +35,13 @@ export interface PublisherChannelBuilder {
   acceptsConnection(connection: ChannelConnection): boolean;
   /** Every configuration problem (empty when valid). */
   validate(): string[];
+  /**
+   * Optional checks that need I/O (e.g. registering schemas and checking their compatibility with a
+   * schema registry). `start()` runs every builder's preflight after `validate()` found nothing and
+   * before any connection connects, and fails with one `ConfigurationError` listing every problem
+   * returned (one sentence each).
+   */
+  preflight?(context: PreflightContext): Promise<string[]>;
   /** Creates the channel. */
   build(context: ChannelBuildContext): Promise<PublisherChannel>;
 }
@@ -89,6 +102,8 @@ export interface ConsumerChannelBuilder {
   acceptsConnection(connection: ChannelConnection): boolean;
   /** Every configuration problem (empty when valid). */
   validate(): string[];
+  /** Optional checks that need I/O, run by `start()` (see {@link PublisherChannelBuilder.preflight}). */
+  preflight?(context: PreflightContext): Promise<string[]>;
   /**
    * Creates the channel. Throws `GOMES_TOPIC_NOT_FOUND` when the topic/queue it reads does not
    * exist: `start()` builds the other consumers and reports every such error together, in one.

@@ -47,6 +47,12 @@ export const ErrorCodes = {
    * (create it, or configure the builder to provision it, e.g. `withTopic()`).
    */
   TOPIC_NOT_FOUND: { code: 'GOMES_TOPIC_NOT_FOUND', retriable: false },
+  /** A schema registry request failed (unreachable, timed out, server error; retriable unless the registry refused it). */
+  SCHEMA_REGISTRY_FAILED: { code: 'GOMES_SCHEMA_REGISTRY_FAILED', retriable: true },
+  /** A schema id, subject or schema is not in the schema registry. */
+  SCHEMA_NOT_FOUND: { code: 'GOMES_SCHEMA_NOT_FOUND', retriable: false },
+  /** A schema breaks the compatibility rule of its subject, or a reader schema cannot read a writer schema. */
+  SCHEMA_INCOMPATIBLE: { code: 'GOMES_SCHEMA_INCOMPATIBLE', retriable: false },
 } as const;
 
 /** The name of an entry of {@link ErrorCodes}. @public */

@@ -1,6 +1,8 @@
 import type { ChannelConnection } from '../channel/channel-connection.js';
 import type { ConsumerChannelBuilder, PublisherChannelBuilder } from '../channel/channel-builders.js';
 import type { ActionRegistry } from '../actions/action-registry.js';
+import { toError } from '../errors/gomes-error.js';
+import type { Logger } from '../logging/logger.js';
 
 /** Everything registered on an instance before `start()`. @internal */
 export interface RegisteredConfiguration {
@@ -108,4 +110,28 @@ export function consumersWithoutDeadLetter(config: RegisteredConfiguration): str
         c.endpointOptions.deadLetterChannelName === undefined,
     )
     .map((c) => c.consumerName);
+}
+
+/**
+ * Runs every builder's optional `preflight` (checks that need I/O, such as schema registration and
+ * compatibility) concurrently and returns all their problems. A preflight that throws is reported as a
+ * problem of its builder, so one failure does not hide the others.
+ *
+ * @internal
+ */
+export async function runPreflights(config: RegisteredConfiguration, logger: Logger): Promise<string[]> {
+  const checks = [
+    ...config.publishers.map((b) => ({ what: `publisher "${b.channelName}"`, builder: b })),
+    ...config.consumers.map((b) => ({ what: `consumer "${b.consumerName}"`, builder: b })),
+  ].filter(({ builder }) => typeof builder.preflight === 'function');
+  const results = await Promise.all(
+    checks.map(async ({ what, builder }) => {
+      try {
+        return await builder.preflight!({ logger });
+      } catch (error) {
+        return [`${what}: preflight check failed: ${toError(error).message}`];
+      }
+    }),
+  );
+  return [...new Set(results.flat())];
 }

@@ -27,7 +27,12 @@ import { consumerObservability } from '../observability/tracing-middleware.js';
 import type { MessageHandlerFn } from '../pipeline/message-handler.js';
 import type { ChannelResolver } from '../pipeline/processing-context.js';
 import { formatEndpointsTable, listEndpoints, type EndpointInfo } from './active-endpoints.js';
-import { checkConfiguration, consumersWithoutDeadLetter, replyChannelNames } from './configuration-check.js';
+import {
+  checkConfiguration,
+  consumersWithoutDeadLetter,
+  replyChannelNames,
+  runPreflights,
+} from './configuration-check.js';
 import { GomesRuntime } from './gomes-runtime.js';
 import { resolveGomesOptions, type GomesOptions } from './gomes-options.js';
 import { assessHealth } from './health.js';
@@ -165,8 +170,10 @@ export class Gomes {
   }
 
   /**
-   * Validates the whole configuration, then connects, builds publishers and consumers. Throws one
-   * {@link ConfigurationError} listing every problem, in which case nothing was connected. Calling
+   * Validates the whole configuration, runs the builders' preflight checks (I/O such as schema
+   * registration, see `PublisherChannelBuilder.preflight`), then connects, builds publishers and
+   * consumers. Throws one {@link ConfigurationError} listing every problem, in which case nothing
+   * was connected. Calling
    * it again while it runs returns the same promise; after it succeeded it throws.
    */
   async start(): Promise<void> {
@@ -188,6 +195,7 @@ export class Gomes {
     try {
       ConfigurationError.throwIfAny(checkConfiguration(config), 'gomes configuration');
       this.#state = 'starting';
+      ConfigurationError.throwIfAny(await runPreflights(config, this.#logger), 'gomes configuration');
       this.#telemetry.start();
       this.#runtime = await GomesRuntime.build(config, this.#coordinator, this.#logger, this.#telemetry);
       const runtime = this.#runtime;

@@ -4,7 +4,8 @@
  * Prints the results table and writes it, with the environment and the method, to docs/benchmarks.md.
  *
  * Knobs (environment): BENCH_REPS (5), BENCH_PUBLISH_MESSAGES (20000), BENCH_CONSUME_MESSAGES (30000),
- * BENCH_LATENCY_SENDS (500), BENCH_WRITE_DOCS (1; 0 = print only), BENCH_ONLY (publish,latency,consume).
+ * BENCH_LATENCY_SENDS (500), BENCH_WRITE_DOCS (1; 0 = print only), BENCH_ONLY (publish,latency,consume,avro).
+ * The avro scenario (gomes Avro vs gomes JSON) needs a schema registry: `pnpm bench` starts one.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -24,6 +25,7 @@ import {
   type ConsumeTuning,
 } from './gomes-kafka.js';
 import { KafkaMessageTranslator } from '@gomes/kafka';
+import { avroPublisher, benchAvroSerializer, benchRegistry } from './avro-kafka.js';
 import { FINDINGS } from './notes.js';
 import { makePayloads, PAYLOAD_BYTES } from './payload.js';
 import {
@@ -34,7 +36,7 @@ import {
   rawSingleLatencies,
   type ConsumeResult,
 } from './raw-kafka.js';
-import { markdownTable, textTable, type ResultRow } from './report.js';
+import { AVRO_VS_JSON_HEADER, markdownTable, textTable, type ResultRow } from './report.js';
 import { percentile, spread, type Spread } from './stats.js';
 
 /** Reference measurements printed under the main table (not gomes vs raw). */
@@ -59,7 +61,7 @@ const PUBLISH_MESSAGES = env('BENCH_PUBLISH_MESSAGES', 20000);
 const CONSUME_MESSAGES = env('BENCH_CONSUME_MESSAGES', 30000);
 const LATENCY_SENDS = env('BENCH_LATENCY_SENDS', 500);
 const WRITE_DOCS = process.env['BENCH_WRITE_DOCS'] !== '0';
-const ONLY = new Set((process.env['BENCH_ONLY'] ?? 'publish,latency,consume').split(','));
+const ONLY = new Set((process.env['BENCH_ONLY'] ?? 'publish,latency,consume,avro').split(','));
 const PARTITIONS = 3;
 /** Records per produce request: gomes' default `batchSize`, and the raw side's batch. */
 const BATCH_SIZE = 100;
@@ -76,7 +78,13 @@ const topics = {
   latency: `${RUN}-latency`,
   consume: `${RUN}-consume`,
   warm: `${RUN}-consume-warmup`,
+  avroPublish: `${RUN}-avro-publish`,
+  avroJson: `${RUN}-avro-json-consume`,
+  avroAvro: `${RUN}-avro-avro-consume`,
 };
+
+/** Avro vs JSON rows (both gomes, same payload objects): `raw` is JSON, `gomes` is Avro. */
+const avroRows: ResultRow[] = [];
 
 /** The headers gomes writes on each benchmark record (from one translated message). */
 const GOMES_HEADERS = (() => {
@@ -106,6 +114,7 @@ async function main(): Promise<void> {
   try {
     if (ONLY.has('publish') || ONLY.has('latency')) rows.push(...(await publishScenarios()));
     if (ONLY.has('consume')) rows.push(...(await consumeScenarios(admin)));
+    if (ONLY.has('avro')) avroRows.push(...(await avroScenarios()));
   } finally {
     await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
     await admin.disconnect();
@@ -115,7 +124,8 @@ async function main(): Promise<void> {
   const loadAfter = os.loadavg();
   const seconds = (Date.now() - t0) / 1000;
   log('');
-  log(textTable(rows));
+  if (rows.length > 0) log(textTable(rows));
+  if (avroRows.length > 0) log(`\n${textTable(avroRows, AVRO_VS_JSON_HEADER)}`);
   for (const r of references) log(`reference: ${r.what}: ${referenceValue(r)}`);
   log(
     `\nload average (1/5/15 min) before ${fmtLoad(loadBefore)}, after ${fmtLoad(loadAfter)}; ${seconds.toFixed(0)} s`,
@@ -340,6 +350,109 @@ async function consumeScenarios(admin: Admin): Promise<ResultRow[]> {
   ];
 }
 
+/**
+ * 4. Avro vs JSON, both through gomes with its defaults and the same payload objects: publish (sync
+ * channel, WINDOW concurrent awaited sends) and consume (pre-filled topics, no-op handler). The Avro
+ * schema is registered on the first send, before the clock runs (warm-up); then ids are cached.
+ */
+async function avroScenarios(): Promise<ResultRow[]> {
+  const registry = benchRegistry();
+  const payloads = makePayloads(PUBLISH_MESSAGES, RUN);
+  const warm = makePayloads(WARMUP_PUBLISH, RUN, PUBLISH_MESSAGES);
+  const connection = await gomesConnection(BROKERS);
+  const json = await gomesPublisher(connection, topics.avroPublish, 'sync');
+  const avro = await avroPublisher(connection, topics.avroPublish, benchAvroSerializer(registry), 'sync');
+  const publishJson: number[] = [];
+  const publishAvro: number[] = [];
+  const consumeJson: number[] = [];
+  const consumeAvro: number[] = [];
+  try {
+    log('avro: warm-up ...');
+    await gomesConcurrentPublish(json, warm, WINDOW);
+    await gomesConcurrentPublish(avro, warm, WINDOW);
+    for (let rep = 1; rep <= REPS; rep++) {
+      const order: (() => Promise<void>)[] = [
+        async () => void publishJson.push(await gomesConcurrentPublish(json, payloads, WINDOW)),
+        async () => void publishAvro.push(await gomesConcurrentPublish(avro, payloads, WINDOW)),
+      ];
+      for (const step of rep % 2 === 1 ? order : [...order].reverse()) await step();
+      log(
+        `avro publish rep ${rep}: JSON ${fmtRate(publishJson.at(-1)!)}, Avro ${fmtRate(publishAvro.at(-1)!)}`,
+      );
+    }
+    log(
+      `avro: pre-filling ${topics.avroJson} and ${topics.avroAvro} with ${CONSUME_MESSAGES} records each ...`,
+    );
+    const fillJson = await gomesPublisher(connection, topics.avroJson, 'async');
+    const fillAvro = await avroPublisher(connection, topics.avroAvro, benchAvroSerializer(registry), 'async');
+    try {
+      await gomesAsyncPublish(fillJson, makePayloads(CONSUME_MESSAGES, RUN));
+      await gomesAsyncPublish(fillAvro, makePayloads(CONSUME_MESSAGES, RUN));
+    } finally {
+      await Promise.allSettled([fillJson.close(), fillAvro.close()]);
+    }
+    for (let rep = 1; rep <= REPS; rep++) {
+      const order: (() => Promise<void>)[] = [
+        async () =>
+          void consumeJson.push(
+            checked(
+              await gomesConsume(
+                BROKERS,
+                topics.avroJson,
+                `${RUN}-json-${rep}`,
+                CONSUME_MESSAGES,
+                CONSUME_TIMEOUT_MS,
+              ),
+              'gomes JSON',
+            ),
+          ),
+        async () =>
+          void consumeAvro.push(
+            checked(
+              await gomesConsume(
+                BROKERS,
+                topics.avroAvro,
+                `${RUN}-avro-${rep}`,
+                CONSUME_MESSAGES,
+                CONSUME_TIMEOUT_MS,
+                {
+                  serializer: benchAvroSerializer(registry),
+                },
+              ),
+              'gomes Avro',
+            ),
+          ),
+      ];
+      for (const step of rep % 2 === 1 ? order : [...order].reverse()) await step();
+      log(
+        `avro consume rep ${rep}: JSON ${fmtRate(consumeJson.at(-1)!)}, Avro ${fmtRate(consumeAvro.at(-1)!)}`,
+      );
+    }
+  } finally {
+    await Promise.allSettled([json.close(), avro.close()]);
+    await connection.disconnect();
+    await registry.close();
+  }
+  return [
+    {
+      scenario: `4a. Avro (Confluent wire format) vs JSON publish: gomes sync channel, ${WINDOW} concurrent`,
+      unit: 'msgs/s',
+      raw: spread(publishJson),
+      gomes: spread(publishAvro),
+      target: undefined,
+      met: undefined,
+    },
+    {
+      scenario: '4b. Avro vs JSON consume: gomes defaults, no-op handler',
+      unit: 'msgs/s',
+      raw: spread(consumeJson),
+      gomes: spread(consumeAvro),
+      target: undefined,
+      met: undefined,
+    },
+  ];
+}
+
 function checked(result: ConsumeResult, side: string): number {
   if (result.count !== CONSUME_MESSAGES)
     throw new Error(`${side} consumed ${result.count}, expected ${CONSUME_MESSAGES}`);
@@ -424,6 +537,12 @@ ${markdownTable(rows)}
 
 Rows marked "info" have no target: 1c is the user-facing event bus on top of 1a; 2b and 2c are non-default consumer
 settings that locate the consume cost (see the findings below).
+
+Avro vs JSON, both through gomes with its defaults and the same payload objects (${PAYLOAD_BYTES} bytes as JSON), Avro in the
+Confluent wire format with its schema in a schema registry (Apicurio Registry, started by \`pnpm bench\`; the schema id is
+registered during the warm-up and cached, so the timed runs make no registry call):
+
+${avroRows.length > 0 ? markdownTable(avroRows, AVRO_VS_JSON_HEADER) : '(not measured in this run)'}
 
 Reference measurements of the same run (no gomes code involved):
 

@@ -17,6 +17,7 @@ import {
   KafkaConsumerChannelBuilder,
   KafkaPublisherChannelBuilder,
   type KafkaPublisherChannel,
+  type MessageSerializer,
 } from '@gomes/kafka';
 import type { BenchPayload } from './payload.js';
 import { withTimeout, type ConsumeResult } from './raw-kafka.js';
@@ -135,6 +136,8 @@ export interface ConsumeTuning {
   readonly queueCapacity?: number;
   /** Event-driven consumer `withMessageProcessingTimeout` (default 100000; 0 = off). */
   readonly processingTimeoutMs?: number;
+  /** Consumer channel `withSerializer` (default JSON). */
+  readonly serializer?: MessageSerializer;
 }
 
 /**
@@ -158,7 +161,8 @@ export async function gomesConsume(
   const errors: Error[] = [];
   const app = createGomes({ name: 'bench-consumer' });
   app.addChannelConnection(new KafkaConnection('kafka', brokers));
-  const builder = new KafkaConsumerChannelBuilder('kafka', topic, 'bench-consumer').withGroupId(groupId);
+  const base = new KafkaConsumerChannelBuilder('kafka', topic, 'bench-consumer').withGroupId(groupId);
+  const builder = tuning.serializer ? base.withSerializer(tuning.serializer) : base;
   app.addConsumerChannel(
     tuning.queueCapacity === undefined ? builder : builder.withQueueCapacity(tuning.queueCapacity),
   );

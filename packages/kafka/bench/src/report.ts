@@ -48,18 +48,29 @@ const HEADER = [
   'Result',
 ];
 
+/** Header of the Avro vs JSON table (its rows carry JSON as `raw`, Avro as `gomes`). */
+export const AVRO_VS_JSON_HEADER: readonly string[] = [
+  'Scenario',
+  'Unit',
+  'gomes JSON median (min–max)',
+  'gomes Avro median (min–max)',
+  'Avro / JSON',
+  'Target',
+  'Result',
+];
+
 /** A Markdown table of `rows`. */
-export function markdownTable(rows: readonly ResultRow[]): string {
-  const lines = [HEADER, HEADER.map(() => '---'), ...rows.map(cells)];
+export function markdownTable(rows: readonly ResultRow[], header: readonly string[] = HEADER): string {
+  const lines = [header, header.map(() => '---'), ...rows.map(cells)];
   return lines.map((l) => `| ${l.join(' | ')} |`).join('\n');
 }
 
 /** A fixed-width text table of `rows`. */
-export function textTable(rows: readonly ResultRow[]): string {
-  const all = [HEADER, ...rows.map(cells)];
-  const widths = HEADER.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
-  const line = (r: string[]): string => r.map((c, i) => c.padEnd(widths[i]!)).join('  ');
-  return [line(HEADER), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map((r) => line(cells(r)))].join(
+export function textTable(rows: readonly ResultRow[], header: readonly string[] = HEADER): string {
+  const all = [header, ...rows.map(cells)];
+  const widths = header.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
+  const line = (r: readonly string[]): string => r.map((c, i) => c.padEnd(widths[i]!)).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map((r) => line(cells(r)))].join(
     '\n',
   );
 }
