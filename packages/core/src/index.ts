@@ -51,6 +51,7 @@ export {
   type ChannelBuildContext,
   type ConsumerChannelBuilder,
   type ConsumerEndpointOptions,
+  type ConsumerIdempotency,
   type PublisherChannelBuilder,
 } from './channel/channel-builders.js';
 export { ConsumerChannelAdapterBuilder } from './channel/consumer-channel-adapter-builder.js';
@@ -160,6 +161,26 @@ export {
   type ErrorReplyPayload,
   type SendReplyOptions,
 } from './pipeline/middleware/send-reply.js';
+export {
+  idempotentConsumer,
+  type IdempotentConsumerHooks,
+} from './pipeline/middleware/idempotent-consumer.js';
+export type { IdempotencyClaim, IdempotencyStore, LeaseRenewal } from './idempotency/idempotency-store.js';
+export {
+  DEFAULT_IDEMPOTENCY_OPTIONS,
+  MIN_IDEMPOTENCY_LEASE_MS,
+  MAX_IDEMPOTENCY_DURATION_MS,
+  validateIdempotencyOptions,
+  type IdempotencyOptions,
+} from './idempotency/idempotency-options.js';
+export {
+  currentIdempotencyClaim,
+  type ActiveIdempotencyClaim,
+} from './idempotency/idempotency-claim-context.js';
+export {
+  InMemoryIdempotencyStore,
+  type InMemoryIdempotencyStoreOptions,
+} from './idempotency/in-memory-idempotency-store.js';
 export {
   consumerPipeline,
   type ConsumerPipelineOptions,

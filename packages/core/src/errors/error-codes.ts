@@ -42,6 +42,10 @@ export const ErrorCodes = {
   AUTHENTICATION_FAILED: { code: 'GOMES_AUTHENTICATION_FAILED', retriable: false },
   /** A consumer crashed (its client stopped) and was reported. */
   CONSUMER_CRASHED: { code: 'GOMES_CONSUMER_CRASHED', retriable: true },
+  /** Another member holds the idempotency claim of the message (it is processing it); it is redelivered. */
+  IDEMPOTENCY_CLAIM_HELD: { code: 'GOMES_IDEMPOTENCY_CLAIM_HELD', retriable: true },
+  /** The idempotency store could not be reached or refused an operation; the message is redelivered. */
+  IDEMPOTENCY_STORE_FAILED: { code: 'GOMES_IDEMPOTENCY_STORE_FAILED', retriable: true },
 } as const;
 
 /** The name of an entry of {@link ErrorCodes}. @public */

@@ -3,6 +3,7 @@ import type { ChannelConnection } from '../channel/channel-connection.js';
 import type { PublisherChannel } from '../channel/publisher-channel.js';
 import type { RequestReplyCoordinator } from '../bus/request-reply-coordinator.js';
 import { GomesError, toError } from '../errors/gomes-error.js';
+import type { IdempotencyStore } from '../idempotency/idempotency-store.js';
 import type { Logger } from '../logging/logger.js';
 import type { GomesTelemetry } from '../observability/gomes-telemetry.js';
 import { InstrumentedPublisherChannel } from '../observability/instrumented-publisher-channel.js';
@@ -23,6 +24,8 @@ export class GomesRuntime {
   /** `messaging.system` of each consumer channel's connection, by consumer name. */
   readonly consumerSystems = new Map<string, string>();
   readonly replySubscriptions: Subscription[] = [];
+  /** Idempotency stores of the consumers, started by `build` and closed by `close`. */
+  readonly idempotencyStores: IdempotencyStore[] = [];
   readonly #logger: Logger;
 
   private constructor(logger: Logger) {
@@ -30,7 +33,7 @@ export class GomesRuntime {
   }
 
   /**
-   * Connects every connection, builds publishers, then consumer channels, then subscribes the
+   * Starts the consumers' idempotency stores, connects every connection, builds publishers, then consumer channels, then subscribes the
    * reply consumers. On any failure it undoes what it did and rethrows. Publishers are wrapped in an
    * {@link InstrumentedPublisherChannel} (metrics, and PRODUCER spans when tracing is on).
    */
@@ -42,6 +45,20 @@ export class GomesRuntime {
   ): Promise<GomesRuntime> {
     const runtime = new GomesRuntime(logger);
     try {
+      const stores = new Set(config.consumers.flatMap((c) => c.endpointOptions.idempotency?.store ?? []));
+      for (const store of stores) {
+        runtime.idempotencyStores.push(store);
+        try {
+          await store.start?.();
+        } catch (error) {
+          throw new GomesError(
+            'IDEMPOTENCY_STORE_FAILED',
+            `Idempotency store (${store.description}) could not start: ${toError(error).message}`,
+            { cause: error, retriable: false },
+          );
+        }
+        logger.info('idempotency store ready', { store: store.description });
+      }
       for (const connection of config.connections) {
         await connection.connect();
         runtime.connections.set(connection.name, connection);
@@ -90,7 +107,10 @@ export class GomesRuntime {
     }
   }
 
-  /** Closes reply subscriptions, then publishers (flushing), then connections. Never throws; returns the errors. */
+  /**
+   * Closes reply subscriptions, then publishers (flushing), then idempotency stores, then
+   * connections. Never throws; returns the errors.
+   */
   async close(): Promise<Error[]> {
     const errors: Error[] = [];
     const settle = async (what: string, work: Array<Promise<unknown>>): Promise<void> => {
@@ -109,6 +129,10 @@ export class GomesRuntime {
     await settle(
       'closing a publisher',
       [...this.publishers.values()].map(async (p) => p.close()),
+    );
+    await settle(
+      'closing an idempotency store',
+      this.idempotencyStores.map(async (s) => s.close?.()),
     );
     await settle(
       'disconnecting a connection',

@@ -24,6 +24,8 @@ export const MessagingMetricNames = {
   FAILED: 'gomes.consumer.failed.messages',
   /** Counter `{message}`: failed attempts that were retried. */
   RETRIED: 'gomes.consumer.retried.messages',
+  /** Counter `{message}`: duplicates an idempotent consumer skipped (acked; also in `succeeded`). */
+  DUPLICATES: 'gomes.consumer.duplicate.messages',
   /** Counter `{message}`: messages published to a dead-letter channel. */
   DEAD_LETTERED: 'gomes.consumer.dead_lettered.messages',
   /** Gauge `{message}`: messages being processed now, per consumer. */
@@ -50,6 +52,7 @@ interface Instruments {
   readonly failed: Counter;
   readonly retried: Counter;
   readonly deadLettered: Counter;
+  readonly duplicates: Counter;
 }
 
 /**
@@ -132,6 +135,11 @@ export class MessagingMetrics {
     if (outcome === 'deadLettered') i.deadLettered.add(1, attrs);
   }
 
+  /** An idempotent consumer skipped a duplicate. */
+  recordDuplicate(attributes: Attributes): void {
+    this.#instruments?.duplicates.add(1, attributes);
+  }
+
   /** A failed attempt is retried. */
   recordRetry(attributes: Attributes, errorType: string): void {
     this.#instruments?.retried.add(1, { ...attributes, 'error.type': errorType });
@@ -192,6 +200,10 @@ function createInstruments(meter: Meter): Instruments {
     }),
     deadLettered: meter.createCounter(MessagingMetricNames.DEAD_LETTERED, {
       description: 'Messages dead-lettered',
+      unit: '{message}',
+    }),
+    duplicates: meter.createCounter(MessagingMetricNames.DUPLICATES, {
+      description: 'Duplicate messages skipped by idempotent consumers',
       unit: '{message}',
     }),
   };
