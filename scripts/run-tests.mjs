@@ -6,12 +6,20 @@
 //   run jest, stop the broker on exit (also on failure, SIGINT, SIGTERM), exit with jest's code.
 //   A broker of the same version that is already running (`pnpm kafka:start`) is reused and left running.
 // KAFKA_BROKERS set   -> run jest with the environment as is (external broker, e.g. docker compose).
+// PostgreSQL and Redis (idempotency stores) are started first when not running (scripts/local-services.mjs).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { chooseBrokerPortBase } from './free-port-base.mjs';
+import { ensureLocalServices } from './local-services.mjs';
 
 await chooseBrokerPortBase();
+try {
+  await ensureLocalServices();
+} catch (error) {
+  console.error(error.message);
+  process.exit(1);
+}
 const { ROOT, runWithBroker, takeKafkaVersion } = await import('./kafka-broker.mjs');
 
 // Example tests run the built examples: build (incrementally) so they never run stale output.
