@@ -182,6 +182,23 @@ export {
   type InMemoryIdempotencyStoreOptions,
 } from './idempotency/in-memory-idempotency-store.js';
 export {
+  TopicTemplates,
+  TopicPresets,
+  type CleanupPolicy,
+  type ResolvedTopic,
+  type TopicMismatchPolicy,
+  type TopicPreset,
+  type TopicTemplate,
+  type TopicTemplatesOptions,
+} from './topics/topic-templates.js';
+export {
+  provisionTopics,
+  type ExistingTopic,
+  type TopicAdmin,
+  type TopicDifference,
+  type TopicProvisioningReport,
+} from './topics/topic-provisioning.js';
+export {
   consumerPipeline,
   type ConsumerPipelineOptions,
   type ConsumerPipelineHooks,

@@ -46,6 +46,8 @@ export const ErrorCodes = {
   IDEMPOTENCY_CLAIM_HELD: { code: 'GOMES_IDEMPOTENCY_CLAIM_HELD', retriable: true },
   /** The idempotency store could not be reached or refused an operation; the message is redelivered. */
   IDEMPOTENCY_STORE_FAILED: { code: 'GOMES_IDEMPOTENCY_STORE_FAILED', retriable: true },
+  /** Declared topics could not be created, or (with `onMismatch: 'fail'`) existing ones differ. */
+  TOPIC_PROVISIONING_FAILED: { code: 'GOMES_TOPIC_PROVISIONING_FAILED', retriable: false },
 } as const;
 
 /** The name of an entry of {@link ErrorCodes}. @public */

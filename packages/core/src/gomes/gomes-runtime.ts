@@ -9,6 +9,7 @@ import type { GomesTelemetry } from '../observability/gomes-telemetry.js';
 import { InstrumentedPublisherChannel } from '../observability/instrumented-publisher-channel.js';
 import { traceReplyDelivery } from '../observability/request-reply-tracing.js';
 import { messagingSystemOf } from '../observability/span-helpers.js';
+import { provisionTopics, type TopicProvisioningReport } from '../topics/topic-provisioning.js';
 import { replyChannelNames, type RegisteredConfiguration } from './configuration-check.js';
 
 /**
@@ -26,6 +27,8 @@ export class GomesRuntime {
   readonly replySubscriptions: Subscription[] = [];
   /** Idempotency stores of the consumers, started by `build` and closed by `close`. */
   readonly idempotencyStores: IdempotencyStore[] = [];
+  /** What provisioning the declared topics found and did, per `addTopics` call. */
+  readonly topicReports: TopicProvisioningReport[] = [];
   readonly #logger: Logger;
 
   private constructor(logger: Logger) {
@@ -33,7 +36,8 @@ export class GomesRuntime {
   }
 
   /**
-   * Starts the consumers' idempotency stores, connects every connection, builds publishers, then consumer channels, then subscribes the
+   * Starts the consumers' idempotency stores, connects every connection, provisions the declared
+   * topics, builds publishers, then consumer channels, then subscribes the
    * reply consumers. On any failure it undoes what it did and rethrows. Publishers are wrapped in an
    * {@link InstrumentedPublisherChannel} (metrics, and PRODUCER spans when tracing is on).
    */
@@ -63,6 +67,12 @@ export class GomesRuntime {
         await connection.connect();
         runtime.connections.set(connection.name, connection);
         logger.info('connection connected', { connection: connection.name });
+      }
+      for (const { connectionName, templates } of config.topics) {
+        const connection = runtime.connections.get(connectionName)!;
+        runtime.topicReports.push(
+          await provisionTopics(connectionName, connection.topicAdmin!(), templates, logger),
+        );
       }
       for (const builder of config.publishers) {
         const connection = runtime.connections.get(builder.connectionName)!;
