@@ -19,6 +19,8 @@ const common = {
     '^@gomes/core/testing$': '<rootDir>/packages/core/src/testing/index.ts',
     '^@gomes/kafka$': '<rootDir>/packages/kafka/src/index.ts',
     '^@gomes/schema-registry$': '<rootDir>/packages/schema-registry/src/index.ts',
+    '^@gomes/idempotency-redis$': '<rootDir>/packages/idempotency-redis/src/index.ts',
+    '^@gomes/idempotency-postgres$': '<rootDir>/packages/idempotency-postgres/src/index.ts',
   },
   testEnvironment: 'node',
 };

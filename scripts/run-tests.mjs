@@ -8,12 +8,20 @@
 // KAFKA_BROKERS set   -> run jest with the environment as is (external broker, e.g. docker compose).
 // SCHEMA_REGISTRY_URL unset -> tests that need a schema registry start one on demand (scripts/schema-registry.mjs);
 //   it is stopped when jest ends.
+// PostgreSQL and Redis (idempotency stores) are started first when not running (scripts/local-services.mjs).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { chooseBrokerPortBase } from './free-port-base.mjs';
+import { ensureLocalServices } from './local-services.mjs';
 
 await chooseBrokerPortBase();
+try {
+  await ensureLocalServices();
+} catch (error) {
+  console.error(error.message);
+  process.exit(1);
+}
 const { ROOT, runWithBroker, takeKafkaVersion } = await import('./kafka-broker.mjs');
 
 // Example tests run the built examples: build (incrementally) so they never run stale output.

@@ -60,7 +60,7 @@ describe('example 03-event-driven-consumer', () => {
 
   it('prints the consumer stats', () => {
     expect(run.stdout).toContain(
-      'payment-processor {"received":4,"succeeded":2,"failed":0,"retried":3,"deadLettered":2,"filtered":0,"acked":4,"nacked":0,',
+      'payment-processor {"received":4,"succeeded":2,"failed":0,"retried":3,"deadLettered":2,"filtered":0,"duplicates":0,"acked":4,"nacked":0,',
     );
     expect(run.stdout).toContain('dlq-reader        {"received":2,"succeeded":2,');
   });

@@ -52,6 +52,7 @@ export {
   type PreflightContext,
   type ConsumerChannelBuilder,
   type ConsumerEndpointOptions,
+  type ConsumerIdempotency,
   type PublisherChannelBuilder,
 } from './channel/channel-builders.js';
 export { ConsumerChannelAdapterBuilder } from './channel/consumer-channel-adapter-builder.js';
@@ -178,6 +179,43 @@ export {
   type ErrorReplyPayload,
   type SendReplyOptions,
 } from './pipeline/middleware/send-reply.js';
+export {
+  idempotentConsumer,
+  type IdempotentConsumerHooks,
+} from './pipeline/middleware/idempotent-consumer.js';
+export type { IdempotencyClaim, IdempotencyStore, LeaseRenewal } from './idempotency/idempotency-store.js';
+export {
+  DEFAULT_IDEMPOTENCY_OPTIONS,
+  MIN_IDEMPOTENCY_LEASE_MS,
+  MAX_IDEMPOTENCY_DURATION_MS,
+  validateIdempotencyOptions,
+  type IdempotencyOptions,
+} from './idempotency/idempotency-options.js';
+export {
+  currentIdempotencyClaim,
+  type ActiveIdempotencyClaim,
+} from './idempotency/idempotency-claim-context.js';
+export {
+  InMemoryIdempotencyStore,
+  type InMemoryIdempotencyStoreOptions,
+} from './idempotency/in-memory-idempotency-store.js';
+export {
+  TopicTemplates,
+  TopicPresets,
+  type CleanupPolicy,
+  type ResolvedTopic,
+  type TopicMismatchPolicy,
+  type TopicPreset,
+  type TopicTemplate,
+  type TopicTemplatesOptions,
+} from './topics/topic-templates.js';
+export {
+  provisionTopics,
+  type ExistingTopic,
+  type TopicAdmin,
+  type TopicDifference,
+  type TopicProvisioningReport,
+} from './topics/topic-provisioning.js';
 export {
   consumerPipeline,
   type ConsumerPipelineOptions,

@@ -1,4 +1,13 @@
-import { ConfigurationError, GomesError, noopLogger, type ChannelConnection, type Logger } from '@gomes/core';
+import {
+  ConfigurationError,
+  GomesError,
+  noopLogger,
+  type ChannelConnection,
+  type ExistingTopic,
+  type Logger,
+  type TopicAdmin,
+} from '@gomes/core';
+import type { DriverAdmin } from './driver/kafka-driver.js';
 import type { KafkaDriver, KafkaDriverFactory, SaslMechanism, TlsSettings } from './driver/kafka-driver.js';
 import { createKafkajsDriver } from './driver/kafkajs-driver.js';
 import { toConnectionError } from './kafka-errors.js';
@@ -223,6 +232,58 @@ export class KafkaConnection implements ChannelConnection {
     this.#state = 'disconnected';
     this.#driver = undefined;
     this.#logger.info('Kafka connection closed');
+  }
+
+  /**
+   * Topic administration for `gomes.addTopics`: describes topics (partitions, replication factor
+   * of the first partition, the broker's value of each declared config) and creates missing ones
+   * (waiting for their leaders). Needs the connection to be connected.
+   */
+  topicAdmin(): TopicAdmin {
+    const withAdmin = async <T>(work: (admin: DriverAdmin) => Promise<T>): Promise<T> => {
+      const admin = this.driver.createAdmin();
+      try {
+        await admin.connect();
+        return await work(admin);
+      } finally {
+        await admin.disconnect().catch(() => undefined);
+      }
+    };
+    return {
+      describeTopics: async (names, configNames) =>
+        withAdmin(async (admin) => {
+          const found = new Map<string, ExistingTopic>();
+          for (const info of await admin.describeTopics(names)) {
+            const configs =
+              configNames.length > 0 ? await admin.describeTopicConfigs(info.topic, configNames) : {};
+            found.set(info.topic, {
+              partitions: info.partitions,
+              replicationFactor: info.replicationFactor,
+              configs,
+            });
+          }
+          return found;
+        }),
+      createTopics: async (topics) =>
+        withAdmin(async (admin) => {
+          try {
+            await admin.createTopics(
+              topics.map((t) => ({
+                topic: t.name,
+                partitions: t.partitions,
+                replicationFactor: t.replicationFactor,
+                configs: { ...t.configs },
+              })),
+            );
+          } catch (error) {
+            // kafkajs aggregates one error per topic: surface the broker's reasons.
+            const errors = (error as { errors?: { topic?: string; message?: string }[] }).errors;
+            if (!Array.isArray(errors) || errors.length === 0) throw error;
+            const reasons = errors.map((e) => `${e.topic ?? '?'}: ${e.message ?? 'unknown error'}`);
+            throw new Error(`${(error as Error).message} (${reasons.join('; ')})`, { cause: error });
+          }
+        }),
+    };
   }
 
   /** A log-safe description (no secrets). */

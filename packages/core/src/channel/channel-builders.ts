@@ -1,3 +1,5 @@
+import type { IdempotencyOptions } from '../idempotency/idempotency-options.js';
+import type { IdempotencyStore } from '../idempotency/idempotency-store.js';
 import type { Logger } from '../logging/logger.js';
 import type { HandlerMiddleware, Interceptor, MessageFilterFn } from '../pipeline/message-handler.js';
 import type { RetryOptions } from '../pipeline/retry-options.js';
@@ -70,6 +72,16 @@ export interface ConsumerEndpointOptions {
    * `replyTo` header. Messages without `replyTo` are unaffected. @default true (Go gomes: opt-in)
    */
   readonly sendReplyUsingReplyTo: boolean;
+  /** Idempotent consumer: skip messages whose key was already processed (see `withIdempotency`). */
+  readonly idempotency: ConsumerIdempotency | undefined;
+}
+
+/** The store and options of an idempotent consumer (`withIdempotency`). @public */
+export interface ConsumerIdempotency {
+  /** Where processed keys and claims are recorded. */
+  readonly store: IdempotencyStore;
+  /** Key, time to live, lease and scope. */
+  readonly options: IdempotencyOptions;
 }
 
 /** Defaults of {@link ConsumerEndpointOptions}. @public */
@@ -81,6 +93,7 @@ export const DEFAULT_CONSUMER_ENDPOINT_OPTIONS: Readonly<ConsumerEndpointOptions
   filter: undefined,
   middleware: Object.freeze([]),
   sendReplyUsingReplyTo: true,
+  idempotency: undefined,
 });
 
 /**

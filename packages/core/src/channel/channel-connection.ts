@@ -1,3 +1,5 @@
+import type { TopicAdmin } from '../topics/topic-provisioning.js';
+
 /**
  * State of a {@link ChannelConnection}: `connected` after a successful `connect()` until
  * `disconnect()`; `failed` when the transport knows it lost the connection for good.
@@ -26,4 +28,9 @@ export interface ChannelConnection {
   connect(): Promise<void>;
   /** Disconnects. Idempotent. */
   disconnect(): Promise<void>;
+  /**
+   * Optional: topic administration for `gomes.addTopics` (called after `connect()`). A connection
+   * without it cannot have topics declared on it.
+   */
+  topicAdmin?(): TopicAdmin;
 }

@@ -1,3 +1,5 @@
+import { validateIdempotencyOptions, type IdempotencyOptions } from '../idempotency/idempotency-options.js';
+import type { IdempotencyStore } from '../idempotency/idempotency-store.js';
 import type { HandlerMiddleware, Interceptor, MessageFilterFn } from '../pipeline/message-handler.js';
 import { resolveRetryOptions, type RetryOptions } from '../pipeline/retry-options.js';
 import type {
@@ -82,6 +84,18 @@ export abstract class ConsumerChannelAdapterBuilder implements ConsumerChannelBu
     return this.withEndpoint({ sendReplyUsingReplyTo: enabled });
   }
 
+  /**
+   * Makes the consumer idempotent: a message whose key (default `messageId`) was already processed
+   * successfully by a member sharing `store` is acked without running its handler (counted in
+   * `stats.duplicates`), and members racing one message run it once. See `idempotentConsumer` and
+   * docs/idempotency.md.
+   */
+  withIdempotency(store: IdempotencyStore, options: IdempotencyOptions): this {
+    return this.withEndpoint({
+      idempotency: Object.freeze({ store, options: Object.freeze({ ...options }) }),
+    });
+  }
+
   /** @inheritDoc */
   validate(): string[] {
     const problems: string[] = [];
@@ -91,6 +105,13 @@ export abstract class ConsumerChannelAdapterBuilder implements ConsumerChannelBu
     if (!this.connectionName) problems.push(`${where} needs a non-empty connection name`);
     if (this.endpointOptions.retry) {
       problems.push(...resolveRetryOptions(this.endpointOptions.retry).problems.map((p) => `${where}: ${p}`));
+    }
+    const idempotency = this.endpointOptions.idempotency;
+    if (idempotency) {
+      if (typeof idempotency.store?.claim !== 'function') {
+        problems.push(`${where}: withIdempotency needs an IdempotencyStore`);
+      }
+      problems.push(...validateIdempotencyOptions(idempotency.options).map((p) => `${where}: ${p}`));
     }
     problems.push(...this.validateTransportOptions().map((p) => `${where}: ${p}`));
     return problems;

@@ -95,6 +95,8 @@ export interface EventDrivenConsumerStats {
   readonly deadLettered: number;
   /** Messages dropped by the filter or a before-interceptor (acked). */
   readonly filtered: number;
+  /** Duplicates an idempotent consumer acked without running the handler (see `withIdempotency`). */
+  readonly duplicates: number;
   /** Deliveries acked. */
   readonly acked: number;
   /** Deliveries nacked (failures, shutdown, ordering guard). */

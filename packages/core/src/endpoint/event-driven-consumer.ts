@@ -69,6 +69,7 @@ export class EventDrivenConsumer {
     retried: 0,
     deadLettered: 0,
     filtered: 0,
+    duplicates: 0,
     acked: 0,
     nacked: 0,
     repliesDropped: 0,
@@ -79,7 +80,7 @@ export class EventDrivenConsumer {
     inFlight: 0,
   };
   readonly #inFlight = new Set<InFlight>();
-  readonly #outcomes = new WeakMap<ProcessingState, 'filtered' | 'deadLettered'>();
+  readonly #outcomes = new WeakMap<ProcessingState, 'filtered' | 'deadLettered' | 'duplicates'>();
   readonly #nackedThrough = new Map<string, number>();
   readonly #done: Promise<void>;
   #resolveDone: () => void = () => undefined;
@@ -189,6 +190,7 @@ export class EventDrivenConsumer {
         onRetry: () => void this.#counters.retried++,
         onDeadLettered: (_m, _e, ctx) => this.#outcomes.set(ctx.state, 'deadLettered'),
         onFiltered: (_m, ctx) => this.#outcomes.set(ctx.state, 'filtered'),
+        onDuplicate: (_m, _key, ctx) => this.#outcomes.set(ctx.state, 'duplicates'),
         onReplyDropped: () => void this.#counters.repliesDropped++,
         onStaleAttemptSettled: () => void this.#counters.staleAttempts++,
       },

@@ -53,6 +53,12 @@ export const ErrorCodes = {
   SCHEMA_NOT_FOUND: { code: 'GOMES_SCHEMA_NOT_FOUND', retriable: false },
   /** A schema breaks the compatibility rule of its subject, or a reader schema cannot read a writer schema. */
   SCHEMA_INCOMPATIBLE: { code: 'GOMES_SCHEMA_INCOMPATIBLE', retriable: false },
+  /** Another member holds the idempotency claim of the message (it is processing it); it is redelivered. */
+  IDEMPOTENCY_CLAIM_HELD: { code: 'GOMES_IDEMPOTENCY_CLAIM_HELD', retriable: true },
+  /** The idempotency store could not be reached or refused an operation; the message is redelivered. */
+  IDEMPOTENCY_STORE_FAILED: { code: 'GOMES_IDEMPOTENCY_STORE_FAILED', retriable: true },
+  /** Declared topics could not be created, or (with `onMismatch: 'fail'`) existing ones differ. */
+  TOPIC_PROVISIONING_FAILED: { code: 'GOMES_TOPIC_PROVISIONING_FAILED', retriable: false },
 } as const;
 
 /** The name of an entry of {@link ErrorCodes}. @public */

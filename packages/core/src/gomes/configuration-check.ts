@@ -3,6 +3,13 @@ import type { ConsumerChannelBuilder, PublisherChannelBuilder } from '../channel
 import type { ActionRegistry } from '../actions/action-registry.js';
 import { toError } from '../errors/gomes-error.js';
 import type { Logger } from '../logging/logger.js';
+import type { TopicTemplates } from '../topics/topic-templates.js';
+
+/** Topics declared on a connection with `gomes.addTopics`. @internal */
+export interface TopicRegistration {
+  readonly connectionName: string;
+  readonly templates: TopicTemplates;
+}
 
 /** Everything registered on an instance before `start()`. @internal */
 export interface RegisteredConfiguration {
@@ -10,6 +17,7 @@ export interface RegisteredConfiguration {
   readonly publishers: readonly PublisherChannelBuilder[];
   readonly consumers: readonly ConsumerChannelBuilder[];
   readonly registry: ActionRegistry;
+  readonly topics: readonly TopicRegistration[];
 }
 
 function duplicates(names: readonly string[]): string[] {
@@ -82,6 +90,22 @@ export function checkConfiguration(config: RegisteredConfiguration): string[] {
     const routesElsewhere = c.endpointOptions.middleware.length > 0;
     if (!replyChannels.has(c.channelName) && !hasHandlers && !routesElsewhere) {
       problems.push(`consumer "${c.consumerName}" has no route handler: no action handler is registered`);
+    }
+  }
+
+  const declared = new Map<string, string>();
+  for (const { connectionName, templates } of config.topics) {
+    const where = `topics on connection "${connectionName}"`;
+    const connection = connections.get(connectionName);
+    if (!connection) problems.push(`${where}: unknown connection "${connectionName}"`);
+    else if (typeof connection.topicAdmin !== 'function') {
+      problems.push(`${where}: connection "${connectionName}" cannot provision topics`);
+    }
+    problems.push(...templates.validate().map((p) => `${where}: ${p}`));
+    for (const name of templates.templates.map((t) => templates.prefix + t.name)) {
+      const key = `${connectionName}/${name}`;
+      if (declared.has(key)) problems.push(`${where}: topic "${name}" is declared by two addTopics calls`);
+      declared.set(key, name);
     }
   }
 

@@ -4,10 +4,12 @@ import type { PublisherChannel } from '../channel/publisher-channel.js';
 import type { RequestReplyCoordinator } from '../bus/request-reply-coordinator.js';
 import { ErrorCodes } from '../errors/error-codes.js';
 import { GomesError, isGomesError, toError } from '../errors/gomes-error.js';
+import type { IdempotencyStore } from '../idempotency/idempotency-store.js';
 import type { Logger } from '../logging/logger.js';
 import type { GomesTelemetry } from '../observability/gomes-telemetry.js';
 import { InstrumentedPublisherChannel } from '../observability/instrumented-publisher-channel.js';
 import { messagingSystemOf } from '../observability/span-helpers.js';
+import { provisionTopics, type TopicProvisioningReport } from '../topics/topic-provisioning.js';
 import { replyChannelNames, type RegisteredConfiguration } from './configuration-check.js';
 import { subscribeReplies } from './reply-subscription.js';
 
@@ -24,6 +26,10 @@ export class GomesRuntime {
   /** `messaging.system` of each consumer channel's connection, by consumer name. */
   readonly consumerSystems = new Map<string, string>();
   readonly replySubscriptions: Subscription[] = [];
+  /** Idempotency stores of the consumers, started by `build` and closed by `close`. */
+  readonly idempotencyStores: IdempotencyStore[] = [];
+  /** What provisioning the declared topics found and did, per `addTopics` call. */
+  readonly topicReports: TopicProvisioningReport[] = [];
   readonly #logger: Logger;
 
   private constructor(logger: Logger) {
@@ -31,9 +37,10 @@ export class GomesRuntime {
   }
 
   /**
-   * Connects every connection, builds publishers, then consumer channels, and subscribes the reply
-   * consumers (each as this instance's ephemeral reader, see {@link subscribeReplies}). On any
-   * failure it undoes what it did and rethrows. Publishers are wrapped in an
+   * Starts the consumers' idempotency stores, connects every connection, provisions the declared
+   * topics, builds publishers, then consumer channels, and subscribes the reply consumers (each as
+   * this instance's ephemeral reader, see {@link subscribeReplies}). On any failure it undoes what
+   * it did and rethrows. Publishers are wrapped in an
    * {@link InstrumentedPublisherChannel} (metrics, and PRODUCER spans when tracing is on).
    */
   static async build(
@@ -44,10 +51,30 @@ export class GomesRuntime {
   ): Promise<GomesRuntime> {
     const runtime = new GomesRuntime(logger);
     try {
+      const stores = new Set(config.consumers.flatMap((c) => c.endpointOptions.idempotency?.store ?? []));
+      for (const store of stores) {
+        runtime.idempotencyStores.push(store);
+        try {
+          await store.start?.();
+        } catch (error) {
+          throw new GomesError(
+            'IDEMPOTENCY_STORE_FAILED',
+            `Idempotency store (${store.description}) could not start: ${toError(error).message}`,
+            { cause: error, retriable: false },
+          );
+        }
+        logger.info('idempotency store ready', { store: store.description });
+      }
       for (const connection of config.connections) {
         await connection.connect();
         runtime.connections.set(connection.name, connection);
         logger.info('connection connected', { connection: connection.name });
+      }
+      for (const { connectionName, templates } of config.topics) {
+        const connection = runtime.connections.get(connectionName)!;
+        runtime.topicReports.push(
+          await provisionTopics(connectionName, connection.topicAdmin!(), templates, logger),
+        );
       }
       for (const builder of config.publishers) {
         const connection = runtime.connections.get(builder.connectionName)!;
@@ -93,7 +120,10 @@ export class GomesRuntime {
     }
   }
 
-  /** Closes reply subscriptions, then publishers (flushing), then connections. Never throws; returns the errors. */
+  /**
+   * Closes reply subscriptions, then publishers (flushing), then idempotency stores, then
+   * connections. Never throws; returns the errors.
+   */
   async close(): Promise<Error[]> {
     const errors: Error[] = [];
     const settle = async (what: string, work: Array<Promise<unknown>>): Promise<void> => {
@@ -112,6 +142,10 @@ export class GomesRuntime {
     await settle(
       'closing a publisher',
       [...this.publishers.values()].map(async (p) => p.close()),
+    );
+    await settle(
+      'closing an idempotency store',
+      this.idempotencyStores.map(async (s) => s.close?.()),
     );
     await settle(
       'disconnecting a connection',

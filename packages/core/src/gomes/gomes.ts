@@ -27,11 +27,14 @@ import { consumerObservability } from '../observability/tracing-middleware.js';
 import type { MessageHandlerFn } from '../pipeline/message-handler.js';
 import type { ChannelResolver } from '../pipeline/processing-context.js';
 import { formatEndpointsTable, listEndpoints, type EndpointInfo } from './active-endpoints.js';
+import type { TopicProvisioningReport } from '../topics/topic-provisioning.js';
+import type { TopicTemplates } from '../topics/topic-templates.js';
 import {
   checkConfiguration,
   consumersWithoutDeadLetter,
   replyChannelNames,
   runPreflights,
+  type TopicRegistration,
 } from './configuration-check.js';
 import { GomesRuntime } from './gomes-runtime.js';
 import { resolveGomesOptions, type GomesOptions } from './gomes-options.js';
@@ -61,6 +64,8 @@ export class Gomes {
   readonly #connections: ChannelConnection[] = [];
   readonly #publishers: PublisherChannelBuilder[] = [];
   readonly #consumers: ConsumerChannelBuilder[] = [];
+  readonly #topics: TopicRegistration[] = [];
+  #topicReports: readonly TopicProvisioningReport[] = [];
   readonly #coordinator: RequestReplyCoordinator;
   readonly #buses = new Map<string, { kind: BusKind; bus: CommandBus | QueryBus | EventBus }>();
   readonly #eventDrivenConsumers = new Map<string, EventDrivenConsumer>();
@@ -154,6 +159,22 @@ export class Gomes {
   }
 
   /**
+   * Declares topics on the connection `connectionName`: `start()` creates the missing ones and
+   * reports — never changes — existing ones that differ (a warning, or a failed start with
+   * `onMismatch: 'fail'`); see {@link Gomes.topicReports} and docs/topics.md.
+   */
+  addTopics(connectionName: string, templates: TopicTemplates): this {
+    this.#assertConfigurable();
+    this.#topics.push({ connectionName, templates });
+    return this;
+  }
+
+  /** What provisioning the declared topics found and did at `start()`, one report per `addTopics`. */
+  topicReports(): readonly TopicProvisioningReport[] {
+    return this.#topicReports;
+  }
+
+  /**
    * Registers a handler: a `defineCommandHandler(...)` (or query/event) definition, or an instance
    * of a class decorated with `@CommandHandler` / `@QueryHandler` / `@EventHandler`.
    */
@@ -191,6 +212,7 @@ export class Gomes {
       publishers: this.#publishers,
       consumers: this.#consumers,
       registry: this.#registry,
+      topics: this.#topics,
     };
     try {
       ConfigurationError.throwIfAny(checkConfiguration(config), 'gomes configuration');
@@ -199,6 +221,7 @@ export class Gomes {
       this.#telemetry.start();
       this.#runtime = await GomesRuntime.build(config, this.#coordinator, this.#logger, this.#telemetry);
       const runtime = this.#runtime;
+      this.#topicReports = Object.freeze([...runtime.topicReports]);
       this.#telemetry.metrics.setLagSources(() =>
         [...runtime.consumerChannels].flatMap(([consumer, channel]) =>
           channel.consumerLag

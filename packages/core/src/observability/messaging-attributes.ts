@@ -42,10 +42,12 @@ export const MessagingAttributes = {
   GOMES_DELIVERY_ATTEMPT: 'gomes.delivery.attempt',
   /** gomes: handler executions of this delivery (retries included). */
   GOMES_ATTEMPTS: 'gomes.attempts',
-  /** gomes: outcome of a process span: `success`, `filtered`, `dead_lettered`, `failed`. */
+  /** gomes: outcome of a process span: `success`, `filtered`, `duplicate`, `dead_lettered`, `failed`. */
   GOMES_OUTCOME: 'gomes.outcome',
   /** gomes: why a reply consumer dropped a reply: `foreign` or `unmatched`. */
   GOMES_REPLY_OUTCOME: 'gomes.reply.outcome',
+  /** gomes: the idempotency key of a message an idempotent consumer skipped as a duplicate. */
+  GOMES_IDEMPOTENCY_KEY: 'gomes.idempotency.key',
 } as const;
 
 /** Values of `messaging.system` gomes writes when the transport has no better name. @public */
@@ -57,6 +59,8 @@ export const MessagingSpanEvents = {
   RETRY: 'gomes.retry',
   /** The message was parked on the dead-letter channel. */
   DEAD_LETTERED: 'gomes.dead_lettered',
+  /** An idempotent consumer skipped the message: its key was already processed. */
+  DUPLICATE: 'gomes.duplicate',
   /** The reply of a request arrived. */
   REPLY_RECEIVED: 'gomes.reply_received',
 } as const;

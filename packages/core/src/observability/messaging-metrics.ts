@@ -25,6 +25,8 @@ export const MessagingMetricNames = {
   FAILED: 'gomes.consumer.failed.messages',
   /** Counter `{message}`: failed attempts that were retried. */
   RETRIED: 'gomes.consumer.retried.messages',
+  /** Counter `{message}`: duplicates an idempotent consumer skipped (acked; also in `succeeded`). */
+  DUPLICATES: 'gomes.consumer.duplicate.messages',
   /** Counter `{message}`: messages published to a dead-letter channel. */
   DEAD_LETTERED: 'gomes.consumer.dead_lettered.messages',
   /** Gauge `{message}`: messages being processed now, per consumer. */
@@ -57,6 +59,7 @@ interface Instruments {
   readonly retried: Counter;
   readonly deadLettered: Counter;
   readonly repliesDropped: Counter;
+  readonly duplicates: Counter;
 }
 
 /**
@@ -144,6 +147,11 @@ export class MessagingMetrics {
     this.#instruments?.repliesDropped.add(1, { ...attributes, [A.GOMES_REPLY_OUTCOME]: outcome });
   }
 
+  /** An idempotent consumer skipped a duplicate. */
+  recordDuplicate(attributes: Attributes): void {
+    this.#instruments?.duplicates.add(1, attributes);
+  }
+
   /** A failed attempt is retried. */
   recordRetry(attributes: Attributes, errorType: string): void {
     this.#instruments?.retried.add(1, { ...attributes, 'error.type': errorType });
@@ -208,6 +216,10 @@ function createInstruments(meter: Meter): Instruments {
     }),
     repliesDropped: meter.createCounter(MessagingMetricNames.REPLIES_DROPPED, {
       description: 'Replies dropped by a reply consumer (for another instance, or no waiting request)',
+      unit: '{message}',
+    }),
+    duplicates: meter.createCounter(MessagingMetricNames.DUPLICATES, {
+      description: 'Duplicate messages skipped by idempotent consumers',
       unit: '{message}',
     }),
   };

@@ -11,6 +11,7 @@ import { InMemoryBroker } from '../transport/in-memory/in-memory-broker.js';
 import { inMemoryConnection } from '../transport/in-memory/in-memory-connection.js';
 import { inMemoryConsumer } from '../transport/in-memory/in-memory-consumer-channel-builder.js';
 import { inMemoryPublisher } from '../transport/in-memory/in-memory-publisher-channel-builder.js';
+import { InMemoryIdempotencyStore } from '../idempotency/in-memory-idempotency-store.js';
 import { isChildOf, OtelTestKit, registerOtelGlobals, SpanKind } from '../../test/support/otel-test-kit.js';
 import { MessagingAttributes as A, MessagingSpanEvents } from './messaging-attributes.js';
 import { MessagingMetricNames as M } from './messaging-metrics.js';
@@ -252,6 +253,42 @@ describe('metrics and dead-letter tracing over the in-memory transport', () => {
     release();
     await waitFor(() => consumer.stats.succeeded === 4);
     await waitFor(async () => (await kit.sum(M.LAG, lag)) === 0);
+    await app.shutdown();
+  });
+});
+
+describe('duplicates of an idempotent consumer', () => {
+  it('are counted, and their process span has outcome duplicate and a gomes.duplicate event', async () => {
+    const broker = new InMemoryBroker();
+    const app = createGomes({
+      tracing: true,
+      tracerProvider: kit.tracerProvider,
+      meterProvider: kit.meterProvider,
+    })
+      .addChannelConnection(inMemoryConnection('mem', { broker }))
+      .addPublisherChannel(inMemoryPublisher('mem', 'jobs'))
+      .addConsumerChannel(
+        inMemoryConsumer('mem', 'jobs', 'worker').withIdempotency(new InMemoryIdempotencyStore(), {
+          ttlMs: 60_000,
+        }),
+      )
+      .addActionHandler(defineEventHandler(OrderPlaced, () => undefined));
+    await app.start();
+    const consumer = app.eventDrivenConsumer('worker');
+    await consumer.run();
+    const copy = MessageBuilder.withPayload({ id: 'a' }).messageId('job-a').route('orderPlaced').build();
+    await app.publisherChannel('jobs').send(copy);
+    await app.publisherChannel('jobs').send(copy);
+    await waitFor(() => consumer.stats.acked === 2);
+    await waitFor(() => kit.named('process jobs').length === 2);
+    const jobs = { [A.DESTINATION_NAME]: 'jobs' };
+    expect(await kit.sum(M.DUPLICATES, jobs)).toBe(1);
+    expect(await kit.sum(M.SUCCEEDED, jobs)).toBe(2);
+    const [duplicate] = kit.named('process jobs', (s) => s.attributes[A.GOMES_OUTCOME] === 'duplicate');
+    expect(duplicate?.events.map((e) => [e.name, e.attributes?.[A.GOMES_IDEMPOTENCY_KEY]])).toEqual([
+      [MessagingSpanEvents.DUPLICATE, 'worker:job-a'],
+    ]);
+    expect(kit.named('process jobs', (s) => s.attributes[A.GOMES_OUTCOME] === 'success')).toHaveLength(1);
     await app.shutdown();
   });
 });

@@ -22,6 +22,7 @@ const HOOK_NAMES: readonly HookName[] = [
   'onRetry',
   'onDeadLettered',
   'onFiltered',
+  'onDuplicate',
   'onReplyDropped',
   'onStaleAttemptSettled',
 ];

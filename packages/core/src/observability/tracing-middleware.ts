@@ -34,11 +34,12 @@ interface Run {
   span: Span | undefined;
   deadLetterError: Error | undefined;
   filtered: boolean;
+  duplicate: boolean;
 }
 
 /**
  * Observability of one consumer: a middleware run outermost around the whole pipeline of a
- * delivery, plus hooks for retries, dead letters and filtered messages.
+ * delivery, plus hooks for retries, dead letters, filtered messages and duplicates.
  *
  * - Metrics (always): consumed, succeeded / failed / dead-lettered, retried, processing duration,
  *   in-flight.
@@ -63,7 +64,13 @@ export function consumerObservability(
 
   const middleware: HandlerMiddleware = (next) => async (message, ctx) => {
     const attributes = attributesOf(ctx);
-    const run: Run = { attributes, span: undefined, deadLetterError: undefined, filtered: false };
+    const run: Run = {
+      attributes,
+      span: undefined,
+      deadLetterError: undefined,
+      filtered: false,
+      duplicate: false,
+    };
     runs.set(ctx.state, run);
     telemetry.metrics.processStarted(endpoint, attributes);
     const started = performance.now();
@@ -110,6 +117,13 @@ export function consumerObservability(
       onFiltered: (_message, ctx) => {
         const run = runs.get(ctx.state);
         if (run) run.filtered = true;
+      },
+      onDuplicate: (_message, key, ctx) => {
+        const run = runs.get(ctx.state);
+        telemetry.metrics.recordDuplicate(run?.attributes ?? metricAttributes(target, ctx));
+        if (!run) return;
+        run.duplicate = true;
+        run.span?.addEvent(MessagingSpanEvents.DUPLICATE, { [A.GOMES_IDEMPOTENCY_KEY]: key });
       },
     },
   };
@@ -207,7 +221,15 @@ function finish(
   span.setAttribute(A.GOMES_ATTEMPTS, ctx.state.attempts);
   span.setAttribute(
     A.GOMES_OUTCOME,
-    failure ? 'failed' : deadLettered ? 'dead_lettered' : run.filtered ? 'filtered' : 'success',
+    failure
+      ? 'failed'
+      : deadLettered
+        ? 'dead_lettered'
+        : run.filtered
+          ? 'filtered'
+          : run.duplicate
+            ? 'duplicate'
+            : 'success',
   );
   if (failure) failSpan(span, failure);
   else if (deadLettered) {

@@ -4,6 +4,7 @@ import { mergeHooks, type PipelineObservability } from '../observability/pipelin
 import { composeMiddleware, type HandlerMiddleware, type MessageHandlerFn } from './message-handler.js';
 import { acknowledge } from './middleware/acknowledge.js';
 import { deadLetter } from './middleware/dead-letter.js';
+import { idempotentConsumer } from './middleware/idempotent-consumer.js';
 import { afterInterceptors, beforeInterceptors } from './middleware/interceptors.js';
 import { messageFilter } from './middleware/message-filter.js';
 import { processingTimeout } from './middleware/processing-timeout.js';
@@ -36,6 +37,8 @@ export interface ConsumerPipelineHooks {
   readonly onFiltered?: (message: Message, context: ProcessingContext) => void;
   /** A reply was dropped because its `replyTo` channel does not exist. */
   readonly onReplyDropped?: (message: Message, replyTo: string, context: ProcessingContext) => void;
+  /** An idempotent consumer skipped a message whose key was already processed (it will be acked). */
+  readonly onDuplicate?: (message: Message, key: string, context: ProcessingContext) => void;
   /** A timed-out (or aborted) attempt settled `lateMs` after it was given up (see `processingTimeout`). */
   readonly onStaleAttemptSettled?: (message: Message, lateMs: number, context: ProcessingContext) => void;
 }
@@ -67,6 +70,9 @@ export interface ConsumerPipelineOptions {
  *
  * 0. the `observability` middleware, when given (process span, metrics);
  * 1. `acknowledge` — ack on success, nack (redeliver) on failure, never ack a failure;
+ *    1b. `idempotentConsumer` (when `idempotency` is set) — skip (ack) a message whose key was
+ *    processed; claim the key for everything below, mark it done on success, release it on
+ *    failure or dead letter; a key claimed by another member fails the delivery (→ nack);
  * 2. `deadLetter` (when `deadLetterChannelName` is set) — park failed messages, then succeed;
  *    a failed dead-letter publish fails the message (→ nack);
  * 3. `sendReply` (when `sendReplyUsingReplyTo`) — reply with the result or the final error;
@@ -78,6 +84,8 @@ export interface ConsumerPipelineOptions {
  * 9. the terminal `handler`;
  * 10. `afterInterceptors` — run on the handler's result.
  *
+ * Because the idempotency claim sits outside dead-letter and retry, it covers every attempt, and a
+ * busy claim or a store failure is redelivered, never dead-lettered.
  * Because retry sits inside dead-letter and reply, a message is dead-lettered (and an error reply
  * sent) only once all attempts failed; because the timeout sits inside retry, it bounds each
  * attempt and a timed-out attempt is retried.
@@ -101,6 +109,15 @@ export function consumerPipeline(options: ConsumerPipelineOptions): MessageHandl
       ...(hooks.onNacked ? { onNacked: hooks.onNacked } : {}),
     }),
   );
+  if (e.idempotency !== undefined) {
+    steps.push(
+      idempotentConsumer(
+        e.idempotency.store,
+        e.idempotency.options,
+        hooks.onDuplicate ? { onDuplicate: hooks.onDuplicate } : {},
+      ),
+    );
+  }
   if (e.deadLetterChannelName !== undefined) {
     steps.push(
       deadLetter({

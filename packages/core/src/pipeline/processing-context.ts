@@ -17,6 +17,8 @@ export interface ProcessingState {
   lastFailureAt?: Date;
   /** The latest failure. */
   lastError?: Error;
+  /** Set by `deadLetter` once the message was published to the dead-letter channel. */
+  deadLettered?: boolean;
 }
 
 /** Looks up publisher channels by name (for dead-letter, replies and routers). @public */

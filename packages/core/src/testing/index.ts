@@ -18,3 +18,7 @@ export {
   type TestDelivery,
   type TestDeliveryOptions,
 } from './test-delivery.js';
+export {
+  describeIdempotencyStoreContract,
+  type IdempotencyStoreContractFactory,
+} from './idempotency-store-contract.js';

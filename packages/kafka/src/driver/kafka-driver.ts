@@ -236,6 +236,8 @@ export interface DriverClusterInfo {
 export interface DriverTopicInfo {
   readonly topic: string;
   readonly partitions: number;
+  /** Replicas of the first partition. */
+  readonly replicationFactor: number;
 }
 
 /** An admin client. @internal */

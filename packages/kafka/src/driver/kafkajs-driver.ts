@@ -419,7 +419,11 @@ class KafkajsAdmin implements DriverAdmin {
     const wanted = topics.filter((t) => existing.has(t));
     if (wanted.length === 0) return [];
     const { topics: meta } = await this.#admin.fetchTopicMetadata({ topics: wanted });
-    return meta.map((t) => ({ topic: t.name, partitions: t.partitions.length }));
+    return meta.map((t) => ({
+      topic: t.name,
+      partitions: t.partitions.length,
+      replicationFactor: t.partitions[0]?.replicas.length ?? 0,
+    }));
   }
 
   async describeTopicConfigs(topic: string, names: readonly string[]): Promise<Record<string, string>> {

@@ -121,7 +121,7 @@ describe('KafkaPublisherChannel (real broker)', () => {
     );
     const a = await admin();
     const [info] = await a.describeTopics([topic]);
-    expect(info).toEqual({ topic, partitions: 3 });
+    expect(info).toEqual({ topic, partitions: 3, replicationFactor: 1 }); // min(3, brokers)
     const configs = await a.describeTopicConfigs(topic, ['retention.ms', 'cleanup.policy']);
     expect(configs).toEqual({ 'retention.ms': '3600000', 'cleanup.policy': 'delete' });
     await pub.send(MessageBuilder.withPayload({ ok: true }).build());

@@ -134,7 +134,7 @@ export function fakeAdmin(counter: { created: number; disconnected: number }): D
       controller: 1,
       brokers: [{ nodeId: 1, host: 'h', port: 1 }],
     }),
-    describeTopics: async (topics) => topics.map((topic) => ({ topic, partitions: 1 })),
+    describeTopics: async (topics) => topics.map((topic) => ({ topic, partitions: 1, replicationFactor: 1 })),
     describeTopicConfigs: async () => ({}),
     createTopics: async () => undefined,
     fetchCommittedOffsets: async () => [],

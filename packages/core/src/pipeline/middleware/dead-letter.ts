@@ -88,6 +88,7 @@ export function deadLetter(options: DeadLetterOptions): HandlerMiddleware {
         errorMessage: error.message,
         attempts: ctx.state.attempts,
       });
+      ctx.state.deadLettered = true;
       options.onDeadLettered?.(message, error, ctx);
       return undefined;
     }

@@ -24,3 +24,4 @@ export {
   type ChannelSelector,
 } from './content-based-router.js';
 export { sendReply, ReplyHeaders, type ErrorReplyPayload, type SendReplyOptions } from './send-reply.js';
+export { idempotentConsumer, type IdempotentConsumerHooks } from './idempotent-consumer.js';

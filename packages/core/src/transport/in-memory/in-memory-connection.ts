@@ -1,4 +1,5 @@
 import type { ChannelConnection, ChannelConnectionState } from '../../channel/channel-connection.js';
+import type { ExistingTopic, TopicAdmin } from '../../topics/topic-provisioning.js';
 import {
   InMemoryBroker,
   resolveInMemoryBrokerOptions,
@@ -82,6 +83,37 @@ export class InMemoryConnection implements ChannelConnection {
   async disconnect(): Promise<void> {
     this.#connected = false;
     return Promise.resolve();
+  }
+
+  /**
+   * Topic administration for `gomes.addTopics`: declared topics are created on the broker with
+   * their partition count. The in-memory broker keeps every record and has no replicas, so no
+   * topic config (`cleanup.policy`, `retention.ms`, …) and no replication factor is applied: the
+   * provisioning report lists them as not applied. An existing topic with another partition count
+   * is reported as a mismatch.
+   */
+  topicAdmin(): TopicAdmin {
+    const broker = this.broker;
+    return {
+      unsupportedSettings: ['replication.factor', '*'],
+      describeTopics: async (names) => {
+        const found = new Map<string, ExistingTopic>();
+        for (const name of names) {
+          if (broker.hasTopic(name)) {
+            found.set(name, {
+              partitions: broker.partitionCount(name),
+              replicationFactor: undefined,
+              configs: {},
+            });
+          }
+        }
+        return Promise.resolve(found);
+      },
+      createTopics: async (topics) => {
+        for (const t of topics) broker.createTopic(t.name, t.partitions);
+        return Promise.resolve();
+      },
+    };
   }
 }
 
