@@ -41,6 +41,14 @@ export type {
   Subscription,
 } from './channel/consumer-channel.js';
 export type { ChannelConnection, ChannelConnectionState } from './channel/channel-connection.js';
+export {
+  readStartProblems,
+  type ChannelReader,
+  type ChannelReadOptions,
+  type ChannelRecord,
+  type ReadStart,
+  type RecordPosition,
+} from './channel/channel-reader.js';
 export type {
   ConsumerChannelStatus,
   ConsumerTransportState,
@@ -207,6 +215,7 @@ export {
   inMemoryConnection,
   isInMemoryConnection,
   InMemoryPublisherChannel,
+  InMemoryChannelReader,
   InMemoryPublisherChannelBuilder,
   inMemoryPublisher,
   InMemoryConsumerChannel,
