@@ -51,6 +51,7 @@ const RAISED_BY = {
   CONNECTION_FAILED: '`@gomes/kafka` `KafkaConnection.connect()` and lost connections',
   AUTHENTICATION_FAILED: '`@gomes/kafka`: SASL or TLS identity rejected',
   CONSUMER_CRASHED: 'an event-driven consumer stopped by `stopOnError`, a Kafka consumer that crashed',
+  NOT_SUPPORTED: '`gomes.deadLetters()` of a channel whose builder has no `createReader`',
 };
 
 const rows = Object.entries(ErrorCodes).map(

@@ -126,6 +126,7 @@ export type {
 export { formatEndpointsTable, type EndpointInfo } from './gomes/active-endpoints.js';
 export {
   DeadLetterHeaders,
+  RedriveHeaders,
   DEAD_LETTER_ORIGINAL_HEADER_PREFIX,
   UndecodableRecordHeaders,
   DEAD_LETTER_MAX_STACK_LENGTH,
@@ -134,6 +135,26 @@ export {
   type DeadLetterEnvelope,
   type DeadLetterSource,
 } from './message/dead-letter-envelope.js';
+export { DeadLetterChannel, DEFAULT_DEAD_LETTER_LIST_LIMIT } from './dead-letter/dead-letter-channel.js';
+export {
+  readRedriveMarker,
+  type DeadLetter,
+  type RedriveMarker,
+  type RedriveMarkerPayload,
+} from './dead-letter/dead-letter.js';
+export type { DeadLetterFilter } from './dead-letter/dead-letter-filter.js';
+export type {
+  DeadLetterRedriveOptions,
+  ListDeadLettersOptions,
+  RedriveFailure,
+  RedriveOptions,
+  RedriveReport,
+  RedriveSkipReason,
+  RedriveStatus,
+  RedrivenMessage,
+  SkippedDeadLetter,
+  UnreadableRecord,
+} from './dead-letter/redrive-report.js';
 export {
   acknowledge,
   DEFAULT_ACKNOWLEDGE_OPTIONS,

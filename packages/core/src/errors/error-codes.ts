@@ -42,6 +42,8 @@ export const ErrorCodes = {
   AUTHENTICATION_FAILED: { code: 'GOMES_AUTHENTICATION_FAILED', retriable: false },
   /** A consumer crashed (its client stopped) and was reported. */
   CONSUMER_CRASHED: { code: 'GOMES_CONSUMER_CRASHED', retriable: true },
+  /** A channel's transport lacks a capability the operation needs (reading it back). */
+  NOT_SUPPORTED: { code: 'GOMES_NOT_SUPPORTED', retriable: false },
 } as const;
 
 /** The name of an entry of {@link ErrorCodes}. @public */

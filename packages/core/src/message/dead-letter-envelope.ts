@@ -8,6 +8,7 @@ import type { Message } from './message.js';
 export {
   DEAD_LETTER_ORIGINAL_HEADER_PREFIX,
   DeadLetterHeaders,
+  RedriveHeaders,
   UndecodableRecordHeaders,
 } from './dead-letter-headers.js';
 

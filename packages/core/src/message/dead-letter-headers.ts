@@ -58,3 +58,33 @@ export const UndecodableRecordHeaders = {
 
 /** Prefix of the original headers copied onto a dead-letter message. @public */
 export const DEAD_LETTER_ORIGINAL_HEADER_PREFIX = 'gomes.original.';
+
+/**
+ * Header names of a dead-letter redrive (`gomes.deadLetters(channel).redrive(...)`, see
+ * docs/dead-letters.md).
+ *
+ * - `REDRIVE_COUNT` is set on every redriven message: the message is the original one (same
+ *   `messageId`, same headers), so this header is how a consumer or an idempotency check tells a
+ *   redrive from the first delivery, and how many times it was redriven.
+ * - The others are the headers of a **redrive marker**: a small record appended to the dead-letter
+ *   channel once a redriven message was confirmed stored, naming the dead letter it redrove. It is
+ *   how a later list or redrive knows what was redriven (a Kafka topic cannot delete one record).
+ *   A marker carries no dead-letter envelope, so `readDeadLetterEnvelope` returns `undefined` for
+ *   it; `readRedriveMarker` reads it.
+ *
+ * @public
+ */
+export const RedriveHeaders = {
+  /** On a redriven message: how many times it has been redriven (decimal, 1 the first time). */
+  REDRIVE_COUNT: 'gomes.redriveCount',
+  /** Marker: position of the redriven dead letter in its channel, `<partition>:<offset>`. */
+  DEAD_LETTER: 'gomes.redrive.deadLetter',
+  /** Marker: the `messageId` that was republished (the original message's). */
+  MESSAGE_ID: 'gomes.redrive.messageId',
+  /** Marker: the channel it was republished to. */
+  TARGET_CHANNEL: 'gomes.redrive.targetChannel',
+  /** Marker: the redrive count the republished message carried. */
+  COUNT: 'gomes.redrive.count',
+  /** Marker: when the republish was confirmed (ISO-8601 UTC). */
+  REDRIVEN_AT: 'gomes.redrive.redrivenAt',
+} as const;
