@@ -41,8 +41,8 @@ const HEARTBEAT_WAIT_MS = 1000;
 
 /**
  * The consuming half of a Kafka bounded read: a consumer in a throwaway group (never committed, so
- * the broker forgets the group once it is left) assigned the partitions to read, each sought to its
- * start. Fetched records are queued for the reader and handed out in offset order; the batch handler
+ * the broker deletes the empty group at its next offsets cleanup) assigned the partitions to read,
+ * each sought to its start. Fetched records are queued for the reader and handed out in offset order; the batch handler
  * waits (heartbeating) until the reader took them, so memory stays bounded by one fetch. A
  * partition is done once a record or a processed batch (also one whose records were all filtered
  * out: transaction markers, aborted records) reaches its end offset; then it is paused.

@@ -28,7 +28,7 @@ const STALL_TIMEOUT_MS = 60000;
  * 2. reads the partitions that have records in range with a consumer of a **throwaway group**
  *    (`gomes.reader.<topic>.<uuid>`, see `KAFKA_READER_GROUP_PREFIX`): it is the only member, is
  *    assigned exactly those partitions, seeks them to their start, never commits (kafkajs needs a
- *    group to consume; a group without committed offsets is dropped by the broker once it is empty);
+ *    group to consume; the broker deletes an empty group without offsets at its next cleanup);
  * 3. stops once every partition reached its end offset, and leaves the group.
  *
  * Records the translator cannot decode are yielded as `undecodable`. A read that makes no progress

@@ -15,9 +15,14 @@ import {
   type HandlerContext,
 } from '@gomes/core';
 import { holdsFor } from '@gomes/core/testing';
-import { KafkaMessageTranslator, KafkaPublisherChannelBuilder } from '@gomes/kafka';
+import {
+  KAFKA_READER_GROUP_PREFIX,
+  KafkaMessageTranslator,
+  KafkaPublisherChannelBuilder,
+} from '@gomes/kafka';
+import kafkajs from 'kafkajs';
 import { uniqueTopic } from '../support/kafka-test-env.js';
-import { admin, closeAll, createTopic, readRaw, waitFor } from '../support/kafka-harness.js';
+import { admin, closeAll, createTopic, env, readRaw, waitFor } from '../support/kafka-harness.js';
 import { consumerBuilder, kafkaGomes } from '../support/gomes-kafka.js';
 
 afterEach(closeAll);
@@ -174,6 +179,26 @@ describe('dead-letter redrive over Kafka', () => {
     const back = await dead.list({ filter: { messageId: two.redriven.map((r) => r.messageId) } });
     expect(back.map((d) => d.envelope.originalHeaders[RedriveHeaders.REDRIVE_COUNT])).toEqual(['1', '1']);
     expect(handled).toHaveLength(10);
+
+    // Every read used a throwaway group, left it and committed nothing (the broker deletes such an
+    // empty group at its next offsets cleanup).
+    const kafka = new kafkajs.Kafka({ brokers: env.brokers, logLevel: kafkajs.logLevel.NOTHING });
+    const kafkaAdmin = kafka.admin();
+    await kafkaAdmin.connect();
+    try {
+      const readers = (await kafkaAdmin.listGroups()).groups
+        .map((g) => g.groupId)
+        .filter((g) => g.startsWith(`${KAFKA_READER_GROUP_PREFIX}${dlq}.`));
+      expect(readers.length).toBeGreaterThanOrEqual(8); // one per list/redrive call above
+      const { groups } = await kafkaAdmin.describeGroups(readers);
+      expect(groups.map((g) => [g.state, g.members.length])).toEqual(readers.map(() => ['Empty', 0]));
+      for (const groupId of readers) {
+        const [offsets] = await kafkaAdmin.fetchOffsets({ groupId, topics: [dlq] });
+        expect(offsets!.partitions.map((p) => p.offset)).toEqual(['-1', '-1', '-1']);
+      }
+    } finally {
+      await kafkaAdmin.disconnect();
+    }
   }, 90_000);
 
   it('a republish that fails stops the redrive: the dead letters before it are recorded, it and the ones after stay pending', async () => {
