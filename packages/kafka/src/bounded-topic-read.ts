@@ -116,14 +116,15 @@ export class BoundedTopicRead {
    */
   async next(): Promise<DriverInboundRecord | undefined> {
     for (;;) {
-      if (this.#error) throw this.#error;
       const record = this.#queue.shift();
       if (record) {
         if (this.#queue.length === 0) this.#drained.resolve();
         return record;
       }
       this.#drained.resolve();
+      // Complete: a client error after the last record (the consumer idles until close) is moot.
       if (this.#pending.size === 0) return undefined;
+      if (this.#error) throw this.#error;
       const woken = await settlesWithin(this.#wake.promise, this.#config.stallTimeoutMs);
       if (!woken) {
         const { topic } = this.#config;
