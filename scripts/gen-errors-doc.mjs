@@ -59,6 +59,7 @@ const RAISED_BY = {
     '`@gomes/schema-registry`: unknown schema id (the record is dead-lettered), unregistered schema on publish',
   SCHEMA_INCOMPATIBLE:
     '`@gomes/schema-registry`: registration refused by the compatibility rule; reader cannot read writer',
+  NOT_SUPPORTED: '`gomes.deadLetters()` of a channel whose builder has no `createReader`',
 };
 
 const rows = Object.entries(ErrorCodes).map(

@@ -6,7 +6,9 @@
  * A payment whose fraud check keeps timing out is retried, then dead-lettered; a payment with an
  * unknown currency throws NonRetriableError and goes to the DLQ at once; the other payments keep
  * flowing meanwhile (other keys are not blocked). A second consumer, `dlq-reader`, reads the DLQ
- * and prints each envelope. Stats at the end.
+ * and prints each envelope. Then the fraud check service is back: the retriable dead letter is
+ * redriven (`gomes.deadLetters(...).redrive`) with its original messageId and booked; the other one
+ * stays in the DLQ.
  *
  * Run: pnpm build && node examples/03-event-driven-consumer/dist/main.js
  */
@@ -16,6 +18,7 @@ import {
   Event,
   EventHandler,
   NonRetriableError,
+  RedriveHeaders,
   createGomes,
   inMemoryConnection,
   inMemoryConsumer,
@@ -44,6 +47,7 @@ class PaymentReceived {
 class PaymentProcessor {
   readonly booked: string[] = [];
   readonly attempts = new Map<string, number>();
+  fraudCheckOnline = false;
   readonly #startedAt = Date.now();
 
   async handle(event: PaymentReceived, context: HandlerContext): Promise<void> {
@@ -54,7 +58,7 @@ class PaymentProcessor {
       console.log(`  ${at} ${event.paymentId} attempt ${attempt}: unknown currency -> NonRetriableError`);
       throw new NonRetriableError(`currency ${event.currency} is not supported`);
     }
-    if (event.amount > 1000) {
+    if (event.amount > 1000 && !this.fraudCheckOnline) {
       console.log(`  ${at} ${event.paymentId} attempt ${attempt}: fraud check timed out`);
       throw new Error('fraud check service timed out');
     }
@@ -62,7 +66,11 @@ class PaymentProcessor {
     await new Promise((resolve) => setTimeout(resolve, 5));
     if (context.signal.aborted) throw new Error('aborted');
     this.booked.push(event.paymentId);
-    console.log(`  ${at} ${event.paymentId} attempt ${attempt}: booked ${event.amount} ${event.currency}`);
+    const redrive = context.headers[RedriveHeaders.REDRIVE_COUNT];
+    console.log(
+      `  ${at} ${event.paymentId} attempt ${attempt}: booked ${event.amount} ${event.currency}` +
+        (redrive ? ` (redrive ${redrive}, messageId ${context.messageId})` : ''),
+    );
   }
 }
 
@@ -159,7 +167,8 @@ export async function main(): Promise<void> {
     new PaymentReceived('pay-3', 30, 'XXX'),
     new PaymentReceived('pay-4', 40, 'USD'),
   ];
-  for (const p of payments) await bus.publish(p, { partitionKey: p.paymentId });
+  const messageIds = new Map<string, string>();
+  for (const p of payments) messageIds.set(p.paymentId, await bus.publish(p, { partitionKey: p.paymentId }));
 
   await until(
     'two dead letters and two bookings',
@@ -177,6 +186,25 @@ export async function main(): Promise<void> {
   console.log(
     `booked: ${processor.booked.join(', ')}; handler attempts: ${[...processor.attempts].map(([k, v]) => `${k}=${v}`).join(', ')}`,
   );
+
+  console.log('\n== the fraud check service is back: redrive the retriable dead letters');
+  processor.fraudCheckOnline = true;
+  const dlq = app.deadLetters('payments.DLQ');
+  const paymentOf = (payload: unknown): string => (payload as PaymentReceived).paymentId;
+  for (const d of await dlq.list()) {
+    console.log(`pending ${paymentOf(d.message.payload)}: retriable=${String(d.envelope.retriable)}`);
+  }
+  const report = await dlq.redrive({ filter: { where: (d) => d.envelope.retriable } });
+  for (const r of report.redriven) {
+    const original = [...messageIds].find(([, id]) => id === r.messageId)?.[0];
+    console.log(
+      `redriven ${String(original)} to ${r.targetChannel}: original messageId kept=${String(original !== undefined)}, redriveCount=${r.redriveCount}`,
+    );
+  }
+  console.log(`redrive ${report.status}: matched=${report.matched} redriven=${report.redriven.length}`);
+  await until('the redriven payment is booked', () => processor.booked.includes('pay-1'));
+  const left = (await dlq.list()).map((d) => paymentOf(d.message.payload));
+  console.log(`still pending in payments.DLQ: ${left.join(', ')}; booked: ${processor.booked.join(', ')}`);
 
   await consumer.stop(2000);
   console.log(`\npayment-processor ${consumer.state} (stop drains in-flight messages first)`);

@@ -58,6 +58,15 @@ describe('example 03-event-driven-consumer', () => {
     );
   });
 
+  it('redrives the retriable dead letter with its original messageId; the other stays in the DLQ', () => {
+    expect(run.stdout).toContain('pending pay-1: retriable=true');
+    expect(run.stdout).toContain('pending pay-3: retriable=false');
+    expect(run.stdout).toContain('redriven pay-1 to payments: original messageId kept=true, redriveCount=1');
+    expect(run.stdout).toContain('redrive completed: matched=1 redriven=1');
+    expect(run.stdout).toMatch(/pay-1 attempt 5: booked 5000 EUR \(redrive 1, messageId [0-9a-f-]{36}\)/);
+    expect(run.stdout).toContain('still pending in payments.DLQ: pay-3; booked: pay-2, pay-4, pay-1');
+  });
+
   it('prints the consumer stats', () => {
     expect(run.stdout).toContain(
       'payment-processor {"received":4,"succeeded":2,"failed":0,"retried":3,"deadLettered":2,"filtered":0,"duplicates":0,"acked":4,"nacked":0,',

@@ -41,6 +41,14 @@ export type {
   Subscription,
 } from './channel/consumer-channel.js';
 export type { ChannelConnection, ChannelConnectionState } from './channel/channel-connection.js';
+export {
+  readStartProblems,
+  type ChannelReader,
+  type ChannelReadOptions,
+  type ChannelRecord,
+  type ReadStart,
+  type RecordPosition,
+} from './channel/channel-reader.js';
 export type {
   ConsumerChannelStatus,
   ConsumerTransportState,
@@ -136,6 +144,7 @@ export type {
 export { formatEndpointsTable, type EndpointInfo } from './gomes/active-endpoints.js';
 export {
   DeadLetterHeaders,
+  RedriveHeaders,
   DEAD_LETTER_ORIGINAL_HEADER_PREFIX,
   UndecodableRecordHeaders,
   DEAD_LETTER_MAX_STACK_LENGTH,
@@ -145,6 +154,26 @@ export {
   type DeadLetterSource,
 } from './message/dead-letter-envelope.js';
 export { readGoGomesDeadLetter, type GoGomesDeadLetter } from './message/go-gomes-dead-letter.js';
+export { DeadLetterChannel, DEFAULT_DEAD_LETTER_LIST_LIMIT } from './dead-letter/dead-letter-channel.js';
+export {
+  readRedriveMarker,
+  type DeadLetter,
+  type RedriveMarker,
+  type RedriveMarkerPayload,
+} from './dead-letter/dead-letter.js';
+export type { DeadLetterFilter } from './dead-letter/dead-letter-filter.js';
+export type {
+  DeadLetterRedriveOptions,
+  ListDeadLettersOptions,
+  RedriveFailure,
+  RedriveOptions,
+  RedriveReport,
+  RedriveSkipReason,
+  RedriveStatus,
+  RedrivenMessage,
+  SkippedDeadLetter,
+  UnreadableRecord,
+} from './dead-letter/redrive-report.js';
 export {
   acknowledge,
   DEFAULT_ACKNOWLEDGE_OPTIONS,
@@ -263,6 +292,7 @@ export {
   inMemoryConnection,
   isInMemoryConnection,
   InMemoryPublisherChannel,
+  InMemoryChannelReader,
   InMemoryPublisherChannelBuilder,
   inMemoryPublisher,
   InMemoryConsumerChannel,

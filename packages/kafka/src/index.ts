@@ -46,6 +46,8 @@ export {
   type KafkaPublisherStats,
 } from './kafka-publisher-channel.js';
 export { KafkaPublisherChannelBuilder } from './kafka-publisher-channel-builder.js';
+export { KafkaChannelReader } from './kafka-channel-reader.js';
+export { KAFKA_READER_GROUP_PREFIX } from './bounded-topic-read.js';
 export {
   DEFAULT_KAFKA_CONSUMER_OPTIONS,
   validateKafkaConsumerOptions,

@@ -6,6 +6,7 @@ import {
   type PreflightContext,
 } from '@gomes/core';
 import type { CompressionCodec, DriverProducer, RequiredAcks } from './driver/kafka-driver.js';
+import { KafkaChannelReader } from './kafka-channel-reader.js';
 import { KafkaConnection } from './kafka-connection.js';
 import { toConnectionError } from './kafka-errors.js';
 import { KafkaMessageTranslator, type KafkaWireFormat } from './kafka-message-translator.js';
@@ -208,6 +209,25 @@ export class KafkaPublisherChannelBuilder extends PublisherChannelAdapterBuilder
       this.replyChannelName,
       logger,
       createProducer,
+    );
+  }
+
+  /**
+   * A bounded reader of this channel's topic, decoding records with this builder's translator (see
+   * {@link KafkaChannelReader}). The connection must be connected.
+   */
+  createReader(context: ChannelBuildContext): KafkaChannelReader {
+    const connection = context.connection;
+    if (!(connection instanceof KafkaConnection)) {
+      throw new ConfigurationError([
+        `reader of "${this.channelName}" needs a KafkaConnection, got "${connection.name}"`,
+      ]);
+    }
+    return new KafkaChannelReader(
+      connection.driver,
+      this.channelName,
+      this.options.translator,
+      context.logger,
     );
   }
 

@@ -93,6 +93,13 @@ describe('KafkaPublisherChannel (fake driver)', () => {
     await channel.close();
   });
 
+  it('says whether sends are confirmed: yes in sync mode, no in async mode (resolved on enqueue)', async () => {
+    const sync = publisher({}).channel;
+    const async = publisher({ async: true }).channel;
+    expect([sync.confirmsSends, async.confirmsSends]).toEqual([true, false]);
+    await Promise.all([sync.close(), async.close()]);
+  });
+
   it('keeps the client request timeout of a producer clearly above its produce timeout', () => {
     expect(producerRequestTimeoutMs(30000, 30000)).toBe(36000);
     expect(producerRequestTimeoutMs(30000, 10000)).toBe(30000);

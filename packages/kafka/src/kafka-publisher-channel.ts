@@ -108,6 +108,11 @@ export class KafkaPublisherChannel implements PublisherChannel {
     return this.#options.async;
   }
 
+  /** `false` in async mode (`send` resolves on enqueue), else `true`. */
+  get confirmsSends(): boolean {
+    return !this.#options.async;
+  }
+
   /** Listens to async-mode failures; returns a function that removes the listener. */
   onError(listener: KafkaPublishErrorListener): () => void {
     this.#errorListeners.add(listener);

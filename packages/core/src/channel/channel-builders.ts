@@ -4,6 +4,7 @@ import type { Logger } from '../logging/logger.js';
 import type { HandlerMiddleware, Interceptor, MessageFilterFn } from '../pipeline/message-handler.js';
 import type { RetryOptions } from '../pipeline/retry-options.js';
 import type { ChannelConnection } from './channel-connection.js';
+import type { ChannelReader } from './channel-reader.js';
 import type { ConsumerChannel } from './consumer-channel.js';
 import type { PublisherChannel } from './publisher-channel.js';
 
@@ -46,6 +47,12 @@ export interface PublisherChannelBuilder {
   preflight?(context: PreflightContext): Promise<string[]>;
   /** Creates the channel. */
   build(context: ChannelBuildContext): Promise<PublisherChannel>;
+  /**
+   * Optional capability: a {@link ChannelReader} of this builder's channel, decoding records as the
+   * channel encodes them. `context.connection` must be connected. The dead-letter API
+   * (`gomes.deadLetters(name)`) needs it; transports that cannot read a channel back leave it out.
+   */
+  createReader?(context: ChannelBuildContext): ChannelReader;
 }
 
 /**

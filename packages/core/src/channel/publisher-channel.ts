@@ -22,6 +22,13 @@ export interface SendOptions {
 export interface PublisherChannel {
   /** Channel name (topic/queue name). */
   readonly name: string;
+  /**
+   * Optional: `false` when `send` resolves before the transport stored the message (an asynchronous,
+   * batching publisher). Left out or `true`: `send` resolves only once the message is stored, as the
+   * contract above says. Operations that must not move on before a message is stored (a dead-letter
+   * redrive) refuse channels that say `false`.
+   */
+  readonly confirmsSends?: boolean;
   /** Sends one message; see the contract above. */
   send(message: Message, options?: SendOptions): Promise<void>;
   /** Flushes and closes. */

@@ -59,6 +59,8 @@ export const ErrorCodes = {
   IDEMPOTENCY_STORE_FAILED: { code: 'GOMES_IDEMPOTENCY_STORE_FAILED', retriable: true },
   /** Declared topics could not be created, or (with `onMismatch: 'fail'`) existing ones differ. */
   TOPIC_PROVISIONING_FAILED: { code: 'GOMES_TOPIC_PROVISIONING_FAILED', retriable: false },
+  /** A channel's transport lacks a capability the operation needs (reading it back). */
+  NOT_SUPPORTED: { code: 'GOMES_NOT_SUPPORTED', retriable: false },
 } as const;
 
 /** The name of an entry of {@link ErrorCodes}. @public */

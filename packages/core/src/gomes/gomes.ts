@@ -15,6 +15,8 @@ import type { BusTransport } from '../bus/bus-transport.js';
 import type { ConsumerChannelBuilder, PublisherChannelBuilder } from '../channel/channel-builders.js';
 import type { ChannelConnection } from '../channel/channel-connection.js';
 import type { PublisherChannel } from '../channel/publisher-channel.js';
+import { DeadLetterChannel } from '../dead-letter/dead-letter-channel.js';
+import type { RedriveOptions, RedriveReport } from '../dead-letter/redrive-report.js';
 import { EventDrivenConsumer } from '../endpoint/event-driven-consumer.js';
 import { ConfigurationError } from '../errors/configuration-error.js';
 import { GomesError, toError } from '../errors/gomes-error.js';
@@ -292,6 +294,48 @@ export class Gomes {
    */
   publisherChannel(name: string): PublisherChannel {
     return this.#startedRuntime().publisher(name);
+  }
+
+  /**
+   * The dead letters of the dead-letter channel `channel`, to list (with filters) and redrive (see
+   * {@link DeadLetterChannel}, docs/dead-letters.md). `channel` must be a registered publisher
+   * channel (redrive markers are written through it) whose transport can read it back.
+   *
+   * @throws GomesError `GOMES_ILLEGAL_STATE` before `start()`, `GOMES_NOT_FOUND` when no publisher
+   * channel `channel` is registered, `GOMES_NOT_SUPPORTED` when its transport cannot read it back.
+   */
+  deadLetters(channel: string): DeadLetterChannel {
+    const runtime = this.#startedRuntime();
+    const builder = this.#publishers.find((p) => p.channelName === channel);
+    if (!builder) {
+      throw new GomesError(
+        'NOT_FOUND',
+        `No publisher channel "${channel}" is registered; register one for the dead-letter channel to list or redrive it`,
+        { details: { channel } },
+      );
+    }
+    if (!builder.createReader) {
+      throw new GomesError(
+        'NOT_SUPPORTED',
+        `The transport of publisher channel "${channel}" cannot read it back (its builder has no createReader)`,
+        { details: { channel, connection: builder.connectionName } },
+      );
+    }
+    const connection = runtime.connections.get(builder.connectionName)!;
+    return new DeadLetterChannel({
+      reader: builder.createReader({ connection, logger: this.#logger }),
+      publisher: runtime.publisher(channel),
+      publishers: (name) => runtime.publishers.get(name),
+      logger: this.#logger,
+    });
+  }
+
+  /**
+   * Redrives dead letters of `options.channel`: `gomes.deadLetters(options.channel).redrive(options)`
+   * (see {@link DeadLetterChannel.redrive}).
+   */
+  async redrive(options: RedriveOptions): Promise<RedriveReport> {
+    return this.deadLetters(options.channel).redrive(options);
   }
 
   /**

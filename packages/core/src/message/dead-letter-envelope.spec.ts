@@ -100,3 +100,53 @@ describe('dead-letter envelope', () => {
     expect(readDeadLetterEnvelope(original)).toBeUndefined();
   });
 });
+
+describe('MessageBuilder.fromDeadLetter', () => {
+  const original = MessageBuilder.withPayload({ orderId: 7, lines: [{ sku: 'a' }] })
+    .messageType('Command')
+    .route('createOrder')
+    .correlationId('corr-7')
+    .causationId('cause-7')
+    .version('2.0')
+    .header('tenant', 'acme')
+    .build();
+  const dead = deadLetterMessage(
+    original,
+    new NonRetriableError('rejected'),
+    { attempts: 1 },
+    { channelName: 'orders.DLQ', endpointName: 'orders-consumer' },
+  );
+
+  it('restores the original payload and every original header, reserved ones and messageId included', () => {
+    // The recipe this replaces: withPayload + the original headers, which threw for reserved names.
+    expect(() =>
+      MessageBuilder.withPayload(dead.payload).headers(readDeadLetterEnvelope(dead)!.originalHeaders),
+    ).toThrow(/reserved header/);
+    const restored = MessageBuilder.fromDeadLetter(dead).build();
+    expect(restored.payload).toEqual(original.payload);
+    expect(restored.headers).toEqual(original.headers);
+    expect(restored.messageId).toBe(original.messageId);
+    expect(Object.keys(restored.headers).filter((h) => h.startsWith('gomes.'))).toEqual([]);
+  });
+
+  it('can be changed like any builder (target channel, redrive count) without touching the id', () => {
+    const redriven = MessageBuilder.fromDeadLetter(dead)
+      .channelName('orders.retry')
+      .header('gomes.redriveCount', '1')
+      .build();
+    expect(redriven.messageId).toBe(original.messageId);
+    expect(redriven.channelName).toBe('orders.retry');
+    expect(redriven.header('gomes.redriveCount')).toBe('1');
+    expect(redriven.route).toBe('createOrder');
+  });
+
+  it('refuses a message that is not a dead letter, or one without an original messageId', () => {
+    expect(() => MessageBuilder.fromDeadLetter(original)).toThrow(
+      expect.objectContaining({ code: 'GOMES_INVALID_HEADER' }) as Error,
+    );
+    const raw = MessageBuilder.withPayload('raw bytes')
+      .header(DeadLetterHeaders.ERROR_MESSAGE, 'undecodable')
+      .build();
+    expect(() => MessageBuilder.fromDeadLetter(raw)).toThrow(/no original messageId/);
+  });
+});

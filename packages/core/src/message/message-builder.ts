@@ -1,5 +1,6 @@
 import { v7 as uuidv7 } from 'uuid';
 import { GomesError } from '../errors/gomes-error.js';
+import { DEAD_LETTER_ORIGINAL_HEADER_PREFIX, DeadLetterHeaders } from './dead-letter-headers.js';
 import { adoptHeaders, type Message } from './message.js';
 import {
   DEFAULT_ORIGIN,
@@ -63,6 +64,47 @@ export class MessageBuilder<T = unknown> {
     const ts = copy[MessageHeaders.TIMESTAMP];
     if (ts !== undefined) copy[MessageHeaders.TIMESTAMP] = normalizeTimestamp(ts);
     return new MessageBuilder(payload, copy);
+  }
+
+  /**
+   * Restores the original message from a dead-letter message (one built by `deadLetterMessage`):
+   * its payload (a dead letter carries it unchanged) and **every original header, reserved ones
+   * included** — the original `messageId`, `route`, `messageType`, `correlationId`, `timestamp`,
+   * custom headers — taken from the `gomes.original.*` headers. The envelope headers are left
+   * behind. This is how a dead letter is republished as the message it was (the dead-letter
+   * redrive does it, adding `RedriveHeaders.REDRIVE_COUNT`); consumers that deduplicate on
+   * `messageId` see the same id.
+   *
+   * @example
+   * ```ts
+   * const original = MessageBuilder.fromDeadLetter(deadLetter).channelName('orders').build();
+   * ```
+   * @throws GomesError `GOMES_INVALID_HEADER` when `message` is not a dead-letter message (no
+   * `gomes.dlq.errorMessage` header) or carries no original `messageId` (an undecodable record
+   * dead-lettered by a transport keeps its raw headers instead), or when the original `timestamp`
+   * cannot be parsed.
+   */
+  static fromDeadLetter<P>(message: Message<P>): MessageBuilder<P> {
+    if (message.header(DeadLetterHeaders.ERROR_MESSAGE) === undefined) {
+      throw new GomesError(
+        'INVALID_HEADER',
+        `Message ${message.messageId} is not a dead-letter message (it has no "${DeadLetterHeaders.ERROR_MESSAGE}" header)`,
+        { details: { messageId: message.messageId } },
+      );
+    }
+    const original: Record<string, string> = {};
+    for (const [name, value] of Object.entries(message.headers)) {
+      if (name.startsWith(DEAD_LETTER_ORIGINAL_HEADER_PREFIX))
+        original[name.slice(DEAD_LETTER_ORIGINAL_HEADER_PREFIX.length)] = value;
+    }
+    if (!original[MessageHeaders.MESSAGE_ID]) {
+      throw new GomesError(
+        'INVALID_HEADER',
+        `Dead letter ${message.messageId} carries no original messageId ("${DEAD_LETTER_ORIGINAL_HEADER_PREFIX}${MessageHeaders.MESSAGE_ID}"): there is no original message to restore`,
+        { details: { messageId: message.messageId } },
+      );
+    }
+    return MessageBuilder.fromHeaders(message.payload, original);
   }
 
   /**

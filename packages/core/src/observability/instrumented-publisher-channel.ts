@@ -43,6 +43,11 @@ export class InstrumentedPublisherChannel implements PublisherChannel {
   }
 
   /** @inheritDoc */
+  get confirmsSends(): boolean | undefined {
+    return this.inner.confirmsSends;
+  }
+
+  /** @inheritDoc */
   async send(message: Message, options?: SendOptions): Promise<void> {
     const started = performance.now();
     try {

@@ -6,6 +6,7 @@ import type {
   DeliveryHandler,
   Subscription,
 } from '../channel/consumer-channel.js';
+import type { ChannelReader } from '../channel/channel-reader.js';
 import type { PublisherChannel } from '../channel/publisher-channel.js';
 import { noopLogger } from '../logging/logger.js';
 import type { TransportContractFactory } from './transport-contract.js';
@@ -68,6 +69,13 @@ export class ContractHarness {
     const channel = await builder.build({ connection: this.connection, logger: noopLogger });
     this.#closers.push(async () => channel.close());
     return channel;
+  }
+
+  /** The bounded reader of `topic`, from its publisher builder. */
+  reader(topic: string): ChannelReader {
+    const builder = this.#factory.publisher(this.connection.name, topic);
+    assert.ok(builder.createReader !== undefined, 'the publisher builder has createReader (bounded reads)');
+    return builder.createReader({ connection: this.connection, logger: noopLogger });
   }
 
   async consumer(topic: string, consumerName: string, groupId?: string): Promise<ConsumerChannel> {

@@ -190,6 +190,12 @@ export interface DriverConsumerListener {
   onGroupJoin?(assignment: readonly TopicPartitions[], memberId: string): void;
   /** The client stopped on an error it will not recover from by itself. */
   onCrash?(error: Error): void;
+  /**
+   * A fetched batch was processed, also one whose records were all filtered out (transaction
+   * markers, aborted records) and never reached the batch handler: `lastOffset` is the last offset
+   * it covered. Bounded reads use it to see they reached their end offset.
+   */
+  onBatchEnd?(topic: string, partition: number, lastOffset: string): void;
 }
 
 /** A consumer group member. @internal */
@@ -240,6 +246,13 @@ export interface DriverTopicInfo {
   readonly replicationFactor: number;
 }
 
+/** Earliest and end offset of one partition. @internal */
+export interface DriverPartitionOffsets {
+  readonly partition: number;
+  readonly low: string;
+  readonly high: string;
+}
+
 /** An admin client. @internal */
 export interface DriverAdmin {
   connect(): Promise<void>;
@@ -250,6 +263,19 @@ export interface DriverAdmin {
   describeTopicConfigs(topic: string, names: readonly string[]): Promise<Record<string, string>>;
   /** Creates the topics that do not exist; waits for their leaders. */
   createTopics(specs: readonly DriverTopicSpec[]): Promise<void>;
+  /**
+   * Offsets of every partition of `topic`: `low` is the earliest stored offset, `high` the end (the
+   * last stable offset, as a read-committed consumer sees it). Rejects when the topic is missing.
+   */
+  fetchTopicOffsets(topic: string): Promise<DriverPartitionOffsets[]>;
+  /**
+   * For every partition of `topic`, the first offset whose record timestamp is at or after
+   * `timestampMs`, or the partition's end when there is none.
+   */
+  fetchTopicOffsetsByTimestamp(
+    topic: string,
+    timestampMs: number,
+  ): Promise<{ partition: number; offset: string }[]>;
   /** Committed offsets of a group for one topic (`-1` when none). */
   fetchCommittedOffsets(groupId: string, topic: string): Promise<{ partition: number; offset: string }[]>;
   /** End offset (the offset the next record will get) of every partition of a topic. */

@@ -30,6 +30,7 @@ import type {
   DriverConsumer,
   DriverConsumerListener,
   DriverConsumerOptions,
+  DriverPartitionOffsets,
   DriverProduceRequest,
   DriverProducer,
   DriverProducerOptions,
@@ -373,7 +374,7 @@ class KafkajsConsumer implements DriverConsumer {
   }
 
   listen(listener: DriverConsumerListener): () => void {
-    const { GROUP_JOIN, REBALANCING, CRASH } = this.#consumer.events;
+    const { GROUP_JOIN, REBALANCING, CRASH, END_BATCH_PROCESS } = this.#consumer.events;
     const removers = [
       this.#consumer.on(GROUP_JOIN, (event) => {
         const assignment: TopicPartitions[] = Object.entries(event.payload.memberAssignment).map(
@@ -384,6 +385,14 @@ class KafkajsConsumer implements DriverConsumer {
       this.#consumer.on(REBALANCING, () => listener.onRebalancing?.()),
       this.#consumer.on(CRASH, (event) => listener.onCrash?.(event.payload.error)),
     ];
+    if (listener.onBatchEnd) {
+      const onBatchEnd = listener.onBatchEnd.bind(listener);
+      removers.push(
+        this.#consumer.on(END_BATCH_PROCESS, (event) =>
+          onBatchEnd(event.payload.topic, event.payload.partition, event.payload.lastOffset),
+        ),
+      );
+    }
     return () => removers.forEach((remove) => remove());
   }
 
@@ -449,6 +458,19 @@ class KafkajsAdmin implements DriverAdmin {
         configEntries: Object.entries(s.configs).map(([name, value]) => ({ name, value })),
       })),
     });
+  }
+
+  async fetchTopicOffsets(topic: string): Promise<DriverPartitionOffsets[]> {
+    const offsets = await this.#admin.fetchTopicOffsets(topic);
+    return offsets.map((o) => ({ partition: o.partition, low: o.low, high: o.high }));
+  }
+
+  async fetchTopicOffsetsByTimestamp(
+    topic: string,
+    timestampMs: number,
+  ): Promise<{ partition: number; offset: string }[]> {
+    const offsets = await this.#admin.fetchTopicOffsetsByTimestamp(topic, timestampMs);
+    return offsets.map((o) => ({ partition: o.partition, offset: o.offset }));
   }
 
   async fetchCommittedOffsets(

@@ -137,6 +137,8 @@ export function fakeAdmin(counter: { created: number; disconnected: number }): D
     describeTopics: async (topics) => topics.map((topic) => ({ topic, partitions: 1, replicationFactor: 1 })),
     describeTopicConfigs: async () => ({}),
     createTopics: async () => undefined,
+    fetchTopicOffsets: async () => [{ partition: 0, low: '0', high: '0' }],
+    fetchTopicOffsetsByTimestamp: async () => [{ partition: 0, offset: '0' }],
     fetchCommittedOffsets: async () => [],
     fetchEndOffsets: async () => [{ partition: 0, offset: '0' }],
     listGroups: async () => [],

@@ -4,6 +4,7 @@ import { PublisherChannelAdapterBuilder } from '../../channel/publisher-channel-
 import type { PublisherChannel } from '../../channel/publisher-channel.js';
 import { GomesError } from '../../errors/gomes-error.js';
 import { partitionCountProblems } from './in-memory-broker.js';
+import { InMemoryChannelReader } from './in-memory-channel-reader.js';
 import { isInMemoryConnection } from './in-memory-connection.js';
 import { InMemoryPublisherChannel } from './in-memory-publisher-channel.js';
 
@@ -48,6 +49,18 @@ export class InMemoryPublisherChannelBuilder extends PublisherChannelAdapterBuil
     return Promise.resolve(
       new InMemoryPublisherChannel(connection.broker, this.channelName, this.replyChannelName),
     );
+  }
+
+  /** A bounded reader of this channel's topic (see `ChannelReader`). */
+  createReader(context: ChannelBuildContext): InMemoryChannelReader {
+    const { connection } = context;
+    if (!isInMemoryConnection(connection)) {
+      throw new GomesError(
+        'ILLEGAL_STATE',
+        `Reader of "${this.channelName}" needs an in-memory connection, got "${connection.name}"`,
+      );
+    }
+    return new InMemoryChannelReader(connection.broker, this.channelName);
   }
 
   /** @inheritDoc */

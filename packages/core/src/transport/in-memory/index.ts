@@ -21,6 +21,7 @@ export {
   type InMemoryConnectionOptions,
 } from './in-memory-connection.js';
 export { InMemoryPublisherChannel } from './in-memory-publisher-channel.js';
+export { InMemoryChannelReader } from './in-memory-channel-reader.js';
 export { InMemoryPublisherChannelBuilder, inMemoryPublisher } from './in-memory-publisher-channel-builder.js';
 export { InMemoryConsumerChannel, type InMemoryConsumerChannelParams } from './in-memory-consumer-channel.js';
 export {
