@@ -23,13 +23,12 @@ import type { KafkaMessageTranslator } from './kafka-message-translator.js';
 import { AssignedPartitions } from './assigned-partitions.js';
 import { OffsetCommitter } from './offset-committer.js';
 import { PartitionWorker, type PartitionWorkerHost } from './partition-worker.js';
-import { sharedPromise, sleepUnlessAborted } from './internal/async-utils.js';
+import { sharedPromise } from './internal/async-utils.js';
+import { removeCrashedMember } from './crashed-member.js';
+import { RestartBudget, restartUntilRunning } from './restart-policy.js';
 
 /** Lifecycle state of a Kafka consumer subscription. @public */
 export type KafkaConsumerState = 'starting' | 'running' | 'rebalancing' | 'crashed' | 'stopping' | 'stopped';
-
-const MAX_RESTART_BACKOFF_MS = 30000;
-const HEALTHY_RUN_MS = 60000;
 
 /** Everything a subscription needs from its channel. @internal */
 export interface SubscriptionConfig {
@@ -60,6 +59,12 @@ export class KafkaConsumerSubscription implements Subscription {
   #unlisten: (() => void) | undefined;
   /** Member id of the latest group join: a new one means the member was evicted and re-joined. */
   #memberId: string | undefined;
+  /**
+   * Member id of a client that crashed, until the group confirmed it gone: a restart removes it
+   * before it joins, so the group does not wait for its session to time out.
+   */
+  #staleMemberId: string | undefined;
+  readonly #budget: RestartBudget;
   /** The restart loop after a crash, while it runs. */
   #restartLoop: Promise<void> | undefined;
   /** The restart policy gave up: nothing consumes until the channel is subscribed again. */
@@ -72,15 +77,18 @@ export class KafkaConsumerSubscription implements Subscription {
   #stopped = false;
   #starting = false;
   #startError: Error | undefined;
-  #restarts = 0;
   #groupJoins = 0;
-  #runningSince = 0;
   #commitTimer: NodeJS.Timeout | undefined;
   #commitSoon = false;
 
   constructor(config: SubscriptionConfig, handler: DeliveryHandler, options: SubscribeOptions) {
     this.#config = config;
     this.#partitions = new AssignedPartitions(config.groupId);
+    this.#budget = new RestartBudget({
+      maxRestarts: config.options.maxRestarts,
+      initialDelayMs: config.options.restartBackoffMs,
+      maxDelayMs: config.options.maxRestartBackoffMs,
+    });
     const logger = config.logger;
     this.#onError = (error) => {
       logger.error('Kafka consumer error', {
@@ -110,6 +118,7 @@ export class KafkaConsumerSubscription implements Subscription {
     this.#host = {
       handOver: async (delivery, stillWanted) => {
         const mine = turn.then(async () => {
+          await this.#committer.whileStalled(() => stillWanted() && !this.#stopped, this.#abort.signal);
           if (!stillWanted() || this.#stopped) return false;
           await handler(delivery);
           return true;
@@ -231,6 +240,7 @@ export class KafkaConsumerSubscription implements Subscription {
     // The last chance to commit: also sent while a rebalance is under way (old generation).
     await this.#committer.commit(true);
     this.#partitions.revoke();
+    this.#committer.reset();
     await this.#disconnect();
     // A restart under way sees the abort after its current step and disconnects what it started.
     await this.#restartLoop;
@@ -257,6 +267,15 @@ export class KafkaConsumerSubscription implements Subscription {
     const closed = (): boolean => this.#abort.signal.aborted;
     try {
       await consumer.connect();
+      if (!closed() && this.#staleMemberId !== undefined) {
+        const settled = await removeCrashedMember(
+          consumer,
+          groupId,
+          this.#staleMemberId,
+          this.#config.logger,
+        );
+        if (settled) this.#staleMemberId = undefined;
+      }
       if (!closed()) await consumer.subscribe(topics, o.startOffset === 'earliest');
       if (!closed()) await consumer.run(async (batch, control) => this.#onBatch(batch, control));
     } catch (error) {
@@ -275,7 +294,7 @@ export class KafkaConsumerSubscription implements Subscription {
       await this.#disconnect(consumer);
       throw toConnectionError(error, where, { groupId, topics: [...topics] });
     }
-    this.#runningSince = Date.now();
+    this.#budget.running();
     if (this.#state === 'starting') this.#state = this.#stopped ? 'stopping' : 'running';
   }
 
@@ -343,8 +362,6 @@ export class KafkaConsumerSubscription implements Subscription {
         }
       }
     }
-    if (!this.#starting)
-      this.#restarts = Date.now() - this.#runningSince > HEALTHY_RUN_MS ? 0 : this.#restarts;
     this.#state = this.#stopped ? 'stopping' : 'running';
     this.#config.logger.info('Kafka consumer assignment', {
       groupId: this.#config.groupId,
@@ -363,6 +380,8 @@ export class KafkaConsumerSubscription implements Subscription {
     if (this.#abort.signal.aborted) return;
     this.#state = 'crashed';
     this.#crashReason = rootMessage(error);
+    this.#budget.crashed();
+    this.#staleMemberId = this.#memberId ?? this.#staleMemberId;
     this.#reportCrash(`Kafka consumer "${this.#config.consumerName}" crashed: ${rootMessage(error)}`, error);
     this.#restarting = true;
     this.#restartLoop = this.#restart().finally(() => {
@@ -371,39 +390,37 @@ export class KafkaConsumerSubscription implements Subscription {
     });
   }
 
+  /** Restarts the client with the restart policy's backoff until it runs, closes, or the policy gives up. */
   async #restart(): Promise<void> {
-    if (Date.now() - this.#runningSince > HEALTHY_RUN_MS) this.#restarts = 0;
     this.#partitions.revoke();
     this.#committer.rebalancing = false;
+    this.#committer.reset();
     await this.#disconnect();
-    const { maxRestarts, restartBackoffMs } = this.#config.options;
-    while (!this.#abort.signal.aborted && this.#restarts < maxRestarts) {
-      this.#restarts++;
-      const delay = Math.min(MAX_RESTART_BACKOFF_MS, restartBackoffMs * 2 ** (this.#restarts - 1));
-      await sleepUnlessAborted(delay, this.#abort.signal);
-      if (this.#abort.signal.aborted) return;
-      try {
-        await this.#startConsumer();
-        if (this.#abort.signal.aborted) return;
-        this.#config.logger.warn('Kafka consumer restarted after a crash', { restarts: this.#restarts });
-        return;
-      } catch (error) {
+    const outcome = await restartUntilRunning({
+      budget: this.#budget,
+      signal: this.#abort.signal,
+      start: async () => this.#startConsumer(),
+      onFailure: (error, restart) => {
         this.#state = 'crashed';
-        this.#crashReason = `restart ${this.#restarts} failed: ${rootMessage(error)}`;
+        this.#crashReason = `restart ${restart} failed: ${rootMessage(error)}`;
         this.#reportCrash(
-          `Restart ${this.#restarts} of Kafka consumer "${this.#config.consumerName}" failed: ${rootMessage(error)}`,
+          `Restart ${restart} of Kafka consumer "${this.#config.consumerName}" failed: ${rootMessage(error)}`,
           error,
         );
-      }
+      },
+    });
+    if (outcome === 'running') {
+      this.#config.logger.warn('Kafka consumer restarted after a crash', { restarts: this.#budget.restarts });
+      return;
     }
-    if (this.#abort.signal.aborted) return;
+    if (outcome === 'closed') return;
     this.#state = 'crashed';
     this.#gaveUp = true;
     // Nothing runs any more: release what the subscription holds (the member is disconnected).
     clearInterval(this.#commitTimer);
     await this.#deadLetters.close();
     this.#reportCrash(
-      `Kafka consumer "${this.#config.consumerName}" gave up after ${this.#restarts} restart(s); it consumes nothing until it is subscribed again`,
+      `Kafka consumer "${this.#config.consumerName}" gave up after ${this.#budget.restarts} restart(s) (maxRestarts); it consumes nothing until it is subscribed again`,
       undefined,
       false,
     );
@@ -415,7 +432,7 @@ export class KafkaConsumerSubscription implements Subscription {
       new GomesError('CONSUMER_CRASHED', message, {
         ...(cause === undefined ? {} : { cause }),
         ...(retriable === undefined ? {} : { retriable }),
-        details: { groupId, restarts: this.#restarts },
+        details: { groupId, restarts: this.#budget.restarts },
       }),
     );
   }
