@@ -4,7 +4,7 @@ import type { DriverProduceRequest } from './driver/kafka-driver.js';
 import { producerRequestTimeoutMs } from './driver/kafkajs-driver.js';
 import { KafkaPublisherChannel } from './kafka-publisher-channel.js';
 import { DEFAULT_KAFKA_PUBLISHER_OPTIONS, type KafkaPublisherOptions } from './kafka-publisher-options.js';
-import { fakeDriver, type FakeProducer } from '../test/support/fake-kafka-driver.js';
+import { FakeProducer, fakeDriver } from '../test/support/fake-kafka-driver.js';
 
 const msg = (i: number) => MessageBuilder.withPayload({ i }).build();
 
@@ -139,6 +139,38 @@ describe('KafkaPublisherChannel (fake driver)', () => {
     expect(channel.stats).toMatchObject({ sent: 1, failed: 2 });
     expect(producers[0]!.sent).toHaveLength(1); // the timed-out buffered send never left
     await channel.send(msg(3)); // the channel goes on
+    await channel.close();
+  });
+
+  it('withSendTimeout: a send that times out while its replacement producer is still connecting was never sent: GOMES_PUBLISH_FAILED', async () => {
+    let failNext = true;
+    const { channel, producers } = publisher({ sendTimeoutMs: 150 }, () => {
+      if (failNext) {
+        failNext = false;
+        throw timedOut();
+      }
+    });
+    await expect(channel.send(msg(1))).rejects.toMatchObject({ code: 'GOMES_PUBLISH_OUTCOME_UNKNOWN' });
+    let connected!: () => void;
+    const connecting = new Promise<void>((r) => (connected = r));
+    // The next request needs a new producer, whose connect hangs (broker unreachable).
+    const connect = FakeProducer.prototype.connect;
+    FakeProducer.prototype.connect = async function (this: FakeProducer) {
+      await connecting;
+      return connect.call(this);
+    };
+    let error: unknown;
+    try {
+      error = await channel.send(msg(2)).catch((e: unknown) => e);
+    } finally {
+      FakeProducer.prototype.connect = connect;
+    }
+    const replacement = producers[1]!;
+    expect(error).toMatchObject({ code: 'GOMES_PUBLISH_FAILED' });
+    expect((error as Error).message).toMatch(/before they were sent; they were not written/);
+    connected();
+    await channel.send(msg(3));
+    expect(replacement.sent).toHaveLength(1); // only msg 3 was ever sent through it
     await channel.close();
   });
 

@@ -86,8 +86,8 @@ export class KafkaPublisherChannel implements PublisherChannel {
   #kickScheduled = false;
   #linger: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
-  /** The records of the produce request under way. */
-  #inFlight: readonly Pending[] = [];
+  /** The records taken from the buffer for the next produce request, and whether it was sent. */
+  #taken: { readonly batch: readonly Pending[]; sent: boolean } = { batch: [], sent: false };
   /** Expires sends past their deadline while anything is buffered or in flight. */
   #expiryTimer: NodeJS.Timeout | undefined;
   #sent = 0;
@@ -270,13 +270,15 @@ export class KafkaPublisherChannel implements PublisherChannel {
 
   async #drain(): Promise<void> {
     while (this.#queue.length > 0) {
-      const batch = this.#takeBatch();
-      if (batch.length === 0) continue;
+      const taken = { batch: this.#takeBatch(), sent: false };
+      if (taken.batch.length === 0) continue;
+      this.#taken = taken;
       if (this.#replaceProducer) {
         try {
           await this.#renewProducer();
         } catch (cause) {
           // Nothing was sent: the records were not written.
+          const batch = taken.batch;
           this.#fail(
             batch,
             new GomesError(
@@ -288,7 +290,10 @@ export class KafkaPublisherChannel implements PublisherChannel {
           continue;
         }
       }
-      this.#inFlight = batch;
+      // Sends that timed out meanwhile were told they were not written: they stay out.
+      const batch = taken.batch.filter((p) => !p.settled);
+      if (batch.length === 0) continue;
+      this.#taken = { batch, sent: true };
       try {
         await this.#producer.send({
           topic: this.#topic,
@@ -325,8 +330,6 @@ export class KafkaPublisherChannel implements PublisherChannel {
                 { cause, details: ids },
               ),
         );
-      } finally {
-        this.#inFlight = [];
       }
     }
   }
@@ -370,26 +373,29 @@ export class KafkaPublisherChannel implements PublisherChannel {
       this.#queuedBytes -= p.bytes;
       if (!p.settled) queued.push(p);
     }
-    const sent = this.#inFlight.filter((p) => !p.settled && p.deadline <= now);
-    for (const [expired, inFlight] of [
-      [queued, false],
-      [sent, true],
-    ] as const) {
-      if (expired.length === 0) continue;
-      this.#timedOut += expired.length;
-      this.#fail(
-        expired,
-        this.#timeoutError(
-          expired.map((p) => p.messageId),
-          inFlight,
-        ),
-      );
-    }
+    // Taken for a request: maybe written once the request was sent, else not written.
+    const { batch, sent } = this.#taken;
+    const taken = batch.filter((p) => !p.settled && p.deadline <= now);
+    this.#timeOut(sent ? taken : [], true);
+    this.#timeOut(sent ? queued : [...taken, ...queued], false);
     if (queued.length > 0) this.#wakeSpaceWaiters();
-    if (this.#queue.length === 0 && this.#inFlight.every((p) => p.settled)) {
+    if (this.#queue.length === 0 && this.#taken.batch.every((p) => p.settled)) {
       clearInterval(this.#expiryTimer);
       this.#expiryTimer = undefined;
     }
+  }
+
+  /** Fails `expired` sends as timed out (`inFlight`: their request was sent). */
+  #timeOut(expired: readonly Pending[], inFlight: boolean): void {
+    if (expired.length === 0) return;
+    this.#timedOut += expired.length;
+    this.#fail(
+      expired,
+      this.#timeoutError(
+        expired.map((p) => p.messageId),
+        inFlight,
+      ),
+    );
   }
 
   #timeoutError(messageIds: readonly string[], inFlight: boolean): GomesError {
