@@ -207,8 +207,22 @@ describe('KafkaConsumerSubscription (fake driver)', () => {
     );
     expect(errors.some((e) => /gave up/.test(e.message))).toBe(false);
 
-    down = false; // the broker is back
+    // An attempt under way (connect still trying) is not a rebalance: health stays not ready.
+    let reachable!: () => void;
+    const hanging = new Promise<void>((r) => (reachable = r));
+    down = false;
+    (driver as { createConsumer: KafkaDriver['createConsumer'] }).createConsumer = (o) => {
+      const c = create(o) as FakeConsumer;
+      c.memberId = `member-${consumers.length}`;
+      c.connectGate = hanging;
+      return c;
+    };
+    await waitFor(() => consumers.at(-1)!.connectGate === hanging);
+    await sleep(20);
+    expect(channel.status()).toMatchObject({ state: 'crashed', restarting: true });
+    reachable(); // the broker is back
     await waitFor(() => channel.state === 'running', 5000);
+    expect(channel.status()).toMatchObject({ state: 'running', restarting: false });
     const restarted = consumers.at(-1)!;
     // The member that crashed (it could not leave) is removed before the new client joins.
     expect(restarted.removedMembers).toEqual(['member-1']);

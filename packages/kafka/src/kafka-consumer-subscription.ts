@@ -160,11 +160,12 @@ export class KafkaConsumerSubscription implements Subscription {
 
   /**
    * State and per-partition progress for `gomes.health()` (see {@link AssignedPartitions.progress}).
-   * `starting` (joining the group, also during a restart) counts as `rebalancing`, `stopping` as
-   * `stopped`.
+   * `starting` (joining the group) counts as `rebalancing`, `stopping` as `stopped`; during a crash
+   * restart an attempt under way stays `crashed` (with `restarting`) until the member runs again, so
+   * a broker outage reads not ready, however long it lasts.
    */
   status(): ConsumerChannelStatus {
-    const state = toTransportState(this.#state);
+    const state = this.#restarting && this.#state === 'starting' ? 'crashed' : toTransportState(this.#state);
     return {
       state,
       since: this.#stateSince,
