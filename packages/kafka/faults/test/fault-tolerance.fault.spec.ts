@@ -492,7 +492,8 @@ on its own ports, so it can be killed and restarted with its data: \`kafka-broke
 - **Counts.** _Lost_: an acknowledged send never handled (poison: never dead-lettered). _Duplicates_:
   handler completions beyond the first per message; bounded by the messages handled in the commit
   interval (+1 s for the commit round trip) before each fault — what was acknowledged but not yet
-  committed. _Order violations_: a message handled for the first time while an earlier acknowledged
+  committed — and, after a broker loss, until hand-over stops for stalled commits (a commit interval
+  + 2 s later). _Order violations_: a message handled for the first time while an earlier acknowledged
   message of its key had not been handled yet (redeliveries after a rewind are duplicates, not
   violations; failed sends are not required). _Time to resume_: from the fault (or the broker being
   ready again) until every key is handled again, from the consumers' records.
