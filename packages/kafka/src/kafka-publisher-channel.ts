@@ -8,7 +8,8 @@ import {
   type SendOptions,
 } from '@gomes/core';
 import type { DriverOutboundRecord, DriverProducer } from './driver/kafka-driver.js';
-import { isNonRetriableProduceError, rootMessage } from './kafka-errors.js';
+import { rootMessage } from './kafka-errors.js';
+import { PublishOutcome } from './publish-outcome.js';
 import type { KafkaPublisherOptions } from './kafka-publisher-options.js';
 import { deferred, type Deferred } from './internal/async-utils.js';
 
@@ -208,7 +209,7 @@ export class KafkaPublisherChannel implements PublisherChannel {
         leave();
         this.#failed++;
         this.#timedOut++;
-        reject(this.#timeoutError([messageId], false));
+        reject(PublishOutcome.timedOut(this.#topic, [messageId], this.#options.sendTimeoutMs, false));
       };
       if (signal?.aborted) return onAbort();
       const timer = setTimeout(onTimeout, Math.max(0, deadline - Date.now()));
@@ -281,10 +282,10 @@ export class KafkaPublisherChannel implements PublisherChannel {
           const batch = taken.batch;
           this.#fail(
             batch,
-            new GomesError(
-              'PUBLISH_FAILED',
-              `Publishing ${batch.length} message(s) to Kafka topic "${this.#topic}" failed: no producer (${rootMessage(cause)}); they were not written`,
-              { cause, details: { topic: this.#topic, messageIds: batch.map((p) => p.messageId) } },
+            PublishOutcome.noProducer(
+              this.#topic,
+              batch.map((p) => p.messageId),
+              cause,
             ),
           );
           continue;
@@ -313,22 +314,13 @@ export class KafkaPublisherChannel implements PublisherChannel {
         // may still have appended; a next request with as many records could then be taken for a
         // duplicate and acknowledged without being written. A new producer (new producer id) cannot.
         if (this.#options.idempotent && this.#createProducer) this.#replaceProducer = true;
-        const rejected = isNonRetriableProduceError(cause);
-        const ids = { topic: this.#topic, messageIds: batch.map((p) => p.messageId) };
-        const what = `Publishing ${batch.length} message(s) to Kafka topic "${this.#topic}" failed: ${rootMessage(cause)}`;
         this.#fail(
           batch,
-          rejected
-            ? new GomesError('PUBLISH_FAILED', `${what}; the broker rejected them (not written)`, {
-                cause,
-                retriable: false,
-                details: ids,
-              })
-            : new GomesError(
-                'PUBLISH_OUTCOME_UNKNOWN',
-                `${what}; they may or may not have been written (a retry may duplicate them)`,
-                { cause, details: ids },
-              ),
+          PublishOutcome.requestFailed(
+            this.#topic,
+            batch.map((p) => p.messageId),
+            cause,
+          ),
         );
       }
     }
@@ -391,27 +383,13 @@ export class KafkaPublisherChannel implements PublisherChannel {
     this.#timedOut += expired.length;
     this.#fail(
       expired,
-      this.#timeoutError(
+      PublishOutcome.timedOut(
+        this.#topic,
         expired.map((p) => p.messageId),
+        this.#options.sendTimeoutMs,
         inFlight,
       ),
     );
-  }
-
-  #timeoutError(messageIds: readonly string[], inFlight: boolean): GomesError {
-    const what = `Publishing ${messageIds.length} message(s) to Kafka topic "${this.#topic}" timed out after ${this.#options.sendTimeoutMs} ms (sendTimeoutMs)`;
-    const details = {
-      topic: this.#topic,
-      messageIds: [...messageIds],
-      sendTimeoutMs: this.#options.sendTimeoutMs,
-    };
-    return inFlight
-      ? new GomesError(
-          'PUBLISH_OUTCOME_UNKNOWN',
-          `${what} waiting for the broker's acknowledgement; they may or may not have been written (a retry may duplicate them)`,
-          { details },
-        )
-      : new GomesError('PUBLISH_FAILED', `${what} before they were sent; they were not written`, { details });
   }
 
   /** Closes the producer and connects a new one in its place. */
