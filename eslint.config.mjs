@@ -22,6 +22,7 @@ export default tseslint.config(
         project: [
           './packages/*/tsconfig.json',
           './packages/*/bench/tsconfig.json',
+          './packages/*/faults/tsconfig.json',
           './examples/*/tsconfig.json',
           './tsconfig.tests.json',
         ],

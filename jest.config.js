@@ -35,6 +35,7 @@ module.exports = {
         '<rootDir>/packages/*/src/**/*.spec.ts',
         '<rootDir>/packages/*/test/unit/**/*.spec.ts',
         '<rootDir>/examples/*/test/**/*.spec.ts',
+        '<rootDir>/packages/*/faults/test/unit/**/*.spec.ts',
       ],
     },
     {

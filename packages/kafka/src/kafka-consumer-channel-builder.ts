@@ -51,7 +51,7 @@ import {
  * | `WithIsolationLevel(l)` | `withIsolationLevel('read_committed' \| 'read_uncommitted')` | `readUncommitted` | read_committed (uncommitted) |
  * | group id `<conn>:<consumer>` | `withGroupId(id)` | `groupId` | consumer name |
  * | — | `withDeadLetterTopic(t)` | undecodable records | dead-letter channel name, else `<topic>.DLQ` |
- * | — | `withRestartPolicy({ maxRestarts, backoffMs })` | `restartOnFailure: false` + gomes restarts | 5, 1000 |
+ * | — | `withRestartPolicy({ maxRestarts, backoffMs, maxBackoffMs })` | `restartOnFailure: false` + gomes restarts (capped backoff, jitter; the crashed member is removed from the group first) | ∞, 1000, 5000 |
  * | — | `withTopic(spec)` | create the consumed topic when missing | never |
  *
  * For interop with an existing Go gomes consumer group, use `withGroupId('<connection>:<consumer>')`.
@@ -161,11 +161,17 @@ export class KafkaConsumerChannelBuilder extends ConsumerChannelAdapterBuilder {
     return this.withOptions({ deadLetterTopic: topic });
   }
 
-  /** How often, and how fast, a crashed kafkajs consumer is restarted. */
-  withRestartPolicy(policy: { maxRestarts?: number; backoffMs?: number }): this {
+  /**
+   * How a crashed kafkajs consumer is restarted: capped exponential backoff with jitter, starting at
+   * `backoffMs` (1000) and capped at `maxBackoffMs` (5000), for as long as the channel runs unless
+   * `maxRestarts` (default `Infinity`) bounds a crash loop — then the consumer gives up and
+   * `gomes.health()` turns not live.
+   */
+  withRestartPolicy(policy: { maxRestarts?: number; backoffMs?: number; maxBackoffMs?: number }): this {
     return this.withOptions({
       maxRestarts: policy.maxRestarts ?? this.options.maxRestarts,
       restartBackoffMs: policy.backoffMs ?? this.options.restartBackoffMs,
+      maxRestartBackoffMs: policy.maxBackoffMs ?? this.options.maxRestartBackoffMs,
     });
   }
 

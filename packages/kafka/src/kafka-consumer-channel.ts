@@ -52,11 +52,14 @@ export interface KafkaConsumerChannelParams {
  *   are then committed past. A dead-letter write that fails is retried with backoff; one that
  *   cannot succeed (record too large, not authorized) is reported and keeps its partition paused
  *   on the record (never skipped) until a rebalance keeps the partition or the consumer restarts.
- * - **Crashes.** A kafkajs consumer crash is reported through `SubscribeOptions.onError` as
- *   `GOMES_CONSUMER_CRASHED` and the member is restarted with exponential backoff, up to
- *   `maxRestarts` times (then a final non-retriable `GOMES_CONSUMER_CRASHED` is reported, the
- *   subscription releases its resources, and `subscribe` may be called again). `state` shows
- *   `running` / `rebalancing` / `crashed` / `stopping` / `stopped`.
+ * - **Crashes.** A kafkajs consumer crash (the broker gone, the network down, …) is reported
+ *   through `SubscribeOptions.onError` as `GOMES_CONSUMER_CRASHED` and the member is restarted with
+ *   capped exponential backoff and jitter (`withRestartPolicy`), for as long as the channel runs:
+ *   an outage of any length heals by itself. Before it joins again, a restart removes the crashed
+ *   member from the group (it could not leave while the broker was gone), so the partitions come
+ *   back at once rather than after the session timeout. A finite `maxRestarts` ends a crash loop
+ *   (a final non-retriable `GOMES_CONSUMER_CRASHED`, resources released, `subscribe` may be called
+ *   again). `state` shows `running` / `rebalancing` / `crashed` / `stopping` / `stopped`.
  * - **Ephemeral readers** (`KafkaConsumerChannelBuilder.asEphemeralReader`, used by gomes for reply
  *   consumers) are alone in a group of their own, start at the end of every partition (positioned
  *   before `subscribe()` resolves) and keep their positions in memory instead of committing.

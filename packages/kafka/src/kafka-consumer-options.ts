@@ -56,10 +56,20 @@ export interface KafkaConsumerOptions {
   readonly isolationLevel: KafkaIsolationLevel;
   /** Topic for records that cannot be decoded. @default the endpoint dead-letter channel name, else `<topic>.DLQ` */
   readonly deadLetterTopic: string | undefined;
-  /** Restarts of a crashed kafkajs consumer before giving up (reported each time). @default 5 */
+  /**
+   * Restarts in a row of a crashed kafkajs consumer before it gives up (each crash is reported; the
+   * count resets after a minute of running). `Infinity`: never give up — a broker outage of any length
+   * heals by itself. A finite number makes a crash loop end the consumer (`gomes.health()` not live).
+   * @default Infinity
+   */
   readonly maxRestarts: number;
-  /** First restart delay, doubled per restart up to 30 s. @default 1000 */
+  /** First restart delay, doubled per restart in a row up to `maxRestartBackoffMs` (with jitter: d/2..d). @default 1000 */
   readonly restartBackoffMs: number;
+  /**
+   * Cap of the restart delay: the longest wait between two restart attempts, so also how long a
+   * consumer may take to notice that the broker is back. @default 5000
+   */
+  readonly maxRestartBackoffMs: number;
   /** Create the consumed topic at start when it is missing. @default undefined (never create) */
   readonly topic: KafkaTopicSpec | undefined;
   /** Record ⇄ message translation. @default JSON */
@@ -85,8 +95,9 @@ export const DEFAULT_KAFKA_CONSUMER_OPTIONS: Readonly<KafkaConsumerOptions> = Ob
   startOffset: 'earliest',
   isolationLevel: 'read_committed',
   deadLetterTopic: undefined,
-  maxRestarts: 5,
+  maxRestarts: Infinity,
   restartBackoffMs: 1000,
+  maxRestartBackoffMs: 5000,
   topic: undefined,
   translator: new KafkaMessageTranslator(),
 });
@@ -134,8 +145,14 @@ export function validateKafkaConsumerOptions(o: KafkaConsumerOptions): string[] 
   }
   if (o.deadLetterTopic !== undefined && o.deadLetterTopic === '')
     problems.push('deadLetterTopic must not be empty');
-  int('maxRestarts', o.maxRestarts, 0);
+  if (o.maxRestarts !== Infinity) int('maxRestarts', o.maxRestarts, 0);
   int('restartBackoffMs', o.restartBackoffMs, 0);
+  int('maxRestartBackoffMs', o.maxRestartBackoffMs, 1);
+  if (o.maxRestartBackoffMs < o.restartBackoffMs) {
+    problems.push(
+      `maxRestartBackoffMs (${o.maxRestartBackoffMs}) must be >= restartBackoffMs (${o.restartBackoffMs})`,
+    );
+  }
   if (o.topic) problems.push(...validateTopicSpec(o.topic, 'withTopic'));
   return problems;
 }

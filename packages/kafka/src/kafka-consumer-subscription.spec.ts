@@ -2,7 +2,7 @@
 // driver (what a broker cannot be made to do on demand: a rebalance at an exact point, an eviction,
 // a crash during a restart, a dead-letter topic that refuses records).
 import { isGomesError, type Delivery } from '@gomes/core';
-import { waitFor } from '@gomes/core/testing';
+import { holdsFor, waitFor } from '@gomes/core/testing';
 import type { KafkaDriver } from './driver/kafka-driver.js';
 import { setup, tick, type FakeConsumer } from '../test/support/fake-kafka-driver.js';
 
@@ -181,6 +181,94 @@ describe('KafkaConsumerSubscription (fake driver)', () => {
     expect(c.commits).toHaveLength(skipped + 1); // sent again
     await channel.commit();
     expect(c.commits).toHaveLength(skipped + 1); // now known to be committed
+    await channel.close();
+  });
+
+  it('restarts a crashed client for as long as it takes by default, and removes the crashed member from the group before it joins again', async () => {
+    const { channel, consumers, driver } = setup();
+    const errors: Error[] = [];
+    await channel.subscribe(async () => undefined, { onError: (e) => errors.push(e) });
+    expect(consumers[0]!.memberId).toBe('member-1');
+    // The broker is gone: every restart fails to connect, many more times than the old default of 5.
+    let down = true;
+    const create = driver.createConsumer.bind(driver);
+    (driver as { createConsumer: KafkaDriver['createConsumer'] }).createConsumer = (o) => {
+      const c = create(o) as FakeConsumer;
+      c.memberId = `member-${consumers.length}`;
+      if (down) c.connectError = new Error('connect ECONNREFUSED');
+      return c;
+    };
+    consumers[0]!.listener.onCrash?.(new Error('Connection error: connect ECONNREFUSED'));
+    await waitFor(() => consumers.length >= 12, 5000, { description: 'a dozen restart attempts' });
+    expect(channel.state).toBe('crashed');
+    expect(channel.status()).toMatchObject({ state: 'crashed', restarting: true });
+    expect(errors.every((e) => isGomesError(e) && e.code === 'GOMES_CONSUMER_CRASHED' && e.retriable)).toBe(
+      true,
+    );
+    expect(errors.some((e) => /gave up/.test(e.message))).toBe(false);
+
+    // An attempt under way (connect still trying) is not a rebalance: health stays not ready.
+    let reachable!: () => void;
+    const hanging = new Promise<void>((r) => (reachable = r));
+    down = false;
+    (driver as { createConsumer: KafkaDriver['createConsumer'] }).createConsumer = (o) => {
+      const c = create(o) as FakeConsumer;
+      c.memberId = `member-${consumers.length}`;
+      c.connectGate = hanging;
+      return c;
+    };
+    await waitFor(() => consumers.at(-1)!.connectGate === hanging);
+    await sleep(20);
+    expect(channel.status()).toMatchObject({ state: 'crashed', restarting: true });
+    reachable(); // the broker is back
+    await waitFor(() => channel.state === 'running', 5000);
+    expect(channel.status()).toMatchObject({ state: 'running', restarting: false });
+    const restarted = consumers.at(-1)!;
+    // The member that crashed (it could not leave) is removed before the new client joins.
+    expect(restarted.removedMembers).toEqual(['member-1']);
+    expect(consumers.slice(1, -1).every((c) => c.removedMembers.length === 0)).toBe(true); // never connected
+    await channel.close();
+  });
+
+  it('joins anyway when the crashed member cannot be removed, and removes it on a later restart', async () => {
+    const { channel, consumers, driver } = setup();
+    await channel.subscribe(async () => undefined, { onError: () => undefined });
+    const create = driver.createConsumer.bind(driver);
+    let refuse = true;
+    (driver as { createConsumer: KafkaDriver['createConsumer'] }).createConsumer = (o) => {
+      const c = create(o) as FakeConsumer;
+      c.memberId = `member-${consumers.length}`;
+      if (refuse) c.removeMemberError = new Error('The coordinator is loading');
+      refuse = false;
+      return c;
+    };
+    consumers[0]!.listener.onCrash?.(new Error('crash 1'));
+    await waitFor(() => consumers.length === 2 && channel.state === 'running');
+    expect(consumers[1]!.removedMembers).toEqual([]);
+    consumers[1]!.listener.onCrash?.(new Error('crash 2'));
+    await waitFor(() => consumers.length === 3 && channel.state === 'running');
+    // Its own member (member-2, joined after the first restart) replaces the one it could not remove.
+    expect(consumers[2]!.removedMembers).toEqual(['member-2']);
+    await channel.close();
+  });
+
+  it('holds hand-over while commits stall (none confirmed for 2 s), so a restart redelivers only what the commit interval allows; resumes once a commit is confirmed', async () => {
+    const { channel, consumers } = setup({ commitIntervalMs: 100 });
+    const got: Delivery[] = [];
+    await channel.subscribe(async (d) => {
+      got.push(d);
+      await d.ack();
+    });
+    const c = consumers[0]!;
+    c.commitResult = false; // the broker is gone: no commit is confirmed
+    await c.deliver(0, [0, 1, 2]);
+    await waitFor(() => got.length === 3);
+    await sleep(2300);
+    await c.deliver(0, [3, 4, 5]);
+    await holdsFor(() => got.length === 3, 800, { description: 'nothing handed over while commits stall' });
+    c.commitResult = true; // commits go through again
+    await waitFor(() => got.length === 6, 3000, { description: 'hand-over resumes' });
+    await waitFor(() => c.lastCommit(0) === '6');
     await channel.close();
   });
 

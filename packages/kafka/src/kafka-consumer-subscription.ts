@@ -26,13 +26,12 @@ import { AssignedPartitions } from './assigned-partitions.js';
 import { EphemeralPositions } from './ephemeral-positions.js';
 import { OffsetCommitter } from './offset-committer.js';
 import { PartitionWorker, type PartitionWorkerHost } from './partition-worker.js';
-import { sharedPromise, sleepUnlessAborted } from './internal/async-utils.js';
+import { sharedPromise } from './internal/async-utils.js';
+import { removeCrashedMember } from './crashed-member.js';
+import { RestartBudget, restartUntilRunning } from './restart-policy.js';
 
 /** Lifecycle state of a Kafka consumer subscription. @public */
 export type KafkaConsumerState = 'starting' | 'running' | 'rebalancing' | 'crashed' | 'stopping' | 'stopped';
-
-const MAX_RESTART_BACKOFF_MS = 30000;
-const HEALTHY_RUN_MS = 60000;
 
 /** Everything a subscription needs from its channel. @internal */
 export interface SubscriptionConfig {
@@ -70,6 +69,12 @@ export class KafkaConsumerSubscription implements Subscription {
   #unlisten: (() => void) | undefined;
   /** Member id of the latest group join: a new one means the member was evicted and re-joined. */
   #memberId: string | undefined;
+  /**
+   * Member id of a client that crashed, until the group confirmed it gone: a restart removes it
+   * before it joins, so the group does not wait for its session to time out.
+   */
+  #staleMemberId: string | undefined;
+  readonly #budget: RestartBudget;
   /** The restart loop after a crash, while it runs. */
   #restartLoop: Promise<void> | undefined;
   /** The restart policy gave up: nothing consumes until the channel is subscribed again. */
@@ -82,9 +87,7 @@ export class KafkaConsumerSubscription implements Subscription {
   #stopped = false;
   #starting = false;
   #startError: Error | undefined;
-  #restarts = 0;
   #groupJoins = 0;
-  #runningSince = 0;
   #commitTimer: NodeJS.Timeout | undefined;
   #commitSoon = false;
   /** An ephemeral reader's positions (set before the first join), in place of group commits. */
@@ -93,6 +96,11 @@ export class KafkaConsumerSubscription implements Subscription {
   constructor(config: SubscriptionConfig, handler: DeliveryHandler, options: SubscribeOptions) {
     this.#config = config;
     this.#partitions = new AssignedPartitions(config.groupId);
+    this.#budget = new RestartBudget({
+      maxRestarts: config.options.maxRestarts,
+      initialDelayMs: config.options.restartBackoffMs,
+      maxDelayMs: config.options.maxRestartBackoffMs,
+    });
     const logger = config.logger;
     this.#onError = (error) => {
       logger.error('Kafka consumer error', {
@@ -122,6 +130,7 @@ export class KafkaConsumerSubscription implements Subscription {
     this.#host = {
       handOver: async (delivery, stillWanted) => {
         const mine = turn.then(async () => {
+          await this.#committer.whileStalled(() => stillWanted() && !this.#stopped, this.#abort.signal);
           if (!stillWanted() || this.#stopped) return false;
           await handler(delivery);
           return true;
@@ -174,11 +183,12 @@ export class KafkaConsumerSubscription implements Subscription {
 
   /**
    * State and per-partition progress for `gomes.health()` (see {@link AssignedPartitions.progress}).
-   * `starting` (joining the group, also during a restart) counts as `rebalancing`, `stopping` as
-   * `stopped`.
+   * `starting` (joining the group) counts as `rebalancing`, `stopping` as `stopped`; during a crash
+   * restart an attempt under way stays `crashed` (with `restarting`) until the member runs again, so
+   * a broker outage reads not ready, however long it lasts.
    */
   status(): ConsumerChannelStatus {
-    const state = toTransportState(this.#state);
+    const state = this.#restarting && this.#state === 'starting' ? 'crashed' : toTransportState(this.#state);
     return {
       state,
       since: this.#stateSince,
@@ -255,6 +265,7 @@ export class KafkaConsumerSubscription implements Subscription {
     // The last chance to commit: also sent while a rebalance is under way (old generation).
     await this.#committer.commit(true);
     this.#partitions.revoke();
+    this.#committer.reset();
     await this.#disconnect();
     // A restart under way sees the abort after its current step and disconnects what it started.
     await this.#restartLoop;
@@ -281,6 +292,15 @@ export class KafkaConsumerSubscription implements Subscription {
     const closed = (): boolean => this.#abort.signal.aborted;
     try {
       await consumer.connect();
+      if (!closed() && this.#staleMemberId !== undefined) {
+        const settled = await removeCrashedMember(
+          consumer,
+          groupId,
+          this.#staleMemberId,
+          this.#config.logger,
+        );
+        if (settled) this.#staleMemberId = undefined;
+      }
       if (!closed()) await consumer.subscribe(topics, o.startOffset === 'earliest');
       if (!closed()) await consumer.run(async (batch, control) => this.#onBatch(batch, control));
     } catch (error) {
@@ -299,7 +319,7 @@ export class KafkaConsumerSubscription implements Subscription {
       await this.#disconnect(consumer);
       throw await this.#startFailure(error, where);
     }
-    this.#runningSince = Date.now();
+    this.#budget.running();
     if (this.#state === 'starting') this.#state = this.#stopped ? 'stopping' : 'running';
   }
 
@@ -404,8 +424,6 @@ export class KafkaConsumerSubscription implements Subscription {
       (topic, partition) => this.#partitions.get(topic, partition)?.nextOffset !== undefined,
       (topic, partition, offset) => this.#consumer?.seek(topic, partition, offset),
     );
-    if (!this.#starting)
-      this.#restarts = Date.now() - this.#runningSince > HEALTHY_RUN_MS ? 0 : this.#restarts;
     this.#state = this.#stopped ? 'stopping' : 'running';
     this.#config.logger.info('Kafka consumer assignment', {
       groupId: this.#config.groupId,
@@ -424,6 +442,8 @@ export class KafkaConsumerSubscription implements Subscription {
     if (this.#abort.signal.aborted) return;
     this.#state = 'crashed';
     this.#crashReason = rootMessage(error);
+    this.#budget.crashed();
+    this.#staleMemberId = this.#memberId ?? this.#staleMemberId;
     this.#reportCrash(`Kafka consumer "${this.#config.consumerName}" crashed: ${rootMessage(error)}`, error);
     this.#restarting = true;
     this.#restartLoop = this.#restart().finally(() => {
@@ -432,39 +452,37 @@ export class KafkaConsumerSubscription implements Subscription {
     });
   }
 
+  /** Restarts the client with the restart policy's backoff until it runs, closes, or the policy gives up. */
   async #restart(): Promise<void> {
-    if (Date.now() - this.#runningSince > HEALTHY_RUN_MS) this.#restarts = 0;
     this.#partitions.revoke();
     this.#committer.rebalancing = false;
+    this.#committer.reset();
     await this.#disconnect();
-    const { maxRestarts, restartBackoffMs } = this.#config.options;
-    while (!this.#abort.signal.aborted && this.#restarts < maxRestarts) {
-      this.#restarts++;
-      const delay = Math.min(MAX_RESTART_BACKOFF_MS, restartBackoffMs * 2 ** (this.#restarts - 1));
-      await sleepUnlessAborted(delay, this.#abort.signal);
-      if (this.#abort.signal.aborted) return;
-      try {
-        await this.#startConsumer();
-        if (this.#abort.signal.aborted) return;
-        this.#config.logger.warn('Kafka consumer restarted after a crash', { restarts: this.#restarts });
-        return;
-      } catch (error) {
+    const outcome = await restartUntilRunning({
+      budget: this.#budget,
+      signal: this.#abort.signal,
+      start: async () => this.#startConsumer(),
+      onFailure: (error, restart) => {
         this.#state = 'crashed';
-        this.#crashReason = `restart ${this.#restarts} failed: ${rootMessage(error)}`;
+        this.#crashReason = `restart ${restart} failed: ${rootMessage(error)}`;
         this.#reportCrash(
-          `Restart ${this.#restarts} of Kafka consumer "${this.#config.consumerName}" failed: ${rootMessage(error)}`,
+          `Restart ${restart} of Kafka consumer "${this.#config.consumerName}" failed: ${rootMessage(error)}`,
           error,
         );
-      }
+      },
+    });
+    if (outcome === 'running') {
+      this.#config.logger.warn('Kafka consumer restarted after a crash', { restarts: this.#budget.restarts });
+      return;
     }
-    if (this.#abort.signal.aborted) return;
+    if (outcome === 'closed') return;
     this.#state = 'crashed';
     this.#gaveUp = true;
     // Nothing runs any more: release what the subscription holds (the member is disconnected).
     clearInterval(this.#commitTimer);
     await this.#deadLetters.close();
     this.#reportCrash(
-      `Kafka consumer "${this.#config.consumerName}" gave up after ${this.#restarts} restart(s); it consumes nothing until it is subscribed again`,
+      `Kafka consumer "${this.#config.consumerName}" gave up after ${this.#budget.restarts} restart(s) (maxRestarts); it consumes nothing until it is subscribed again`,
       undefined,
       false,
     );
@@ -476,7 +494,7 @@ export class KafkaConsumerSubscription implements Subscription {
       new GomesError('CONSUMER_CRASHED', message, {
         ...(cause === undefined ? {} : { cause }),
         ...(retriable === undefined ? {} : { retriable }),
-        details: { groupId, restarts: this.#restarts },
+        details: { groupId, restarts: this.#budget.restarts },
       }),
     );
   }

@@ -35,6 +35,7 @@ import { ensureTopic, type KafkaTopicSpec } from './topic-provisioner.js';
  * | — | `withIdempotent(b)` (needs acks -1) | **true** |
  * | — | `withTopic({ partitions, replicationFactor, configs })`: create when missing | never create |
  * | — | `withLinger(ms)`, `withMaxBufferedMessages(n)` (async mode), `withRequestTimeout(ms)` | 10, 10000, 30000 |
+ * | — | `withSendTimeout(ms)`: a send settles within it (`GOMES_PUBLISH_OUTCOME_UNKNOWN` if its request is under way) | 30000 |
  * | — | `withMessageTranslator(t)` / `withSerializer(s)` | JSON |
  * | — | `withWireFormat('gomes' \| 'go-gomes')`: write what Go gomes consumers parse | `'gomes'` |
  *
@@ -109,6 +110,15 @@ export class KafkaPublisherChannelBuilder extends PublisherChannelAdapterBuilder
   /** How long the broker may take to acknowledge a produce request. */
   withRequestTimeout(ms: number): this {
     return this.withOptions({ requestTimeoutMs: ms });
+  }
+
+  /**
+   * Longest time a `send` takes to settle. Past it, a record still buffered fails with
+   * `GOMES_PUBLISH_FAILED` (not written), one whose produce request is under way with
+   * `GOMES_PUBLISH_OUTCOME_UNKNOWN` (the request is not cancelled: it may still be written).
+   */
+  withSendTimeout(ms: number): this {
+    return this.withOptions({ sendTimeoutMs: ms });
   }
 
   /** Replaces the record ⇄ message translator. */

@@ -9,6 +9,7 @@ import {
 } from '@gomes/core';
 import type { DriverOutboundRecord, DriverProducer } from './driver/kafka-driver.js';
 import { rootMessage } from './kafka-errors.js';
+import { PublishOutcome } from './publish-outcome.js';
 import type { KafkaPublisherOptions } from './kafka-publisher-options.js';
 import type { SerializationContext } from './message-serializer.js';
 import { deferred, type Deferred } from './internal/async-utils.js';
@@ -17,8 +18,10 @@ import { deferred, type Deferred } from './internal/async-utils.js';
 export interface KafkaPublisherStats {
   /** Records acknowledged by the broker. */
   readonly sent: number;
-  /** Records whose produce request failed for good. */
+  /** Records reported failed to the caller (rejected send, or `onError` in async mode), timeouts included. */
   readonly failed: number;
+  /** Records whose send timed out (`sendTimeoutMs`); also counted in `failed`. */
+  readonly timedOut: number;
   /** Records buffered, not yet sent. */
   readonly buffered: number;
   /** Produce requests that succeeded. */
@@ -33,18 +36,32 @@ interface Pending {
   readonly bytes: number;
   readonly messageId: string;
   readonly done: Deferred<void> | undefined;
+  /** When the send times out (ms since the epoch). */
+  readonly deadline: number;
+  /** Reported to the caller already (acknowledged, failed or timed out): later outcomes are only counted. */
+  settled: boolean;
 }
 
 /**
  * A Kafka topic as a gomes {@link PublisherChannel} (Go gomes' outbound channel adapter).
  *
  * - **Sync mode (default):** `send` resolves after the broker acknowledged the record with the
- *   configured acks (`-1` = all in-sync replicas), or rejects with `GOMES_PUBLISH_FAILED`. Concurrent
+ *   configured acks (`-1` = all in-sync replicas), or rejects (see Outcome below). Concurrent
  *   sends are coalesced into one produce request (up to `batchSize` / `batchBytes`); order is kept.
  * - **Async mode (`withAsync(true)`):** `send` resolves once the record is buffered; batches leave
  *   when `batchSize` or `batchBytes` is reached or after `lingerMs`. Failures cannot reach the caller:
  *   they are reported to {@link KafkaPublisherChannel.onError} listeners (and logged) and counted in
  *   `stats.failed`.
+ * - **Send timeout (`sendTimeoutMs`).** A send is settled within `sendTimeoutMs` (plus at most a
+ *   tenth of it, ≤ 1 s): a record still buffered then is dropped and fails with
+ *   `GOMES_PUBLISH_FAILED` (it was not written); one whose produce request is under way fails with
+ *   `GOMES_PUBLISH_OUTCOME_UNKNOWN` (the request is not cancelled: the broker may still write it).
+ * - **Outcome.** A request the broker rejected for good (record too large, not authorized, invalid
+ *   topic…) fails with `GOMES_PUBLISH_FAILED` (`retriable: false`). Any other failure (timeout,
+ *   connection lost, broker gone) fails with `GOMES_PUBLISH_OUTCOME_UNKNOWN`: the record may have
+ *   been written. A caller's retry then may duplicate it — the idempotent producer deduplicates only
+ *   its own retries within one producer session, and the channel starts a new session after a
+ *   failure — so consumers dedupe on `messageId` when callers retry.
  * - `close()` flushes every buffered record, then disconnects the producer. Idempotent.
  * - The record key is the partition key (`partitionKey` header, else `correlationId`), so equal keys
  *   land on the same partition and keep their order.
@@ -75,8 +92,13 @@ export class KafkaPublisherChannel implements PublisherChannel {
   #kickScheduled = false;
   #linger: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
+  /** The records taken from the buffer for the next produce request, and whether it was sent. */
+  #taken: { readonly batch: readonly Pending[]; sent: boolean } = { batch: [], sent: false };
+  /** Expires sends past their deadline while anything is buffered or in flight. */
+  #expiryTimer: NodeJS.Timeout | undefined;
   #sent = 0;
   #failed = 0;
+  #timedOut = 0;
   #batches = 0;
 
   /** @internal Built by {@link KafkaPublisherChannelBuilder}. */
@@ -100,7 +122,13 @@ export class KafkaPublisherChannel implements PublisherChannel {
 
   /** Counters (see {@link KafkaPublisherStats}). */
   get stats(): KafkaPublisherStats {
-    return { sent: this.#sent, failed: this.#failed, buffered: this.#queue.length, batches: this.#batches };
+    return {
+      sent: this.#sent,
+      failed: this.#failed,
+      timedOut: this.#timedOut,
+      buffered: this.#queue.length,
+      batches: this.#batches,
+    };
   }
 
   /** Whether `send` resolves before the broker acknowledged (async mode). */
@@ -136,18 +164,21 @@ export class KafkaPublisherChannel implements PublisherChannel {
       value: translated.value,
       headers: translated.headers,
     };
+    const deadline = Date.now() + this.#options.sendTimeoutMs;
+    if (this.#options.async) {
+      while (this.#queue.length >= this.#options.maxBufferedMessages && !this.#closing) {
+        await this.#waitForSpace(options.signal, deadline, outgoing.messageId);
+      }
+      if (this.#closing) throw new GomesError('CLOSED', `Kafka publisher "${this.name}" is closed`);
+    }
     const pending: Pending = {
       record,
       bytes: recordBytes(record),
       messageId: outgoing.messageId,
       done: this.#options.async ? undefined : deferred<void>(),
+      deadline,
+      settled: false,
     };
-    if (this.#options.async) {
-      while (this.#queue.length >= this.#options.maxBufferedMessages && !this.#closing) {
-        await this.#waitForSpace(options.signal);
-      }
-      if (this.#closing) throw new GomesError('CLOSED', `Kafka publisher "${this.name}" is closed`);
-    }
     this.#enqueue(pending);
     if (!pending.done) return;
     const signal = options.signal;
@@ -156,6 +187,7 @@ export class KafkaPublisherChannel implements PublisherChannel {
       if (index < 0) return; // already in a produce request: wait for the broker's answer
       this.#queue.splice(index, 1);
       this.#queuedBytes -= pending.bytes;
+      pending.settled = true;
       pending.done?.reject(new GomesError('ABORTED', 'The send was aborted', { cause: signal?.reason }));
     };
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -189,19 +221,34 @@ export class KafkaPublisherChannel implements PublisherChannel {
     return mine;
   }
 
-  /** Async mode: waits until a record leaves the buffer (or close); rejects `GOMES_ABORTED` on abort. */
-  async #waitForSpace(signal: AbortSignal | undefined): Promise<void> {
+  /**
+   * Async mode: waits until a record leaves the buffer (or close); rejects `GOMES_ABORTED` on abort,
+   * `GOMES_PUBLISH_FAILED` at `deadline` (nothing was buffered).
+   */
+  async #waitForSpace(signal: AbortSignal | undefined, deadline: number, messageId: string): Promise<void> {
     await new Promise<void>((resolve, reject) => {
-      const wake = (): void => {
+      const leave = (): void => {
+        clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
+        const index = this.#spaceWaiters.indexOf(wake);
+        if (index >= 0) this.#spaceWaiters.splice(index, 1);
+      };
+      const wake = (): void => {
+        leave();
         resolve();
       };
       const onAbort = (): void => {
-        const index = this.#spaceWaiters.indexOf(wake);
-        if (index >= 0) this.#spaceWaiters.splice(index, 1);
+        leave();
         reject(new GomesError('ABORTED', 'The send was aborted', { cause: signal?.reason }));
       };
+      const onTimeout = (): void => {
+        leave();
+        this.#failed++;
+        this.#timedOut++;
+        reject(PublishOutcome.timedOut(this.#topic, [messageId], this.#options.sendTimeoutMs, false));
+      };
       if (signal?.aborted) return onAbort();
+      const timer = setTimeout(onTimeout, Math.max(0, deadline - Date.now()));
       this.#spaceWaiters.push(wake);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
@@ -219,6 +266,8 @@ export class KafkaPublisherChannel implements PublisherChannel {
       this.#spaceWaiters.splice(0).forEach((wake) => wake());
       await this.flush();
       await this.#producer.close();
+      clearInterval(this.#expiryTimer);
+      this.#expiryTimer = undefined;
       this.#logger.debug('Kafka publisher closed', { ...this.stats });
     })();
     return this.#closing;
@@ -227,6 +276,7 @@ export class KafkaPublisherChannel implements PublisherChannel {
   #enqueue(pending: Pending): void {
     this.#queue.push(pending);
     this.#queuedBytes += pending.bytes;
+    this.#armExpiry();
     const full =
       this.#queue.length >= this.#options.batchSize || this.#queuedBytes >= this.#options.batchBytes;
     if (full || !this.#options.async || this.#options.lingerMs === 0) {
@@ -257,9 +307,31 @@ export class KafkaPublisherChannel implements PublisherChannel {
 
   async #drain(): Promise<void> {
     while (this.#queue.length > 0) {
-      const batch = this.#takeBatch();
+      const taken = { batch: this.#takeBatch(), sent: false };
+      if (taken.batch.length === 0) continue;
+      this.#taken = taken;
+      if (this.#replaceProducer) {
+        try {
+          await this.#renewProducer();
+        } catch (cause) {
+          // Nothing was sent: the records were not written.
+          const batch = taken.batch;
+          this.#fail(
+            batch,
+            PublishOutcome.noProducer(
+              this.#topic,
+              batch.map((p) => p.messageId),
+              cause,
+            ),
+          );
+          continue;
+        }
+      }
+      // Sends that timed out meanwhile were told they were not written: they stay out.
+      const batch = taken.batch.filter((p) => !p.settled);
+      if (batch.length === 0) continue;
+      this.#taken = { batch, sent: true };
       try {
-        if (this.#replaceProducer) await this.#renewProducer();
         await this.#producer.send({
           topic: this.#topic,
           records: batch.map((p) => p.record),
@@ -269,22 +341,91 @@ export class KafkaPublisherChannel implements PublisherChannel {
         });
         this.#sent += batch.length;
         this.#batches++;
-        for (const p of batch) p.done?.resolve();
+        const late = batch.filter((p) => p.settled).length;
+        if (late > 0)
+          this.#logger.info('Kafka acknowledged records whose send had timed out', { records: late });
+        for (const p of batch) this.#settle(p);
       } catch (cause) {
         // An idempotent producer rolls its sequence numbers back after a failed request the broker
         // may still have appended; a next request with as many records could then be taken for a
         // duplicate and acknowledged without being written. A new producer (new producer id) cannot.
         if (this.#options.idempotent && this.#createProducer) this.#replaceProducer = true;
-        this.#failed += batch.length;
-        const error = new GomesError(
-          'PUBLISH_FAILED',
-          `Publishing ${batch.length} message(s) to Kafka topic "${this.#topic}" failed: ${rootMessage(cause)}`,
-          { cause, details: { topic: this.#topic, messageIds: batch.map((p) => p.messageId) } },
+        this.#fail(
+          batch,
+          PublishOutcome.requestFailed(
+            this.#topic,
+            batch.map((p) => p.messageId),
+            cause,
+          ),
         );
-        for (const p of batch) p.done?.reject(error);
-        if (this.#options.async) this.#reportAsyncError(error);
       }
     }
+  }
+
+  /** Acknowledged: resolves a send not settled yet. */
+  #settle(p: Pending): void {
+    if (p.settled) return;
+    p.settled = true;
+    p.done?.resolve();
+  }
+
+  /** Fails every send of `batch` not settled yet with `error` (async mode: reported once). */
+  #fail(batch: readonly Pending[], error: GomesError): void {
+    const open = batch.filter((p) => !p.settled);
+    if (open.length === 0) return;
+    this.#failed += open.length;
+    for (const p of open) {
+      p.settled = true;
+      p.done?.reject(error);
+    }
+    if (this.#options.async) this.#reportAsyncError(error);
+  }
+
+  /** Keeps the expiry sweep running while sends are buffered or in flight. */
+  #armExpiry(): void {
+    if (this.#expiryTimer) return;
+    const every = Math.min(1000, Math.max(10, Math.floor(this.#options.sendTimeoutMs / 10)));
+    this.#expiryTimer = setInterval(() => this.#expire(), every);
+    this.#expiryTimer.unref();
+  }
+
+  /**
+   * Times out sends past their deadline: buffered ones leave the buffer (`GOMES_PUBLISH_FAILED`,
+   * not written), in-flight ones fail with `GOMES_PUBLISH_OUTCOME_UNKNOWN` (their request goes on).
+   */
+  #expire(now = Date.now()): void {
+    const queued: Pending[] = [];
+    // Equal timeouts: the buffer is in deadline order, expired sends are at its head.
+    while (this.#queue.length > 0 && (this.#queue[0] as Pending).deadline <= now) {
+      const p = this.#queue.shift() as Pending;
+      this.#queuedBytes -= p.bytes;
+      if (!p.settled) queued.push(p);
+    }
+    // Taken for a request: maybe written once the request was sent, else not written.
+    const { batch, sent } = this.#taken;
+    const taken = batch.filter((p) => !p.settled && p.deadline <= now);
+    this.#timeOut(sent ? taken : [], true);
+    this.#timeOut(sent ? queued : [...taken, ...queued], false);
+    if (queued.length > 0) this.#wakeSpaceWaiters();
+    if (this.#queue.length === 0 && this.#taken.batch.every((p) => p.settled)) {
+      clearInterval(this.#expiryTimer);
+      this.#expiryTimer = undefined;
+    }
+  }
+
+  /** Fails `expired` sends as timed out (`inFlight`: their request was sent). */
+  #timeOut(expired: readonly Pending[], inFlight: boolean): void {
+    if (expired.length === 0) return;
+    this.#timedOut += expired.length;
+    this.#fail(
+      expired,
+      PublishOutcome.timedOut(
+        this.#topic,
+        expired.map((p) => p.messageId),
+        this.#options.sendTimeoutMs,
+        inFlight,
+      ),
+    );
   }
 
   /** Closes the producer and connects a new one in its place. */
@@ -315,9 +456,13 @@ export class KafkaPublisherChannel implements PublisherChannel {
       bytes += next.bytes;
       batch.push(next);
     }
+    this.#wakeSpaceWaiters();
+    return batch.filter((p) => !p.settled);
+  }
+
+  #wakeSpaceWaiters(): void {
     const room = this.#options.maxBufferedMessages - this.#queue.length;
-    this.#spaceWaiters.splice(0, Math.max(0, room)).forEach((wake) => wake());
-    return batch;
+    this.#spaceWaiters.slice(0, Math.max(0, room)).forEach((wake) => wake());
   }
 
   #reportAsyncError(error: GomesError): void {

@@ -36,6 +36,13 @@ export interface KafkaPublisherOptions {
   readonly idempotent: boolean;
   /** How long the broker may take to acknowledge a produce request. @default 30000 */
   readonly requestTimeoutMs: number;
+  /**
+   * Longest time a `send` takes to settle (async mode: a record may wait in the buffer, and a `send`
+   * for buffer room). Past it, a record still buffered fails with `GOMES_PUBLISH_FAILED` (not
+   * written) and one whose request is under way with `GOMES_PUBLISH_OUTCOME_UNKNOWN` (it may still
+   * be written). Checked every tenth of it (at most every second). @default 30000
+   */
+  readonly sendTimeoutMs: number;
   /** Create the topic at start when it is missing. @default undefined (never create) */
   readonly topic: KafkaTopicSpec | undefined;
   /** Record ⇄ message translation (serializer and wire format included). @default JSON, `gomes` wire format */
@@ -54,6 +61,7 @@ export const DEFAULT_KAFKA_PUBLISHER_OPTIONS: Readonly<KafkaPublisherOptions> = 
   compression: 'none',
   idempotent: true,
   requestTimeoutMs: 30000,
+  sendTimeoutMs: 30000,
   topic: undefined,
   translator: new KafkaMessageTranslator(),
 });
@@ -78,6 +86,7 @@ export function validateKafkaPublisherOptions(o: KafkaPublisherOptions): string[
   positive('batchBytes', o.batchBytes);
   positive('maxBufferedMessages', o.maxBufferedMessages);
   positive('requestTimeoutMs', o.requestTimeoutMs);
+  positive('sendTimeoutMs', o.sendTimeoutMs);
   if (!Number.isInteger(o.lingerMs) || o.lingerMs < 0)
     problems.push(`lingerMs must be an integer >= 0, got ${String(o.lingerMs)}`);
   if (![-1, 0, 1].includes(o.requiredAcks))

@@ -26,8 +26,13 @@ export const ErrorCodes = {
   CLOSED: { code: 'GOMES_CLOSED', retriable: false },
   /** The instance is not started, or the operation needs a state it is not in. */
   ILLEGAL_STATE: { code: 'GOMES_ILLEGAL_STATE', retriable: false },
-  /** A publish to a channel failed. */
+  /** A publish to a channel failed; the message was not written (retrying cannot duplicate it). */
   PUBLISH_FAILED: { code: 'GOMES_PUBLISH_FAILED', retriable: true },
+  /**
+   * A publish failed or timed out after the message may have reached the broker: it may or may not
+   * have been written. A retry may duplicate it (consumers dedupe on `messageId`).
+   */
+  PUBLISH_OUTCOME_UNKNOWN: { code: 'GOMES_PUBLISH_OUTCOME_UNKNOWN', retriable: true },
   /** Publishing to the dead-letter channel failed; the original message is not acknowledged. */
   DEAD_LETTER_FAILED: { code: 'GOMES_DEAD_LETTER_FAILED', retriable: true },
   /** A request-reply call got no reply in time. */

@@ -217,6 +217,14 @@ export interface DriverConsumer {
   /** Registers listeners; returns a function that removes them. */
   listen(listener: DriverConsumerListener): () => void;
   /**
+   * Sends LeaveGroup on behalf of `memberId`, a member of this consumer's group that no client uses
+   * any more (the member of a client that crashed without leaving), so the group rebalances now
+   * instead of waiting for its session to time out. Needs `connect()` first. Resolves `true` when
+   * the member was removed, `false` when the group did not know it (it had left or expired);
+   * rejects when the coordinator could not be reached.
+   */
+  removeMember(memberId: string): Promise<boolean>;
+  /**
    * Stops fetching, leaves the group and closes connections. Idempotent. Final: a `connect`,
    * `subscribe` or `run` still under way, or called later, ends disconnected (never a live member).
    */

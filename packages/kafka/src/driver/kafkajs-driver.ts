@@ -131,7 +131,7 @@ class KafkajsDriver implements KafkaDriver {
       // gomes restarts crashed consumers itself (bounded, with backoff, reported): never kafkajs.
       retry: { ...this.#retry(this.#config.retries), restartOnFailure: async () => false },
     });
-    return new KafkajsConsumer(consumer);
+    return new KafkajsConsumer(consumer, kafka, options.groupId);
   }
 
   createAdmin(options: { retries?: number } = {}): DriverAdmin {
@@ -275,12 +275,16 @@ class KafkajsProducer implements DriverProducer {
 
 class KafkajsConsumer implements DriverConsumer {
   readonly #consumer: Consumer;
+  readonly #kafka: InstanceType<typeof Kafka>;
+  readonly #groupId: string;
   #disconnecting: Promise<void> | undefined;
   /** Set by `disconnect`: kafkajs lets a disconnected consumer connect, subscribe and run again. */
   #closed = false;
 
-  constructor(consumer: Consumer) {
+  constructor(consumer: Consumer, kafka: InstanceType<typeof Kafka>, groupId: string) {
     this.#consumer = consumer;
+    this.#kafka = kafka;
+    this.#groupId = groupId;
   }
 
   async connect(): Promise<void> {
@@ -400,6 +404,69 @@ class KafkajsConsumer implements DriverConsumer {
     this.#closed = true;
     this.#disconnecting ??= this.#consumer.disconnect();
     return this.#disconnecting;
+  }
+
+  async removeMember(memberId: string): Promise<boolean> {
+    this.#throwIfClosed();
+    return leaveGroupOnBehalf(this.#kafka, this.#groupId, memberId);
+  }
+}
+
+/** The part of kafkajs' internal cluster (and broker) that {@link leaveGroupOnBehalf} uses. */
+interface KafkajsCluster {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  findGroupCoordinator(request: { groupId: string }): Promise<{
+    leaveGroup(request: { groupId: string; memberId: string }): Promise<unknown>;
+  }>;
+}
+
+/** Attempts of a LeaveGroup that fails transiently (coordinator loading or moving): ~10 s in all. */
+const LEAVE_GROUP_ATTEMPTS = 8;
+
+/**
+ * LeaveGroup for `memberId` of `groupId`, sent from a cluster client of `kafka`'s configuration
+ * (brokers, TLS, SASL, timeouts). kafkajs has no public API for it (its consumer leaves only as
+ * itself, and it does not support static membership, KIP-345); its client creates clusters through
+ * a private factory, reached here by its symbol's description. kafkajs is pinned to an exact version,
+ * and an integration test (kafka-consumer-restart.int.spec.ts) fails if that factory changes.
+ */
+async function leaveGroupOnBehalf(
+  kafka: InstanceType<typeof Kafka>,
+  groupId: string,
+  memberId: string,
+): Promise<boolean> {
+  const factory = Object.getOwnPropertySymbols(kafka)
+    .filter((symbol) => symbol.description === 'private:Kafka:createCluster')
+    .map((symbol) => (kafka as unknown as Record<symbol, unknown>)[symbol])[0];
+  if (typeof factory !== 'function') {
+    throw new KafkaJSError(
+      'this kafkajs version has no cluster factory: LeaveGroup on behalf of a member is unavailable',
+      {
+        retriable: false,
+      },
+    );
+  }
+  const cluster = (factory as (options: object) => KafkajsCluster)({
+    metadataMaxAge: 300000,
+    allowAutoTopicCreation: false,
+  });
+  try {
+    await cluster.connect();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const coordinator = await cluster.findGroupCoordinator({ groupId });
+        await coordinator.leaveGroup({ groupId, memberId });
+        return true;
+      } catch (error) {
+        if ((error as { type?: unknown }).type === 'UNKNOWN_MEMBER_ID') return false;
+        if (attempt >= LEAVE_GROUP_ATTEMPTS || (error as { retriable?: unknown }).retriable !== true)
+          throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 200 * 2 ** (attempt - 1))));
+      }
+    }
+  } finally {
+    await cluster.disconnect().catch(() => undefined);
   }
 }
 

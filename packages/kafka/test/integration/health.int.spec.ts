@@ -114,6 +114,7 @@ function crashingDriver(): { factory: KafkaDriverFactory; crashNextBatch: () => 
           commit: async (offsets) => c.commit(offsets),
           listen: (listener) => c.listen(listener),
           disconnect: async () => c.disconnect(),
+          removeMember: async (memberId) => c.removeMember(memberId),
         };
       },
     };

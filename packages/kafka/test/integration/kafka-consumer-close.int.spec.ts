@@ -52,6 +52,7 @@ function gatedDriver() {
             return c.listen(listener);
           },
           disconnect: async () => c.disconnect(),
+          removeMember: async (memberId) => c.removeMember(memberId),
         };
       },
     };

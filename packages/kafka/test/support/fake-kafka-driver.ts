@@ -34,8 +34,11 @@ export class FakeConsumer implements DriverConsumer {
   memberId = 'member-1';
   /** Set to hold `connect` until the returned promise's resolver is called. */
   connectGate: Promise<void> | undefined;
+  /** Set to make `connect` reject with it (a broker that cannot be reached). */
+  connectError: Error | undefined;
   async connect(): Promise<void> {
     await this.connectGate;
+    if (this.connectError) throw this.connectError;
   }
   async subscribe(): Promise<void> {}
   async run(handler: DriverBatchHandler): Promise<void> {
@@ -62,6 +65,15 @@ export class FakeConsumer implements DriverConsumer {
   }
   async disconnect(): Promise<void> {
     this.disconnected = true;
+  }
+  /** Member ids removed through `removeMember`, in order. */
+  readonly removedMembers: string[] = [];
+  /** Set to make `removeMember` reject with it. */
+  removeMemberError: Error | undefined;
+  async removeMember(memberId: string): Promise<boolean> {
+    if (this.removeMemberError) throw this.removeMemberError;
+    this.removedMembers.push(memberId);
+    return true;
   }
   /** The group (re)joined with `partitions` of topic `t`. */
   join(partitions: number[], memberId = this.memberId): void {
@@ -108,15 +120,16 @@ export class FakeProducer implements DriverProducer {
   closed = false;
   constructor(
     readonly options: DriverProducerOptions,
-    /** Called for each send; throw to fail it. */
-    readonly onSend: (request: DriverProduceRequest, producer: FakeProducer) => void = () => undefined,
+    /** Called for each send; throw (or reject) to fail it, return a promise to hold it. */
+    readonly onSend: (request: DriverProduceRequest, producer: FakeProducer) => void | Promise<void> = () =>
+      undefined,
   ) {}
   async connect(): Promise<void> {
     this.connected = true;
   }
   async send(request: DriverProduceRequest): Promise<DriverRecordMetadata[]> {
     this.sent.push(request);
-    this.onSend(request, this);
+    await this.onSend(request, this);
     return [{ topic: request.topic, partition: 0, baseOffset: '0' }];
   }
   async flush(): Promise<void> {}
@@ -147,7 +160,9 @@ export function fakeAdmin(counter: { created: number; disconnected: number }): D
 }
 
 /** A fake driver; `onSend` decides what each producer send does. */
-export function fakeDriver(onSend?: (request: DriverProduceRequest, producer: FakeProducer) => void) {
+export function fakeDriver(
+  onSend?: (request: DriverProduceRequest, producer: FakeProducer) => void | Promise<void>,
+) {
   const consumers: FakeConsumer[] = [];
   const producers: FakeProducer[] = [];
   const admins = { created: 0, disconnected: 0 };
@@ -171,7 +186,7 @@ export function fakeDriver(onSend?: (request: DriverProduceRequest, producer: Fa
 /** A consumer channel on a fake driver (commit on every ack, restart at once). */
 export function setup(
   options: Partial<KafkaConsumerOptions> = {},
-  onSend?: (request: DriverProduceRequest, producer: FakeProducer) => void,
+  onSend?: (request: DriverProduceRequest, producer: FakeProducer) => void | Promise<void>,
 ) {
   const fake = fakeDriver(onSend);
   const channel = new KafkaConsumerChannel({
