@@ -470,6 +470,9 @@ async function leaveGroupOnBehalf(
   }
 }
 
+/** Longest wait for the leaders of newly created topics, in ms. */
+const TOPIC_LEADER_WAIT_MS = 30_000;
+
 class KafkajsAdmin implements DriverAdmin {
   readonly #admin: Admin;
 
@@ -517,7 +520,9 @@ class KafkajsAdmin implements DriverAdmin {
   async createTopics(specs: readonly DriverTopicSpec[]): Promise<void> {
     if (specs.length === 0) return;
     await this.#admin.createTopics({
-      waitForLeaders: true,
+      // kafkajs' own leader wait fails on the UNKNOWN_TOPIC_OR_PARTITION a broker may answer right
+      // after the creation (seen with many partitions on a busy machine): wait here instead.
+      waitForLeaders: false,
       topics: specs.map((s) => ({
         topic: s.topic,
         numPartitions: s.partitions,
@@ -525,6 +530,31 @@ class KafkajsAdmin implements DriverAdmin {
         configEntries: Object.entries(s.configs).map(([name, value]) => ({ name, value })),
       })),
     });
+    await this.#waitForLeaders(specs.map((s) => s.topic));
+  }
+
+  /**
+   * Resolves once every partition of `topics` has a leader. Metadata errors while the new topics
+   * propagate (unknown topic, leader not available) are retried with backoff for up to
+   * {@link TOPIC_LEADER_WAIT_MS}; then the last error is thrown.
+   */
+  async #waitForLeaders(topics: readonly string[]): Promise<void> {
+    const deadline = Date.now() + TOPIC_LEADER_WAIT_MS;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const { topics: meta } = await this.#admin.fetchTopicMetadata({ topics: [...topics] });
+        const ready =
+          meta.length === topics.length &&
+          meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
+        if (ready) return;
+        if (Date.now() >= deadline) {
+          throw new KafkaJSError(`Topics ${topics.join(', ')} have no leader for every partition yet`);
+        }
+      } catch (error) {
+        if (Date.now() >= deadline) throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** (attempt - 1))));
+    }
   }
 
   async fetchTopicOffsets(topic: string): Promise<DriverPartitionOffsets[]> {
