@@ -39,6 +39,7 @@ import type {
   DriverTopicSpec,
   KafkaDriver,
   KafkaDriverConfig,
+  KafkaGroupProtocol,
   TopicPartitionOffset,
   TopicPartitions,
 } from './kafka-driver.js';
@@ -86,8 +87,13 @@ export function createKafkajsDriver(config: KafkaDriverConfig): KafkaDriver {
   return new KafkajsDriver(config);
 }
 
+const GROUP_PROTOCOLS: ReadonlySet<KafkaGroupProtocol> = new Set<KafkaGroupProtocol>(['classic']);
+
 class KafkajsDriver implements KafkaDriver {
+  readonly name = 'kafkajs' as const;
   readonly supportedCompression = SUPPORTED_COMPRESSION;
+  /** kafkajs has no KIP-848 (consumer group protocol). */
+  readonly supportedGroupProtocols = GROUP_PROTOCOLS;
   readonly #config: KafkaDriverConfig;
 
   constructor(config: KafkaDriverConfig) {
