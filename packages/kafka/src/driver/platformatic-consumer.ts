@@ -87,7 +87,12 @@ export class PlatformaticConsumer implements DriverConsumer {
     const assignor = o.onlyPartitions ? fixedPartitionsAssignor(o.onlyPartitions) : roundRobinAssignor;
     const group =
       o.groupProtocol === 'consumer'
-        ? { groupProtocol: 'consumer' as const, rebalanceTimeout: o.rebalanceTimeoutMs }
+        ? {
+            groupProtocol: 'consumer' as const,
+            // The broker owns the session under KIP-848; the library still validates these two.
+            sessionTimeout: o.sessionTimeoutMs,
+            rebalanceTimeout: Math.max(o.rebalanceTimeoutMs, o.sessionTimeoutMs),
+          }
         : {
             sessionTimeout: o.sessionTimeoutMs,
             // The library requires rebalanceTimeout >= sessionTimeout (Kafka does not).
