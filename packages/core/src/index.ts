@@ -79,13 +79,14 @@ export {
   retryDelayMs,
   type RetryOptions,
 } from './pipeline/retry-options.js';
-export { PARTITION_KEY_HEADER, partitionKeyOf } from './message/message-headers.js';
+export { PARTITION_KEY_HEADER, SUBJECT_HEADER, partitionKeyOf } from './message/message-headers.js';
 export {
   Action,
   type ActionClass,
   type ActionDescriptor,
   type ActionKind,
   type ResultOf,
+  type SubjectOf,
 } from './actions/action.js';
 export { Command, Query, Event, type ActionDecoratorOptions } from './actions/action-decorators.js';
 export { CommandHandler, QueryHandler, EventHandler } from './actions/handler-decorators.js';
