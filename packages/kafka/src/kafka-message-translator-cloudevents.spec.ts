@@ -10,7 +10,7 @@ import {
   type KafkaOutboundRecord,
 } from './kafka-message-translator.js';
 import { KafkaPublisherChannelBuilder } from './kafka-publisher-channel-builder.js';
-import type { MessageSerializer } from './message-serializer.js';
+import { JsonMessageSerializer, type MessageSerializer } from './message-serializer.js';
 
 const binary = new KafkaMessageTranslator(undefined, { envelope: { format: 'cloudevents', mode: 'binary' } });
 const structured = new KafkaMessageTranslator(undefined, {
@@ -211,6 +211,19 @@ describe('gomes reads CloudEvents the SDK writes', () => {
     expect(m.header('ce_tenant')).toBe('acme'); // an unmapped extension stays, as a ce_ header
     for (const gone of ['content-type', 'ce_id', 'ce_type', 'ce_specversion', 'ce_time'])
       expect(m.header(gone)).toBeUndefined();
+  });
+
+  it("structured JSON data goes through a custom serializer's own decoding", () => {
+    class Reviving extends JsonMessageSerializer {
+      override deserialize(value: Buffer | null): unknown {
+        return { ...(super.deserialize(value) as object), revived: true };
+      }
+    }
+    const sdk = Kafka.structured(sdkEvent());
+    const m = new KafkaMessageTranslator(new Reviving()).fromRecord(
+      inbound({ key: sdk.key, value: sdk.value, headers: sdk.headers }),
+    );
+    expect(m.payload).toEqual({ orderId: 'o-7', revived: true });
   });
 
   it('the messageId is the event id on every read (redeliveries share it), not the record position', () => {

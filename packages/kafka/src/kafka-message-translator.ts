@@ -190,7 +190,8 @@ export class KafkaMessageTranslator {
       let value: Buffer | null | undefined = record.value;
       let payload: unknown;
       if (cloudEvent !== undefined) {
-        const json = this.serializer instanceof JsonMessageSerializer;
+        // Only the JSON serializer itself (not a subclass with its own decoding) takes parsed data.
+        const json = Object.getPrototypeOf(this.serializer) === JsonMessageSerializer.prototype;
         ({ headers, value, payload } = readCloudEvent(cloudEvent, value, headers, json));
       }
       headers[MessageHeaders.CHANNEL_NAME] = record.topic;
