@@ -29,6 +29,28 @@ export {
 export { Message, type HeaderValues } from './message/message.js';
 export { MessageBuilder, newMessageId } from './message/message-builder.js';
 export { formatGoGomesTimestamp, formatTimestamp, parseTimestamp } from './message/timestamp.js';
+export {
+  CLOUDEVENTS_JSON_CONTENT_TYPE,
+  CLOUDEVENTS_MODES,
+  CLOUDEVENTS_SPEC_VERSION,
+  CloudEventsHeaders,
+  GOMES_ENVELOPE,
+  cloudEventAttributes,
+  cloudEventsBinaryHeaders,
+  cloudEventsModeOf,
+  decodeStructuredCloudEvent,
+  encodeStructuredCloudEvent,
+  envelopeProblems,
+  fromCloudEventsBinaryHeaders,
+  isJsonContentType,
+  messageEnvelope,
+  type CloudEventData,
+  type CloudEventsEnvelopeOptions,
+  type CloudEventsMode,
+  type MessageEnvelope,
+  type MessageEnvelopeFormat,
+  type StructuredCloudEvent,
+} from './message/cloudevents.js';
 export type { PublisherChannel, SendOptions } from './channel/publisher-channel.js';
 export type {
   ConsumerChannel,
@@ -79,13 +101,14 @@ export {
   retryDelayMs,
   type RetryOptions,
 } from './pipeline/retry-options.js';
-export { PARTITION_KEY_HEADER, partitionKeyOf } from './message/message-headers.js';
+export { PARTITION_KEY_HEADER, SUBJECT_HEADER, partitionKeyOf } from './message/message-headers.js';
 export {
   Action,
   type ActionClass,
   type ActionDescriptor,
   type ActionKind,
   type ResultOf,
+  type SubjectOf,
 } from './actions/action.js';
 export { Command, Query, Event, type ActionDecoratorOptions } from './actions/action-decorators.js';
 export { CommandHandler, QueryHandler, EventHandler } from './actions/handler-decorators.js';

@@ -1,13 +1,17 @@
 import {
+  GOMES_ENVELOPE,
   GomesError,
   isGomesError,
   MessageBuilder,
   MessageHeaders,
+  cloudEventsModeOf,
   formatGoGomesTimestamp,
   parseTimestamp,
   partitionKeyOf,
   type Message,
+  type MessageEnvelope,
 } from '@gomes/core';
+import { readCloudEvent, serializedData, writeCloudEvent } from './cloudevents-record.js';
 import { KafkaHeaders, LEGACY_TRACE_HEADERS } from './kafka-headers.js';
 import {
   JsonMessageSerializer,
@@ -70,6 +74,12 @@ export interface KafkaMessageTranslatorOptions {
    * @default the process's local time zone (`TZ`), as Go gomes
    */
   readonly timeZone?: string;
+  /**
+   * What records are written in: gomes headers only, or a CloudEvent (binary or structured
+   * content mode) alongside them. Reading recognises either. See docs/cloudevents.md.
+   * @default GOMES_ENVELOPE
+   */
+  readonly envelope?: MessageEnvelope;
 }
 
 /**
@@ -82,13 +92,20 @@ export interface KafkaMessageTranslatorOptions {
  * - the key is the partition key: the `partitionKey` header (core's `PARTITION_KEY_HEADER`), else
  *   `correlationId` (as Go gomes), else `messageId`;
  * - with `wireFormat: 'go-gomes'`, the `timestamp` and trace headers are written as Go gomes writes
- *   them (see {@link KafkaWireFormat}).
+ *   them (see {@link KafkaWireFormat});
+ * - with a CloudEvents `envelope`, the record is also a CloudEvent (Kafka protocol binding): binary
+ *   mode adds `ce_*` headers and `content-type`; structured mode writes the event (JSON format)
+ *   as the value, with `content-type: application/cloudevents+json` (see docs/cloudevents.md).
  *
  * Inbound (`fromRecord`):
  * - headers become message headers; Go gomes' `Traceparent` / `Tracestate` are read as the lowercase
  *   names; `contentType` is dropped;
  * - `messageId` is preserved as sent (never regenerated). A record from a non-gomes producer that
  *   has none gets the stable id `kafka:<topic>:<partition>:<offset>`, so redeliveries share it;
+ * - a CloudEvents record (binary: a `ce_specversion` header; structured: `content-type`
+ *   `application/cloudevents…`) is recognised whatever the envelope option: written by gomes, it is
+ *   read by its gomes headers; from another producer, `id` is the messageId, `type` the route,
+ *   `source` the origin (see core's `fromCloudEventsBinaryHeaders`);
  * - a missing `timestamp` is taken from the record timestamp; `channelName` is the source topic;
  * - a value the serializer cannot decode, or a malformed reserved header, throws
  *   `GOMES_TRANSLATION_FAILED` (the consumer dead-letters the record and moves on).
@@ -107,6 +124,8 @@ export class KafkaMessageTranslator {
   readonly wireFormat: KafkaWireFormat;
   /** `'go-gomes'`: time zone of the written `timestamp` (`undefined`: the local zone). */
   readonly timeZone: string | undefined;
+  /** What records are written in (gomes headers only, or a CloudEvent alongside them). */
+  readonly envelope: MessageEnvelope;
 
   constructor(
     serializer: MessageSerializer = new JsonMessageSerializer(),
@@ -115,6 +134,7 @@ export class KafkaMessageTranslator {
     this.serializer = serializer;
     this.wireFormat = options.wireFormat ?? 'gomes';
     this.timeZone = options.timeZone;
+    this.envelope = options.envelope ?? GOMES_ENVELOPE;
   }
 
   /**
@@ -142,6 +162,8 @@ export class KafkaMessageTranslator {
     }
     if (this.serializer.contentType !== undefined)
       headers[KafkaHeaders.CONTENT_TYPE] = this.serializer.contentType;
+    if (this.envelope.format === 'cloudevents')
+      value = writeCloudEvent(this.envelope.mode, message, headers, value, this.serializer.contentType);
     if (this.wireFormat === 'go-gomes') toGoGomesHeaders(headers, this.timeZone);
     const key = partitionKeyOf(message.headers);
     return { key: key === '' ? null : key, value, headers };
@@ -153,7 +175,8 @@ export class KafkaMessageTranslator {
    * @throws GomesError `GOMES_TRANSLATION_FAILED` when the value or a reserved header cannot be decoded.
    */
   fromRecord(record: KafkaInboundRecord): Message {
-    const headers: Record<string, string> = {};
+    const cloudEvent = cloudEventsModeOf(record.headers);
+    let headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(record.headers)) {
       if (name === KafkaHeaders.CONTENT_TYPE) continue;
       const normalized = LEGACY_TRACE_HEADERS[name];
@@ -163,16 +186,23 @@ export class KafkaMessageTranslator {
       }
       headers[name] = value;
     }
-    headers[MessageHeaders.CHANNEL_NAME] = record.topic;
-    if (!headers[MessageHeaders.MESSAGE_ID]) {
-      headers[MessageHeaders.MESSAGE_ID] = `kafka:${record.topic}:${record.partition}:${record.offset}`;
-    }
-    if (!headers[MessageHeaders.TIMESTAMP]) {
-      const ms = Number(record.timestamp);
-      if (Number.isFinite(ms) && ms > 0) headers[MessageHeaders.TIMESTAMP] = new Date(ms).toISOString();
-    }
     try {
-      const payload = this.serializer.deserialize(record.value, record.headers, record);
+      let value: Buffer | null | undefined = record.value;
+      let payload: unknown;
+      if (cloudEvent !== undefined) {
+        // Only the JSON serializer itself (not a subclass with its own decoding) takes parsed data.
+        const json = Object.getPrototypeOf(this.serializer) === JsonMessageSerializer.prototype;
+        ({ headers, value, payload } = readCloudEvent(cloudEvent, value, headers, json));
+      }
+      headers[MessageHeaders.CHANNEL_NAME] = record.topic;
+      if (!headers[MessageHeaders.MESSAGE_ID]) {
+        headers[MessageHeaders.MESSAGE_ID] = `kafka:${record.topic}:${record.partition}:${record.offset}`;
+      }
+      if (!headers[MessageHeaders.TIMESTAMP]) {
+        const ms = Number(record.timestamp);
+        if (Number.isFinite(ms) && ms > 0) headers[MessageHeaders.TIMESTAMP] = new Date(ms).toISOString();
+      }
+      if (value !== undefined) payload = this.serializer.deserialize(value, record.headers, record);
       return MessageBuilder.buildFromOwnedHeaders(payload, headers); // `headers` is ours: no copy
     } catch (error) {
       throw new GomesError(
@@ -212,7 +242,14 @@ export class KafkaMessageTranslator {
    * else rejects with `GOMES_TRANSLATION_FAILED` (not retriable: the record is undecodable).
    */
   prepareInbound(record: KafkaInboundRecord): Promise<void> | undefined {
-    const pending = this.serializer.prepareDeserialize?.(record.value, record.headers, record);
+    if (this.serializer.prepareDeserialize === undefined) return undefined;
+    let value: Buffer | null;
+    try {
+      value = serializedData(cloudEventsModeOf(record.headers), record.value, record.headers);
+    } catch {
+      return undefined; // not a valid CloudEvent: `fromRecord` says why
+    }
+    const pending = this.serializer.prepareDeserialize(value, record.headers, record);
     return pending?.catch((error: unknown) => {
       if (isGomesError(error) && error.retriable) throw error;
       throw new GomesError(

@@ -1,15 +1,22 @@
 import {
   ConfigurationError,
   PublisherChannelAdapterBuilder,
+  messageEnvelope,
   type ChannelBuildContext,
   type ChannelConnection,
+  type CloudEventsEnvelopeOptions,
+  type MessageEnvelopeFormat,
   type PreflightContext,
 } from '@gomes/core';
 import type { CompressionCodec, DriverProducer, RequiredAcks } from './driver/kafka-driver.js';
 import { KafkaChannelReader } from './kafka-channel-reader.js';
 import { KafkaConnection } from './kafka-connection.js';
 import { toConnectionError } from './kafka-errors.js';
-import { KafkaMessageTranslator, type KafkaWireFormat } from './kafka-message-translator.js';
+import {
+  KafkaMessageTranslator,
+  type KafkaMessageTranslatorOptions,
+  type KafkaWireFormat,
+} from './kafka-message-translator.js';
 import { KafkaPublisherChannel } from './kafka-publisher-channel.js';
 import {
   DEFAULT_KAFKA_PUBLISHER_OPTIONS,
@@ -38,6 +45,7 @@ import { ensureTopic, type KafkaTopicSpec } from './topic-provisioner.js';
  * | — | `withSendTimeout(ms)`: a send settles within it (`GOMES_PUBLISH_OUTCOME_UNKNOWN` if its request is under way) | 30000 |
  * | — | `withMessageTranslator(t)` / `withSerializer(s)` | JSON |
  * | — | `withWireFormat('gomes' \| 'go-gomes')`: write what Go gomes consumers parse | `'gomes'` |
+ * | — | `withEnvelope('cloudevents', { mode: 'binary' \| 'structured' })`: records are CloudEvents too | `'gomes'` |
  *
  * @example
  * ```ts
@@ -126,18 +134,16 @@ export class KafkaPublisherChannelBuilder extends PublisherChannelAdapterBuilder
     return this.withOptions({ translator });
   }
 
-  /** Replaces the payload serializer (JSON by default); the wire format is kept. */
+  /** Replaces the payload serializer (JSON by default); the wire format and envelope are kept. */
   withSerializer(serializer: MessageSerializer): this {
-    const { wireFormat, timeZone } = this.options.translator;
-    return this.withOptions({
-      translator: new KafkaMessageTranslator(serializer, { wireFormat, timeZone }),
-    });
+    return this.withTranslator(serializer, {});
   }
 
   /**
    * How records are written: `'go-gomes'` for topics that Go gomes services consume (Go's
    * `timestamp` layout and trace header names, see {@link KafkaWireFormat}); `options.timeZone`
-   * chooses the zone of the written wall clock (default: local, as Go). The serializer is kept.
+   * chooses the zone of the written wall clock (default: local, as Go). The serializer and the
+   * envelope are kept.
    *
    * @example
    * ```ts
@@ -145,11 +151,27 @@ export class KafkaPublisherChannelBuilder extends PublisherChannelAdapterBuilder
    * ```
    */
   withWireFormat(wireFormat: KafkaWireFormat, options: { timeZone?: string } = {}): this {
-    return this.withOptions({
-      translator: new KafkaMessageTranslator(this.options.translator.serializer, {
-        wireFormat,
-        ...(options.timeZone === undefined ? {} : { timeZone: options.timeZone }),
-      }),
+    return this.withTranslator(this.options.translator.serializer, {
+      wireFormat,
+      timeZone: options.timeZone,
+    });
+  }
+
+  /**
+   * What records are written in: `'gomes'` (gomes headers only, the default) or `'cloudevents'`:
+   * each record is also a CloudEvent (Kafka protocol binding) — `mode: 'binary'` (default) adds
+   * `ce_*` headers and `content-type` next to the gomes headers, `mode: 'structured'` writes the
+   * event (JSON format) as the value. Consumers recognise either without configuration. The
+   * serializer and wire format are kept. See docs/cloudevents.md.
+   *
+   * @example
+   * ```ts
+   * new KafkaPublisherChannelBuilder('kafka', 'orders').withEnvelope('cloudevents', { mode: 'structured' });
+   * ```
+   */
+  withEnvelope(format: MessageEnvelopeFormat, options: CloudEventsEnvelopeOptions = {}): this {
+    return this.withTranslator(this.options.translator.serializer, {
+      envelope: messageEnvelope(format, options),
     });
   }
 
@@ -244,6 +266,13 @@ export class KafkaPublisherChannelBuilder extends PublisherChannelAdapterBuilder
   /** @inheritDoc */
   protected validateTransportOptions(): string[] {
     return validateKafkaPublisherOptions(this.options);
+  }
+
+  /** A new translator with `serializer`, `changes` and the current translator's other options. */
+  private withTranslator(serializer: MessageSerializer, changes: KafkaMessageTranslatorOptions): this {
+    const { wireFormat, timeZone, envelope } = this.options.translator;
+    const merged: KafkaMessageTranslatorOptions = { wireFormat, timeZone, envelope, ...changes };
+    return this.withOptions({ translator: new KafkaMessageTranslator(serializer, merged) });
   }
 
   private withOptions(changes: Partial<KafkaPublisherOptions>): this {

@@ -1,3 +1,4 @@
+import { envelopeProblems } from '@gomes/core';
 import type { CompressionCodec, RequiredAcks } from './driver/kafka-driver.js';
 import { KAFKA_WIRE_FORMATS, KafkaMessageTranslator } from './kafka-message-translator.js';
 import { validateTopicSpec, type KafkaTopicSpec } from './topic-provisioner.js';
@@ -105,7 +106,13 @@ export function validateKafkaPublisherOptions(o: KafkaPublisherOptions): string[
     );
   }
   if (o.topic) problems.push(...validateTopicSpec(o.topic, 'withTopic'));
-  const { wireFormat, timeZone } = o.translator;
+  const { wireFormat, timeZone, envelope } = o.translator;
+  problems.push(...envelopeProblems(envelope));
+  if (envelope.format === 'cloudevents' && envelope.mode === 'structured' && wireFormat === 'go-gomes') {
+    problems.push(
+      "structured CloudEvents records cannot be read by Go gomes (the value is the event, not the payload): use withEnvelope('cloudevents', { mode: 'binary' }) with withWireFormat('go-gomes')",
+    );
+  }
   if (!KAFKA_WIRE_FORMATS.includes(wireFormat)) {
     problems.push(`wireFormat "${String(wireFormat)}" is not one of ${KAFKA_WIRE_FORMATS.join(', ')}`);
   }

@@ -1,15 +1,26 @@
-import type { ActionKind } from './action.js';
+import type { ActionKind, SubjectOf } from './action.js';
 import { defineActionDescriptor } from './action-metadata.js';
 
 /** Options of the action decorators. @public */
 export interface ActionDecoratorOptions {
   /** Contract version written to the `version` header (default `1.0`). */
   version?: string;
+  /**
+   * Derives the subject of each sent action (header `gomes.subject`, CloudEvents `subject`):
+   * `(e: OrderPlaced) => e.orderId`. Called with the action as sent (validated copy included);
+   * `undefined` or `''` sets none; the bus option `subject` overrides it.
+   */
+  subject?: SubjectOf;
 }
 
 function actionDecorator(kind: ActionKind, name: string, options: ActionDecoratorOptions): ClassDecorator {
   return (target) => {
-    defineActionDescriptor(target, { kind, name, version: options.version });
+    defineActionDescriptor(target, {
+      kind,
+      name,
+      version: options.version,
+      ...(options.subject === undefined ? {} : { subject: options.subject }),
+    });
   };
 }
 

@@ -4,6 +4,7 @@ import type { Message } from '../message/message.js';
 import type { GomesTelemetry } from '../observability/gomes-telemetry.js';
 import { traceHandler } from '../observability/handler-tracing.js';
 import { MessageBuilder } from '../message/message-builder.js';
+import { runHandling } from '../bus/causation-scope.js';
 import type { MessageHandlerFn } from '../pipeline/message-handler.js';
 import { defineContextAccessors } from '../pipeline/abort-scope.js';
 import type { ProcessingContext } from '../pipeline/processing-context.js';
@@ -11,6 +12,7 @@ import type { ActionRegistry } from './action-registry.js';
 import { checkAction, needsValidation, toActionInstance } from './action-validation.js';
 import type { ResolvedActionValidationOptions } from './action-validation-options.js';
 import type { HandlerContext } from './handler-context.js';
+import type { HandlerDefinition } from './handler-definition.js';
 
 /** Options of {@link createActionDispatcher}. @internal */
 export interface ActionDispatcherOptions {
@@ -20,6 +22,11 @@ export interface ActionDispatcherOptions {
   readonly validation: ResolvedActionValidationOptions;
   /** Tracing: each handler call gets its own span when tracing is on. */
   readonly telemetry?: GomesTelemetry;
+  /**
+   * Each handler call runs in the causation scope of its message, so bus calls inside it inherit
+   * its ids (`GomesOptions.inheritCausation`). @default false
+   */
+  readonly inheritCausation?: boolean;
 }
 
 function handlerContext(
@@ -70,12 +77,16 @@ export function createActionDispatcher(
     if (options.validate && needsValidation(action))
       await checkAction(action, entry.descriptor.name, options.validation);
     const telemetry = options.telemetry;
-    const call = async (h: (typeof entry.handlers)[number]): Promise<unknown> =>
+    const run = async (h: HandlerDefinition): Promise<unknown> =>
       telemetry?.tracing
         ? traceHandler(telemetry, h.handlerName, message, context.logger, async (logger) =>
             h.handle(action as never, handlerContext(message, context, logger)),
           )
         : h.handle(action, handlerContext(message, context, undefined));
+    // Bus calls inside the handler inherit this message's ids (see bus/causation-scope.ts).
+    const call = options.inheritCausation
+      ? async (h: HandlerDefinition) => runHandling(message, run, h)
+      : run;
 
     if (entry.descriptor.kind === 'event') {
       if (entry.handlers.length === 1) {

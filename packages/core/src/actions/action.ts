@@ -35,7 +35,20 @@ export interface ActionDescriptor {
   readonly name: string;
   /** Contract version written to the `version` header. */
   readonly version: string | undefined;
+  /**
+   * Derives the subject of a sent action (header `gomes.subject`, CloudEvents `subject`) from the
+   * action; `undefined` or `''` sets none. The bus option `subject` overrides it.
+   */
+  readonly subject?: SubjectOf;
 }
+
+/**
+ * A function of an action that returns its subject (see `ActionDecoratorOptions.subject`). Typed
+ * with a `never` parameter so a function of any action class fits: `(e: OrderPlaced) => e.orderId`.
+ *
+ * @public
+ */
+export type SubjectOf = (action: never) => string | undefined;
 
 /** An action kind with its indefinite article, for messages: `a command`, `a query`, `an event`. @internal */
 export function withArticle(kind: ActionKind): string {

@@ -4,6 +4,7 @@ import type { ResolvedActionValidationOptions } from '../actions/action-validati
 import { GomesError } from '../errors/gomes-error.js';
 import { buildActionMessage } from './action-message-factory.js';
 import type { BusTransport } from './bus-transport.js';
+import { withInheritedCausation } from './causation-scope.js';
 import type { SendActionOptions } from './send-action-options.js';
 
 /** What a bus call produced. @internal */
@@ -20,6 +21,8 @@ export interface ActionBusDependencies {
   readonly describe: (action: object) => ActionDescriptor;
   readonly validate: boolean;
   readonly validation: ResolvedActionValidationOptions;
+  /** `origin` of the messages sent, unless a send gives one. */
+  readonly origin: string;
 }
 
 /**
@@ -76,11 +79,12 @@ export abstract class ActionBus {
 
   async #send(
     payload: unknown,
-    descriptor: Pick<ActionDescriptor, 'kind' | 'name' | 'version'>,
-    options: SendActionOptions,
+    descriptor: Pick<ActionDescriptor, 'kind' | 'name' | 'version' | 'subject'>,
+    sendOptions: SendActionOptions,
     waitForResult: boolean,
   ): Promise<BusOutcome> {
     const { transport } = this.#deps;
+    const options = withInheritedCausation(sendOptions);
     const message = buildActionMessage(
       payload,
       descriptor,
@@ -88,6 +92,7 @@ export abstract class ActionBus {
       transport.channelName,
       transport.replyTo,
       transport.replyInstanceId,
+      this.#deps.origin,
     );
     if (waitForResult)
       return { messageId: message.messageId, result: await transport.request(message, options) };

@@ -6,6 +6,7 @@ import {
 } from '../actions/action-validation-options.js';
 import { ConfigurationError } from '../errors/configuration-error.js';
 import { noopLogger, type Logger } from '../logging/logger.js';
+import { DEFAULT_ORIGIN } from '../message/message-headers.js';
 import { MAX_PROCESSING_TIMEOUT_MS } from '../pipeline/middleware/processing-timeout.js';
 import { DEFAULT_HEALTH_OPTIONS, resolveHealthOptions, type HealthOptions } from './health-options.js';
 
@@ -43,6 +44,20 @@ export interface GomesOptions {
   meterProvider: MeterProvider | undefined;
   /** Thresholds of `gomes.health()` (each optional). @default DEFAULT_HEALTH_OPTIONS */
   health: HealthOptions;
+  /**
+   * `origin` header of what this instance's buses send (CloudEvents `source`): who produced it, a
+   * URI-reference such as `/orders-service`. A send's `origin` option overrides it. @default 'gomes'
+   */
+  origin: string;
+  /**
+   * Bus calls made inside a handler inherit the handled message's `correlationId` and get its
+   * `messageId` as `causationId`, unless the call gives them. Each handler call then runs in an
+   * `AsyncLocalStorage` scope: on Node 20 and 22 that turns on V8 promise hooks for the whole
+   * process, which makes an in-process send whose handler does nothing about twice as slow (see
+   * docs/buses.md, "Causation"). `false` keeps handler calls out of any scope (ids are then passed
+   * explicitly). @default true
+   */
+  inheritCausation: boolean;
 }
 
 /** What an `instanceId` may look like (it becomes part of a header and of consumer group ids). */
@@ -61,6 +76,8 @@ export const DEFAULT_GOMES_OPTIONS: Readonly<GomesOptions> = Object.freeze({
   tracerProvider: undefined,
   meterProvider: undefined,
   health: DEFAULT_HEALTH_OPTIONS,
+  origin: DEFAULT_ORIGIN,
+  inheritCausation: true,
 });
 
 /**
@@ -94,6 +111,9 @@ export function resolveGomesOptions(input: Partial<GomesOptions> = {}): GomesOpt
     );
   if (typeof options.validate !== 'boolean') problems.push('validate must be a boolean');
   if (typeof options.tracing !== 'boolean') problems.push('tracing must be a boolean');
+  if (typeof options.inheritCausation !== 'boolean') problems.push('inheritCausation must be a boolean');
+  if (typeof options.origin !== 'string' || options.origin === '')
+    problems.push(`origin must be a non-empty string (got ${JSON.stringify(options.origin)})`);
   if (options.tracerProvider !== undefined && typeof options.tracerProvider.getTracer !== 'function') {
     problems.push('tracerProvider must implement getTracer()');
   }

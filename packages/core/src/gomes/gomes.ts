@@ -95,6 +95,7 @@ export class Gomes {
       validate: this.#options.validate,
       validation: this.#validation,
       telemetry: this.#telemetry,
+      inheritCausation: this.#options.inheritCausation,
     });
     this.#channels = { publisher: (name) => this.#runtime?.publishers.get(name) };
   }
@@ -480,6 +481,7 @@ export class Gomes {
       describe: (a: object) => this.#registry.describe(a),
       validate: this.#options.validate,
       validation: this.#validation,
+      origin: this.#options.origin,
     };
     const bus =
       kind === 'Command-Bus'

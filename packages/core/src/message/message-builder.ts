@@ -7,6 +7,7 @@ import {
   DEFAULT_VERSION,
   MessageHeaders,
   RESERVED_HEADER_NAMES,
+  SUBJECT_HEADER,
   type MessageType,
 } from './message-headers.js';
 import { formatTimestamp, normalizeTimestamp } from './timestamp.js';
@@ -176,6 +177,11 @@ export class MessageBuilder<T = unknown> {
   /** Sets `origin`. */
   origin(origin: string): this {
     return this.#set(MessageHeaders.ORIGIN, origin);
+  }
+
+  /** Sets the subject: header `gomes.subject` (see `SUBJECT_HEADER`), CloudEvents `subject`. */
+  subject(subject: string): this {
+    return this.#set(SUBJECT_HEADER, subject);
   }
 
   /** Sets `version`. */

@@ -49,6 +49,17 @@ export function parseMessageType(value: string | undefined): MessageType {
  */
 export const PARTITION_KEY_HEADER = 'gomes.partitionKey';
 
+/**
+ * Custom header holding the **subject** of a message: what, within its `origin`, the message is
+ * about (an order id, a file name). It is the CloudEvents `subject` attribute (`ce_subject`, see
+ * docs/cloudevents.md). Set it with the bus option `subject`, a `subject` function on the action
+ * decorator (`@Event('orderPlaced', { subject: (e: OrderPlaced) => e.orderId })`) or
+ * `MessageBuilder.subject(value)`. Not a reserved header: Go gomes passes it on as a custom one.
+ *
+ * @public
+ */
+export const SUBJECT_HEADER = 'gomes.subject';
+
 /** The partition key of a message: the partition-key header, else correlationId, else messageId. @public */
 export function partitionKeyOf(headers: Readonly<Record<string, string>>): string {
   return (

@@ -1,4 +1,4 @@
-import { MessageHeaders, parseMessageType, type MessageType } from './message-headers.js';
+import { MessageHeaders, SUBJECT_HEADER, parseMessageType, type MessageType } from './message-headers.js';
 import { parseTimestamp } from './timestamp.js';
 
 /**
@@ -94,6 +94,11 @@ export class Message<T = unknown> {
   /** Who built it (`gomes` by default). */
   get origin(): string | undefined {
     return this.header(MessageHeaders.ORIGIN);
+  }
+
+  /** What the message is about, within its `origin` (header `gomes.subject`, CloudEvents `subject`). */
+  get subject(): string | undefined {
+    return this.header(SUBJECT_HEADER);
   }
 
   /** Schema/contract version header. */

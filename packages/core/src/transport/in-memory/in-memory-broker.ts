@@ -1,5 +1,16 @@
 import { ConfigurationError } from '../../errors/configuration-error.js';
 import { GomesError } from '../../errors/gomes-error.js';
+import {
+  CLOUDEVENTS_JSON_CONTENT_TYPE,
+  CloudEventsHeaders,
+  GOMES_ENVELOPE,
+  cloudEventsBinaryHeaders,
+  cloudEventsModeOf,
+  decodeStructuredCloudEvent,
+  encodeStructuredCloudEvent,
+  fromCloudEventsBinaryHeaders,
+  type MessageEnvelope,
+} from '../../message/cloudevents.js';
 import { MessageBuilder } from '../../message/message-builder.js';
 import type { Message } from '../../message/message.js';
 import {
@@ -49,6 +60,9 @@ export function resolveInMemoryBrokerOptions(input: Partial<InMemoryBrokerOption
 
 /**
  * One stored record: the message serialised as JSON (`{ payload, headers }`), like on a real broker.
+ * A publisher with a CloudEvents envelope (see docs/cloudevents.md) stores, in binary mode, the same
+ * JSON with `ce_*` and `content-type` among its headers; in structured mode the CloudEvent itself
+ * (JSON event format) as `value`, and the headers — gomes' and `content-type` — in `headers`.
  *
  * @public
  */
@@ -59,8 +73,10 @@ export interface InMemoryRecord {
   readonly offset: bigint;
   /** The partition key (`partitionKeyOf(message.headers)`, see `PARTITION_KEY_HEADER`). */
   readonly key: string;
-  /** `JSON.stringify({ payload, headers })`. */
+  /** `JSON.stringify({ payload, headers })`, or a structured CloudEvent. */
   readonly value: string;
+  /** Headers outside the value: only structured CloudEvents records have them. */
+  readonly headers?: Readonly<Record<string, string>>;
   /** When the broker stored it (ms since the epoch). */
   readonly timestampMs: number;
 }
@@ -147,13 +163,33 @@ export class InMemoryBroker {
    * Stores `message` at the end of its key's partition (creating the topic if needed) and wakes
    * the topic's readers.
    *
+   * `options.envelope` stores it as a CloudEvent too (see {@link InMemoryRecord}).
+   *
    * @throws GomesError `GOMES_PUBLISH_FAILED` (not retriable) when the payload cannot be serialised
    * as JSON (BigInt, functions, symbols, cycles).
    */
-  publish(topic: string, message: Message): InMemoryRecord {
+  publish(
+    topic: string,
+    message: Message,
+    options: { readonly envelope?: MessageEnvelope } = {},
+  ): InMemoryRecord {
+    const envelope = options.envelope ?? GOMES_ENVELOPE;
     let value: string;
+    let headers: Record<string, string> | undefined;
     try {
-      value = JSON.stringify({ payload: message.payload, headers: message.headers }, strictReplacer);
+      if (envelope.format === 'gomes') {
+        value = JSON.stringify({ payload: message.payload, headers: message.headers }, strictReplacer);
+      } else if (envelope.mode === 'binary') {
+        const ce = cloudEventsBinaryHeaders(message.headers, 'application/json');
+        value = JSON.stringify(
+          { payload: message.payload, headers: { ...message.headers, ...ce } },
+          strictReplacer,
+        );
+      } else {
+        const payload = JSON.stringify(message.payload, strictReplacer) as string | undefined;
+        value = encodeStructuredCloudEvent(message.headers, payload ?? null, 'application/json');
+        headers = { ...message.headers, [CloudEventsHeaders.CONTENT_TYPE]: CLOUDEVENTS_JSON_CONTENT_TYPE };
+      }
     } catch (cause) {
       throw new GomesError(
         'PUBLISH_FAILED',
@@ -176,6 +212,7 @@ export class InMemoryBroker {
       offset: BigInt(log.length),
       key,
       value,
+      ...(headers === undefined ? {} : { headers: Object.freeze(headers) }),
       timestampMs: Date.now(),
     });
     log.push(record);
@@ -206,18 +243,31 @@ export class InMemoryBroker {
   }
 
   /**
-   * Decodes a record into a fresh message (a new payload copy on every call).
+   * Decodes a record into a fresh message (a new payload copy on every call). CloudEvents records
+   * are recognised as on Kafka: one gomes wrote is read by its gomes headers, another producer's
+   * event is mapped (`id` → messageId, `type` → route, `source` → origin, …).
    *
-   * @throws GomesError `GOMES_TRANSLATION_FAILED` when the record is not a gomes message.
+   * @throws GomesError `GOMES_TRANSLATION_FAILED` when the record is neither a gomes message nor a
+   * valid CloudEvent.
    */
   decode(record: InMemoryRecord): Message {
     try {
+      if (record.headers !== undefined && cloudEventsModeOf(record.headers) === 'structured') {
+        const event = decodeStructuredCloudEvent(record.value, record.headers);
+        const data = event.data;
+        const payload = data.kind === 'json' ? data.value : data.kind === 'bytes' ? data.bytes : undefined;
+        return MessageBuilder.fromHeaders(payload, event.headers).build();
+      }
       const parsed = JSON.parse(record.value) as { payload?: unknown; headers: Record<string, string> };
-      return MessageBuilder.fromHeaders(parsed.payload, parsed.headers).build();
+      const headers =
+        cloudEventsModeOf(parsed.headers) === 'binary'
+          ? fromCloudEventsBinaryHeaders(parsed.headers)
+          : parsed.headers;
+      return MessageBuilder.fromHeaders(parsed.payload, headers).build();
     } catch (cause) {
       throw new GomesError(
         'TRANSLATION_FAILED',
-        `Cannot decode record ${record.topic}/${record.partition}@${record.offset}`,
+        `Cannot decode record ${record.topic}/${record.partition}@${record.offset}: ${cause instanceof Error ? cause.message : String(cause)}`,
         { cause },
       );
     }

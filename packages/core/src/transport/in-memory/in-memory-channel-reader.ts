@@ -87,6 +87,7 @@ function clamp(value: bigint, min: bigint, max: bigint): bigint {
 
 /** The headers of a stored record, as far as they can be read (none when its JSON is broken). */
 function rawHeaders(record: InMemoryRecord): Record<string, string> {
+  if (record.headers !== undefined) return { ...record.headers };
   try {
     const parsed = JSON.parse(record.value) as { headers?: unknown };
     const headers: Record<string, string> = {};

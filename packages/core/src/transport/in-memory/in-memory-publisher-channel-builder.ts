@@ -3,6 +3,14 @@ import type { ChannelConnection } from '../../channel/channel-connection.js';
 import { PublisherChannelAdapterBuilder } from '../../channel/publisher-channel-adapter-builder.js';
 import type { PublisherChannel } from '../../channel/publisher-channel.js';
 import { GomesError } from '../../errors/gomes-error.js';
+import {
+  GOMES_ENVELOPE,
+  envelopeProblems,
+  messageEnvelope,
+  type CloudEventsEnvelopeOptions,
+  type MessageEnvelope,
+  type MessageEnvelopeFormat,
+} from '../../message/cloudevents.js';
 import { partitionCountProblems } from './in-memory-broker.js';
 import { InMemoryChannelReader } from './in-memory-channel-reader.js';
 import { isInMemoryConnection } from './in-memory-connection.js';
@@ -21,6 +29,8 @@ import { InMemoryPublisherChannel } from './in-memory-publisher-channel.js';
 export class InMemoryPublisherChannelBuilder extends PublisherChannelAdapterBuilder {
   /** Partitions of the topic when this builder creates it; `undefined` = the broker default. */
   readonly partitions: number | undefined = undefined;
+  /** What records are stored in (see {@link InMemoryPublisherChannelBuilder.withEnvelope}). */
+  readonly envelope: MessageEnvelope = GOMES_ENVELOPE;
 
   constructor(connectionName: string, topic: string) {
     super(connectionName, topic);
@@ -29,6 +39,18 @@ export class InMemoryPublisherChannelBuilder extends PublisherChannelAdapterBuil
   /** Partitions of the topic when it does not exist yet (an existing topic keeps its own). */
   withPartitions(partitions: number): this {
     return this.derive({ partitions } as Partial<Record<keyof this, unknown>>);
+  }
+
+  /**
+   * What records are stored in, as on Kafka: `'gomes'` (the default) or `'cloudevents'` —
+   * `mode: 'binary'` adds `ce_*` and `content-type` to the record's JSON headers, `mode:
+   * 'structured'` stores the CloudEvent (JSON event format) as the record value. Consumers
+   * recognise either. See docs/cloudevents.md.
+   */
+  withEnvelope(format: MessageEnvelopeFormat, options: CloudEventsEnvelopeOptions = {}): this {
+    return this.derive({ envelope: messageEnvelope(format, options) } as Partial<
+      Record<keyof this, unknown>
+    >);
   }
 
   /** @inheritDoc */
@@ -47,7 +69,7 @@ export class InMemoryPublisherChannelBuilder extends PublisherChannelAdapterBuil
     }
     connection.broker.createTopic(this.channelName, this.partitions);
     return Promise.resolve(
-      new InMemoryPublisherChannel(connection.broker, this.channelName, this.replyChannelName),
+      new InMemoryPublisherChannel(connection.broker, this.channelName, this.replyChannelName, this.envelope),
     );
   }
 
@@ -65,7 +87,10 @@ export class InMemoryPublisherChannelBuilder extends PublisherChannelAdapterBuil
 
   /** @inheritDoc */
   protected validateTransportOptions(): string[] {
-    return this.partitions === undefined ? [] : partitionCountProblems('partitions', this.partitions);
+    return [
+      ...(this.partitions === undefined ? [] : partitionCountProblems('partitions', this.partitions)),
+      ...envelopeProblems(this.envelope),
+    ];
   }
 }
 

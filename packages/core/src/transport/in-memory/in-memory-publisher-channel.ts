@@ -4,6 +4,7 @@ import { abortError } from '../../internal/abortable-sleep.js';
 import { sharedPromise } from '../../internal/shared-promise.js';
 import { MessageBuilder } from '../../message/message-builder.js';
 import type { Message } from '../../message/message.js';
+import { GOMES_ENVELOPE, type MessageEnvelope } from '../../message/cloudevents.js';
 import type { InMemoryBroker } from './in-memory-broker.js';
 
 /**
@@ -18,12 +19,19 @@ export class InMemoryPublisherChannel implements PublisherChannel {
   readonly name: string;
   readonly #broker: InMemoryBroker;
   readonly #replyTo: string | undefined;
+  readonly #envelope: MessageEnvelope;
   #closed = false;
 
-  constructor(broker: InMemoryBroker, topic: string, replyChannelName?: string) {
+  constructor(
+    broker: InMemoryBroker,
+    topic: string,
+    replyChannelName?: string,
+    envelope: MessageEnvelope = GOMES_ENVELOPE,
+  ) {
     this.#broker = broker;
     this.name = topic;
     this.#replyTo = replyChannelName;
+    this.#envelope = envelope;
   }
 
   /**
@@ -37,7 +45,7 @@ export class InMemoryPublisherChannel implements PublisherChannel {
     if (options.signal?.aborted) throw abortError(options.signal);
     const builder = MessageBuilder.from(message).channelName(this.name);
     if (this.#replyTo !== undefined) builder.replyTo(this.#replyTo);
-    this.#broker.publish(this.name, builder.build());
+    this.#broker.publish(this.name, builder.build(), { envelope: this.#envelope });
     return Promise.resolve();
   }
 
