@@ -6,6 +6,8 @@ export interface ResultRow {
   readonly scenario: string;
   readonly unit: 'msgs/s' | 'ms';
   readonly raw: Spread;
+  /** The second anchor (raw @platformatic/kafka), when the row has one. */
+  readonly raw2?: Spread;
   readonly gomes: Spread;
   /** Human-readable target, or undefined for an informational row. */
   readonly target: string | undefined;
@@ -26,24 +28,25 @@ export function ratio(row: Pick<ResultRow, 'raw' | 'gomes'>): number {
   return row.gomes.median / row.raw.median;
 }
 
-function cells(row: ResultRow): string[] {
-  return [
-    row.scenario,
-    row.unit,
-    cell(row.raw, row.unit),
-    cell(row.gomes, row.unit),
-    `${(ratio(row) * 100).toFixed(1)}%`,
-    row.target ?? '—',
-    row.met === undefined ? 'info' : row.met ? 'met' : 'NOT met',
-  ];
+const percent = (value: number): string => `${(value * 100).toFixed(1)}%`;
+
+function cells(row: ResultRow, header: readonly string[]): string[] {
+  const out = [row.scenario, row.unit, cell(row.raw, row.unit)];
+  if (header === HEADER) out.push(row.raw2 ? cell(row.raw2, row.unit) : '—');
+  out.push(cell(row.gomes, row.unit), percent(ratio(row)));
+  if (header === HEADER) out.push(row.raw2 ? percent(row.gomes.median / row.raw2.median) : '—');
+  out.push(row.target ?? '—', row.met === undefined ? 'info' : row.met ? 'met' : 'NOT met');
+  return out;
 }
 
-const HEADER = [
+const HEADER: readonly string[] = [
   'Scenario',
   'Unit',
   'raw kafkajs median (min–max)',
+  'raw platformatic median (min–max)',
   'gomes median (min–max)',
-  'gomes / raw',
+  'gomes / raw kafkajs',
+  'gomes / raw platformatic',
   'Target',
   'Result',
 ];
@@ -61,16 +64,18 @@ export const AVRO_VS_JSON_HEADER: readonly string[] = [
 
 /** A Markdown table of `rows`. */
 export function markdownTable(rows: readonly ResultRow[], header: readonly string[] = HEADER): string {
-  const lines = [header, header.map(() => '---'), ...rows.map(cells)];
+  const lines = [header, header.map(() => '---'), ...rows.map((r) => cells(r, header))];
   return lines.map((l) => `| ${l.join(' | ')} |`).join('\n');
 }
 
 /** A fixed-width text table of `rows`. */
 export function textTable(rows: readonly ResultRow[], header: readonly string[] = HEADER): string {
-  const all = [header, ...rows.map(cells)];
+  const all = [header, ...rows.map((r) => cells(r, header))];
   const widths = header.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
   const line = (r: readonly string[]): string => r.map((c, i) => c.padEnd(widths[i]!)).join('  ');
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map((r) => line(cells(r)))].join(
-    '\n',
-  );
+  return [
+    line(header),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...rows.map((r) => line(cells(r, header))),
+  ].join('\n');
 }
