@@ -68,7 +68,7 @@ export interface KafkaConnectionOptions {
   connectionTimeoutMs?: number;
   /** Timeout of one broker request. @default 30000 */
   requestTimeoutMs?: number;
-  /** Timeout of the SASL handshake. @default 10000 */
+  /** Timeout of the SASL handshake (kafkajs driver only: platformatic bounds it with `requestTimeoutMs`). @default 10000 */
   authenticationTimeoutMs?: number;
   /** Retries of a failing request by producers, consumers and admin calls. @default 5 */
   retries?: number;
@@ -204,6 +204,11 @@ export class KafkaConnection implements ChannelConnection {
     if (!DRIVERS.includes(this.driverName)) {
       const source = o.driver === undefined ? `${KAFKA_DRIVER_ENV}=${envDriver()}` : `driver "${o.driver}"`;
       problems.push(`${where}: ${source} is not one of ${DRIVERS.join(', ')}`);
+    }
+    if (this.driverName === 'platformatic' && o.authenticationTimeoutMs !== undefined) {
+      problems.push(
+        `${where}: authenticationTimeoutMs is not supported by the platformatic driver (it bounds the SASL exchange with requestTimeoutMs); remove it or use the kafkajs driver`,
+      );
     }
     if (this.brokers.length === 0) problems.push(`${where} needs at least one broker ("host:port")`);
     for (const broker of this.brokers) {

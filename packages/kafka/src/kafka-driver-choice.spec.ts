@@ -34,6 +34,15 @@ describe('choosing the Kafka driver', () => {
     ]);
   });
 
+  it('rejects a kafkajs-only option on the platformatic driver, naming what bounds it there', () => {
+    delete process.env[KAFKA_DRIVER_ENV];
+    const options = { driver: 'platformatic' as const, authenticationTimeoutMs: 5000 };
+    expect(new KafkaConnection('k', ['b:9092'], options).validate()).toEqual([
+      'Kafka connection "k": authenticationTimeoutMs is not supported by the platformatic driver (it bounds the SASL exchange with requestTimeoutMs); remove it or use the kafkajs driver',
+    ]);
+    expect(new KafkaConnection('k', ['b:9092'], { ...options, driver: 'kafkajs' }).validate()).toEqual([]);
+  });
+
   it('names the package to install when the platformatic driver is chosen without it', async () => {
     const error = await importOptionalPeer(
       '@platformatic/kafka-not-installed',
