@@ -10,7 +10,7 @@
  *
  * @packageDocumentation
  */
-import type { Broker, ConnectionPool, Consumer, fetchV17, MessagesStream } from '@platformatic/kafka';
+import type { ConnectionPool, Consumer, MessagesStream } from '@platformatic/kafka';
 import type {
   DriverBatch,
   DriverBatchHandler,
@@ -26,23 +26,18 @@ import type { PlatformaticKafka } from './platformatic-loader.js';
 import { fixedPartitionsAssignor, roundRobinAssignor } from './platformatic-assigners.js';
 import { findApiId, normalizePlatformaticError } from './platformatic-errors.js';
 import { fetchedRecords, type FetchResponsePartition } from './platformatic-records.js';
+import {
+  BatchHandlerError,
+  committedOrStartOffsets,
+  fetchFromLeader,
+  handleBatch,
+  partitionKey as key,
+  STALE_METADATA,
+  startOffsets,
+  type StartPolicy,
+} from './platformatic-fetch.js';
 
-type FetchRequestTopic = fetchV17.FetchRequestTopic;
-type FetchResponse = fetchV17.FetchResponse;
 import { PlatformaticGroup } from './platformatic-group.js';
-
-/** Broker errors of one partition after which the leader is looked up again (metadata refresh). */
-const STALE_METADATA = new Set([
-  'NOT_LEADER_OR_FOLLOWER',
-  'LEADER_NOT_AVAILABLE',
-  'UNKNOWN_TOPIC_OR_PARTITION',
-  'FENCED_LEADER_EPOCH',
-  'UNKNOWN_LEADER_EPOCH',
-  'REPLICA_NOT_AVAILABLE',
-  'KAFKA_STORAGE_ERROR',
-  'OFFSET_NOT_AVAILABLE',
-]);
-const key = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
 type Lifecycle = 'new' | 'connected' | 'running' | 'crashed' | 'closed';
 
@@ -304,37 +299,20 @@ export class PlatformaticConsumer implements DriverConsumer {
     const consumer = this.#consumer;
     const unknown = [...this.#assigned].filter(([k]) => !this.#positions.has(k)).map(([, tp]) => tp);
     if (!consumer || unknown.length === 0) return;
-    const topics = [...new Set(unknown.map((tp) => tp.topic))].map((topic) => ({
-      topic,
-      partitions: unknown.filter((tp) => tp.topic === topic).map((tp) => tp.partition),
-    }));
-    const committed = await consumer.listCommittedOffsets({ topics });
-    const reset: { topic: string; partition: number }[] = [];
-    for (const tp of unknown) {
-      const offset = committed.get(tp.topic)?.[tp.partition];
-      if (offset !== undefined && offset >= 0n) this.#place(tp.topic, tp.partition, offset, generation);
-      else reset.push(tp);
-    }
-    if (reset.length > 0) await this.#resetPositions(reset, generation);
+    const offsets = await committedOrStartOffsets(consumer, unknown, this.#startPolicy());
+    for (const { topic, partition, offset } of offsets) this.#place(topic, partition, offset, generation);
   }
 
   /** Places partitions at their earliest or latest offset (the start policy). */
   async #resetPositions(partitions: readonly { topic: string; partition: number }[], generation: number) {
     const consumer = this.#consumer;
     if (!consumer) return;
-    const topics = [...new Set(partitions.map((tp) => tp.topic))];
-    const byTopic: Record<string, number[]> = {};
-    for (const tp of partitions) (byTopic[tp.topic] ??= []).push(tp.partition);
-    const offsets = await consumer.listOffsets({
-      topics,
-      partitions: byTopic,
-      timestamp: this.#fromBeginning ? -2n : -1n,
-      isolationLevel: this.#options.readCommitted ? 1 : 0,
-    });
-    for (const tp of partitions) {
-      const offset = offsets.get(tp.topic)?.[tp.partition];
-      if (offset !== undefined) this.#place(tp.topic, tp.partition, offset, generation);
-    }
+    const offsets = await startOffsets(consumer, partitions, this.#startPolicy());
+    for (const { topic, partition, offset } of offsets) this.#place(topic, partition, offset, generation);
+  }
+
+  #startPolicy(): StartPolicy {
+    return { fromBeginning: this.#fromBeginning, readCommitted: this.#options.readCommitted };
   }
 
   /** Sets a position found by a lookup, unless a seek or a newer assignment came first. */
@@ -409,7 +387,14 @@ export class PlatformaticConsumer implements DriverConsumer {
     }
     const fetches = [...byLeader].map(async ([leader, requested]) => ({
       requested,
-      response: await this.#fetch(metadata.brokers.get(leader), requested),
+      response: await fetchFromLeader(
+        this.#kafka,
+        consumer,
+        this.#pool,
+        metadata.brokers.get(leader),
+        requested,
+        this.#options,
+      ),
     }));
     for (const { requested, response } of await Promise.all(fetches)) {
       const ids = new Map(requested.map((r) => [`${r.topicId}:${r.partition}`, r]));
@@ -420,54 +405,6 @@ export class PlatformaticConsumer implements DriverConsumer {
         }
       }
     }
-  }
-
-  /** A Fetch request to one broker; a response with partition errors is returned as a response. */
-  async #fetch(
-    broker: Broker | undefined,
-    requested: readonly { topicId: string; partition: number; offset: bigint }[],
-  ): Promise<FetchResponse> {
-    const consumer = this.#requireConsumer();
-    const pool = this.#pool;
-    if (!broker || !pool) throw new Error('The leader of a fetched partition is unknown');
-    const o = this.#options;
-    const topics = new Map<string, FetchRequestTopic>();
-    for (const r of requested) {
-      const t = topics.get(r.topicId) ?? { topicId: r.topicId, partitions: [] };
-      t.partitions.push({
-        partition: r.partition,
-        fetchOffset: r.offset,
-        partitionMaxBytes: o.maxBytesPerPartition,
-        currentLeaderEpoch: -1,
-        lastFetchedEpoch: -1,
-      });
-      topics.set(r.topicId, t);
-    }
-    const connection = await pool.get(broker);
-    const api = await new Promise<FetchApi>((resolve, reject) =>
-      (consumer as unknown as InternalClient)[this.#kafka.kGetApi]!('Fetch', (error, found) =>
-        error ? reject(error) : resolve(found as FetchApi),
-      ),
-    );
-    return new Promise<FetchResponse>((resolve, reject) =>
-      api(
-        connection,
-        o.maxWaitTimeMs,
-        o.minBytes,
-        o.maxBytes,
-        o.readCommitted ? 1 : 0,
-        0,
-        0,
-        [...topics.values()],
-        [],
-        '',
-        (error, response) => {
-          const partial = (error as { response?: FetchResponse } | null)?.response;
-          if (error && !partial?.responses) reject(error);
-          else resolve((response ?? partial) as FetchResponse);
-        },
-      ),
-    );
   }
 
   async #onPartition(
@@ -584,41 +521,3 @@ export class PlatformaticConsumer implements DriverConsumer {
     }
   }
 }
-
-/** A batch handler threw: not a fetch failure to retry. */
-class BatchHandlerError extends Error {
-  constructor(cause: unknown) {
-    super('The batch handler failed', { cause });
-  }
-}
-
-async function handleBatch(
-  handler: DriverBatchHandler,
-  ...args: Parameters<DriverBatchHandler>
-): Promise<void> {
-  try {
-    await handler(...args);
-  } catch (error) {
-    throw new BatchHandlerError(error);
-  }
-}
-
-type FetchApi = (
-  connection: unknown,
-  maxWaitMs: number,
-  minBytes: number,
-  maxBytes: number,
-  isolationLevel: number,
-  sessionId: number,
-  sessionEpoch: number,
-  topics: FetchRequestTopic[],
-  forgotten: unknown[],
-  rackId: string,
-  callback: (error: Error | null, response?: FetchResponse) => void,
-) => void;
-
-/** The library's internal API lookup (exported as `kGetApi`). */
-type InternalClient = Record<
-  symbol,
-  (name: string, callback: (error: Error | null, api?: unknown) => void) => void
->;
