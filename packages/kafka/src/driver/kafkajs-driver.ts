@@ -20,6 +20,7 @@ import type {
   SASLOptions,
 } from 'kafkajs';
 import SnappyCodec from 'kafkajs-snappy';
+import { clampKafkajsTimers } from './kafkajs-node24.js';
 import { lz4Codec, zstdCodec } from './compression-codecs.js';
 import type { ConnectionOptions } from 'node:tls';
 import type {
@@ -61,6 +62,7 @@ const {
 (CompressionCodecs as Record<number, unknown>)[CompressionTypes.Snappy] = SnappyCodec;
 (CompressionCodecs as Record<number, unknown>)[CompressionTypes.LZ4] = lz4Codec;
 (CompressionCodecs as Record<number, unknown>)[CompressionTypes.ZSTD] = zstdCodec;
+clampKafkajsTimers();
 
 const SUPPORTED_COMPRESSION: ReadonlySet<CompressionCodec> = new Set<CompressionCodec>([
   'none',
