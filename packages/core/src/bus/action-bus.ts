@@ -1,17 +1,9 @@
 import type { ActionDescriptor, ActionKind } from '../actions/action.js';
 import { needsValidation, validateAction } from '../actions/action-validation.js';
 import { GomesError } from '../errors/gomes-error.js';
-import { buildActionMessage } from './action-message-factory.js';
+import { ActionEnvelope, type EnvelopeDescriptor } from './action-envelope.js';
 import type { BusTransport } from './bus-transport.js';
 import type { SendActionOptions } from './send-action-options.js';
-
-/** What a bus call produced. @internal */
-export interface BusOutcome {
-  /** Id of the message sent. */
-  readonly messageId: string;
-  /** The handler's result, when the call waited for it. */
-  readonly result: unknown;
-}
 
 /** What every bus needs from its gomes instance. @internal */
 export interface ActionBusDependencies {
@@ -20,9 +12,15 @@ export interface ActionBusDependencies {
   readonly validate: boolean;
 }
 
+/** Options of a call made without any. @internal */
+export const NO_SEND_OPTIONS: SendActionOptions = Object.freeze({});
+
 /**
  * Shared mechanics of the command, query and event buses: checks the action kind, validates the
- * action (nothing is sent when invalid) and builds its message.
+ * action (nothing is sent when invalid), wraps it in its {@link ActionEnvelope} and hands it to the
+ * transport. The methods are not `async` on purpose: the promise a caller awaits is the transport's
+ * (in process: the handler's own), without an extra hop per layer; a synchronous failure still
+ * becomes a rejection.
  *
  * @internal
  */
@@ -40,12 +38,64 @@ export abstract class ActionBus {
     return this.#deps.transport.channelName;
   }
 
-  /** Sends; `result` is the handler's result when `waitForResult`. */
-  protected async dispatch(
+  /** Sends `action` and resolves to the handler's result. */
+  // eslint-disable-next-line @typescript-eslint/promise-function-async
+  protected request(action: object, options: SendActionOptions): Promise<unknown> {
+    try {
+      const descriptor = this.#describe(action);
+      if (this.#deps.validate && needsValidation(action)) {
+        return validateAction(action, descriptor.name).then(async () =>
+          this.#deps.transport.request(this.#envelope(action, descriptor, options), options),
+        );
+      }
+      return this.#deps.transport.request(this.#envelope(action, descriptor, options), options);
+    } catch (error) {
+      // Rejects with what was thrown, as an `async` function would.
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Sends `action` and resolves to its `messageId`: once the handlers finished (`waitForHandlers`,
+   * the in-process event bus) or once the transport accepted it.
+   */
+  protected async post(
     action: object,
     options: SendActionOptions,
-    waitForResult: boolean,
-  ): Promise<BusOutcome> {
+    waitForHandlers: boolean,
+  ): Promise<string> {
+    const descriptor = this.#describe(action);
+    if (this.#deps.validate && needsValidation(action)) await validateAction(action, descriptor.name);
+    return this.#post(this.#envelope(action, descriptor, options), options, waitForHandlers);
+  }
+
+  /** A raw send (no class, no validation) resolving to the handler's result. */
+  protected async requestRaw(route: string, payload: unknown, options: SendActionOptions): Promise<unknown> {
+    return this.#deps.transport.request(this.#rawEnvelope(route, payload, options), options);
+  }
+
+  /** A raw send resolving to its `messageId` (see {@link ActionBus.post}). */
+  protected async postRaw(
+    route: string,
+    payload: unknown,
+    options: SendActionOptions,
+    waitForHandlers: boolean,
+  ): Promise<string> {
+    return this.#post(this.#rawEnvelope(route, payload, options), options, waitForHandlers);
+  }
+
+  async #post(
+    envelope: ActionEnvelope,
+    options: SendActionOptions,
+    waitForHandlers: boolean,
+  ): Promise<string> {
+    if (waitForHandlers) await this.#deps.transport.request(envelope, options);
+    else await this.#deps.transport.post(envelope, options);
+    return envelope.messageId;
+  }
+
+  #describe(action: object): ActionDescriptor {
     const descriptor = this.#deps.describe(action);
     if (descriptor.kind !== this.#kind) {
       throw new GomesError(
@@ -53,37 +103,16 @@ export abstract class ActionBus {
         `"${descriptor.name}" is a ${descriptor.kind}; send it through the ${descriptor.kind} bus, not the ${this.#kind} bus`,
       );
     }
-    if (this.#deps.validate && needsValidation(action)) await validateAction(action, descriptor.name);
-    return this.#send(action, descriptor, options, waitForResult);
+    return descriptor;
   }
 
-  protected async dispatchRaw(
-    route: string,
-    payload: unknown,
-    options: SendActionOptions,
-    waitForResult: boolean,
-  ): Promise<BusOutcome> {
+  #rawEnvelope(route: string, payload: unknown, options: SendActionOptions): ActionEnvelope {
     if (!route) throw new GomesError('CONFIGURATION', 'A raw send needs a non-empty route');
-    return this.#send(payload, { kind: this.#kind, name: route, version: undefined }, options, waitForResult);
+    return this.#envelope(payload, { kind: this.#kind, name: route, version: undefined }, options);
   }
 
-  async #send(
-    payload: unknown,
-    descriptor: Pick<ActionDescriptor, 'kind' | 'name' | 'version'>,
-    options: SendActionOptions,
-    waitForResult: boolean,
-  ): Promise<BusOutcome> {
+  #envelope(payload: unknown, descriptor: EnvelopeDescriptor, options: SendActionOptions): ActionEnvelope {
     const { transport } = this.#deps;
-    const message = buildActionMessage(
-      payload,
-      descriptor,
-      options,
-      transport.channelName,
-      transport.replyTo,
-    );
-    if (waitForResult)
-      return { messageId: message.messageId, result: await transport.request(message, options) };
-    await transport.post(message, options);
-    return { messageId: message.messageId, result: undefined };
+    return new ActionEnvelope(payload, descriptor, options, transport.channelName, transport.replyTo);
   }
 }

@@ -1,8 +1,8 @@
 import { GomesError } from '../errors/gomes-error.js';
-import type { Message } from '../message/message.js';
 import type { PublisherChannel } from '../channel/publisher-channel.js';
 import type { GomesTelemetry } from '../observability/gomes-telemetry.js';
 import { traceRequest } from '../observability/request-reply-tracing.js';
+import type { ActionEnvelope } from './action-envelope.js';
 import type { BusTransport } from './bus-transport.js';
 import type { RequestReplyCoordinator } from './request-reply-coordinator.js';
 import type { SendActionOptions } from './send-action-options.js';
@@ -39,7 +39,7 @@ export class ChannelBusTransport implements BusTransport {
     return this.#options.replyTo;
   }
 
-  async request(message: Message, options: SendActionOptions): Promise<unknown> {
+  async request(envelope: ActionEnvelope, options: SendActionOptions): Promise<unknown> {
     const { replyTo, coordinator, defaultTimeoutMs, channelName } = this.#options;
     if (replyTo === undefined) {
       throw new GomesError(
@@ -49,6 +49,7 @@ export class ChannelBusTransport implements BusTransport {
       );
     }
     const publisher = this.#options.publisher();
+    const message = envelope.message;
     return traceRequest(this.#options.telemetry, message, channelName, async (onReply) =>
       coordinator.request(
         message.messageId,
@@ -60,7 +61,7 @@ export class ChannelBusTransport implements BusTransport {
     );
   }
 
-  async post(message: Message, options: SendActionOptions): Promise<void> {
-    await this.#options.publisher().send(message, options.signal ? { signal: options.signal } : {});
+  async post(envelope: ActionEnvelope, options: SendActionOptions): Promise<void> {
+    await this.#options.publisher().send(envelope.message, options.signal ? { signal: options.signal } : {});
   }
 }

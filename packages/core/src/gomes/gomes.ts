@@ -1,4 +1,4 @@
-import { createActionDispatcher } from '../actions/action-dispatcher.js';
+import { ActionDispatcher } from '../actions/action-dispatcher.js';
 import { ActionRegistry } from '../actions/action-registry.js';
 import { toHandlerDefinition, type HandlerRegistration } from '../actions/handler-definition.js';
 import { ChannelBusTransport } from '../bus/channel-bus-transport.js';
@@ -19,7 +19,6 @@ import type { Logger } from '../logging/logger.js';
 import type { Message } from '../message/message.js';
 import { GomesTelemetry } from '../observability/gomes-telemetry.js';
 import { consumerObservability } from '../observability/tracing-middleware.js';
-import type { MessageHandlerFn } from '../pipeline/message-handler.js';
 import type { ChannelResolver } from '../pipeline/processing-context.js';
 import { formatEndpointsTable, listEndpoints, type EndpointInfo } from './active-endpoints.js';
 import { checkConfiguration, consumersWithoutDeadLetter, replyChannelNames } from './configuration-check.js';
@@ -56,7 +55,7 @@ export class Gomes {
   readonly #eventDrivenConsumers = new Map<string, EventDrivenConsumer>();
   readonly #asyncWork = new Set<Promise<unknown>>();
   readonly #errorListeners = new Set<UnhandledErrorListener>();
-  readonly #dispatcher: MessageHandlerFn;
+  readonly #dispatcher: ActionDispatcher;
   readonly #channels: ChannelResolver;
   readonly #telemetry: GomesTelemetry;
   readonly #health: ResolvedHealthOptions;
@@ -72,7 +71,7 @@ export class Gomes {
     this.#health = resolveHealthOptions(this.#options.health).options;
     this.#coordinator = new RequestReplyCoordinator(this.#logger);
     this.#telemetry = new GomesTelemetry(this.#options);
-    this.#dispatcher = createActionDispatcher(this.#registry, {
+    this.#dispatcher = new ActionDispatcher(this.#registry, {
       validate: this.#options.validate,
       telemetry: this.#telemetry,
     });
@@ -260,7 +259,7 @@ export class Gomes {
       name,
       channel,
       endpointOptions: builder.endpointOptions,
-      handler: this.#dispatcher,
+      handler: this.#dispatcher.handle,
       channels: this.#channels,
       logger: this.#logger,
       onError: (error: Error) => this.#emitUnhandled(error),
@@ -390,7 +389,7 @@ export class Gomes {
 
   #inProcessTransport(kind: BusKind): BusTransport {
     return new InProcessBusTransport({
-      handler: this.#dispatcher,
+      dispatcher: this.#dispatcher,
       channels: this.#channels,
       logger: this.#logger,
       endpointName: `default.${kind}`,

@@ -1,0 +1,123 @@
+import { messageTypeOf, type ActionDescriptor } from '../actions/action.js';
+import { GomesError } from '../errors/gomes-error.js';
+import { adoptHeaders, type Message } from '../message/message.js';
+import {
+  DEFAULT_ORIGIN,
+  DEFAULT_VERSION,
+  MessageHeaders,
+  PARTITION_KEY_HEADER,
+  RESERVED_HEADER_NAMES,
+} from '../message/message-headers.js';
+import { messageIdAt } from '../message/message-id.js';
+import { timestampText } from '../message/timestamp.js';
+import type { SendActionOptions } from './send-action-options.js';
+
+/** The part of an action's descriptor its message needs. @internal */
+export type EnvelopeDescriptor = Pick<ActionDescriptor, 'kind' | 'name' | 'version'>;
+
+/**
+ * An action on its way out of a bus: everything its message will carry, its creation time taken
+ * when it is sent, and its ids and the {@link Message} itself (header object, timestamp text) made
+ * on first use, then kept. An in-process send whose handler reads none of them makes none of them;
+ * over a channel the message is built once, when the transport takes it. Every read — the
+ * envelope's fields, the message's, before or after it is built — gives the same values.
+ *
+ * Ids made on first read still carry the send time: a uuid v7 gets the later of the send time and
+ * the last id's time (see `message-id.ts`), so ids stay valid and monotonic in the order they are
+ * made.
+ *
+ * Header order and values are exactly those `MessageBuilder` gave the bus message before: type,
+ * route, correlationId, version (when the action has one), causationId, channelName, replyTo, the
+ * custom headers, the partition key, then messageId, timestamp, origin and the default version.
+ *
+ * @internal
+ */
+export class ActionEnvelope {
+  /** The action instance (or raw payload). */
+  readonly payload: unknown;
+  /** Its route: the action name. */
+  readonly route: string;
+  /** When it was sent (epoch ms): the message's `timestamp`. */
+  readonly createdAt: number;
+  readonly #descriptor: EnvelopeDescriptor;
+  readonly #options: SendActionOptions;
+  readonly #channelName: string | undefined;
+  readonly #replyTo: string | undefined;
+  #messageId: string | undefined;
+  #correlationId: string | undefined;
+  #message: Message | undefined;
+
+  /**
+   * @throws GomesError `GOMES_INVALID_HEADER` when `options.headers` uses a reserved name (checked
+   * now, as when the message was built eagerly).
+   */
+  constructor(
+    payload: unknown,
+    descriptor: EnvelopeDescriptor,
+    options: SendActionOptions,
+    channelName: string | undefined,
+    replyTo: string | undefined,
+  ) {
+    if (options.headers !== undefined) checkCustomHeaders(options.headers);
+    const now = Date.now();
+    this.payload = payload;
+    this.route = descriptor.name;
+    this.createdAt = now;
+    this.#descriptor = descriptor;
+    this.#options = options;
+    this.#channelName = channelName;
+    this.#replyTo = replyTo;
+    this.#correlationId = options.correlationId;
+  }
+
+  /** uuid v7, made on first read and then kept. */
+  get messageId(): string {
+    return (this.#messageId ??= messageIdAt(this.createdAt));
+  }
+
+  /**
+   * The `correlationId` option, else a new uuid v7, made on first read (with the send time as its
+   * timestamp) and then kept.
+   */
+  get correlationId(): string {
+    return (this.#correlationId ??= messageIdAt(this.createdAt));
+  }
+
+  /** The message (built on first read, then the same object). */
+  get message(): Message {
+    return (this.#message ??= this.#build());
+  }
+
+  #build(): Message {
+    const descriptor = this.#descriptor;
+    const options = this.#options;
+    const h: Record<string, string> = {};
+    h[MessageHeaders.MESSAGE_TYPE] = messageTypeOf(descriptor.kind);
+    h[MessageHeaders.ROUTE] = descriptor.name;
+    h[MessageHeaders.CORRELATION_ID] = this.correlationId;
+    if (descriptor.version !== undefined) h[MessageHeaders.VERSION] = descriptor.version;
+    if (options.causationId !== undefined) h[MessageHeaders.CAUSATION_ID] = options.causationId;
+    if (this.#channelName !== undefined) h[MessageHeaders.CHANNEL_NAME] = this.#channelName;
+    if (this.#replyTo !== undefined) h[MessageHeaders.REPLY_TO] = this.#replyTo;
+    const custom = options.headers;
+    if (custom !== undefined) for (const name of Object.keys(custom)) h[name] = custom[name]!;
+    if (options.partitionKey !== undefined) h[PARTITION_KEY_HEADER] = options.partitionKey;
+    h[MessageHeaders.MESSAGE_ID] = this.messageId;
+    h[MessageHeaders.TIMESTAMP] = timestampText(this.createdAt);
+    h[MessageHeaders.ORIGIN] = DEFAULT_ORIGIN;
+    h[MessageHeaders.VERSION] ??= DEFAULT_VERSION;
+    return adoptHeaders(this.payload, h);
+  }
+}
+
+/** Custom headers may not use reserved names (the same check as `MessageBuilder.header`). */
+function checkCustomHeaders(headers: Readonly<Record<string, string>>): void {
+  for (const name of Object.keys(headers)) {
+    if (RESERVED_HEADER_NAMES.has(name)) {
+      throw new GomesError(
+        'INVALID_HEADER',
+        `"${name}" is a reserved header; use its builder method instead`,
+      );
+    }
+  }
+}
