@@ -1,11 +1,13 @@
 /**
  * In-process buses against @nestjs/cqrs, in one process and one run (`pnpm bench:inprocess`, also
- * run by `pnpm bench`): command send, query send, event publish to 2 handlers. Each scenario runs
- * both sides back to back, `BENCH_REPS` times (the order flips every run), after a warm-up; the
- * ratio is gomes' median / the anchor's median. Prints the machine load before and after, the
- * table, and writes `.bench/inprocess.json` (read by the Kafka benchmark's report).
+ * run by `pnpm bench`): command send, query send, event publish to 2 handlers. After a warm-up, each
+ * scenario runs `BENCH_REPS` times; in a run each side makes `BENCH_INPROCESS_OPS` awaited calls, in
+ * `SLICES` interleaved slices (gomes, anchor, anchor, gomes, …), so a load change on a shared machine
+ * hits both sides alike. ops/s of a side = its calls / the time its slices took. The ratio is
+ * gomes' median / the anchor's median. Prints the machine load before and after, the table, and
+ * writes `.bench/inprocess.json` (read by the Kafka benchmark's report).
  *
- * Knobs (environment): BENCH_REPS (5), BENCH_INPROCESS_OPS (200000 awaited calls per run),
+ * Knobs (environment): BENCH_REPS (5), BENCH_INPROCESS_OPS (200000 awaited calls per side and run),
  * BENCH_INPROCESS_WARMUP (20000), BENCH_ONLY_INPROCESS (command,query,event).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -31,6 +33,8 @@ const REPS = env('BENCH_REPS', 5);
 const OPS = env('BENCH_INPROCESS_OPS', 200_000);
 const WARMUP = env('BENCH_INPROCESS_WARMUP', 20_000);
 const ONLY = new Set((process.env['BENCH_ONLY_INPROCESS'] ?? 'command,query,event').split(','));
+/** Slices per run and side (see the header). */
+const SLICES = 10;
 /** Done-when of issue 8: gomes at least half the anchor's throughput. */
 const TARGET = 0.5;
 
@@ -79,13 +83,22 @@ async function main(): Promise<void> {
       const g: number[] = [];
       const a: number[] = [];
       for (let rep = 1; rep <= REPS; rep++) {
-        // Both sides back to back, the order flipped every run, so a load change favours neither.
-        const order = rep % 2 === 1 ? ['anchor', 'gomes'] : ['gomes', 'anchor'];
-        for (const side of order) {
-          gc?.();
-          if (side === 'gomes') g.push(await s.gomes(OPS));
-          else a.push(await s.anchor(OPS));
+        gc?.();
+        const slice = Math.max(1, Math.floor(OPS / SLICES));
+        let gomesSeconds = 0;
+        let anchorSeconds = 0;
+        for (let i = 0; i < SLICES; i++) {
+          // ABBA: who goes first flips every slice.
+          if (i % 2 === 0) {
+            gomesSeconds += await s.gomes(slice);
+            anchorSeconds += await s.anchor(slice);
+          } else {
+            anchorSeconds += await s.anchor(slice);
+            gomesSeconds += await s.gomes(slice);
+          }
         }
+        g.push((slice * SLICES) / gomesSeconds);
+        a.push((slice * SLICES) / anchorSeconds);
         log(
           `${s.id} run ${rep}: gomes ${fmtOps(g.at(-1)!)}, anchor ${fmtOps(a.at(-1)!)}, ` +
             `${(g.at(-1)! / a.at(-1)!).toFixed(2)}x`,
@@ -116,6 +129,7 @@ async function main(): Promise<void> {
     loadBefore,
     loadAfter,
     opsPerRun: OPS,
+    slicesPerRun: SLICES,
     warmupOps: WARMUP,
     reps: REPS,
     seconds: (Date.now() - t0) / 1000,

@@ -28,7 +28,10 @@ export interface InProcessResults {
   readonly machine: string;
   readonly loadBefore: readonly number[];
   readonly loadAfter: readonly number[];
+  /** Awaited calls per side and run. */
   readonly opsPerRun: number;
+  /** Interleaved slices a run is made of (per side). */
+  readonly slicesPerRun: number;
   readonly warmupOps: number;
   readonly reps: number;
   readonly seconds: number;

@@ -1,12 +1,13 @@
 /**
- * One timed run per scenario and side: `ops` awaited calls in a row, the next one started when the
- * previous one resolved (what a caller awaiting each send sees). Returns ops/s.
+ * The timed loops of each scenario and side: `ops` awaited calls in a row, the next one started when
+ * the previous one resolved (what a caller awaiting each send sees). Each returns the seconds the
+ * calls took, after checking that the handlers did their work.
  */
 import type { Gomes } from '@gomes/core';
 import { BenchCreateOrder, BenchGetOrder, BenchOrderCreated, type HandlerRuns } from './gomes-side.js';
 import { eventSink, NestCreateOrder, NestGetOrder, NestOrderCreated, type NestSide } from './nest-side.js';
 
-/** A measured side of a scenario. */
+/** A measured side of a scenario: `ops` awaited calls; resolves to the seconds they took. */
 export type Run = (ops: number) => Promise<number>;
 
 /** One scenario: the gomes call and its anchor. */
@@ -21,8 +22,8 @@ export interface Scenario {
 
 const ids = Array.from({ length: 1024 }, (_, i) => `order-${i}`);
 
-function opsPerSecond(ops: number, start: bigint): number {
-  return ops / (Number(process.hrtime.bigint() - start) / 1e9);
+function secondsSince(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
 function check(what: string, actual: unknown, expected: unknown): void {
@@ -44,9 +45,9 @@ export function scenarios(gomes: Gomes, runs: HandlerRuns, nest: NestSide): Scen
         const start = process.hrtime.bigint();
         for (let i = 0; i < ops; i++)
           last = await commandBus.send(new BenchCreateOrder(ids[i & 1023]!, 'c-1'));
-        const rate = opsPerSecond(ops, start);
+        const seconds = secondsSince(start);
         check('gomes command result', last, ids[(ops - 1) & 1023]);
-        return rate;
+        return seconds;
       },
       anchor: async (ops) => {
         let last = '';
@@ -55,9 +56,9 @@ export function scenarios(gomes: Gomes, runs: HandlerRuns, nest: NestSide): Scen
           last = await nest.commandBus.execute<NestCreateOrder, string>(
             new NestCreateOrder(ids[i & 1023]!, 'c-1'),
           );
-        const rate = opsPerSecond(ops, start);
+        const seconds = secondsSince(start);
         check('nest command result', last, ids[(ops - 1) & 1023]);
-        return rate;
+        return seconds;
       },
     },
     {
@@ -68,18 +69,18 @@ export function scenarios(gomes: Gomes, runs: HandlerRuns, nest: NestSide): Scen
         let last = '';
         const start = process.hrtime.bigint();
         for (let i = 0; i < ops; i++) last = await queryBus.send(new BenchGetOrder(ids[i & 1023]!));
-        const rate = opsPerSecond(ops, start);
+        const seconds = secondsSince(start);
         check('gomes query result', last, ids[(ops - 1) & 1023]);
-        return rate;
+        return seconds;
       },
       anchor: async (ops) => {
         let last = '';
         const start = process.hrtime.bigint();
         for (let i = 0; i < ops; i++)
           last = await nest.queryBus.execute<NestGetOrder, string>(new NestGetOrder(ids[i & 1023]!));
-        const rate = opsPerSecond(ops, start);
+        const seconds = secondsSince(start);
         check('nest query result', last, ids[(ops - 1) & 1023]);
-        return rate;
+        return seconds;
       },
     },
     {
@@ -90,9 +91,9 @@ export function scenarios(gomes: Gomes, runs: HandlerRuns, nest: NestSide): Scen
         const before = runs.events;
         const start = process.hrtime.bigint();
         for (let i = 0; i < ops; i++) await eventBus.publish(new BenchOrderCreated(ids[i & 1023]!));
-        const rate = opsPerSecond(ops, start);
+        const seconds = secondsSince(start);
         check('gomes event handler runs', runs.events - before, 2 * ops);
-        return rate;
+        return seconds;
       },
       anchor: async (ops) => {
         // EventBus.publish only hands the event to its subject: wait until both handlers ran.
@@ -110,9 +111,9 @@ export function scenarios(gomes: Gomes, runs: HandlerRuns, nest: NestSide): Scen
           nest.eventBus.publish(new NestOrderCreated(ids[i & 1023]!));
           await bothRan;
         }
-        const rate = opsPerSecond(ops, start);
+        const seconds = secondsSince(start);
         check('nest event handler runs', total, 2 * ops);
-        return rate;
+        return seconds;
       },
     },
   ];
