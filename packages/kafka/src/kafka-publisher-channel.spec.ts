@@ -1,6 +1,7 @@
-import { MessageBuilder, isGomesError, noopLogger } from '@gomes/core';
+import { MessageBuilder, isGomesError, noopLogger, type Message } from '@gomes/core';
 import type { DriverProduceRequest } from './driver/kafka-driver.js';
 import { producerRequestTimeoutMs } from './driver/kafkajs-driver.js';
+import { KafkaMessageTranslator, type KafkaOutboundRecord } from './kafka-message-translator.js';
 import { KafkaPublisherChannel } from './kafka-publisher-channel.js';
 import { DEFAULT_KAFKA_PUBLISHER_OPTIONS, type KafkaPublisherOptions } from './kafka-publisher-options.js';
 import { fakeDriver, type FakeProducer } from '../test/support/fake-kafka-driver.js';
@@ -28,6 +29,24 @@ function publisher(
 const timedOut = (): Error => Object.assign(new Error('Request timed out'), { type: 'REQUEST_TIMED_OUT' });
 
 describe('KafkaPublisherChannel (fake driver)', () => {
+  it('hands the translated record to the driver as it is: one record object per message, no copies', async () => {
+    const made: KafkaOutboundRecord[] = [];
+    class Recording extends KafkaMessageTranslator {
+      override toRecord(message: Message): KafkaOutboundRecord {
+        const record = super.toRecord(message);
+        made.push(record);
+        return record;
+      }
+    }
+    const { channel, producers } = publisher({ translator: new Recording() });
+    await Promise.all([channel.send(msg(1)), channel.send(msg(2)), channel.send(msg(3))]);
+    const sent = producers[0]!.sent.flatMap((request) => request.records);
+    expect(sent).toHaveLength(3);
+    sent.forEach((record, i) => expect(record).toBe(made[i]));
+    expect(producers[0]!.sent).toHaveLength(1); // sends of one tick share one request
+    await channel.close();
+  });
+
   it('replaces an idempotent producer (new producer id) after a failed send, closing the old one', async () => {
     let failNext = true;
     const { channel, producers } = publisher({}, () => {

@@ -10,7 +10,6 @@ import {
 import type { DriverOutboundRecord, DriverProducer } from './driver/kafka-driver.js';
 import { rootMessage } from './kafka-errors.js';
 import type { KafkaPublisherOptions } from './kafka-publisher-options.js';
-import { deferred, type Deferred } from './internal/async-utils.js';
 
 /** Counters of a {@link KafkaPublisherChannel}. @public */
 export interface KafkaPublisherStats {
@@ -27,12 +26,31 @@ export interface KafkaPublisherStats {
 /** Receives async-mode publish failures. @public */
 export type KafkaPublishErrorListener = (error: GomesError) => void;
 
-interface Pending {
+/** A record waiting for its produce request; in sync mode, with the promise its `send` returned. */
+class Pending {
   readonly record: DriverOutboundRecord;
   readonly bytes: number;
   readonly messageId: string;
-  readonly done: Deferred<void> | undefined;
+  /** Sync mode: settled with the record's produce request. */
+  readonly done: Promise<void> | undefined;
+  resolve: () => void = noop;
+  reject: (error: GomesError) => void = noop;
+
+  constructor(record: DriverOutboundRecord, messageId: string, sync: boolean) {
+    this.record = record;
+    this.bytes = recordBytes(record);
+    this.messageId = messageId;
+    this.done = sync
+      ? new Promise<void>((resolve, reject) => {
+          this.resolve = resolve;
+          this.reject = reject;
+        })
+      : undefined;
+  }
 }
+
+const noop = (): void => undefined;
+const NO_SEND_OPTIONS: SendOptions = Object.freeze({});
 
 /**
  * A Kafka topic as a gomes {@link PublisherChannel} (Go gomes' outbound channel adapter).
@@ -108,48 +126,61 @@ export class KafkaPublisherChannel implements PublisherChannel {
     return () => this.#errorListeners.delete(listener);
   }
 
-  /** @inheritDoc */
-  async send(message: Message, options: SendOptions = {}): Promise<void> {
-    if (this.#closing) throw new GomesError('CLOSED', `Kafka publisher "${this.name}" is closed`);
-    if (options.signal?.aborted)
-      throw new GomesError('ABORTED', 'The send was aborted', { cause: options.signal.reason });
-    const outgoing =
-      this.#replyTo !== undefined && message.replyTo === undefined
-        ? MessageBuilder.from(message).replyTo(this.#replyTo).build()
-        : message;
-    const translated = this.#options.translator.toRecord(outgoing);
-    const record: DriverOutboundRecord = {
-      key: translated.key,
-      value: translated.value,
-      headers: translated.headers,
-    };
-    const pending: Pending = {
-      record,
-      bytes: recordBytes(record),
-      messageId: outgoing.messageId,
-      done: this.#options.async ? undefined : deferred<void>(),
-    };
-    if (this.#options.async) {
-      while (this.#queue.length >= this.#options.maxBufferedMessages && !this.#closing) {
-        await this.#waitForSpace(options.signal);
-      }
+  /**
+   * @inheritDoc
+   *
+   * The message is translated once into the record that goes to the client as it is. In sync mode
+   * the returned promise is the record's own: settled when its produce request is (no timer, no
+   * extra promise per send; the sends of one tick share one scheduled request).
+   */
+  // Not `async`: see above; failures before enqueueing still reject.
+  // eslint-disable-next-line @typescript-eslint/promise-function-async
+  send(message: Message, options: SendOptions = NO_SEND_OPTIONS): Promise<void> {
+    try {
       if (this.#closing) throw new GomesError('CLOSED', `Kafka publisher "${this.name}" is closed`);
+      const signal = options.signal;
+      if (signal?.aborted) throw new GomesError('ABORTED', 'The send was aborted', { cause: signal.reason });
+      const outgoing =
+        this.#replyTo !== undefined && message.replyTo === undefined
+          ? MessageBuilder.from(message).replyTo(this.#replyTo).build()
+          : message;
+      const pending = new Pending(
+        this.#options.translator.toRecord(outgoing),
+        outgoing.messageId,
+        !this.#options.async,
+      );
+      if (pending.done === undefined) return this.#enqueueAsync(pending, signal);
+      this.#enqueue(pending);
+      return signal === undefined ? pending.done : this.#abortable(pending, pending.done, signal);
+    } catch (error) {
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+      return Promise.reject(error);
     }
+  }
+
+  /** Async mode: waits for room in the buffer (`maxBufferedMessages`), then enqueues. */
+  async #enqueueAsync(pending: Pending, signal: AbortSignal | undefined): Promise<void> {
+    while (this.#queue.length >= this.#options.maxBufferedMessages && !this.#closing) {
+      await this.#waitForSpace(signal);
+    }
+    if (this.#closing) throw new GomesError('CLOSED', `Kafka publisher "${this.name}" is closed`);
     this.#enqueue(pending);
-    if (!pending.done) return;
-    const signal = options.signal;
+  }
+
+  /** Sync mode with a signal: an abort before the record left the buffer takes it out and rejects. */
+  async #abortable(pending: Pending, done: Promise<void>, signal: AbortSignal): Promise<void> {
     const onAbort = (): void => {
       const index = this.#queue.indexOf(pending);
       if (index < 0) return; // already in a produce request: wait for the broker's answer
       this.#queue.splice(index, 1);
       this.#queuedBytes -= pending.bytes;
-      pending.done?.reject(new GomesError('ABORTED', 'The send was aborted', { cause: signal?.reason }));
+      pending.reject(new GomesError('ABORTED', 'The send was aborted', { cause: signal.reason }));
     };
-    signal?.addEventListener('abort', onAbort, { once: true });
+    signal.addEventListener('abort', onAbort, { once: true });
     try {
-      await pending.done.promise;
+      await done;
     } finally {
-      signal?.removeEventListener('abort', onAbort);
+      signal.removeEventListener('abort', onAbort);
     }
   }
 
@@ -233,7 +264,7 @@ export class KafkaPublisherChannel implements PublisherChannel {
         });
         this.#sent += batch.length;
         this.#batches++;
-        for (const p of batch) p.done?.resolve();
+        for (const p of batch) p.resolve();
       } catch (cause) {
         // An idempotent producer rolls its sequence numbers back after a failed request the broker
         // may still have appended; a next request with as many records could then be taken for a
@@ -245,7 +276,7 @@ export class KafkaPublisherChannel implements PublisherChannel {
           `Publishing ${batch.length} message(s) to Kafka topic "${this.#topic}" failed: ${rootMessage(cause)}`,
           { cause, details: { topic: this.#topic, messageIds: batch.map((p) => p.messageId) } },
         );
-        for (const p of batch) p.done?.reject(error);
+        for (const p of batch) p.reject(error);
         if (this.#options.async) this.#reportAsyncError(error);
       }
     }
@@ -300,9 +331,12 @@ export class KafkaPublisherChannel implements PublisherChannel {
   }
 }
 
+/** The bytes a record adds to a produce request (key, value, header names and values, as UTF-8). */
 function recordBytes(record: DriverOutboundRecord): number {
-  let bytes = (record.value?.length ?? 0) + (record.key === null ? 0 : Buffer.byteLength(record.key));
-  for (const [name, value] of Object.entries(record.headers))
-    bytes += Buffer.byteLength(name) + Buffer.byteLength(value);
+  const { key, value, headers } = record;
+  let bytes =
+    (value === null ? 0 : typeof value === 'string' ? Buffer.byteLength(value) : value.length) +
+    (key === null ? 0 : Buffer.byteLength(key));
+  for (const name in headers) bytes += Buffer.byteLength(name) + Buffer.byteLength(headers[name]!);
   return bytes;
 }

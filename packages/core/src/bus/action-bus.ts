@@ -60,14 +60,21 @@ export abstract class ActionBus {
    * Sends `action` and resolves to its `messageId`: once the handlers finished (`waitForHandlers`,
    * the in-process event bus) or once the transport accepted it.
    */
-  protected async post(
-    action: object,
-    options: SendActionOptions,
-    waitForHandlers: boolean,
-  ): Promise<string> {
-    const descriptor = this.#describe(action);
-    if (this.#deps.validate && needsValidation(action)) await validateAction(action, descriptor.name);
-    return this.#post(this.#envelope(action, descriptor, options), options, waitForHandlers);
+  // eslint-disable-next-line @typescript-eslint/promise-function-async
+  protected post(action: object, options: SendActionOptions, waitForHandlers: boolean): Promise<string> {
+    try {
+      const descriptor = this.#describe(action);
+      if (this.#deps.validate && needsValidation(action)) {
+        return validateAction(action, descriptor.name).then(async () =>
+          this.#post(this.#envelope(action, descriptor, options), options, waitForHandlers),
+        );
+      }
+      return this.#post(this.#envelope(action, descriptor, options), options, waitForHandlers);
+    } catch (error) {
+      // Rejects with what was thrown, as an `async` function would.
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+      return Promise.reject(error);
+    }
   }
 
   /** A raw send (no class, no validation) resolving to the handler's result. */
@@ -85,14 +92,11 @@ export abstract class ActionBus {
     return this.#post(this.#rawEnvelope(route, payload, options), options, waitForHandlers);
   }
 
-  async #post(
-    envelope: ActionEnvelope,
-    options: SendActionOptions,
-    waitForHandlers: boolean,
-  ): Promise<string> {
-    if (waitForHandlers) await this.#deps.transport.request(envelope, options);
-    else await this.#deps.transport.post(envelope, options);
-    return envelope.messageId;
+  // eslint-disable-next-line @typescript-eslint/promise-function-async
+  #post(envelope: ActionEnvelope, options: SendActionOptions, waitForHandlers: boolean): Promise<string> {
+    const { transport } = this.#deps;
+    const sent = waitForHandlers ? transport.request(envelope, options) : transport.post(envelope, options);
+    return sent.then(() => envelope.messageId);
   }
 
   #describe(action: object): ActionDescriptor {
