@@ -8,6 +8,7 @@ import {
   defineEventHandler,
   Event,
   MessageBuilder,
+  newMessageId,
   noopLogger,
   type Gomes,
   type Message,
@@ -15,11 +16,13 @@ import {
 import {
   KafkaConnection,
   KafkaConsumerChannelBuilder,
+  KafkaMessageTranslator,
   KafkaPublisherChannelBuilder,
+  type KafkaOutboundRecord,
   type KafkaPublisherChannel,
 } from '@gomes/kafka';
 import type { BenchPayload } from './payload.js';
-import { withTimeout, type ConsumeResult } from './raw-kafka.js';
+import { withTimeout, type ConsumeResult, type RecordFrame } from './raw-kafka.js';
 import { elapsedMs } from './stats.js';
 
 /** Route of the benchmark event. */
@@ -53,6 +56,82 @@ export async function gomesPublisher(
 /** The message an event bus would build for `payload` (route, messageType Event). */
 export function eventMessage(payload: BenchPayload): Message {
   return MessageBuilder.withPayload(payload).messageType('Event').route(BENCH_ROUTE).build();
+}
+
+/**
+ * The key and headers gomes writes for each payload sent with `channel.send(eventMessage(p))`: made
+ * by gomes' own message builder and translator, so they are the records of rows 1a/1b.
+ */
+export function channelFrames(payloads: readonly BenchPayload[]): RecordFrame[] {
+  const translator = new KafkaMessageTranslator();
+  return payloads.map((p) => frameOf(translator.toRecord(eventMessage(p))));
+}
+
+/**
+ * The key and headers `gomes.eventBusByChannel(topic).publish(event)` writes for each payload: an
+ * event message with a new correlationId (the record key) and the channel name. Checked against a
+ * record the bus really built ({@link captureBusRecord}, {@link checkSameShape}).
+ */
+export function busFrames(payloads: readonly BenchPayload[], topic: string): RecordFrame[] {
+  const translator = new KafkaMessageTranslator();
+  return payloads.map((p) =>
+    frameOf(
+      translator.toRecord(
+        MessageBuilder.withPayload(p)
+          .messageType('Event')
+          .route(BENCH_ROUTE)
+          .correlationId(newMessageId())
+          .channelName(topic)
+          .build(),
+      ),
+    ),
+  );
+}
+
+function frameOf(record: KafkaOutboundRecord): RecordFrame {
+  return { key: record.key, headers: record.headers };
+}
+
+/** The record `eventBusByChannel(topic).publish` builds for `payload` (sent once, to `topic`). */
+export async function captureBusRecord(
+  brokers: readonly string[],
+  topic: string,
+  payload: BenchPayload,
+): Promise<KafkaOutboundRecord> {
+  let captured: KafkaOutboundRecord | undefined;
+  class CapturingTranslator extends KafkaMessageTranslator {
+    override toRecord(message: Message): KafkaOutboundRecord {
+      const record = super.toRecord(message);
+      captured ??= record;
+      return record;
+    }
+  }
+  const app = createGomes({ name: 'bench-capture' });
+  app.addChannelConnection(new KafkaConnection('kafka', brokers));
+  app.addPublisherChannel(
+    new KafkaPublisherChannelBuilder('kafka', topic).withMessageTranslator(new CapturingTranslator()),
+  );
+  await app.start();
+  try {
+    await app.eventBusByChannel(topic).publish(Object.assign(new BenchOrderPlaced(), payload));
+  } finally {
+    await app.shutdown();
+  }
+  if (!captured) throw new Error('the event bus sent no record');
+  return captured;
+}
+
+/**
+ * Throws unless `frame` has the same key length and the same headers (names, order, value lengths)
+ * as `record`: the raw side then sends records identical to gomes' but for the ids' and timestamps'
+ * own characters.
+ */
+export function checkSameShape(what: string, frame: RecordFrame, record: KafkaOutboundRecord): void {
+  const shape = (key: string | null, headers: Readonly<Record<string, string>>): string =>
+    JSON.stringify([key?.length ?? -1, Object.entries(headers).map(([k, v]) => [k, v.length])]);
+  const expected = shape(record.key, record.headers);
+  const actual = shape(frame.key, frame.headers);
+  if (actual !== expected) throw new Error(`${what}: raw records ${actual} differ from gomes' ${expected}`);
 }
 
 /**
