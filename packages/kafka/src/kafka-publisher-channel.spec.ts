@@ -1,5 +1,6 @@
 import { MessageBuilder, isGomesError, noopLogger, type Message } from '@gomes/core';
-import type { DriverProduceRequest } from './driver/kafka-driver.js';
+import { waitFor } from '@gomes/core/testing';
+import type { DriverProduceRequest, DriverProducer } from './driver/kafka-driver.js';
 import { producerRequestTimeoutMs } from './driver/kafkajs-driver.js';
 import { KafkaMessageTranslator, type KafkaOutboundRecord } from './kafka-message-translator.js';
 import { KafkaPublisherChannel } from './kafka-publisher-channel.js';
@@ -44,6 +45,67 @@ describe('KafkaPublisherChannel (fake driver)', () => {
     expect(sent).toHaveLength(3);
     sent.forEach((record, i) => expect(record).toBe(made[i]));
     expect(producers[0]!.sent).toHaveLength(1); // sends of one tick share one request
+    await channel.close();
+  });
+
+  it('resolves the sends of an acknowledged request once the next request is under way, in order; at once when none is left', async () => {
+    // A producer whose requests are acknowledged by the test.
+    const requests: { records: number; ack: () => void }[] = [];
+    const producer: DriverProducer = {
+      connect: async () => undefined,
+      send: async (request) =>
+        new Promise((resolve) => {
+          requests.push({ records: request.records.length, ack: () => resolve([]) });
+        }),
+      flush: async () => undefined,
+      close: async () => undefined,
+    };
+    const options = { ...DEFAULT_KAFKA_PUBLISHER_OPTIONS, batchSize: 2 };
+    const channel = new KafkaPublisherChannel('t', producer, options, undefined, noopLogger);
+    const resolved: number[] = [];
+    const requestsWhenResolved: number[] = [];
+    const sends = [1, 2, 3, 4, 5].map(async (i) => {
+      await channel.send(msg(i));
+      resolved.push(i);
+      requestsWhenResolved.push(requests.length);
+    });
+    await waitFor(() => requests.length === 1);
+    expect(requests[0]!.records).toBe(2);
+    requests[0]!.ack();
+    await waitFor(() => resolved.length === 2);
+    // 1 and 2 were resolved after the request of 3 and 4 had been handed to the producer.
+    expect(requestsWhenResolved).toEqual([2, 2]);
+    requests[1]!.ack();
+    await waitFor(() => resolved.length === 4);
+    requests[2]!.ack(); // the last request (5 alone): nothing after it, resolved at once
+    await Promise.all(sends);
+    expect(resolved).toEqual([1, 2, 3, 4, 5]);
+    expect(requests.map((r) => r.records)).toEqual([2, 2, 1]);
+    await channel.close();
+  });
+
+  it('a lone awaited send resolves right after its ack, without waiting for another turn of the event loop', async () => {
+    let ack: () => void = () => undefined;
+    const producer: DriverProducer = {
+      connect: async () => undefined,
+      send: async () => new Promise((resolve) => (ack = () => resolve([]))),
+      flush: async () => undefined,
+      close: async () => undefined,
+    };
+    const channel = new KafkaPublisherChannel(
+      't',
+      producer,
+      DEFAULT_KAFKA_PUBLISHER_OPTIONS,
+      undefined,
+      noopLogger,
+    );
+    let done = false;
+    const sent = channel.send(msg(1)).then(() => (done = true));
+    await new Promise<void>((resolve) => setImmediate(resolve)); // the scheduled request goes out
+    ack();
+    for (let i = 0; i < 20 && !done; i++) await Promise.resolve(); // microtasks only
+    expect(done).toBe(true);
+    await sent;
     await channel.close();
   });
 

@@ -85,6 +85,9 @@ export class KafkaPublisherChannel implements PublisherChannel {
   readonly #spaceWaiters: (() => void)[] = [];
   #queuedBytes = 0;
   #loop: Promise<void> | undefined;
+  /** The last acknowledged request's records, not resolved yet (see `#drain`). */
+  #acked: Pending[] | undefined;
+  #ackTimer: NodeJS.Immediate | undefined;
   #kickScheduled = false;
   #linger: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
@@ -250,22 +253,33 @@ export class KafkaPublisherChannel implements PublisherChannel {
     });
   }
 
+  /**
+   * Sends the buffer, one produce request at a time. The sends of an acknowledged request are
+   * resolved once the next request is under way (on the next turn of the event loop) rather than
+   * before: their callers' follow-up work (often the next sends: serialising, building messages)
+   * then runs while the broker handles that request, instead of in front of it. When nothing is
+   * left to send they are resolved at once. Either way they resolve in order, after their ack.
+   */
   async #drain(): Promise<void> {
     while (this.#queue.length > 0) {
       const batch = this.#takeBatch();
       try {
         if (this.#replaceProducer) await this.#renewProducer();
-        await this.#producer.send({
+        const sending = this.#producer.send({
           topic: this.#topic,
           records: batch.map((p) => p.record),
           acks: this.#options.requiredAcks,
           compression: this.#options.compression,
           timeoutMs: this.#options.requestTimeoutMs,
         });
+        if (this.#acked) this.#ackTimer ??= setImmediate(() => this.#resolveAcked());
+        await sending;
+        this.#resolveAcked();
         this.#sent += batch.length;
         this.#batches++;
-        for (const p of batch) p.resolve();
+        this.#acked = batch;
       } catch (cause) {
+        this.#resolveAcked();
         // An idempotent producer rolls its sequence numbers back after a failed request the broker
         // may still have appended; a next request with as many records could then be taken for a
         // duplicate and acknowledged without being written. A new producer (new producer id) cannot.
@@ -280,6 +294,19 @@ export class KafkaPublisherChannel implements PublisherChannel {
         if (this.#options.async) this.#reportAsyncError(error);
       }
     }
+    this.#resolveAcked();
+  }
+
+  /** Resolves the sends of the last acknowledged request (once; see {@link #drain}). */
+  #resolveAcked(): void {
+    if (this.#ackTimer) {
+      clearImmediate(this.#ackTimer);
+      this.#ackTimer = undefined;
+    }
+    const acked = this.#acked;
+    if (!acked) return;
+    this.#acked = undefined;
+    for (const p of acked) p.resolve();
   }
 
   /** Closes the producer and connects a new one in its place. */
