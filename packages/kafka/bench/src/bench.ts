@@ -68,8 +68,14 @@ const ONLY = new Set((process.env['BENCH_ONLY'] ?? 'publish,latency,consume,java
 const PARTITIONS = 3;
 /** Records per produce request: gomes' default `batchSize`, and the raw side's batch. */
 const BATCH_SIZE = 100;
-/** Sends awaiting their ack at once in the gomes concurrent-send scenarios. */
-const WINDOW = 1000;
+/**
+ * Sends awaiting their ack at once in the gomes concurrent-send scenarios: two requests' worth, so
+ * one request is in flight while the next one fills (the raw side has one request of
+ * `BATCH_SIZE` in flight). The informational rows use `DEEP_WINDOW`: more sends queue in the
+ * channel, and their records live long enough to be promoted by the garbage collector.
+ */
+const WINDOW = 2 * BATCH_SIZE;
+const DEEP_WINDOW = 1000;
 const WARMUP_PUBLISH = 5000;
 const WARMUP_LATENCY = 100;
 const WARMUP_CONSUME = 5000;
@@ -160,6 +166,7 @@ async function main(): Promise<void> {
           partitions: PARTITIONS,
           batchSize: BATCH_SIZE,
           window: WINDOW,
+          deepWindow: DEEP_WINDOW,
           warmupPublish: WARMUP_PUBLISH,
           warmupLatency: WARMUP_LATENCY,
           warmupConsume: WARMUP_CONSUME,
@@ -219,8 +226,10 @@ async function publishScenarios(): Promise<{ publish: PublishRow[]; latency: Res
     await rawIdenticalPublish(producer, topics.publish, warm, warmFrames.channel, BATCH_SIZE);
     await rawIdenticalPublish(producer, topics.publish, warm, warmFrames.bus, BATCH_SIZE);
     await gomesConcurrentPublish(sync, warm, WINDOW);
+    await gomesConcurrentPublish(sync, warm, DEEP_WINDOW);
     await gomesAsyncPublish(async, warm);
     await gomesEventBusPublish(app, topics.publish, warm, WINDOW);
+    await gomesEventBusPublish(app, topics.publish, warm, DEEP_WINDOW);
     await rawSingleLatencies(producer, topics.latency, warm.slice(0, WARMUP_LATENCY));
     await gomesSingleLatencies(latencyChannel, warm.slice(0, WARMUP_LATENCY));
 
@@ -229,9 +238,11 @@ async function publishScenarios(): Promise<{ publish: PublishRow[]; latency: Res
       const keyValue = new Side('raw key+value');
       const identical = new Side('raw identical');
       const gSync = new Side('gomes sync');
+      const gSyncDeep = new Side(`gomes sync ×${DEEP_WINDOW}`);
       const gAsync = new Side('gomes async');
       const identicalBus = new Side('raw identical (bus records)');
       const gBus = new Side('gomes event bus');
+      const gBusDeep = new Side(`gomes event bus ×${DEEP_WINDOW}`);
       for (let rep = 1; rep <= REPS; rep++) {
         // Each gomes run next to its anchor; the order is reversed every other run, so a load
         // change on the shared machine does not favour one side.
@@ -247,6 +258,8 @@ async function publishScenarios(): Promise<{ publish: PublishRow[]; latency: Res
               ),
             ),
           async () => gSync.add(await withCpu(n, async () => gomesConcurrentPublish(sync, payloads, WINDOW))),
+          async () =>
+            gSyncDeep.add(await withCpu(n, async () => gomesConcurrentPublish(sync, payloads, DEEP_WINDOW))),
           async () => gAsync.add(await withCpu(n, async () => gomesAsyncPublish(async, payloads))),
           async () =>
             identicalBus.add(
@@ -258,10 +271,14 @@ async function publishScenarios(): Promise<{ publish: PublishRow[]; latency: Res
             gBus.add(
               await withCpu(n, async () => gomesEventBusPublish(app, topics.publish, payloads, WINDOW)),
             ),
+          async () =>
+            gBusDeep.add(
+              await withCpu(n, async () => gomesEventBusPublish(app, topics.publish, payloads, DEEP_WINDOW)),
+            ),
         ];
         for (const step of rep % 2 === 1 ? order : [...order].reverse()) await step();
         log(
-          `publish rep ${rep}: ${[keyValue, identical, gSync, gAsync, identicalBus, gBus].map((s) => s.last()).join(', ')}`,
+          `publish rep ${rep}: ${[keyValue, identical, gSync, gSyncDeep, gAsync, identicalBus, gBus, gBusDeep].map((s) => s.last()).join(', ')}`,
         );
       }
       const row = (scenario: string, gomes: Side, anchor: Side, target: number | undefined): PublishRow => ({
@@ -274,6 +291,7 @@ async function publishScenarios(): Promise<{ publish: PublishRow[]; latency: Res
       });
       publish.push(
         row(`1a. gomes sync channel, ${WINDOW} concurrent awaited sends`, gSync, identical, TARGET_SYNC),
+        row(`1a'. the same, ${DEEP_WINDOW} concurrent awaited sends`, gSyncDeep, identical, undefined),
         row('1b. gomes async channel (withAsync) + flush', gAsync, identical, undefined),
         row(
           `1c. gomes eventBusByChannel().publish, ${WINDOW} concurrent`,
@@ -281,6 +299,7 @@ async function publishScenarios(): Promise<{ publish: PublishRow[]; latency: Res
           identicalBus,
           TARGET_EVENT_BUS,
         ),
+        row(`1c'. the same, ${DEEP_WINDOW} concurrent`, gBusDeep, identicalBus, undefined),
       );
     }
 

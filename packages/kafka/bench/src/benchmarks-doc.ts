@@ -37,6 +37,7 @@ export interface BenchmarksInput {
     readonly partitions: number;
     readonly batchSize: number;
     readonly window: number;
+    readonly deepWindow: number;
     readonly warmupPublish: number;
     readonly warmupLatency: number;
     readonly warmupConsume: number;
@@ -127,7 +128,9 @@ ${input.publish.length > 0 ? publishMarkdownTable(input.publish) : 'Not measured
 The anchor of each row is raw kafkajs sending **identical records**: the keys and headers gomes writes (made before the
 clock starts: the raw side does not make ids or timestamps), the same value work (\`JSON.stringify\` of the same payload
 at send time), the same batching. "raw kafkajs, key + value" is a plain kafkajs user's record without headers, for scale:
-the headers' wire cost belongs to the client. 1b has no target (async mode resolves sends on enqueue).
+the headers' wire cost belongs to the client. 1b has no target (async mode resolves sends on enqueue). 1a' and 1c' keep
+${s.deepWindow} sends in flight: ${s.deepWindow - s.batchSize} of them wait in the channel with their serialized records, which then
+survive young-generation collections and get promoted (copied, later marked); the CPU column shows what that costs.
 
 ### Consume and latency
 
@@ -149,10 +152,11 @@ ${javaSection(input)}
   when it returns). gomes: (1a) the default sync publisher channel with ${s.window} concurrent \`channel.send(message)\` calls in
   flight (each message built with \`MessageBuilder\` inside the timing: uuid v7 \`messageId\`, timestamp, route, messageType),
   each resolving only after the broker ack; the channel coalesces them into produce requests of its default \`batchSize\`
-  ${s.batchSize}, so the wire pattern and the guarantee (every message acked when its promise resolves) match the raw side. (1b)
+  ${s.batchSize}, so the wire pattern and the guarantee (every message acked when its promise resolves) match the raw side;
+  ${s.window} = two requests' worth, so one request is in flight while the next one fills. (1a') the same with ${s.deepWindow}. (1b)
   async mode (\`withAsync()\`, linger 10 ms, batch ${s.batchSize}): \`send\` resolves on enqueue; the clock stops when \`flush()\`
-  resolved, i.e. after the broker acked everything, and the run fails if any async send failed. (1c) the user-facing
-  \`gomes.eventBusByChannel(topic).publish(event)\` with ${s.window} concurrent publishes: adds class-validator validation (no
+  resolved, i.e. after the broker acked everything, and the run fails if any async send failed. (1c, 1c') the user-facing
+  \`gomes.eventBusByChannel(topic).publish(event)\` with ${s.window} (${s.deepWindow}) concurrent publishes: adds class-validator validation (no
   constraints on the bench event), the action message (with a correlationId and the channel name: one more header each)
   and the instance's publish metrics; its anchor sends records of that shape, checked against a record the bus really
   built. msgs/s = messages / (time from the first send to the last broker ack).
