@@ -1,3 +1,4 @@
+import { ActionEnvelope } from '../bus/action-envelope.js';
 import { GomesError, toError } from '../errors/gomes-error.js';
 import type { GomesTelemetry } from '../observability/gomes-telemetry.js';
 import { traceHandler } from '../observability/handler-tracing.js';
@@ -80,10 +81,16 @@ export class ActionDispatcher {
     return entry;
   }
 
-  /** Converts and validates the payload, then calls the handler(s). May throw synchronously. */
+  /**
+   * Converts and validates the payload, then calls the handler(s). An in-process action instance
+   * the bus validated at send is not validated again (same instance, same constraints, nothing ran
+   * in between). May throw synchronously.
+   */
   #run(entry: ActionEntry, source: DispatchSource, context: ProcessingContext): unknown {
     const action = toActionInstance(entry.action, source.payload, entry.descriptor.name);
-    if (this.#options.validate && needsValidation(action)) {
+    const validatedOnSend =
+      source instanceof ActionEnvelope && source.validatedOnSend && action === source.payload;
+    if (this.#options.validate && !validatedOnSend && needsValidation(action)) {
       return validateAction(action, entry.descriptor.name).then(() =>
         this.#handlers(entry, action, source, context),
       );

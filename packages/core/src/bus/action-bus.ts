@@ -45,10 +45,13 @@ export abstract class ActionBus {
       const descriptor = this.#describe(action);
       if (this.#deps.validate && needsValidation(action)) {
         return validateAction(action, descriptor.name).then(async () =>
-          this.#deps.transport.request(this.#envelope(action, descriptor, options), options),
+          this.#deps.transport.request(this.#envelope(action, descriptor, options, true), options),
         );
       }
-      return this.#deps.transport.request(this.#envelope(action, descriptor, options), options);
+      return this.#deps.transport.request(
+        this.#envelope(action, descriptor, options, this.#deps.validate),
+        options,
+      );
     } catch (error) {
       // Rejects with what was thrown, as an `async` function would.
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
@@ -66,10 +69,14 @@ export abstract class ActionBus {
       const descriptor = this.#describe(action);
       if (this.#deps.validate && needsValidation(action)) {
         return validateAction(action, descriptor.name).then(async () =>
-          this.#post(this.#envelope(action, descriptor, options), options, waitForHandlers),
+          this.#post(this.#envelope(action, descriptor, options, true), options, waitForHandlers),
         );
       }
-      return this.#post(this.#envelope(action, descriptor, options), options, waitForHandlers);
+      return this.#post(
+        this.#envelope(action, descriptor, options, this.#deps.validate),
+        options,
+        waitForHandlers,
+      );
     } catch (error) {
       // Rejects with what was thrown, as an `async` function would.
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
@@ -112,11 +119,24 @@ export abstract class ActionBus {
 
   #rawEnvelope(route: string, payload: unknown, options: SendActionOptions): ActionEnvelope {
     if (!route) throw new GomesError('CONFIGURATION', 'A raw send needs a non-empty route');
-    return this.#envelope(payload, { kind: this.#kind, name: route, version: undefined }, options);
+    return this.#envelope(payload, { kind: this.#kind, name: route, version: undefined }, options, false);
   }
 
-  #envelope(payload: unknown, descriptor: EnvelopeDescriptor, options: SendActionOptions): ActionEnvelope {
+  /** `validated`: the bus validated `payload` (or found nothing to validate, validation being on). */
+  #envelope(
+    payload: unknown,
+    descriptor: EnvelopeDescriptor,
+    options: SendActionOptions,
+    validated: boolean,
+  ): ActionEnvelope {
     const { transport } = this.#deps;
-    return new ActionEnvelope(payload, descriptor, options, transport.channelName, transport.replyTo);
+    return new ActionEnvelope(
+      payload,
+      descriptor,
+      options,
+      transport.channelName,
+      transport.replyTo,
+      validated,
+    );
   }
 }

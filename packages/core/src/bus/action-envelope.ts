@@ -39,6 +39,11 @@ export class ActionEnvelope {
   readonly route: string;
   /** When it was sent (epoch ms): the message's `timestamp`. */
   readonly createdAt: number;
+  /**
+   * The bus validated `payload` itself at send (it is the action instance, and validation is on):
+   * the in-process dispatcher does not validate the same instance a second time.
+   */
+  readonly validatedOnSend: boolean;
   readonly #descriptor: EnvelopeDescriptor;
   readonly #options: SendActionOptions;
   readonly #channelName: string | undefined;
@@ -57,10 +62,12 @@ export class ActionEnvelope {
     options: SendActionOptions,
     channelName: string | undefined,
     replyTo: string | undefined,
+    validatedOnSend: boolean,
   ) {
     if (options.headers !== undefined) checkCustomHeaders(options.headers);
     const now = Date.now();
     this.payload = payload;
+    this.validatedOnSend = validatedOnSend;
     this.route = descriptor.name;
     this.createdAt = now;
     this.#descriptor = descriptor;
