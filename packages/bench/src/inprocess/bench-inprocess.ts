@@ -41,7 +41,6 @@ const TARGET = 0.5;
 const log = (line: string): void => void process.stdout.write(`${line}\n`);
 const fmtOps = (v: number): string => `${Math.round(v).toLocaleString('en-US')} ops/s`;
 const fmtLoad = (load: readonly number[]): string => load.map((l) => l.toFixed(2)).join(' / ');
-const gc = (globalThis as { gc?: () => void }).gc;
 
 /** The installed version of a package (its package.json may not be exported: walk up from its entry). */
 function version(name: string): string {
@@ -71,7 +70,6 @@ async function main(): Promise<void> {
     `gomes in-process benchmark: ${REPS} runs of ${OPS} awaited calls per side after ${WARMUP} warm-up calls`,
   );
   log(`load average (1/5/15 min) before: ${fmtLoad(loadBefore)} on ${cpus.length} cores`);
-  if (!gc) log('note: run node with --expose-gc to collect garbage between runs (pnpm bench does)');
   const runs: HandlerRuns = { events: 0 };
   const gomes = await startGomes(runs);
   const nest = await startNest();
@@ -83,7 +81,6 @@ async function main(): Promise<void> {
       const g: number[] = [];
       const a: number[] = [];
       for (let rep = 1; rep <= REPS; rep++) {
-        gc?.();
         const slice = Math.max(1, Math.floor(OPS / SLICES));
         let gomesSeconds = 0;
         let anchorSeconds = 0;

@@ -90,7 +90,8 @@ ${table}
   \`publish\` only hands the event to its RxJS subject). The handlers' work is checked after every run.
 - ${run.warmupOps} warm-up calls per side, then ${run.reps} runs of ${run.opsPerRun} calls per side; each run interleaves the
   two sides in ${run.slicesPerRun} slices (gomes, anchor, anchor, gomes, …), each side's ops/s = its calls / the time of
-  its own slices; \`gc()\` before each run. "gomes / anchor" is the ratio of the medians; the per-run ratios show the
-  spread.
+  its own slices. No forced garbage collection between runs: after a \`gc()\` the next slice (always the same side's)
+  ran about ten times slower while the collector's work was finished lazily, which measured the forced collection, not
+  either side. "gomes / anchor" is the ratio of the medians; the per-run ratios show the spread.
 `;
 }
