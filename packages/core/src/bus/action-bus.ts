@@ -27,6 +27,8 @@ export const NO_SEND_OPTIONS: SendActionOptions = Object.freeze({});
 export abstract class ActionBus {
   readonly #kind: ActionKind;
   readonly #deps: ActionBusDependencies;
+  #lastClass: unknown;
+  #lastDescriptor: ActionDescriptor | undefined;
 
   protected constructor(kind: ActionKind, deps: ActionBusDependencies) {
     this.#kind = kind;
@@ -107,7 +109,15 @@ export abstract class ActionBus {
   }
 
   #describe(action: object): ActionDescriptor {
-    const descriptor = this.#deps.describe(action);
+    // One-entry memo: a bus usually sends one class after another (decorator metadata never
+    // changes once a class is defined, so a class always has the same descriptor).
+    const ctor: unknown = action.constructor;
+    let descriptor = ctor === this.#lastClass ? this.#lastDescriptor : undefined;
+    if (descriptor === undefined) {
+      descriptor = this.#deps.describe(action);
+      this.#lastClass = ctor;
+      this.#lastDescriptor = descriptor;
+    }
     if (descriptor.kind !== this.#kind) {
       throw new GomesError(
         'CONFIGURATION',

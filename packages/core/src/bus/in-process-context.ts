@@ -3,6 +3,12 @@ import type { ChannelResolver, ProcessingContext, ProcessingState } from '../pip
 import type { ActionEnvelope } from './action-envelope.js';
 
 /**
+ * The failure bookkeeping of every in-process call: nothing retries in process (a handler's error
+ * rejects the caller at once), so it always reads "no attempt failed yet". Shared and frozen.
+ */
+const IN_PROCESS_STATE: ProcessingState = Object.freeze({ attempts: 0 });
+
+/**
  * The processing context of one in-process bus call. Its `signal` is the caller's `signal` option,
  * else a signal that is never aborted, created on first read; its `logger` is the bus logger bound to
  * the message (`messageId`, `correlationId`, `route`), created on first read unless given. Both are
@@ -13,7 +19,7 @@ import type { ActionEnvelope } from './action-envelope.js';
 export class InProcessContext implements ProcessingContext {
   readonly endpointName: string;
   readonly channels: ChannelResolver;
-  readonly state: ProcessingState = { attempts: 0 };
+  readonly state: ProcessingState = IN_PROCESS_STATE;
   readonly #envelope: ActionEnvelope;
   readonly #parentLogger: Logger;
   #signal: AbortSignal | undefined;
