@@ -37,7 +37,7 @@ import {
   javaVersion,
   perfToolsClasspath,
 } from './java-reference.js';
-import { makePayloads, PAYLOAD_BYTES } from './payload.js';
+import { makePayloads, PAYLOAD_BYTES, type BenchPayload } from './payload.js';
 import {
   rawAdmin,
   rawBatchedPublish,
@@ -46,6 +46,7 @@ import {
   rawProducer,
   rawSingleLatencies,
   type ConsumeResult,
+  type RecordFrame,
 } from './raw-kafka.js';
 import { publishTextTable, textTable, type PublishRow, type ResultRow } from './report.js';
 import { percentile, spread, type Spread } from './stats.js';
@@ -167,6 +168,7 @@ async function main(): Promise<void> {
           batchSize: BATCH_SIZE,
           window: WINDOW,
           deepWindow: DEEP_WINDOW,
+          publishSlices: PUBLISH_SLICES,
           warmupPublish: WARMUP_PUBLISH,
           warmupLatency: WARMUP_LATENCY,
           warmupConsume: WARMUP_CONSUME,
@@ -182,27 +184,54 @@ function fmtSpread(s: Spread): string {
   return `${fmtRate(s.median)} (${fmtRate(s.min)}–${fmtRate(s.max)})`;
 }
 
-/** Runs `run`, returning its msgs/s and this process' CPU time per message in µs. */
-async function withCpu(messages: number, run: () => Promise<number>): Promise<{ rate: number; cpu: number }> {
-  const before = process.cpuUsage();
-  const rate = await run();
-  const used = process.cpuUsage(before);
-  return { rate, cpu: (used.user + used.system) / messages };
-}
-
-/** One side of a publish scenario over the runs. */
+/**
+ * One side of a publish scenario: per run, the messages it sent, the wall time and this process'
+ * CPU time they took (summed over the run's slices), and from them msgs/s and CPU µs per message.
+ */
 class Side {
   readonly rates: number[] = [];
   readonly cpu: number[] = [];
-  constructor(readonly label: string) {}
-  add(m: { rate: number; cpu: number }): void {
-    this.rates.push(m.rate);
-    this.cpu.push(m.cpu);
+  #messages = 0;
+  #seconds = 0;
+  #cpuMicros = 0;
+  constructor(
+    readonly label: string,
+    /** Sends `payloads` (with their record frames) once; resolves to msgs/s. */
+    readonly run: (payloads: readonly BenchPayload[], frames: Frames) => Promise<number>,
+  ) {}
+
+  /** Runs one slice and adds it to the current run. */
+  async slice(payloads: readonly BenchPayload[], frames: Frames): Promise<void> {
+    const before = process.cpuUsage();
+    const rate = await this.run(payloads, frames);
+    const used = process.cpuUsage(before);
+    this.#messages += payloads.length;
+    this.#seconds += payloads.length / rate;
+    this.#cpuMicros += used.user + used.system;
   }
+
+  /** Closes the current run. */
+  endRun(): void {
+    this.rates.push(this.#messages / this.#seconds);
+    this.cpu.push(this.#cpuMicros / this.#messages);
+    this.#messages = 0;
+    this.#seconds = 0;
+    this.#cpuMicros = 0;
+  }
+
   last(): string {
     return `${this.label} ${fmtRate(this.rates.at(-1)!)} (${this.cpu.at(-1)!.toFixed(1)} µs CPU/msg)`;
   }
 }
+
+/** The record frames gomes would send for a slice of payloads: channel sends and event-bus sends. */
+interface Frames {
+  readonly channel: readonly RecordFrame[];
+  readonly bus: readonly RecordFrame[];
+}
+
+/** Slices per publish run: the sides take turns every slice (see `publishScenarios`). */
+const PUBLISH_SLICES = 2;
 
 async function publishScenarios(): Promise<{ publish: PublishRow[]; latency: ResultRow[] }> {
   const payloads = makePayloads(PUBLISH_MESSAGES, RUN);
@@ -234,52 +263,45 @@ async function publishScenarios(): Promise<{ publish: PublishRow[]; latency: Res
     await gomesSingleLatencies(latencyChannel, warm.slice(0, WARMUP_LATENCY));
 
     if (ONLY.has('publish')) {
-      const n = payloads.length;
-      const keyValue = new Side('raw key+value');
-      const identical = new Side('raw identical');
-      const gSync = new Side('gomes sync');
-      const gSyncDeep = new Side(`gomes sync ×${DEEP_WINDOW}`);
-      const gAsync = new Side('gomes async');
-      const identicalBus = new Side('raw identical (bus records)');
-      const gBus = new Side('gomes event bus');
-      const gBusDeep = new Side(`gomes event bus ×${DEEP_WINDOW}`);
+      const keyValue = new Side('raw key+value', async (p) =>
+        rawBatchedPublish(producer, topics.publish, p, BATCH_SIZE),
+      );
+      const identical = new Side('raw identical', async (p, f) =>
+        rawIdenticalPublish(producer, topics.publish, p, f.channel, BATCH_SIZE),
+      );
+      const gSync = new Side('gomes sync', async (p) => gomesConcurrentPublish(sync, p, WINDOW));
+      const gSyncDeep = new Side(`gomes sync ×${DEEP_WINDOW}`, async (p) =>
+        gomesConcurrentPublish(sync, p, DEEP_WINDOW),
+      );
+      const gAsync = new Side('gomes async', async (p) => gomesAsyncPublish(async, p));
+      const identicalBus = new Side('raw identical (bus records)', async (p, f) =>
+        rawIdenticalPublish(producer, topics.publish, p, f.bus, BATCH_SIZE),
+      );
+      const gBus = new Side('gomes event bus', async (p) =>
+        gomesEventBusPublish(app, topics.publish, p, WINDOW),
+      );
+      const gBusDeep = new Side(`gomes event bus ×${DEEP_WINDOW}`, async (p) =>
+        gomesEventBusPublish(app, topics.publish, p, DEEP_WINDOW),
+      );
+      const sides = [keyValue, identical, gSync, gSyncDeep, gAsync, identicalBus, gBus, gBusDeep];
+      const sliceLength = Math.ceil(payloads.length / PUBLISH_SLICES);
       for (let rep = 1; rep <= REPS; rep++) {
-        // Each gomes run next to its anchor; the order is reversed every other run, so a load
+        // A run is made of slices; every slice each side sends its share of the messages, the
+        // sides taking turns in an order rotated (and reversed) from slice to slice, so a load
         // change on the shared machine does not favour one side.
-        const order: (() => Promise<void>)[] = [
-          async () =>
-            keyValue.add(
-              await withCpu(n, async () => rawBatchedPublish(producer, topics.publish, payloads, BATCH_SIZE)),
-            ),
-          async () =>
-            identical.add(
-              await withCpu(n, async () =>
-                rawIdenticalPublish(producer, topics.publish, payloads, frames.channel, BATCH_SIZE),
-              ),
-            ),
-          async () => gSync.add(await withCpu(n, async () => gomesConcurrentPublish(sync, payloads, WINDOW))),
-          async () =>
-            gSyncDeep.add(await withCpu(n, async () => gomesConcurrentPublish(sync, payloads, DEEP_WINDOW))),
-          async () => gAsync.add(await withCpu(n, async () => gomesAsyncPublish(async, payloads))),
-          async () =>
-            identicalBus.add(
-              await withCpu(n, async () =>
-                rawIdenticalPublish(producer, topics.publish, payloads, frames.bus, BATCH_SIZE),
-              ),
-            ),
-          async () =>
-            gBus.add(
-              await withCpu(n, async () => gomesEventBusPublish(app, topics.publish, payloads, WINDOW)),
-            ),
-          async () =>
-            gBusDeep.add(
-              await withCpu(n, async () => gomesEventBusPublish(app, topics.publish, payloads, DEEP_WINDOW)),
-            ),
-        ];
-        for (const step of rep % 2 === 1 ? order : [...order].reverse()) await step();
-        log(
-          `publish rep ${rep}: ${[keyValue, identical, gSync, gSyncDeep, gAsync, identicalBus, gBus, gBusDeep].map((s) => s.last()).join(', ')}`,
-        );
+        for (let slice = 0; slice < PUBLISH_SLICES; slice++) {
+          const from = slice * sliceLength;
+          const part = payloads.slice(from, from + sliceLength);
+          const frameSlice = {
+            channel: frames.channel.slice(from, from + sliceLength),
+            bus: frames.bus.slice(from, from + sliceLength),
+          };
+          const shift = ((rep - 1) * PUBLISH_SLICES + slice) % sides.length;
+          const order = [...sides.slice(shift), ...sides.slice(0, shift)];
+          for (const side of slice % 2 === 0 ? order : order.reverse()) await side.slice(part, frameSlice);
+        }
+        for (const side of sides) side.endRun();
+        log(`publish rep ${rep}: ${sides.map((side) => side.last()).join(', ')}`);
       }
       const row = (scenario: string, gomes: Side, anchor: Side, target: number | undefined): PublishRow => ({
         scenario,

@@ -38,6 +38,7 @@ export interface BenchmarksInput {
     readonly batchSize: number;
     readonly window: number;
     readonly deepWindow: number;
+    readonly publishSlices: number;
     readonly warmupPublish: number;
     readonly warmupLatency: number;
     readonly warmupConsume: number;
@@ -172,8 +173,10 @@ ${javaSection(input)}
   are checked to equal the log end offsets (both at-least-once, nothing lost).
 - 3. Latency: ${s.latencySends} sequential awaited single-message sends per run (raw \`producer.send\` of one message; gomes
   \`channel.send\` on the default sync channel), acks=-1; p50/p99 per run, then median and spread over the runs.
-- Fairness: the raw and gomes runs of a scenario alternate (the order is reversed every other run), after a warm-up of every
-  scenario (${s.warmupPublish} publishes, ${s.warmupLatency} single sends, a ${s.warmupConsume}-record consume per side). All times are
+- Fairness: a publish run is made of ${s.publishSlices} slices; in each slice every publish side (raw and gomes) sends its share of the
+  messages, in an order rotated and reversed from slice to slice, and a side's msgs/s is its messages over the time of its
+  own slices. The raw and gomes runs of the consume and latency scenarios alternate (the order is reversed every other
+  run). Every scenario is warmed up first (${s.warmupPublish} publishes, ${s.warmupLatency} single sends, a ${s.warmupConsume}-record consume per side). All times are
   taken after the broker acknowledged (publish) or after the handler/processing finished (consume), never at enqueue.
 
 ${FINDINGS}
