@@ -4,7 +4,7 @@
  * `ConsumerPerformance`), on the same broker, with the same record size and acks. No gomes, no
  * kafkajs: what the broker and the JVM client reach on this machine.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const SCRIPT = fileURLToPath(new URL('../../../../scripts/kafka-perf-tools.mjs', import.meta.url));
@@ -17,17 +17,11 @@ export function perfToolsClasspath(kafkaVersion: string): string {
   }).trim();
 }
 
-/** `java -version`'s first line. */
+/** `java -version`'s first line (the JVM prints it on stderr). */
 export function javaVersion(): string {
-  try {
-    return execFileSync('java', ['-version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
-      .split('\n')[0]!
-      .trim();
-  } catch (error) {
-    // java -version writes to stderr
-    const stderr = (error as { stderr?: string }).stderr;
-    return stderr?.split('\n')[0]?.trim() ?? 'unknown';
-  }
+  const result = spawnSync('java', ['-version'], { encoding: 'utf8' });
+  const line = `${result.stderr ?? ''}${result.stdout ?? ''}`.split('\n')[0]?.trim();
+  return line ? line : 'java: unknown version';
 }
 
 async function java(classpath: string, main: string, args: readonly string[]): Promise<string> {
