@@ -309,6 +309,7 @@ async function publishScenarios(): Promise<{ publish: PublishRow[]; latency: Res
         identical: spread(anchor.rates),
         keyValue: spread(keyValue.rates),
         cpu: { gomes: spread(gomes.cpu), identical: spread(anchor.cpu) },
+        runRatios: gomes.rates.map((rate, i) => rate / anchor.rates[i]!),
         target,
       });
       publish.push(

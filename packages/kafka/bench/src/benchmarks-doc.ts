@@ -126,7 +126,9 @@ the medians.
 
 ${input.publish.length > 0 ? publishMarkdownTable(input.publish) : 'Not measured in this run.'}
 
-The anchor of each row is raw kafkajs sending **identical records**: the keys and headers gomes writes (made before the
+"gomes / identical" is the median of the runs' ratios (in %, each run's in brackets): in a run both sides send in the same
+interleaved slices, so a run's ratio compares them under the same load; the throughput columns are each side's own median
+and spread over the runs. The anchor of each row is raw kafkajs sending **identical records**: the keys and headers gomes writes (made before the
 clock starts: the raw side does not make ids or timestamps), the same value work (\`JSON.stringify\` of the same payload
 at send time), the same batching. "raw kafkajs, key + value" is a plain kafkajs user's record without headers, for scale:
 the headers' wire cost belongs to the client. 1b has no target (async mode resolves sends on enqueue). 1a' and 1c' keep
