@@ -109,6 +109,26 @@ describe('KafkaPublisherChannel (fake driver)', () => {
     await channel.close();
   });
 
+  it("keeps every request within batchBytes by the records' UTF-8 size, as full as it fits", async () => {
+    const { channel, producers } = publisher({ batchBytes: 3000 });
+    const wide = (i: number) => MessageBuilder.withPayload({ i, text: 'é'.repeat(300) }).build(); // 2 bytes per é
+    await Promise.all(Array.from({ length: 12 }, async (_, i) => channel.send(wide(i))));
+    const size = (r: DriverProduceRequest['records'][number]): number =>
+      Buffer.byteLength(r.key as string) +
+      Buffer.byteLength(r.value as string) +
+      Object.entries(r.headers).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+    const requests = producers[0]!.sent.map((request) => request.records.map(size));
+    expect(requests.flat()).toHaveLength(12);
+    const total = (sizes: number[]): number => sizes.reduce((a, b) => a + b, 0);
+    requests.forEach((sizes, i) => {
+      expect(total(sizes)).toBeLessThanOrEqual(3000);
+      const next = requests[i + 1]?.[0];
+      if (next !== undefined) expect(total(sizes) + next).toBeGreaterThan(3000); // as full as it fits
+    });
+    expect(requests.length).toBeGreaterThan(3); // counting UTF-16 units (~half the bytes) would fit more
+    await channel.close();
+  });
+
   it('replaces an idempotent producer (new producer id) after a failed send, closing the old one', async () => {
     let failNext = true;
     const { channel, producers } = publisher({}, () => {
