@@ -45,7 +45,10 @@ export class ActionEnvelope {
    */
   readonly validatedOnSend: boolean;
   readonly #descriptor: EnvelopeDescriptor;
-  readonly #options: SendActionOptions;
+  /** The options' message fields, taken at send (a later change to the options object is not seen). */
+  readonly #causationId: string | undefined;
+  readonly #partitionKey: string | undefined;
+  readonly #headers: Readonly<Record<string, string>> | undefined;
   readonly #channelName: string | undefined;
   readonly #replyTo: string | undefined;
   #messageId: string | undefined;
@@ -64,14 +67,16 @@ export class ActionEnvelope {
     replyTo: string | undefined,
     validatedOnSend: boolean,
   ) {
-    if (options.headers !== undefined) checkCustomHeaders(options.headers);
+    const headers = options.headers;
+    this.#headers = headers === undefined ? undefined : customHeaders(headers);
     const now = Date.now();
     this.payload = payload;
     this.validatedOnSend = validatedOnSend;
     this.route = descriptor.name;
     this.createdAt = now;
     this.#descriptor = descriptor;
-    this.#options = options;
+    this.#causationId = options.causationId;
+    this.#partitionKey = options.partitionKey;
     this.#channelName = channelName;
     this.#replyTo = replyTo;
     this.#correlationId = options.correlationId;
@@ -97,18 +102,17 @@ export class ActionEnvelope {
 
   #build(): Message {
     const descriptor = this.#descriptor;
-    const options = this.#options;
     const h: Record<string, string> = {};
     h[MessageHeaders.MESSAGE_TYPE] = messageTypeOf(descriptor.kind);
     h[MessageHeaders.ROUTE] = descriptor.name;
     h[MessageHeaders.CORRELATION_ID] = this.correlationId;
     if (descriptor.version !== undefined) h[MessageHeaders.VERSION] = descriptor.version;
-    if (options.causationId !== undefined) h[MessageHeaders.CAUSATION_ID] = options.causationId;
+    if (this.#causationId !== undefined) h[MessageHeaders.CAUSATION_ID] = this.#causationId;
     if (this.#channelName !== undefined) h[MessageHeaders.CHANNEL_NAME] = this.#channelName;
     if (this.#replyTo !== undefined) h[MessageHeaders.REPLY_TO] = this.#replyTo;
-    const custom = options.headers;
+    const custom = this.#headers;
     if (custom !== undefined) for (const name of Object.keys(custom)) h[name] = custom[name]!;
-    if (options.partitionKey !== undefined) h[PARTITION_KEY_HEADER] = options.partitionKey;
+    if (this.#partitionKey !== undefined) h[PARTITION_KEY_HEADER] = this.#partitionKey;
     h[MessageHeaders.MESSAGE_ID] = this.messageId;
     h[MessageHeaders.TIMESTAMP] = timestampText(this.createdAt);
     h[MessageHeaders.ORIGIN] = DEFAULT_ORIGIN;
@@ -117,8 +121,14 @@ export class ActionEnvelope {
   }
 }
 
-/** Custom headers may not use reserved names (the same check as `MessageBuilder.header`). */
-function checkCustomHeaders(headers: Readonly<Record<string, string>>): void {
+/**
+ * A copy of the custom headers of a send, checked: they may not use reserved names (the same check
+ * as `MessageBuilder.header`).
+ *
+ * @throws GomesError `GOMES_INVALID_HEADER` for a reserved name.
+ */
+function customHeaders(headers: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
+  const copy: Record<string, string> = {};
   for (const name of Object.keys(headers)) {
     if (RESERVED_HEADER_NAMES.has(name)) {
       throw new GomesError(
@@ -126,5 +136,7 @@ function checkCustomHeaders(headers: Readonly<Record<string, string>>): void {
         `"${name}" is a reserved header; use its builder method instead`,
       );
     }
+    copy[name] = headers[name]!;
   }
+  return copy;
 }

@@ -182,6 +182,30 @@ describe('message identity in process', () => {
     expect(readMessage('reported', reported[0]!)).toEqual({ ...readings[1]!, hook: 'reported' });
   });
 
+  it('the message carries the options as they were at send, even when it is built later', async () => {
+    const app = createGomes();
+    const seen: Reading[] = [];
+    app.addActionHandler(
+      defineCommandHandler(PlaceOrder, (cmd, ctx) => {
+        seen.push(readMessage('handler', ctx.message)); // built now, after the caller changed its options
+        return cmd.sku;
+      }),
+    );
+    await app.start();
+    const options = { headers: { tenant: 'acme' }, correlationId: 'conv-1', partitionKey: 'k-1' };
+    await app.commandBus().sendAsync(new PlaceOrder('sku-1'), options);
+    options.headers.tenant = 'other';
+    options.correlationId = 'conv-2';
+    options.partitionKey = 'k-2';
+    await waitFor(() => seen.length === 1);
+    await app.shutdown();
+    expect(seen[0]!.headers).toMatchObject({
+      tenant: 'acme',
+      correlationId: 'conv-1',
+      'gomes.partitionKey': 'k-1',
+    });
+  });
+
   it('with tracing on, the dispatch and handler spans carry the id the handler reads', async () => {
     const undo = registerOtelGlobals();
     const kit = new OtelTestKit();
