@@ -81,6 +81,12 @@ const WARMUP_PUBLISH = 5000;
 const WARMUP_LATENCY = 100;
 const WARMUP_CONSUME = 5000;
 const CONSUME_TIMEOUT_MS = 120_000;
+/**
+ * Java reference: each run is a fresh JVM that compiles while it runs, so it measures the steady
+ * state of `JAVA_RECORDS` records after `JAVA_WARMUP` warm-up records.
+ */
+const JAVA_WARMUP = PUBLISH_MESSAGES;
+const JAVA_RECORDS = 2 * PUBLISH_MESSAGES;
 /** Done-when of issue 8 (gomes / raw kafkajs sending identical records, median of the runs). */
 const TARGET_SYNC = 0.95;
 const TARGET_EVENT_BUS = 0.9;
@@ -169,6 +175,8 @@ async function main(): Promise<void> {
           window: WINDOW,
           deepWindow: DEEP_WINDOW,
           publishSlices: PUBLISH_SLICES,
+          javaRecords: JAVA_RECORDS,
+          javaWarmup: JAVA_WARMUP,
           warmupPublish: WARMUP_PUBLISH,
           warmupLatency: WARMUP_LATENCY,
           warmupConsume: WARMUP_CONSUME,
@@ -394,8 +402,8 @@ async function javaScenarios(kafkaVersion: string, consumeTopicFilled: boolean):
         classpath,
         BROKERS,
         topics.java,
-        PUBLISH_MESSAGES,
-        WARMUP_PUBLISH,
+        JAVA_RECORDS,
+        JAVA_WARMUP,
         PAYLOAD_BYTES,
       ),
     );

@@ -39,6 +39,8 @@ export interface BenchmarksInput {
     readonly window: number;
     readonly deepWindow: number;
     readonly publishSlices: number;
+    readonly javaRecords: number;
+    readonly javaWarmup: number;
     readonly warmupPublish: number;
     readonly warmupLatency: number;
     readonly warmupConsume: number;
@@ -59,7 +61,7 @@ function javaSection(input: BenchmarksInput): string {
   const lines: string[] = [];
   if (java.producer) {
     lines.push(
-      `| Java \`ProducerPerformance\` (${s.publishMessages} records after ${s.warmupPublish} warm-up) | ${spreadCell(java.producer)} | ` +
+      `| Java \`ProducerPerformance\` (${s.javaRecords} records after ${s.javaWarmup} warm-up) | ${spreadCell(java.producer)} | ` +
         (keyValue ? `${((keyValue.median / java.producer.median) * 100).toFixed(1)}%` : '—') +
         ' | ' +
         (identical ? `${((identical.median / java.producer.median) * 100).toFixed(1)}%` : '—') +
@@ -87,7 +89,8 @@ ${lines.join('\n')}
   spread over the partitions like the kafkajs and gomes records), no headers (the tool has no option for them),
   \`--throughput -1\`, ${JAVA_PRODUCER_PROPS.map((p) => `\`${p}\``).join(', ')}; the Java client's own batching otherwise
   (\`batch.size\` 16 KiB, \`linger.ms\` 5, 5 requests in flight): rows 1a–1c use kafkajs with one request of ${s.batchSize}
-  records in flight. Steady-state records/s (the warm-up records excluded).
+  records in flight. Steady-state records/s: a fresh JVM compiles while it runs, so its first records are a warm-up,
+  excluded.
 - \`ConsumerPerformance\`: a fresh group reads the consume topic (the gomes records rows 2–2c read) from the earliest
   offset with the tool's defaults; \`fetch.nMsg.sec\`, i.e. without the group join, as the consume rows.
 - For the consume row the last column is "raw kafkajs consume / Java".
