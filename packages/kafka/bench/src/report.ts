@@ -74,3 +74,72 @@ export function textTable(rows: readonly ResultRow[], header: readonly string[] 
     '\n',
   );
 }
+
+/** One publish scenario: gomes against raw kafkajs sending identical records, and against key + value. */
+export interface PublishRow {
+  readonly scenario: string;
+  readonly gomes: Spread;
+  /** Raw kafkajs sending the records gomes sends (same keys and headers). */
+  readonly identical: Spread;
+  /** Raw kafkajs sending key + value only. */
+  readonly keyValue: Spread;
+  /** This process' CPU time per message (µs), gomes and raw-identical. */
+  readonly cpu: { readonly gomes: Spread; readonly identical: Spread };
+  /** gomes / identical of each run (both measured in the same interleaved slices). */
+  readonly runRatios: readonly number[];
+  /** Least median of `runRatios`, or undefined for an informational row. */
+  readonly target: number | undefined;
+}
+
+/** The median of a row's per-run gomes / identical ratios: what its target is checked on. */
+export function pairedRatio(row: PublishRow): number {
+  const sorted = [...row.runRatios].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+const PUBLISH_HEADER = [
+  'Scenario',
+  'raw kafkajs, identical records',
+  'gomes',
+  'gomes / identical: median of the runs (each run)',
+  'Target',
+  'Result',
+  'raw kafkajs, key + value',
+  'gomes / key + value',
+  'CPU µs/msg: gomes vs identical',
+];
+
+function publishCells(row: PublishRow): string[] {
+  const unit = 'msgs/s';
+  const ofIdentical = pairedRatio(row);
+  return [
+    row.scenario,
+    cell(row.identical, unit),
+    cell(row.gomes, unit),
+    `${(ofIdentical * 100).toFixed(1)}% (${row.runRatios.map((r) => `${Math.round(r * 100)}`).join(', ')})`,
+    row.target === undefined ? '—' : `≥ ${Math.round(row.target * 100)}% of identical`,
+    row.target === undefined ? 'info' : ofIdentical >= row.target ? 'met' : 'NOT met',
+    cell(row.keyValue, unit),
+    `${((row.gomes.median / row.keyValue.median) * 100).toFixed(1)}%`,
+    `${row.cpu.gomes.median.toFixed(1)} vs ${row.cpu.identical.median.toFixed(1)}`,
+  ];
+}
+
+/** A Markdown table of publish rows. */
+export function publishMarkdownTable(rows: readonly PublishRow[]): string {
+  const lines = [PUBLISH_HEADER, PUBLISH_HEADER.map(() => '---'), ...rows.map(publishCells)];
+  return lines.map((l) => `| ${l.join(' | ')} |`).join('\n');
+}
+
+/** A fixed-width text table of publish rows. */
+export function publishTextTable(rows: readonly PublishRow[]): string {
+  const all = [PUBLISH_HEADER, ...rows.map(publishCells)];
+  const widths = PUBLISH_HEADER.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
+  const line = (r: string[]): string => r.map((c, i) => c.padEnd(widths[i]!)).join('  ');
+  return [
+    line(PUBLISH_HEADER),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...rows.slice().map((r) => line(publishCells(r))),
+  ].join('\n');
+}
