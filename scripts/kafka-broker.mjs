@@ -12,7 +12,8 @@
 // `start` formats a new cluster (wiping .kafka/run*) unless --keep-data: then the cluster of the last
 // start comes back on the same ports with its topics, records and committed offsets.
 // Library (re-exported below): startBroker, stopBroker, restartBroker, brokerStatus, brokerEnv,
-// runWithBroker, releaseBroker, takeKafkaVersion, ensureJars, isAlive, portOpen, liveLeases.
+// runWithBroker, releaseBroker, takeKafkaVersion, ensureJars, ensurePerfToolJars, isAlive, portOpen,
+// liveLeases.
 //
 // Listeners (all on 127.0.0.1; ports move with GOMES_KAFKA_PORT_BASE):
 //   19092 PLAINTEXT       -> KAFKA_BROKERS
@@ -23,7 +24,7 @@
 //
 // The tool, one concern per module under scripts/kafka-broker/:
 //   config.mjs              ports, run folder layout, JVM flags
-//   jars.mjs                Maven fetch of the broker jars
+//   jars.mjs                Maven fetch of the broker jars (and of Kafka's perf tools for the bench)
 //   class-data-sharing.mjs  AppCDS archives (faster JVM start)
 //   cluster-files.mjs       TLS material, server.properties, logging, storage format
 //   processes.mjs           pid / port probes, broker log excerpts
@@ -39,7 +40,7 @@ import { brokerStatus } from './kafka-broker/readiness.mjs';
 import { takeKafkaVersion } from './kafka-broker/runner.mjs';
 
 export { DEFAULT_KAFKA_VERSION, HOST, PORTS, ROOT, USERS } from './kafka-broker/config.mjs';
-export { ensureJars } from './kafka-broker/jars.mjs';
+export { ensureJars, ensurePerfToolJars } from './kafka-broker/jars.mjs';
 export { isAlive, portOpen } from './kafka-broker/processes.mjs';
 export { brokerStatus } from './kafka-broker/readiness.mjs';
 export { liveLeases } from './kafka-broker/coordination.mjs';

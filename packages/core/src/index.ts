@@ -27,7 +27,8 @@ export {
   type ReservedHeaderName,
 } from './message/message-headers.js';
 export { Message, type HeaderValues } from './message/message.js';
-export { MessageBuilder, newMessageId } from './message/message-builder.js';
+export { MessageBuilder } from './message/message-builder.js';
+export { newMessageId } from './message/message-id.js';
 export { formatGoGomesTimestamp, formatTimestamp, parseTimestamp } from './message/timestamp.js';
 export {
   CLOUDEVENTS_JSON_CONTENT_TYPE,

@@ -27,16 +27,17 @@ export function writeCloudEvent(
   mode: CloudEventsMode,
   message: Message,
   headers: Record<string, string>,
-  value: Buffer | null,
+  value: Buffer | string | null,
   contentType: string | undefined,
-): Buffer | null {
+): Buffer | string | null {
   if (mode === 'binary') {
     Object.assign(headers, cloudEventsBinaryHeaders(message.headers, contentType));
     return value;
   }
   delete headers[KafkaHeaders.CONTENT_TYPE];
   headers[CloudEventsHeaders.CONTENT_TYPE] = CLOUDEVENTS_JSON_CONTENT_TYPE;
-  return Buffer.from(encodeStructuredCloudEvent(message.headers, value, contentType), 'utf8');
+  // The event's JSON text itself: the client writes it as UTF-8 (see `MessageSerializer.serialize`).
+  return encodeStructuredCloudEvent(message.headers, value, contentType);
 }
 
 /** What a CloudEvents record gives the translator: message headers, and the bytes or the payload. */

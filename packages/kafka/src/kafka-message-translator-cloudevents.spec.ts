@@ -58,11 +58,13 @@ interface SdkRecord {
 
 /** What the SDK's Kafka binding reads from a record gomes wrote. */
 function sdkRead(record: KafkaOutboundRecord): CloudEventV1<unknown> {
+  // The bytes the broker hands a consumer (a string value is written as UTF-8).
+  const value = typeof record.value === 'string' ? Buffer.from(record.value, 'utf8') : record.value;
   const message: KafkaMessage<Buffer | null> = {
     key: record.key ?? '',
-    value: record.value,
+    value,
     headers: { ...record.headers },
-    body: record.value,
+    body: value,
   };
   const event = Kafka.toEvent(message);
   if (Array.isArray(event)) throw new Error('a batch');

@@ -58,10 +58,14 @@ describe('KafkaMessageTranslator', () => {
       .header('h', 'v')
       .build();
     const r = translator.toRecord(m);
+    expect(r.value).toBe('{"x":[1,2]}'); // the JSON text itself: the client writes it as UTF-8
     const back = translator.fromRecord(
-      inbound({ value: r.value, headers: r.headers, key: Buffer.from(r.key!) }),
+      inbound({ value: Buffer.from(r.value!), headers: r.headers, key: Buffer.from(r.key!) }),
     );
     expect(back.payload).toEqual({ x: [1, 2] });
+    // The id, the timestamp and every header read the same after the round trip (plus the topic).
+    expect(back.headers).toEqual({ ...m.headers, channelName: 'orders' });
+    expect(back.timestamp).toEqual(m.timestamp);
     expect(back.messageId).toBe(m.messageId);
     expect(back.messageType).toBe('Event');
     expect(back.header('h')).toBe('v');

@@ -25,8 +25,8 @@ import { describeDecodeError } from './kafka-errors.js';
 export interface KafkaOutboundRecord {
   /** Record key: chooses the partition (murmur2, Java-compatible). */
   readonly key: string | null;
-  /** Record value (`null` = tombstone). */
-  readonly value: Buffer | null;
+  /** Record value (`null` = tombstone); a string is written as UTF-8. */
+  readonly value: Buffer | string | null;
   /** String headers. */
   readonly headers: Readonly<Record<string, string>>;
 }
@@ -143,7 +143,7 @@ export class KafkaMessageTranslator {
    * @throws GomesError `GOMES_TRANSLATION_FAILED` when the payload cannot be serialized.
    */
   toRecord(message: Message, context?: SerializationContext): KafkaOutboundRecord {
-    let value: Buffer | null;
+    let value: Buffer | string | null;
     try {
       value = this.serializer.serialize(message, context);
     } catch (error) {
@@ -157,9 +157,8 @@ export class KafkaMessageTranslator {
       );
     }
     const headers: Record<string, string> = {};
-    for (const [name, headerValue] of Object.entries(message.headers)) {
-      headers[normalizeTraceHeader(name)] = headerValue;
-    }
+    const source = message.headers; // frozen, own string properties only
+    for (const name in source) headers[normalizeTraceHeader(name)] = source[name]!;
     if (this.serializer.contentType !== undefined)
       headers[KafkaHeaders.CONTENT_TYPE] = this.serializer.contentType;
     if (this.envelope.format === 'cloudevents')

@@ -1,8 +1,10 @@
-import { MessageBuilder, isGomesError, noopLogger } from '@gomes/core';
+import { MessageBuilder, isGomesError, noopLogger, type Message } from '@gomes/core';
 import { waitFor } from '@gomes/core/testing';
-import type { DriverProduceRequest } from './driver/kafka-driver.js';
+import type { DriverProduceRequest, DriverProducer } from './driver/kafka-driver.js';
 import { producerRequestTimeoutMs } from './driver/kafkajs-driver.js';
+import { KafkaMessageTranslator, type KafkaOutboundRecord } from './kafka-message-translator.js';
 import { KafkaPublisherChannel } from './kafka-publisher-channel.js';
+import type { SerializationContext } from './message-serializer.js';
 import { DEFAULT_KAFKA_PUBLISHER_OPTIONS, type KafkaPublisherOptions } from './kafka-publisher-options.js';
 import { FakeProducer, fakeDriver } from '../test/support/fake-kafka-driver.js';
 
@@ -29,6 +31,105 @@ function publisher(
 const timedOut = (): Error => Object.assign(new Error('Request timed out'), { type: 'REQUEST_TIMED_OUT' });
 
 describe('KafkaPublisherChannel (fake driver)', () => {
+  it('hands the translated record to the driver as it is: one record object per message, no copies', async () => {
+    const made: KafkaOutboundRecord[] = [];
+    class Recording extends KafkaMessageTranslator {
+      override toRecord(message: Message, context?: SerializationContext): KafkaOutboundRecord {
+        const record = super.toRecord(message, context);
+        made.push(record);
+        return record;
+      }
+    }
+    const { channel, producers } = publisher({ translator: new Recording() });
+    await Promise.all([channel.send(msg(1)), channel.send(msg(2)), channel.send(msg(3))]);
+    const sent = producers[0]!.sent.flatMap((request) => request.records);
+    expect(sent).toHaveLength(3);
+    sent.forEach((record, i) => expect(record).toBe(made[i]));
+    expect(producers[0]!.sent).toHaveLength(1); // sends of one tick share one request
+    await channel.close();
+  });
+
+  it('resolves the sends of an acknowledged request once the next request is under way, in order; at once when none is left', async () => {
+    // A producer whose requests are acknowledged by the test.
+    const requests: { records: number; ack: () => void }[] = [];
+    const producer: DriverProducer = {
+      connect: async () => undefined,
+      send: async (request) =>
+        new Promise((resolve) => {
+          requests.push({ records: request.records.length, ack: () => resolve([]) });
+        }),
+      flush: async () => undefined,
+      close: async () => undefined,
+    };
+    const options = { ...DEFAULT_KAFKA_PUBLISHER_OPTIONS, batchSize: 2 };
+    const channel = new KafkaPublisherChannel('t', producer, options, undefined, noopLogger);
+    const resolved: number[] = [];
+    const requestsWhenResolved: number[] = [];
+    const sends = [1, 2, 3, 4, 5].map(async (i) => {
+      await channel.send(msg(i));
+      resolved.push(i);
+      requestsWhenResolved.push(requests.length);
+    });
+    await waitFor(() => requests.length === 1);
+    expect(requests[0]!.records).toBe(2);
+    requests[0]!.ack();
+    await waitFor(() => resolved.length === 2);
+    // 1 and 2 were resolved after the request of 3 and 4 had been handed to the producer.
+    expect(requestsWhenResolved).toEqual([2, 2]);
+    requests[1]!.ack();
+    await waitFor(() => resolved.length === 4);
+    requests[2]!.ack(); // the last request (5 alone): nothing after it, resolved at once
+    await Promise.all(sends);
+    expect(resolved).toEqual([1, 2, 3, 4, 5]);
+    expect(requests.map((r) => r.records)).toEqual([2, 2, 1]);
+    await channel.close();
+  });
+
+  it('a lone awaited send resolves right after its ack, without waiting for another turn of the event loop', async () => {
+    let ack: () => void = () => undefined;
+    const producer: DriverProducer = {
+      connect: async () => undefined,
+      send: async () => new Promise((resolve) => (ack = () => resolve([]))),
+      flush: async () => undefined,
+      close: async () => undefined,
+    };
+    const channel = new KafkaPublisherChannel(
+      't',
+      producer,
+      DEFAULT_KAFKA_PUBLISHER_OPTIONS,
+      undefined,
+      noopLogger,
+    );
+    let done = false;
+    const sent = channel.send(msg(1)).then(() => (done = true));
+    await new Promise<void>((resolve) => setImmediate(resolve)); // the scheduled request goes out
+    ack();
+    for (let i = 0; i < 20 && !done; i++) await Promise.resolve(); // microtasks only
+    expect(done).toBe(true);
+    await sent;
+    await channel.close();
+  });
+
+  it("keeps every request within batchBytes by the records' UTF-8 size, as full as it fits", async () => {
+    const { channel, producers } = publisher({ batchBytes: 3000 });
+    const wide = (i: number) => MessageBuilder.withPayload({ i, text: 'é'.repeat(300) }).build(); // 2 bytes per é
+    await Promise.all(Array.from({ length: 12 }, async (_, i) => channel.send(wide(i))));
+    const size = (r: DriverProduceRequest['records'][number]): number =>
+      Buffer.byteLength(r.key as string) +
+      Buffer.byteLength(r.value as string) +
+      Object.entries(r.headers).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+    const requests = producers[0]!.sent.map((request) => request.records.map(size));
+    expect(requests.flat()).toHaveLength(12);
+    const total = (sizes: number[]): number => sizes.reduce((a, b) => a + b, 0);
+    requests.forEach((sizes, i) => {
+      expect(total(sizes)).toBeLessThanOrEqual(3000);
+      const next = requests[i + 1]?.[0];
+      if (next !== undefined) expect(total(sizes) + next).toBeGreaterThan(3000); // as full as it fits
+    });
+    expect(requests.length).toBeGreaterThan(3); // counting UTF-16 units (~half the bytes) would fit more
+    await channel.close();
+  });
+
   it('replaces an idempotent producer (new producer id) after a failed send, closing the old one', async () => {
     let failNext = true;
     const { channel, producers } = publisher({}, () => {

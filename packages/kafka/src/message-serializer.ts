@@ -41,8 +41,11 @@ export interface SerializerPreflightContext {
 export interface MessageSerializer {
   /** Written to the `contentType` header; `undefined` writes none. */
   readonly contentType: string | undefined;
-  /** Encodes the payload of `message` (`null` = tombstone). */
-  serialize(message: Message, context?: SerializationContext): Buffer | null;
+  /**
+   * Encodes the payload of `message` (`null` = tombstone). A string is written as its UTF-8 bytes:
+   * the client encodes it straight into the produce request, one copy less than a `Buffer`.
+   */
+  serialize(message: Message, context?: SerializationContext): Buffer | string | null;
   /** Decodes a record value; throws when it cannot. */
   deserialize(
     value: Buffer | null,
@@ -74,8 +77,8 @@ export interface MessageSerializer {
 }
 
 /**
- * JSON serializer: `JSON.stringify(payload)` as UTF-8; a `null` value (tombstone) decodes to `null`.
- * `Buffer`/`Uint8Array` payloads are written as they are (already-encoded bytes).
+ * JSON serializer: `JSON.stringify(payload)`, written as UTF-8; a `null` value (tombstone) decodes to
+ * `null`. `Buffer`/`Uint8Array` payloads are written as they are (already-encoded bytes).
  *
  * @public
  */
@@ -84,7 +87,7 @@ export class JsonMessageSerializer implements MessageSerializer {
   readonly contentType = 'application/json';
 
   /** @inheritDoc */
-  serialize(message: Message): Buffer | null {
+  serialize(message: Message): Buffer | string | null {
     const payload = message.payload;
     if (payload === null) return null;
     if (Buffer.isBuffer(payload)) return payload;
@@ -92,7 +95,9 @@ export class JsonMessageSerializer implements MessageSerializer {
     const json = JSON.stringify(payload);
     if (json === undefined)
       throw new TypeError(`payload of type ${typeof payload} cannot be written as JSON`);
-    return Buffer.from(json, 'utf8');
+    // The string itself, as a raw kafkajs user passes it: encoding it to a Buffer first cost an
+    // allocation and a copy per record (and more garbage collection) for the same bytes.
+    return json;
   }
 
   /** @inheritDoc */

@@ -44,7 +44,7 @@ class LoadingSerializer extends JsonMessageSerializer implements MessageSerializ
     return { open, fail };
   }
 
-  override serialize(message: Message, context?: SerializationContext): Buffer | null {
+  override serialize(message: Message, context?: SerializationContext): Buffer | string | null {
     if (!this.loaded.has(message.route ?? '')) throw new Error(`serialize before prepare (${message.route})`);
     if (context) this.contexts.push(context);
     return super.serialize(message);

@@ -1,20 +1,18 @@
+import { ActionEnvelope } from '../bus/action-envelope.js';
+import { runHandling } from '../bus/causation-scope.js';
 import { GomesError, toError } from '../errors/gomes-error.js';
-import type { Logger } from '../logging/logger.js';
-import type { Message } from '../message/message.js';
 import type { GomesTelemetry } from '../observability/gomes-telemetry.js';
 import { traceHandler } from '../observability/handler-tracing.js';
 import { MessageBuilder } from '../message/message-builder.js';
-import { runHandling } from '../bus/causation-scope.js';
 import type { MessageHandlerFn } from '../pipeline/message-handler.js';
-import { defineContextAccessors } from '../pipeline/abort-scope.js';
 import type { ProcessingContext } from '../pipeline/processing-context.js';
-import type { ActionRegistry } from './action-registry.js';
+import type { ActionEntry, ActionRegistry } from './action-registry.js';
 import { checkAction, needsValidation, toActionInstance } from './action-validation.js';
 import type { ResolvedActionValidationOptions } from './action-validation-options.js';
-import type { HandlerContext } from './handler-context.js';
+import { DispatchHandlerContext, messageOf, type DispatchSource } from './dispatch-source.js';
 import type { HandlerDefinition } from './handler-definition.js';
 
-/** Options of {@link createActionDispatcher}. @internal */
+/** Options of {@link ActionDispatcher}. @internal */
 export interface ActionDispatcherOptions {
   /** Validate payloads with class-validator before handling. */
   readonly validate: boolean;
@@ -29,85 +27,105 @@ export interface ActionDispatcherOptions {
   readonly inheritCausation?: boolean;
 }
 
-function handlerContext(
-  message: Message,
-  context: ProcessingContext,
-  logger: Logger | undefined,
-): HandlerContext {
-  const handlerContext = {
-    message,
-    headers: message.headers,
-    messageId: message.messageId,
-    correlationId: message.correlationId,
-    attempt: Math.max(1, context.state.attempts),
-    deliveryAttempt: context.delivery?.deliveryAttempt ?? 1,
-  };
-  // `signal` (and the logger, unless given) are read from the context on use: the pipeline creates
-  // the AbortSignal and the message logger only when someone asks for them.
-  return defineContextAccessors(handlerContext, context, logger) as unknown as HandlerContext;
-}
-
 /**
- * The terminal step of every consumer pipeline and of the in-process buses: finds the handlers of
- * the message's `route`, turns the payload into the action class (nested `@Type` classes
- * included), validates it and calls the
- * handler(s). Commands and queries return a result message (payload = handler result, causationId
- * = the request's messageId); events run every local handler and fail if any failed.
+ * Finds the handlers of a message's `route`, turns the payload into the action class (nested
+ * `@Type` classes included), validates it and calls the handler(s). Commands and queries have one handler, whose result is the result;
+ * events run every local handler and fail if any failed.
+ *
+ * Two entries, one behaviour: {@link ActionDispatcher.handle} is the terminal step of every consumer
+ * pipeline (it returns the reply message: payload = handler result, causationId = the request's
+ * messageId); {@link ActionDispatcher.invoke} serves the in-process buses and resolves to the
+ * handler's result itself (no reply message is built).
  *
  * Errors: no route / unknown route → `GOMES_HANDLER_NOT_FOUND`, invalid payload →
  * `GOMES_VALIDATION`; both non-retriable, so they go straight to the dead-letter channel.
  *
  * @internal
  */
-export function createActionDispatcher(
-  registry: ActionRegistry,
-  options: ActionDispatcherOptions,
-): MessageHandlerFn {
-  return async (message, context) => {
-    const route = message.route;
-    const entry = route === undefined ? undefined : registry.get(route);
+export class ActionDispatcher {
+  readonly #registry: ActionRegistry;
+  readonly #options: ActionDispatcherOptions;
+
+  constructor(registry: ActionRegistry, options: ActionDispatcherOptions) {
+    this.#registry = registry;
+    this.#options = options;
+  }
+
+  /** The pipeline terminal step: handles `message`; commands and queries return their reply. */
+  readonly handle: MessageHandlerFn = async (message, context) => {
+    const entry = this.#entry(message);
+    const result = await this.#run(entry, message, context);
+    if (entry.descriptor.kind === 'event') return undefined;
+    const reply = MessageBuilder.withPayload(result).messageType('Document').causationId(message.messageId);
+    if (message.correlationId !== undefined) reply.correlationId(message.correlationId);
+    return reply.build();
+  };
+
+  /**
+   * Runs the handler(s) of `source` in process; resolves to the handler's result (`undefined` for
+   * events). Never throws: failures reject.
+   */
+  // Not `async`: the handler's own promise is handed back, without an extra hop per call.
+  // eslint-disable-next-line @typescript-eslint/promise-function-async
+  invoke(source: DispatchSource, context: ProcessingContext): Promise<unknown> {
+    try {
+      return Promise.resolve(this.#run(this.#entry(source), source, context));
+    } catch (error) {
+      // Rejects with what was thrown, as an `async` function would.
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+      return Promise.reject(error);
+    }
+  }
+
+  #entry(source: DispatchSource): ActionEntry {
+    const route = source.route;
+    const entry = route === undefined ? undefined : this.#registry.get(route);
     if (!entry) {
       throw new GomesError(
         'HANDLER_NOT_FOUND',
         route === undefined ? 'Message has no route header' : `No handler is registered for "${route}"`,
-        { details: { route, messageId: message.messageId } },
+        { details: { route, messageId: source.messageId } },
       );
     }
-    const action = toActionInstance(entry.action, message.payload, entry.descriptor.name);
-    if (options.validate && needsValidation(action))
-      await checkAction(action, entry.descriptor.name, options.validation);
-    const telemetry = options.telemetry;
-    const run = async (h: HandlerDefinition): Promise<unknown> =>
-      telemetry?.tracing
-        ? traceHandler(telemetry, h.handlerName, message, context.logger, async (logger) =>
-            h.handle(action as never, handlerContext(message, context, logger)),
-          )
-        : h.handle(action, handlerContext(message, context, undefined));
-    // Bus calls inside the handler inherit this message's ids (see bus/causation-scope.ts).
-    const call = options.inheritCausation
-      ? async (h: HandlerDefinition) => runHandling(message, run, h)
-      : run;
+    return entry;
+  }
 
-    if (entry.descriptor.kind === 'event') {
-      if (entry.handlers.length === 1) {
-        try {
-          await call(entry.handlers[0]!);
-        } catch (error) {
-          throw toError(error);
-        }
+  /**
+   * Converts and validates the payload, then calls the handler(s). An in-process action the bus
+   * validated at send (the action itself, or the copy `validateAction` restored and stripped) is
+   * not validated again when it reaches the handler as that same object (same constraints, nothing
+   * ran in between). May throw synchronously.
+   */
+  #run(entry: ActionEntry, source: DispatchSource, context: ProcessingContext): unknown {
+    const action = toActionInstance(entry.action, source.payload, entry.descriptor.name);
+    const validatedOnSend =
+      source instanceof ActionEnvelope && source.validatedOnSend && action === source.payload;
+    if (this.#options.validate && !validatedOnSend && needsValidation(action)) {
+      return checkAction(action, entry.descriptor.name, this.#options.validation).then(() =>
+        this.#handlers(entry, action, source, context),
+      );
+    }
+    return this.#handlers(entry, action, source, context);
+  }
+
+  #handlers(entry: ActionEntry, action: object, source: DispatchSource, context: ProcessingContext): unknown {
+    const handlers = entry.handlers;
+    if (entry.descriptor.kind !== 'event') return this.#call(handlers[0]!, action, source, context);
+    if (handlers.length === 1) {
+      return this.#settle(handlers[0]!, action, source, context).then((error) => {
+        if (error !== undefined) throw error;
         return undefined;
-      }
-      const outcomes = await Promise.allSettled(entry.handlers.map(call));
-      const failures = outcomes.flatMap((o, i) =>
-        o.status === 'rejected'
-          ? [{ handler: entry.handlers[i]!.handlerName, error: toError(o.reason) }]
-          : [],
+      });
+    }
+    return Promise.all(handlers.map(async (h) => this.#settle(h, action, source, context))).then((errors) => {
+      const failures = errors.flatMap((error, i) =>
+        error === undefined ? [] : [{ handler: handlers[i]!.handlerName, error }],
       );
       if (failures.length === 1) throw failures[0]!.error;
       if (failures.length > 1) {
         throw new GomesError(
           'HANDLER_FAILED',
-          `${failures.length} handlers of event "${route}" failed: ` +
+          `${failures.length} handlers of event "${entry.descriptor.name}" failed: ` +
             failures.map((f) => `${f.handler}: ${f.error.message}`).join('; '),
           {
             cause: failures[0]!.error,
@@ -116,11 +134,59 @@ export function createActionDispatcher(
         );
       }
       return undefined;
-    }
+    });
+  }
 
-    const result: unknown = await call(entry.handlers[0]!);
-    const reply = MessageBuilder.withPayload(result).messageType('Document').causationId(message.messageId);
-    if (message.correlationId !== undefined) reply.correlationId(message.correlationId);
-    return reply.build();
+  /**
+   * One handler call: its result, or its own promise. May throw synchronously. With
+   * `inheritCausation`, the call runs in the causation scope of `source`: bus calls inside it inherit
+   * its ids, read (and, for an in-process envelope, made) only when such a call happens.
+   */
+  #call(h: HandlerDefinition, action: object, source: DispatchSource, context: ProcessingContext): unknown {
+    return this.#options.inheritCausation
+      ? runHandling(source, this.#callHandler, h, action, source, context)
+      : this.#callHandler(h, action, source, context);
+  }
+
+  readonly #callHandler = (
+    h: HandlerDefinition,
+    action: object,
+    source: DispatchSource,
+    context: ProcessingContext,
+  ): unknown => {
+    const telemetry = this.#options.telemetry;
+    if (telemetry?.tracing) {
+      return traceHandler(telemetry, h.handlerName, messageOf(source), context.logger, async (logger) =>
+        h.handle(action as never, new DispatchHandlerContext(source, context, logger)),
+      );
+    }
+    return h.handle(action, new DispatchHandlerContext(source, context, undefined));
   };
+
+  /** One event handler call, settled: `undefined` when it succeeded, else its error (as an Error). */
+  async #settle(
+    h: HandlerDefinition,
+    action: object,
+    source: DispatchSource,
+    context: ProcessingContext,
+  ): Promise<Error | undefined> {
+    try {
+      await this.#call(h, action, source, context);
+      return undefined;
+    } catch (error) {
+      return toError(error);
+    }
+  }
+}
+
+/**
+ * The pipeline terminal step of a registry (see {@link ActionDispatcher.handle}).
+ *
+ * @internal
+ */
+export function createActionDispatcher(
+  registry: ActionRegistry,
+  options: ActionDispatcherOptions,
+): MessageHandlerFn {
+  return new ActionDispatcher(registry, options).handle;
 }

@@ -1,8 +1,8 @@
-import type { Message } from '../message/message.js';
+import type { ActionEnvelope } from './action-envelope.js';
 import type { SendActionOptions } from './send-action-options.js';
 
 /**
- * Where a bus sends its messages: in process (straight to the local handlers) or over a publisher
+ * Where a bus sends its actions: in process (straight to the local handlers) or over a publisher
  * channel.
  *
  * @internal
@@ -15,7 +15,7 @@ export interface BusTransport {
   /** With `replyTo`: the instance id stamped as header `gomes.reply.instance` (who waits for the reply). */
   readonly replyInstanceId: string | undefined;
   /** Sends and waits for the handler's result. */
-  request(message: Message, options: SendActionOptions): Promise<unknown>;
+  request(envelope: ActionEnvelope, options: SendActionOptions): Promise<unknown>;
   /** Sends and resolves once the message is accepted. */
-  post(message: Message, options: SendActionOptions): Promise<void>;
+  post(envelope: ActionEnvelope, options: SendActionOptions): Promise<void>;
 }

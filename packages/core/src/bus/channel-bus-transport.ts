@@ -1,11 +1,13 @@
 import { GomesError } from '../errors/gomes-error.js';
-import type { Message } from '../message/message.js';
-import type { PublisherChannel } from '../channel/publisher-channel.js';
+import type { PublisherChannel, SendOptions } from '../channel/publisher-channel.js';
 import type { GomesTelemetry } from '../observability/gomes-telemetry.js';
 import { traceRequest } from '../observability/request-reply-tracing.js';
+import type { ActionEnvelope } from './action-envelope.js';
 import type { BusTransport } from './bus-transport.js';
 import type { RequestReplyCoordinator } from './request-reply-coordinator.js';
 import type { SendActionOptions } from './send-action-options.js';
+
+const NO_SIGNAL: SendOptions = Object.freeze({});
 
 /** What a channel-bound bus needs. @internal */
 export interface ChannelBusTransportOptions {
@@ -45,7 +47,7 @@ export class ChannelBusTransport implements BusTransport {
     return this.#options.replyTo === undefined ? undefined : this.#options.instanceId;
   }
 
-  async request(message: Message, options: SendActionOptions): Promise<unknown> {
+  async request(envelope: ActionEnvelope, options: SendActionOptions): Promise<unknown> {
     const { replyTo, coordinator, defaultTimeoutMs, channelName } = this.#options;
     if (replyTo === undefined) {
       throw new GomesError(
@@ -55,6 +57,7 @@ export class ChannelBusTransport implements BusTransport {
       );
     }
     const publisher = this.#options.publisher();
+    const message = envelope.message;
     return traceRequest(this.#options.telemetry, message, channelName, async (onReply) =>
       coordinator.request(
         message.messageId,
@@ -67,7 +70,15 @@ export class ChannelBusTransport implements BusTransport {
     );
   }
 
-  async post(message: Message, options: SendActionOptions): Promise<void> {
-    await this.#options.publisher().send(message, options.signal ? { signal: options.signal } : {});
+  // Not `async`: the caller awaits the publisher's own promise.
+  // eslint-disable-next-line @typescript-eslint/promise-function-async
+  post(envelope: ActionEnvelope, options: SendActionOptions): Promise<void> {
+    try {
+      const signal = options.signal;
+      return this.#options.publisher().send(envelope.message, signal ? { signal } : NO_SIGNAL);
+    } catch (error) {
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+      return Promise.reject(error);
+    }
   }
 }

@@ -1,5 +1,5 @@
 import type { Action } from '../actions/action.js';
-import { ActionBus, type ActionBusDependencies } from './action-bus.js';
+import { ActionBus, NO_SEND_OPTIONS, type ActionBusDependencies } from './action-bus.js';
 import type { SendActionOptions } from './send-action-options.js';
 
 /**
@@ -22,22 +22,32 @@ export class CommandBus extends ActionBus {
    * Sends a command and resolves to its handler's result. Over a channel this is request-reply: it
    * needs a reply channel on the publisher and waits up to `timeoutMs`.
    */
-  async send<R>(command: Action<R>, options: SendActionOptions = {}): Promise<R> {
-    return (await this.dispatch(command, options, true)).result as R;
+  // Not `async`: the caller awaits the handler's own promise (see ActionBus).
+  // eslint-disable-next-line @typescript-eslint/promise-function-async
+  send<R>(command: Action<R>, options: SendActionOptions = NO_SEND_OPTIONS): Promise<R> {
+    return this.request(command, options) as Promise<R>;
   }
 
   /** Sends a command and resolves to its `messageId` once the channel accepted it (in process: once it is scheduled). */
-  async sendAsync(command: object, options: SendActionOptions = {}): Promise<string> {
-    return (await this.dispatch(command, options, false)).messageId;
+  async sendAsync(command: object, options: SendActionOptions = NO_SEND_OPTIONS): Promise<string> {
+    return this.post(command, options, false);
   }
 
   /** Sends a raw payload with an explicit route, waiting for the result (no class, no validation). */
-  async sendRaw(route: string, payload: unknown, options: SendActionOptions = {}): Promise<unknown> {
-    return (await this.dispatchRaw(route, payload, options, true)).result;
+  async sendRaw(
+    route: string,
+    payload: unknown,
+    options: SendActionOptions = NO_SEND_OPTIONS,
+  ): Promise<unknown> {
+    return this.requestRaw(route, payload, options);
   }
 
   /** Sends a raw payload with an explicit route, resolving to its `messageId` once accepted. */
-  async sendRawAsync(route: string, payload: unknown, options: SendActionOptions = {}): Promise<string> {
-    return (await this.dispatchRaw(route, payload, options, false)).messageId;
+  async sendRawAsync(
+    route: string,
+    payload: unknown,
+    options: SendActionOptions = NO_SEND_OPTIONS,
+  ): Promise<string> {
+    return this.postRaw(route, payload, options, false);
   }
 }

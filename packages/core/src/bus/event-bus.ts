@@ -1,4 +1,4 @@
-import { ActionBus, type ActionBusDependencies } from './action-bus.js';
+import { ActionBus, NO_SEND_OPTIONS, type ActionBusDependencies } from './action-bus.js';
 import type { SendActionOptions } from './send-action-options.js';
 
 /**
@@ -18,12 +18,17 @@ export class EventBus extends ActionBus {
    * Publishes an event; resolves to its `messageId` (the id handlers see as `context.messageId`) once
    * every local handler finished (in process) or the channel accepted it.
    */
-  async publish(event: object, options: SendActionOptions = {}): Promise<string> {
-    return (await this.dispatch(event, options, this.channelName === undefined)).messageId;
+  // eslint-disable-next-line @typescript-eslint/promise-function-async
+  publish(event: object, options: SendActionOptions = NO_SEND_OPTIONS): Promise<string> {
+    return this.post(event, options, this.channelName === undefined);
   }
 
   /** Publishes a raw payload with an explicit route; resolves to its `messageId`, as {@link EventBus.publish}. */
-  async publishRaw(route: string, payload: unknown, options: SendActionOptions = {}): Promise<string> {
-    return (await this.dispatchRaw(route, payload, options, this.channelName === undefined)).messageId;
+  async publishRaw(
+    route: string,
+    payload: unknown,
+    options: SendActionOptions = NO_SEND_OPTIONS,
+  ): Promise<string> {
+    return this.postRaw(route, payload, options, this.channelName === undefined);
   }
 }

@@ -1,16 +1,18 @@
+import type { ActionDispatcher } from '../actions/action-dispatcher.js';
 import { toError } from '../errors/gomes-error.js';
 import type { Logger } from '../logging/logger.js';
 import type { Message } from '../message/message.js';
 import type { GomesTelemetry } from '../observability/gomes-telemetry.js';
 import { traceDispatch } from '../observability/handler-tracing.js';
-import type { MessageHandlerFn } from '../pipeline/message-handler.js';
 import type { ChannelResolver } from '../pipeline/processing-context.js';
+import type { ActionEnvelope } from './action-envelope.js';
 import type { BusTransport } from './bus-transport.js';
+import { InProcessContext, messageLogger } from './in-process-context.js';
 import type { SendActionOptions } from './send-action-options.js';
 
 /** What the in-process transport needs. @internal */
 export interface InProcessBusTransportOptions {
-  readonly handler: MessageHandlerFn;
+  readonly dispatcher: ActionDispatcher;
   readonly channels: ChannelResolver;
   readonly logger: Logger;
   readonly endpointName: string;
@@ -26,7 +28,9 @@ export interface InProcessBusTransportOptions {
 
 /**
  * Runs the local handlers directly (no serialisation, no broker). Sends are refused once the
- * instance is stopped (`assertOpen`).
+ * instance is stopped (`assertOpen`). Without tracing, a call builds neither the message nor its
+ * logger nor an `AbortSignal` unless the handler reads them (see {@link InProcessContext} and
+ * `ActionEnvelope`).
  *
  * @internal
  */
@@ -40,31 +44,38 @@ export class InProcessBusTransport implements BusTransport {
     this.#options = options;
   }
 
-  async request(message: Message, options: SendActionOptions): Promise<unknown> {
-    this.#options.assertOpen();
-    const result = await this.#run(message, options.signal);
-    return result?.payload;
+  // Not `async`: the caller awaits the handler's own promise.
+  // eslint-disable-next-line @typescript-eslint/promise-function-async
+  request(envelope: ActionEnvelope, options: SendActionOptions): Promise<unknown> {
+    try {
+      this.#options.assertOpen();
+    } catch (error) {
+      // Rejects with what was thrown, as an `async` function would.
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+      return Promise.reject(error);
+    }
+    return this.#run(envelope, options.signal);
   }
 
-  async post(message: Message, options: SendActionOptions): Promise<void> {
+  async post(envelope: ActionEnvelope, options: SendActionOptions): Promise<void> {
     this.#options.assertOpen();
     const work = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(async () => this.#run(message, options.signal))
+      .then(async () => this.#run(envelope, options.signal))
       .then(
         () => undefined,
         (error: unknown) => {
           const err = toError(error);
           this.#options.logger.error('in-process async handler failed', {
-            route: message.route,
-            messageId: message.messageId,
+            route: envelope.route,
+            messageId: envelope.messageId,
             error: err.message,
           });
           try {
-            this.#options.onUnhandledError(err, message);
+            this.#options.onUnhandledError(err, envelope.message);
           } catch (listenerError) {
             this.#options.logger.error('onUnhandledError callback threw', {
-              route: message.route,
-              messageId: message.messageId,
+              route: envelope.route,
+              messageId: envelope.messageId,
               error: toError(listenerError).message,
             });
           }
@@ -73,21 +84,25 @@ export class InProcessBusTransport implements BusTransport {
     this.#options.track(work);
   }
 
-  async #run(message: Message, signal: AbortSignal | undefined): Promise<Message | undefined> {
-    const { handler, channels, logger, endpointName, telemetry } = this.#options;
-    const bound = logger.child({
-      messageId: message.messageId,
-      correlationId: message.correlationId,
-      route: message.route,
-    });
-    return traceDispatch(telemetry, endpointName, message, bound, async (traced) =>
-      handler(message, {
-        signal: signal ?? new AbortController().signal,
-        logger: traced,
-        endpointName,
-        channels,
-        state: { attempts: 0 },
-      }),
+  // eslint-disable-next-line @typescript-eslint/promise-function-async
+  #run(envelope: ActionEnvelope, signal: AbortSignal | undefined): Promise<unknown> {
+    const { dispatcher, channels, logger, endpointName, telemetry } = this.#options;
+    if (!telemetry?.tracing) {
+      return dispatcher.invoke(
+        envelope,
+        new InProcessContext(envelope, endpointName, channels, signal, logger),
+      );
+    }
+    return traceDispatch(
+      telemetry,
+      endpointName,
+      envelope.message,
+      messageLogger(logger, envelope),
+      async (traced) =>
+        dispatcher.invoke(
+          envelope,
+          new InProcessContext(envelope, endpointName, channels, signal, logger, traced),
+        ),
     );
   }
 }

@@ -1,6 +1,6 @@
 import { GomesError, toError } from '../errors/gomes-error.js';
 import type { Logger } from '../logging/logger.js';
-import { newMessageId } from '../message/message-builder.js';
+import { newMessageId } from '../message/message-id.js';
 import type { Message } from '../message/message.js';
 import { abortError } from '../internal/abortable-sleep.js';
 import { MAX_PROCESSING_TIMEOUT_MS } from '../pipeline/middleware/processing-timeout.js';

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { IsInt, IsString, Min } from 'class-validator';
+import { IsInt, IsString, Min, ValidateIf } from 'class-validator';
 import { Action } from '../actions/action.js';
 import { Command, Event, Query } from '../actions/action-decorators.js';
 import { CommandHandler } from '../actions/handler-decorators.js';
@@ -35,6 +35,23 @@ class OrderCreated {
 
 @Command('unhandled')
 class Unhandled {}
+
+/** Counts how often class-validator checks `name`. */
+const nameChecks = { count: 0 };
+
+@Command('rename')
+class Rename extends Action<string> {
+  @ValidateIf(() => {
+    nameChecks.count++;
+    return true;
+  })
+  @IsString()
+  name!: unknown;
+  constructor(name: unknown) {
+    super();
+    this.name = name;
+  }
+}
 
 describe('in-process buses', () => {
   it('send resolves to the typed handler result and passes a context', async () => {
@@ -239,6 +256,22 @@ describe('in-process buses', () => {
       /"orderCreated" is an event; send it through the event bus, not the command bus$/,
     );
     await expect(app.commandBus().send({})).rejects.toThrow(/is not an action/);
+    await app.shutdown();
+  });
+
+  it('validates an action once per send (the dispatcher does not check the instance the bus checked); raw payloads once, by the dispatcher', async () => {
+    const app = createGomes();
+    app.addActionHandler(defineCommandHandler(Rename, (cmd) => String(cmd.name)));
+    await app.start();
+    nameChecks.count = 0;
+    expect(await app.commandBus().send(new Rename('a'))).toBe('a');
+    expect(nameChecks.count).toBe(1);
+    await expect(app.commandBus().send(new Rename(42))).rejects.toBeInstanceOf(ValidationError);
+    expect(nameChecks.count).toBe(2);
+    expect(await app.commandBus().sendRaw('rename', { name: 'b' })).toBe('b');
+    expect(nameChecks.count).toBe(3);
+    await expect(app.commandBus().sendRaw('rename', { name: 7 })).rejects.toBeInstanceOf(ValidationError);
+    expect(nameChecks.count).toBe(4);
     await app.shutdown();
   });
 

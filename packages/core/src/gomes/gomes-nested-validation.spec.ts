@@ -2,7 +2,16 @@
 // the wire). Handlers get the declared classes, nested ones included; invalid nested values are
 // rejected on send (nothing sent) and dead-lettered on receive (non-retriable, never retried).
 import 'reflect-metadata';
-import { IsArray, IsDefined, IsInt, IsOptional, IsString, Min, ValidateNested } from 'class-validator';
+import {
+  IsArray,
+  IsDefined,
+  IsInt,
+  IsOptional,
+  IsString,
+  Min,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
 import { Type } from '../index.js';
 import { Action } from '../actions/action.js';
 import { Command } from '../actions/action-decorators.js';
@@ -50,6 +59,23 @@ const validPayload = {
 
 /** An action built the way users do: nested values as object literals. */
 const placeOrder = (fields: object): PlaceOrder => Object.assign(new PlaceOrder(), fields);
+
+/** How often class-validator checked the `label` of a {@link Labelled} / {@link LabelledTo}. */
+const labelChecks = { count: 0 };
+const countLabelCheck = (): boolean => (labelChecks.count++, true);
+
+/** No class-transformer metadata: in process the bus's validation is the only one. */
+@Command('nestedApp.labelled')
+class Labelled extends Action<string> {
+  @ValidateIf(countLabelCheck) @IsString() label!: unknown;
+}
+
+/** With `@Type`: in process it is restored and checked again, as on receive. */
+@Command('nestedApp.labelledTo')
+class LabelledTo extends Action<string> {
+  @ValidateIf(countLabelCheck) @IsString() label!: unknown;
+  @IsOptional() @ValidateNested() @Type(() => Address) to?: Address;
+}
 
 interface Seen {
   order: PlaceOrder;
@@ -116,6 +142,55 @@ describe('nested payloads in process', () => {
       'Invalid nestedApp.placeOrder: lines.0.quantity: quantity must not be less than 1',
     );
     expect(seen).toHaveLength(0);
+    await app.shutdown();
+  });
+});
+
+describe('what the in-process handler gets, and how often it is validated', () => {
+  it('a class without class-transformer metadata: the sent instance itself, validated once', async () => {
+    const got: Labelled[] = [];
+    const app = createGomes().addActionHandler(
+      defineCommandHandler(Labelled, (l) => (got.push(l), String(l.label))),
+    );
+    await app.start();
+    const action = Object.assign(new Labelled(), { label: 'a' });
+    labelChecks.count = 0;
+    expect(await app.commandBus().send(action)).toBe('a');
+    expect(got[0]).toBe(action);
+    expect(labelChecks.count).toBe(1);
+    await app.shutdown();
+  });
+
+  it('with whitelist: the stripped copy the bus validated, not validated again; the sent action is unchanged', async () => {
+    const got: Labelled[] = [];
+    const app = createGomes({ validation: { whitelist: true } }).addActionHandler(
+      defineCommandHandler(Labelled, (l) => (got.push(l), String(l.label))),
+    );
+    await app.start();
+    const action = Object.assign(new Labelled(), { label: 'a', isAdmin: true });
+    labelChecks.count = 0;
+    expect(await app.commandBus().send(action)).toBe('a');
+    expect(got[0]).not.toBe(action);
+    expect(got[0]).toBeInstanceOf(Labelled);
+    expect({ ...got[0] }).toEqual({ label: 'a' });
+    expect(action).toEqual(Object.assign(new Labelled(), { label: 'a', isAdmin: true }));
+    expect(labelChecks.count).toBe(1);
+    await app.shutdown();
+  });
+
+  it('a class with @Type: restored (nested literals as their classes) and checked again, as on receive', async () => {
+    const got: LabelledTo[] = [];
+    const app = createGomes().addActionHandler(
+      defineCommandHandler(LabelledTo, (l) => (got.push(l), String(l.label))),
+    );
+    await app.start();
+    const action = Object.assign(new LabelledTo(), { label: 'b', to: { city: 'Porto' } });
+    labelChecks.count = 0;
+    expect(await app.commandBus().send(action)).toBe('b');
+    expect(got[0]).not.toBe(action);
+    expect(got[0]!.to).toBeInstanceOf(Address);
+    expect(action.to).not.toBeInstanceOf(Address); // the caller's object is not modified
+    expect(labelChecks.count).toBe(2); // on send (the restored copy) and in the dispatcher
     await app.shutdown();
   });
 });

@@ -1,4 +1,4 @@
-import { createActionDispatcher } from '../actions/action-dispatcher.js';
+import { ActionDispatcher } from '../actions/action-dispatcher.js';
 import { ActionRegistry } from '../actions/action-registry.js';
 import {
   resolveActionValidationOptions,
@@ -23,10 +23,9 @@ import { GomesError, toError } from '../errors/gomes-error.js';
 import { sharedPromise } from '../internal/shared-promise.js';
 import type { Logger } from '../logging/logger.js';
 import type { Message } from '../message/message.js';
-import { newMessageId } from '../message/message-builder.js';
+import { newMessageId } from '../message/message-id.js';
 import { GomesTelemetry } from '../observability/gomes-telemetry.js';
 import { consumerObservability } from '../observability/tracing-middleware.js';
-import type { MessageHandlerFn } from '../pipeline/message-handler.js';
 import type { ChannelResolver } from '../pipeline/processing-context.js';
 import { formatEndpointsTable, listEndpoints, type EndpointInfo } from './active-endpoints.js';
 import type { TopicProvisioningReport } from '../topics/topic-provisioning.js';
@@ -73,7 +72,7 @@ export class Gomes {
   readonly #eventDrivenConsumers = new Map<string, EventDrivenConsumer>();
   readonly #asyncWork = new Set<Promise<unknown>>();
   readonly #errorListeners = new Set<UnhandledErrorListener>();
-  readonly #dispatcher: MessageHandlerFn;
+  readonly #dispatcher: ActionDispatcher;
   readonly #channels: ChannelResolver;
   readonly #telemetry: GomesTelemetry;
   readonly #health: ResolvedHealthOptions;
@@ -91,7 +90,7 @@ export class Gomes {
     this.#validation = resolveActionValidationOptions(this.#options.validation).options;
     this.#coordinator = new RequestReplyCoordinator(this.#logger, this.#options.instanceId ?? newMessageId());
     this.#telemetry = new GomesTelemetry(this.#options);
-    this.#dispatcher = createActionDispatcher(this.#registry, {
+    this.#dispatcher = new ActionDispatcher(this.#registry, {
       validate: this.#options.validate,
       validation: this.#validation,
       telemetry: this.#telemetry,
@@ -363,7 +362,7 @@ export class Gomes {
       name,
       channel,
       endpointOptions: builder.endpointOptions,
-      handler: this.#dispatcher,
+      handler: this.#dispatcher.handle,
       channels: this.#channels,
       logger: this.#logger,
       onError: (error: Error) => this.#emitUnhandled(error),
@@ -495,7 +494,7 @@ export class Gomes {
 
   #inProcessTransport(kind: BusKind): BusTransport {
     return new InProcessBusTransport({
-      handler: this.#dispatcher,
+      dispatcher: this.#dispatcher,
       channels: this.#channels,
       logger: this.#logger,
       endpointName: `default.${kind}`,

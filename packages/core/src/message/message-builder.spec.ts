@@ -1,4 +1,5 @@
-import { MessageBuilder, newMessageId } from './message-builder.js';
+import { MessageBuilder } from './message-builder.js';
+import { newMessageId } from './message-id.js';
 import { MessageHeaders, PARTITION_KEY_HEADER, partitionKeyOf } from './message-headers.js';
 import { formatTimestamp, parseTimestamp } from './timestamp.js';
 import { isGomesError } from '../errors/gomes-error.js';

@@ -1,4 +1,3 @@
-import { v7 as uuidv7 } from 'uuid';
 import { GomesError } from '../errors/gomes-error.js';
 import { DEAD_LETTER_ORIGINAL_HEADER_PREFIX, DeadLetterHeaders } from './dead-letter-headers.js';
 import { adoptHeaders, type Message } from './message.js';
@@ -10,12 +9,8 @@ import {
   SUBJECT_HEADER,
   type MessageType,
 } from './message-headers.js';
-import { formatTimestamp, normalizeTimestamp } from './timestamp.js';
-
-/** Creates a new message id (uuid v7: time-ordered). @public */
-export function newMessageId(): string {
-  return uuidv7();
-}
+import { messageIdAt } from './message-id.js';
+import { formatTimestamp, normalizeTimestamp, timestampText } from './timestamp.js';
 
 /**
  * Fluent builder for {@link Message}. `build()` fills what is missing: `messageId` (uuid v7),
@@ -229,8 +224,11 @@ export class MessageBuilder<T = unknown> {
 
 /** Fills the headers `build()` guarantees, in place. */
 function withDefaults(h: Record<string, string>): Record<string, string> {
-  h[MessageHeaders.MESSAGE_ID] ??= newMessageId();
-  h[MessageHeaders.TIMESTAMP] ??= formatTimestamp(new Date());
+  if (h[MessageHeaders.MESSAGE_ID] === undefined || h[MessageHeaders.TIMESTAMP] === undefined) {
+    const now = Date.now();
+    h[MessageHeaders.MESSAGE_ID] ??= messageIdAt(now);
+    h[MessageHeaders.TIMESTAMP] ??= timestampText(now);
+  }
   h[MessageHeaders.ORIGIN] ??= DEFAULT_ORIGIN;
   h[MessageHeaders.VERSION] ??= DEFAULT_VERSION;
   h[MessageHeaders.MESSAGE_TYPE] ??= 'Document';

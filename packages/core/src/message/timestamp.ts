@@ -47,6 +47,27 @@ export function formatGoGomesTimestamp(date: Date, timeZone?: string): string {
 }
 
 /**
+ * The millisecond {@link timestampText} formatted last, and its text. A pure memo of a
+ * deterministic function (`Date.prototype.toISOString` costs about a microsecond, and messages
+ * made in a burst share their millisecond); nothing reads it except to skip that same work.
+ */
+let lastMs = Number.NaN;
+let lastText = '';
+
+/**
+ * `formatTimestamp(new Date(ms))`, remembering the latest result.
+ *
+ * @internal
+ */
+export function timestampText(ms: number): string {
+  if (ms !== lastMs) {
+    lastText = new Date(ms).toISOString();
+    lastMs = ms;
+  }
+  return lastText;
+}
+
+/**
  * Parses a `timestamp` header. Accepts ISO-8601 (what gomes writes) and Go gomes'
  * `YYYY-MM-DD HH:mm:ss`, which carries no zone and is read as UTC.
  *

@@ -48,20 +48,31 @@ export class InstrumentedPublisherChannel implements PublisherChannel {
   }
 
   /** @inheritDoc */
-  async send(message: Message, options?: SendOptions): Promise<void> {
+  // Not `async`: one derived promise per send (the metrics are recorded when it settles).
+  // eslint-disable-next-line @typescript-eslint/promise-function-async
+  send(message: Message, options?: SendOptions): Promise<void> {
     const started = performance.now();
+    let sent: Promise<void>;
     try {
-      if (this.#telemetry.tracing) await this.#tracedSend(message, options);
-      else await this.inner.send(message, options);
+      // `Promise.resolve`: a channel whose `send` is not `async` may return anything (it was awaited).
+      sent = this.#telemetry.tracing
+        ? this.#tracedSend(message, options)
+        : Promise.resolve(this.inner.send(message, options));
     } catch (error) {
-      this.#telemetry.metrics.recordSend(
-        this.#metricAttributes,
-        seconds(started),
-        errorTypeOf(toError(error)),
-      );
-      throw error;
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+      sent = Promise.reject(error);
     }
-    this.#telemetry.metrics.recordSend(this.#metricAttributes, seconds(started), undefined);
+    return sent.then(
+      () => this.#telemetry.metrics.recordSend(this.#metricAttributes, seconds(started), undefined),
+      (error: unknown) => {
+        this.#telemetry.metrics.recordSend(
+          this.#metricAttributes,
+          seconds(started),
+          errorTypeOf(toError(error)),
+        );
+        throw error;
+      },
+    );
   }
 
   /** @inheritDoc */

@@ -73,14 +73,11 @@ type Logger = ProcessingContext['logger'];
 const SCOPE: unique symbol = Symbol('gomes.abortScope');
 const LOGGER: unique symbol = Symbol('gomes.logger');
 const MAKE_LOGGER: unique symbol = Symbol('gomes.makeLogger');
-/** The processing context a handler context reads `signal` / `logger` from. */
-const SOURCE: unique symbol = Symbol('gomes.processingContext');
 
 interface Slots {
   [SCOPE]?: AbortScope;
   [LOGGER]?: Logger;
   [MAKE_LOGGER]?: () => Logger;
-  [SOURCE]?: ProcessingContext;
 }
 
 type Scoped = ProcessingContext & Slots;
@@ -117,14 +114,6 @@ const LOGGER_MADE_ONCE = lazyProperty('logger', function (this: Slots) {
     this[LOGGER] = logger;
   }
   return logger;
-});
-
-const SIGNAL_FROM_SOURCE = lazyProperty('signal', function (this: Slots) {
-  return this[SOURCE]!.signal;
-});
-
-const LOGGER_FROM_SOURCE = lazyProperty('logger', function (this: Slots) {
-  return this[SOURCE]!.logger;
 });
 
 /**
@@ -196,23 +185,4 @@ export function childContext(
   Object.defineProperty(context, 'signal', SIGNAL_FROM_SCOPE);
   scope.owner = context;
   return context;
-}
-
-/**
- * Defines `signal` (and `logger`, when `logger` is undefined) on `target` as own enumerable
- * accessors reading `context`'s, so they are evaluated only when used.
- *
- * @internal
- */
-export function defineContextAccessors<T extends object>(
-  target: T,
-  context: ProcessingContext,
-  logger: Logger | undefined,
-): T {
-  (target as Slots)[SOURCE] = context;
-  Object.defineProperty(target, 'signal', SIGNAL_FROM_SOURCE);
-  if (logger !== undefined) (target as { logger?: Logger }).logger = logger;
-  else if (loggerPending(context)) Object.defineProperty(target, 'logger', LOGGER_FROM_SOURCE);
-  else (target as { logger?: Logger }).logger = context.logger;
-  return target;
 }

@@ -5,9 +5,11 @@
  */
 import {
   createGomes,
+  DEFAULT_ORIGIN,
   defineEventHandler,
   Event,
   MessageBuilder,
+  newMessageId,
   noopLogger,
   type Gomes,
   type Message,
@@ -15,13 +17,16 @@ import {
 import {
   KafkaConnection,
   KafkaConsumerChannelBuilder,
+  KafkaMessageTranslator,
   KafkaPublisherChannelBuilder,
   type KafkaDriverName,
+  type KafkaOutboundRecord,
   type KafkaPublisherChannel,
   type MessageSerializer,
+  type SerializationContext,
 } from '@gomes/kafka';
 import type { BenchPayload } from './payload.js';
-import { withTimeout, type ConsumeResult } from './raw-kafka.js';
+import { withTimeout, type ConsumeResult, type RecordFrame } from './raw-kafka.js';
 import { elapsedMs } from './stats.js';
 
 /** Route of the benchmark event. */
@@ -61,6 +66,83 @@ export function eventMessage(payload: BenchPayload): Message {
 }
 
 /**
+ * The key and headers gomes writes for each payload sent with `channel.send(eventMessage(p))`: made
+ * by gomes' own message builder and translator, so they are the records of rows 1a/1b.
+ */
+export function channelFrames(payloads: readonly BenchPayload[]): RecordFrame[] {
+  const translator = new KafkaMessageTranslator();
+  return payloads.map((p) => frameOf(translator.toRecord(eventMessage(p))));
+}
+
+/**
+ * The key and headers `gomes.eventBusByChannel(topic).publish(event)` writes for each payload: an
+ * event message with a new correlationId (the record key) and the channel name. Checked against a
+ * record the bus really built ({@link captureBusRecord}, {@link checkSameShape}).
+ */
+export function busFrames(payloads: readonly BenchPayload[], topic: string): RecordFrame[] {
+  const translator = new KafkaMessageTranslator();
+  return payloads.map((p) =>
+    frameOf(
+      translator.toRecord(
+        MessageBuilder.withPayload(p)
+          .messageType('Event')
+          .route(BENCH_ROUTE)
+          .correlationId(newMessageId())
+          .origin(DEFAULT_ORIGIN) // the bus writes origin right after the ids
+          .channelName(topic)
+          .build(),
+      ),
+    ),
+  );
+}
+
+function frameOf(record: KafkaOutboundRecord): RecordFrame {
+  return { key: record.key, headers: record.headers };
+}
+
+/** The record `eventBusByChannel(topic).publish` builds for `payload` (sent once, to `topic`). */
+export async function captureBusRecord(
+  brokers: readonly string[],
+  topic: string,
+  payload: BenchPayload,
+): Promise<KafkaOutboundRecord> {
+  let captured: KafkaOutboundRecord | undefined;
+  class CapturingTranslator extends KafkaMessageTranslator {
+    override toRecord(message: Message, context?: SerializationContext): KafkaOutboundRecord {
+      const record = super.toRecord(message, context);
+      captured ??= record;
+      return record;
+    }
+  }
+  const app = createGomes({ name: 'bench-capture' });
+  app.addChannelConnection(new KafkaConnection('kafka', brokers));
+  app.addPublisherChannel(
+    new KafkaPublisherChannelBuilder('kafka', topic).withMessageTranslator(new CapturingTranslator()),
+  );
+  await app.start();
+  try {
+    await app.eventBusByChannel(topic).publish(Object.assign(new BenchOrderPlaced(), payload));
+  } finally {
+    await app.shutdown();
+  }
+  if (!captured) throw new Error('the event bus sent no record');
+  return captured;
+}
+
+/**
+ * Throws unless `frame` has the same key length and the same headers (names, order, value lengths)
+ * as `record`: the raw side then sends records identical to gomes' but for the ids' and timestamps'
+ * own characters.
+ */
+export function checkSameShape(what: string, frame: RecordFrame, record: KafkaOutboundRecord): void {
+  const shape = (key: string | null, headers: Readonly<Record<string, string>>): string =>
+    JSON.stringify([key?.length ?? -1, Object.entries(headers).map(([k, v]) => [k, v.length])]);
+  const expected = shape(record.key, record.headers);
+  const actual = shape(frame.key, frame.headers);
+  if (actual !== expected) throw new Error(`${what}: raw records ${actual} differ from gomes' ${expected}`);
+}
+
+/**
  * Sync mode: every message built and sent with `channel.send`, at most `window` sends awaiting
  * their broker ack at once (the channel coalesces them into produce requests of `batchSize`).
  * Returns msgs/s; every send has resolved (broker ack) when the clock stops.
@@ -71,7 +153,10 @@ export async function gomesConcurrentPublish(
   window: number,
 ): Promise<number> {
   const start = process.hrtime.bigint();
-  await windowed(payloads, window, async (p) => channel.send(eventMessage(p)));
+  // The task hands back the channel's own promise (no async wrapper: an async function returning a
+  // promise costs extra microtask hops per message, harness overhead the raw side does not have).
+  // eslint-disable-next-line @typescript-eslint/promise-function-async
+  await windowed(payloads, window, (p) => channel.send(eventMessage(p)));
   return payloads.length / (elapsedMs(start) / 1000);
 }
 
@@ -132,9 +217,8 @@ export async function gomesEventBusPublish(
 ): Promise<number> {
   const bus = app.eventBusByChannel(topic);
   const start = process.hrtime.bigint();
-  await windowed(payloads, window, async (p) => {
-    await bus.publish(Object.assign(new BenchOrderPlaced(), p));
-  });
+  // eslint-disable-next-line @typescript-eslint/promise-function-async
+  await windowed(payloads, window, (p) => bus.publish(Object.assign(new BenchOrderPlaced(), p)));
   return payloads.length / (elapsedMs(start) / 1000);
 }
 
@@ -206,7 +290,7 @@ export async function gomesConsume(
 async function windowed<T>(
   items: readonly T[],
   window: number,
-  task: (item: T) => Promise<void>,
+  task: (item: T) => Promise<unknown>,
 ): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {

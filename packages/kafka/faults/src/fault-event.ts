@@ -19,7 +19,7 @@ export class PoisonSerializer implements MessageSerializer {
   readonly #json = new JsonMessageSerializer();
   readonly contentType = this.#json.contentType;
 
-  serialize(message: Message): Buffer | null {
+  serialize(message: Message): Buffer | string | null {
     const payload = message.payload as Partial<FaultTick> | null;
     if (payload?.kind === 'undecodable') return Buffer.from([0x7b, 0x00, 0xff, 0x21]); // "{\0\xff!"
     return this.#json.serialize(message);

@@ -60,10 +60,14 @@ export type RequiredAcks = -1 | 0 | 1;
 /** Record compression codec. @public */
 export type CompressionCodec = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 
-/** A record to produce. @internal */
+/**
+ * A record to produce. Drivers take it as it is (no copy); a string value is written as UTF-8.
+ *
+ * @internal
+ */
 export interface DriverOutboundRecord {
   readonly key: string | Buffer | null;
-  readonly value: Buffer | null;
+  readonly value: Buffer | string | null;
   readonly headers: Readonly<Record<string, string>>;
   readonly partition?: number;
 }

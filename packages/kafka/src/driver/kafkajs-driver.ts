@@ -32,6 +32,7 @@ import type {
   DriverConsumerListener,
   DriverConsumerOptions,
   DriverPartitionOffsets,
+  DriverOutboundRecord,
   DriverProduceRequest,
   DriverProducer,
   DriverProducerOptions,
@@ -252,12 +253,9 @@ class KafkajsProducer implements DriverProducer {
       // Never above the timeout the client request timeout was derived from.
       timeout: Math.min(request.timeoutMs, this.#produceTimeoutMs),
       compression: COMPRESSION_TYPES[request.compression],
-      // kafkajs only reads the headers (encodes them): no copy needed.
-      messages: request.records.map((r) =>
-        r.partition === undefined
-          ? { key: r.key, value: r.value, headers: r.headers }
-          : { key: r.key, value: r.value, headers: r.headers, partition: r.partition },
-      ),
+      // The records as they are: kafkajs only reads key, value, headers and partition (it never
+      // writes to a message), and a record has no `timestamp`, so kafkajs stamps the send time.
+      messages: request.records as DriverOutboundRecord[],
     });
     this.#inFlight.add(promise);
     try {

@@ -169,7 +169,8 @@ class PlatformaticProducer implements DriverProducer {
       return {
         topic,
         key: typeof r.key === 'string' ? Buffer.from(r.key) : (r.key ?? undefined),
-        value: r.value ?? undefined,
+        // The translator may hand over the value as a string (kafkajs encodes strings itself).
+        value: typeof r.value === 'string' ? Buffer.from(r.value) : (r.value ?? undefined),
         headers,
         ...(r.partition === undefined ? {} : { partition: r.partition }),
       };

@@ -4,7 +4,7 @@ import { ConsumerChannelAdapterBuilder } from '../../channel/consumer-channel-ad
 import type { ConsumerChannel } from '../../channel/consumer-channel.js';
 import { ConfigurationError } from '../../errors/configuration-error.js';
 import { GomesError } from '../../errors/gomes-error.js';
-import { newMessageId } from '../../message/message-builder.js';
+import { newMessageId } from '../../message/message-id.js';
 import { InMemoryConsumerChannel } from './in-memory-consumer-channel.js';
 import { isInMemoryConnection } from './in-memory-connection.js';
 import type { InMemoryStartOffset } from './in-memory-subscription.js';
