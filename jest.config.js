@@ -11,8 +11,21 @@ const swc = {
   sourceMaps: 'inline',
 };
 
+// @platformatic/kafka (the optional platformatic driver) and its @platformatic/* dependencies are
+// ES modules only: jest (CommonJS here) compiles them too; swc turns their `import.meta.url` into the
+// CommonJS equivalent. Every other package in node_modules is loaded as is.
+/** @type {import('@swc/core').Options} */
+const swcEsm = {
+  jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' },
+  module: { type: 'commonjs' },
+};
+
 const common = {
-  transform: { '^.+\\.ts$': ['@swc/jest', swc] },
+  transform: {
+    '^.+\\.ts$': ['@swc/jest', swc],
+    '/node_modules/.+@platformatic/.+\\.js$': ['@swc/jest', swcEsm],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!\\.pnpm/@platformatic\\+|@platformatic/)'],
   moduleNameMapper: {
     '^(\\.{1,2}/.*)\\.js$': '$1',
     '^@gomes/core$': '<rootDir>/packages/core/src/index.ts',

@@ -1,6 +1,10 @@
 #!/usr/bin/env node
 // The README test command (`pnpm test`).
-//   node scripts/run-tests.mjs [--kafka-version 3.9.1] [jest args...]
+//   node scripts/run-tests.mjs [--kafka-version 3.9.1] [--drivers kafkajs,platformatic] [--nodes current,24] [jest args...]
+// The test matrix (scripts/test-passes.mjs): jest runs once per Node.js (`--nodes`, default the
+// running one; `24` installs the pinned Node 24 from the npm registry, scripts/node-runtime.mjs) and
+// Kafka driver (`--drivers`, default both; GOMES_KAFKA_DRIVER set: that one), in sequence, on one
+// broker: the unit tests once per Node.js, the integration tests once per driver and Node.js.
 // KAFKA_BROKERS unset -> start the real Kafka broker (scripts/kafka-broker.mjs), export
 //   KAFKA_BROKERS / KAFKA_SASL_BROKERS / KAFKA_SSL_BROKERS / KAFKA_SSL_CA / KAFKA_VERSION,
 //   run jest, stop the broker on exit (also on failure, SIGINT, SIGTERM), exit with jest's code.
@@ -10,10 +14,10 @@
 //   it is stopped when jest ends.
 // PostgreSQL and Redis (idempotency stores) are started first when not running (scripts/local-services.mjs).
 import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { chooseBrokerPortBase } from './free-port-base.mjs';
 import { ensureLocalServices } from './local-services.mjs';
+import { nodeBinary } from './node-runtime.mjs';
 
 await chooseBrokerPortBase();
 try {
@@ -31,23 +35,57 @@ execFileSync(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['-b', 'tsconfig.js
 });
 
 const { version, rest } = takeKafkaVersion(process.argv.slice(2));
-const jestArgs = [...rest];
+const { value: driversArg, rest: afterDrivers } = takeOption(rest, '--drivers');
+const { value: nodesArg, rest: jestArgs } = takeOption(afterDrivers, '--nodes');
 if (/^(1|true)$/i.test(process.env.CI ?? '') && !jestArgs.includes('--ci')) jestArgs.unshift('--ci');
-
-// A plain closing line ("N passed, N failed, N skipped") from jest's JSON results, for CI logs.
-const resultsFile = path.join(ROOT, '.jest-results.json');
-fs.rmSync(resultsFile, { force: true });
-jestArgs.push('--json', `--outputFile=${resultsFile}`);
-process.on('exit', () => {
-  try {
-    const r = JSON.parse(fs.readFileSync(resultsFile, 'utf8'));
-    process.stdout.write(
-      `\n${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped\n`,
-    );
-  } catch {
-    // jest did not get far enough to write results; its own output says why
-  }
+const passes = testPasses({
+  drivers: (driversArg ?? process.env.GOMES_KAFKA_DRIVER ?? 'kafkajs,platformatic').split(','),
+  nodes: (nodesArg ?? 'current').split(','),
+  projects: takeProjects(jestArgs),
 });
+
+/** Removes `--name value` / `--name=value` from argv. */
+function takeOption(argv, name) {
+  const rest = [];
+  let value;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === name) value = argv[++i];
+    else if (argv[i].startsWith(`${name}=`)) value = argv[i].slice(name.length + 1);
+    else rest.push(argv[i]);
+  }
+  return { value, rest };
+}
+
+/** Removes `--selectProjects <project...>` from argv (in place); returns the projects (default all). */
+function takeProjects(argv) {
+  const known = new Set(['unit', 'integration']);
+  const at = argv.indexOf('--selectProjects');
+  if (at < 0) return ['unit', 'integration'];
+  let end = at + 1;
+  while (end < argv.length && known.has(argv[end])) end++;
+  const projects = argv.slice(at + 1, end);
+  argv.splice(at, end - at);
+  return projects;
+}
+
+/** One pass per Node.js and driver; the unit tests only in the first pass of each Node.js. */
+function testPasses({ drivers, nodes, projects }) {
+  for (const d of drivers)
+    if (d !== 'kafkajs' && d !== 'platformatic') throw new Error(`--drivers: unknown driver "${d}"`);
+  const out = [];
+  for (const node of nodes) {
+    const binary = nodeBinary(node);
+    const nodeLabel =
+      node === 'current'
+        ? process.versions.node
+        : execFileSync(binary, ['-p', 'process.versions.node'], { encoding: 'utf8' }).trim();
+    drivers.forEach((driver, i) => {
+      const selected = i === 0 ? projects : projects.filter((p) => p !== 'unit');
+      if (selected.length > 0) out.push({ node: binary, nodeLabel, driver, projects: selected });
+    });
+  }
+  return out;
+}
 
 // The schema registry (scripts/schema-registry.mjs) is started on demand by the tests that need it
 // (SCHEMA_REGISTRY_URL unset), with a lease of this runner; it is stopped when the run ends.
@@ -58,8 +96,8 @@ if (registryOnDemand) {
 }
 
 await runWithBroker({
-  command: path.join(ROOT, 'node_modules', '.bin', 'jest'),
-  args: jestArgs,
+  command: process.execPath,
+  args: [path.join(ROOT, 'scripts', 'test-passes.mjs'), JSON.stringify(passes), ...jestArgs],
   version,
   afterRun: registryOnDemand
     ? async () => {

@@ -77,6 +77,7 @@ export class BoundedTopicRead {
     const groupId = `${KAFKA_READER_GROUP_PREFIX}${topic}.${randomUUID()}`;
     const consumer = driver.createConsumer({
       groupId,
+      groupProtocol: 'classic',
       sessionTimeoutMs: 30000,
       rebalanceTimeoutMs: 30000,
       heartbeatIntervalMs: 3000,

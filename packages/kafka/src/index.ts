@@ -1,5 +1,6 @@
 /**
- * `@gomes/kafka`: Kafka channel adapters for gomes, on kafkajs.
+ * `@gomes/kafka`: Kafka channel adapters for gomes, on kafkajs or `@platformatic/kafka` (the
+ * connection's `driver` option).
  *
  * @packageDocumentation
  */
@@ -7,6 +8,7 @@ export { Secret } from './internal/secret.js';
 export {
   KafkaConnection,
   DEFAULT_KAFKA_CONNECTION_OPTIONS,
+  KAFKA_DRIVER_ENV,
   type KafkaConnectionOptions,
   type KafkaConnectionState,
   type KafkaSaslOptions,
@@ -14,6 +16,8 @@ export {
 } from './kafka-connection.js';
 export type {
   CompressionCodec,
+  KafkaDriverName,
+  KafkaGroupProtocol,
   RequiredAcks,
   SaslMechanism,
   TopicPartitions,

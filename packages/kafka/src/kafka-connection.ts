@@ -8,7 +8,13 @@ import {
   type TopicAdmin,
 } from '@gomes/core';
 import type { DriverAdmin } from './driver/kafka-driver.js';
-import type { KafkaDriver, KafkaDriverFactory, SaslMechanism, TlsSettings } from './driver/kafka-driver.js';
+import type {
+  KafkaDriver,
+  KafkaDriverFactory,
+  KafkaDriverName,
+  SaslMechanism,
+  TlsSettings,
+} from './driver/kafka-driver.js';
 import { createKafkajsDriver } from './driver/kafkajs-driver.js';
 import { toConnectionError } from './kafka-errors.js';
 import { withTimeout } from './internal/async-utils.js';
@@ -44,6 +50,14 @@ export interface KafkaSaslOptions {
  * @public
  */
 export interface KafkaConnectionOptions {
+  /**
+   * The Kafka client library: `kafkajs` (2.2.4, bundled) or `platformatic` (`@platformatic/kafka`
+   * 1.x, an optional peer dependency the application installs; faster, KIP-848). Both give the same
+   * behaviour above the driver (see docs/kafka.md, "Choosing a driver"). When omitted, the
+   * environment variable `GOMES_KAFKA_DRIVER` decides, else `kafkajs`.
+   * @default 'kafkajs'
+   */
+  driver?: KafkaDriverName;
   /** Client id sent to the brokers. @default the connection name */
   clientId?: string;
   /** TLS; `true` = TLS with the system CAs. @default no TLS */
@@ -54,7 +68,7 @@ export interface KafkaConnectionOptions {
   connectionTimeoutMs?: number;
   /** Timeout of one broker request. @default 30000 */
   requestTimeoutMs?: number;
-  /** Timeout of the SASL handshake. @default 10000 */
+  /** Timeout of the SASL handshake (kafkajs driver only: platformatic bounds it with `requestTimeoutMs`). @default 10000 */
   authenticationTimeoutMs?: number;
   /** Retries of a failing request by producers, consumers and admin calls. @default 5 */
   retries?: number;
@@ -68,7 +82,7 @@ export interface KafkaConnectionOptions {
   maxRetryTimeMs?: number;
   /** Logger for the connection and its clients (kafkajs logs are forwarded to it). @default no-op */
   logger?: Logger;
-  /** @internal Replaces the kafkajs driver (tests). */
+  /** @internal Replaces the driver (tests). */
   driverFactory?: KafkaDriverFactory;
 }
 
@@ -85,6 +99,7 @@ export const DEFAULT_KAFKA_CONNECTION_OPTIONS = Object.freeze({
 });
 
 const KNOWN_OPTIONS = new Set([
+  'driver',
   'clientId',
   'tls',
   'sasl',
@@ -100,6 +115,9 @@ const KNOWN_OPTIONS = new Set([
   'driverFactory',
 ]);
 const MECHANISMS: readonly SaslMechanism[] = ['plain', 'scram-sha-256', 'scram-sha-512'];
+const DRIVERS: readonly KafkaDriverName[] = ['kafkajs', 'platformatic'];
+/** The environment variable that chooses the driver of connections that do not set `driver`. @public */
+export const KAFKA_DRIVER_ENV = 'GOMES_KAFKA_DRIVER';
 const BROKER = /^(\[[0-9a-fA-F:.]+\]|[^\s:/]+):(\d{1,5})$/;
 
 /** Connection state. @public */
@@ -144,6 +162,14 @@ export class KafkaConnection implements ChannelConnection {
     this.#logger = (options.logger ?? noopLogger).child({ connection: name });
   }
 
+  /**
+   * The driver this connection runs on: the `driver` option, else `GOMES_KAFKA_DRIVER`, else
+   * `kafkajs` (an unknown name is reported by `validate()`).
+   */
+  get driverName(): KafkaDriverName {
+    return (this.#options.driver ?? envDriver() ?? 'kafkajs') as KafkaDriverName;
+  }
+
   /** Current state. */
   get state(): KafkaConnectionState {
     return this.#state;
@@ -175,6 +201,15 @@ export class KafkaConnection implements ChannelConnection {
     if (!this.name) problems.push('a Kafka connection needs a non-empty name');
     for (const key of Object.keys(o))
       if (!KNOWN_OPTIONS.has(key)) problems.push(`${where}: unknown option "${key}"`);
+    if (!DRIVERS.includes(this.driverName)) {
+      const source = o.driver === undefined ? `${KAFKA_DRIVER_ENV}=${envDriver()}` : `driver "${o.driver}"`;
+      problems.push(`${where}: ${source} is not one of ${DRIVERS.join(', ')}`);
+    }
+    if (this.driverName === 'platformatic' && o.authenticationTimeoutMs !== undefined) {
+      problems.push(
+        `${where}: authenticationTimeoutMs is not supported by the platformatic driver (it bounds the SASL exchange with requestTimeoutMs); remove it or use the kafkajs driver`,
+      );
+    }
     if (this.brokers.length === 0) problems.push(`${where} needs at least one broker ("host:port")`);
     for (const broker of this.brokers) {
       const match = BROKER.exec(broker);
@@ -276,10 +311,16 @@ export class KafkaConnection implements ChannelConnection {
               })),
             );
           } catch (error) {
-            // kafkajs aggregates one error per topic: surface the broker's reasons.
-            const errors = (error as { errors?: { topic?: string; message?: string }[] }).errors;
+            // Both drivers aggregate one error per topic (kafkajs names the topic, platformatic adds
+            // the broker's own message): surface the broker's reasons.
+            const errors = (
+              error as { errors?: { topic?: string; message?: string; serverErrorMessage?: unknown }[] }
+            ).errors;
             if (!Array.isArray(errors) || errors.length === 0) throw error;
-            const reasons = errors.map((e) => `${e.topic ?? '?'}: ${e.message ?? 'unknown error'}`);
+            const reasons = errors.map((e) => {
+              const detail = typeof e.serverErrorMessage === 'string' ? ` ${e.serverErrorMessage}` : '';
+              return `${e.topic === undefined ? '' : `${e.topic}: `}${e.message ?? 'unknown error'}${detail}`;
+            });
             throw new Error(`${(error as Error).message} (${reasons.join('; ')})`, { cause: error });
           }
         }),
@@ -293,6 +334,7 @@ export class KafkaConnection implements ChannelConnection {
       name: this.name,
       brokers: [...this.brokers],
       clientId: o.clientId ?? this.name,
+      driver: this.driverName,
       tls:
         o.tls === undefined
           ? false
@@ -317,7 +359,14 @@ export class KafkaConnection implements ChannelConnection {
     const o = this.#options;
     const d = DEFAULT_KAFKA_CONNECTION_OPTIONS;
     this.#state = 'connecting';
-    const driver = (o.driverFactory ?? createKafkajsDriver)({
+    let factory: KafkaDriverFactory;
+    try {
+      factory = o.driverFactory ?? (await driverFactory(this.driverName));
+    } catch (error) {
+      this.#state = 'disconnected';
+      throw error;
+    }
+    const driver = factory({
       brokers: this.brokers,
       clientId: o.clientId ?? this.name,
       tls: toTlsSettings(o.tls),
@@ -360,6 +409,19 @@ export class KafkaConnection implements ChannelConnection {
       await admin.disconnect().catch(() => undefined);
     }
   }
+}
+
+/** `GOMES_KAFKA_DRIVER`, when set (trimmed, lower case). */
+function envDriver(): string | undefined {
+  const value = process.env[KAFKA_DRIVER_ENV]?.trim().toLowerCase();
+  return value ? value : undefined;
+}
+
+/** The factory of a driver; the platformatic one loads `@platformatic/kafka` first. */
+async function driverFactory(name: KafkaDriverName): Promise<KafkaDriverFactory> {
+  if (name === 'kafkajs') return createKafkajsDriver;
+  const { platformaticDriverFactory } = await import('./driver/platformatic-loader.js');
+  return platformaticDriverFactory();
 }
 
 function toTlsSettings(tls: KafkaTlsOptions | boolean | undefined): TlsSettings | undefined {

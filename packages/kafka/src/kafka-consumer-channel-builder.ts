@@ -6,6 +6,7 @@ import {
   type ChannelConnection,
   type PreflightContext,
 } from '@gomes/core';
+import type { KafkaGroupProtocol } from './driver/kafka-driver.js';
 import { KafkaConnection } from './kafka-connection.js';
 import { KafkaConsumerChannel } from './kafka-consumer-channel.js';
 import {
@@ -50,6 +51,7 @@ import {
  * | `WithStartOffset(o)` | `withStartOffset('earliest' \| 'latest')` | `subscribe({ fromBeginning })` | earliest (first) |
  * | `WithIsolationLevel(l)` | `withIsolationLevel('read_committed' \| 'read_uncommitted')` | `readUncommitted` | read_committed (uncommitted) |
  * | group id `<conn>:<consumer>` | `withGroupId(id)` | `groupId` | consumer name |
+ * | — | `withGroupProtocol('consumer')` | KIP-848 (platformatic driver only) | classic |
  * | — | `withDeadLetterTopic(t)` | undecodable records | dead-letter channel name, else `<topic>.DLQ` |
  * | — | `withRestartPolicy({ maxRestarts, backoffMs, maxBackoffMs })` | `restartOnFailure: false` + gomes restarts (capped backoff, jitter; the crashed member is removed from the group first) | ∞, 1000, 5000 |
  * | — | `withTopic(spec)` | create the consumed topic when missing | never |
@@ -79,6 +81,15 @@ export class KafkaConsumerChannelBuilder extends ConsumerChannelAdapterBuilder {
   /** Consumer group id (default: the consumer name). */
   withGroupId(groupId: string): this {
     return this.withOptions({ groupId });
+  }
+
+  /**
+   * The consumer group protocol: `'consumer'` is KIP-848 (Kafka 4.0+; the broker assigns partitions
+   * incrementally, members join and leave without stopping the others). Needs the platformatic
+   * driver: on kafkajs, `start()` fails with a ConfigurationError. See docs/kafka.md.
+   */
+  withGroupProtocol(protocol: KafkaGroupProtocol): this {
+    return this.withOptions({ groupProtocol: protocol });
   }
 
   /** Consumes only this partition (one member of the group reads it). */
@@ -248,6 +259,11 @@ export class KafkaConsumerChannelBuilder extends ConsumerChannelAdapterBuilder {
       ]);
     }
     const driver = connection.driver;
+    if (!driver.supportedGroupProtocols.has(this.options.groupProtocol)) {
+      throw new ConfigurationError([
+        `consumer "${this.consumerName}": the ${this.options.groupProtocol} group protocol (withGroupProtocol) is not supported by the "${driver.name}" driver of connection "${connection.name}"; use the "platformatic" driver (KafkaConnection option driver: 'platformatic') or the classic protocol`,
+      ]);
+    }
     const logger = context.logger.child({ consumer: this.consumerName });
     const topics = this.options.groupTopics ?? [this.channelName];
     const admin = driver.createAdmin();

@@ -1,4 +1,4 @@
-import type { DriverConsumerOptions } from './driver/kafka-driver.js';
+import type { DriverConsumerOptions, KafkaGroupProtocol } from './driver/kafka-driver.js';
 import { KafkaMessageTranslator } from './kafka-message-translator.js';
 import { validateTopicSpec, type KafkaTopicSpec } from './topic-provisioner.js';
 
@@ -17,6 +17,14 @@ export type KafkaIsolationLevel = 'read_uncommitted' | 'read_committed';
 export interface KafkaConsumerOptions {
   /** Consumer group id. @default the consumer name */
   readonly groupId: string | undefined;
+  /**
+   * Consumer group protocol: `classic`, or `consumer` (KIP-848: broker-side incremental assignment,
+   * Kafka 4.0+). `consumer` needs the platformatic driver (on kafkajs, `start()` fails with a
+   * ConfigurationError), and does not go with `partition`; the broker then owns the session timeout
+   * and heartbeat interval (`group.consumer.*`), so `sessionTimeoutMs` and `heartbeatIntervalMs` do
+   * not apply. @default 'classic'
+   */
+  readonly groupProtocol: KafkaGroupProtocol;
   /** Topics consumed by the group instead of the channel topic (Go `WithGroupTopics`). @default [channel topic] */
   readonly groupTopics: readonly string[] | undefined;
   /** Consume only this partition (Go `WithPartition`): one member of the group reads it, others stand by. @default all */
@@ -79,6 +87,7 @@ export interface KafkaConsumerOptions {
 /** Defaults of {@link KafkaConsumerOptions}. @public */
 export const DEFAULT_KAFKA_CONSUMER_OPTIONS: Readonly<KafkaConsumerOptions> = Object.freeze({
   groupId: undefined,
+  groupProtocol: 'classic',
   groupTopics: undefined,
   partition: undefined,
   queueCapacity: 100,
@@ -110,6 +119,14 @@ export function validateKafkaConsumerOptions(o: KafkaConsumerOptions): string[] 
       problems.push(`${name} must be an integer >= ${min}, got ${String(v)}`);
   };
   if (o.groupId !== undefined && o.groupId.trim() === '') problems.push('groupId must not be empty');
+  if (o.groupProtocol !== 'classic' && o.groupProtocol !== 'consumer') {
+    problems.push(`groupProtocol must be 'classic' or 'consumer', got ${String(o.groupProtocol)}`);
+  }
+  if (o.groupProtocol === 'consumer' && o.partition !== undefined) {
+    problems.push(
+      'withPartition cannot be used with the consumer group protocol (KIP-848): the broker assigns the partitions; use the classic protocol',
+    );
+  }
   if (o.groupTopics !== undefined) {
     if (o.groupTopics.length === 0) problems.push('groupTopics must name at least one topic');
     if (o.groupTopics.some((t) => !t)) problems.push('groupTopics must not contain empty names');
@@ -161,6 +178,7 @@ export function validateKafkaConsumerOptions(o: KafkaConsumerOptions): string[] 
 export function toDriverConsumerOptions(groupId: string, o: KafkaConsumerOptions): DriverConsumerOptions {
   return {
     groupId,
+    groupProtocol: o.groupProtocol,
     sessionTimeoutMs: o.sessionTimeoutMs,
     rebalanceTimeoutMs: o.rebalanceTimeoutMs,
     heartbeatIntervalMs: o.heartbeatIntervalMs,

@@ -24,20 +24,36 @@ interface ErrorLike {
   message?: unknown;
   code?: unknown;
   type?: unknown;
+  /** Kafka's error name on a `@platformatic/kafka` ProtocolError. */
+  apiId?: unknown;
   cause?: unknown;
   originalError?: unknown;
+  /** The errors of an aggregate (`@platformatic/kafka` MultipleErrors: one per attempt or partition). */
+  errors?: unknown;
 }
 
-/** Every error in the chain (`cause`, kafkajs' `originalError`), outermost first. @internal */
+/**
+ * Every error in the chain (`cause`, kafkajs' `originalError`, the members of an aggregate such as
+ * `@platformatic/kafka`'s MultipleErrors), outermost first, depth first. @internal
+ */
 export function errorChain(error: unknown): ErrorLike[] {
   const chain: ErrorLike[] = [];
-  let current: unknown = error;
-  while (typeof current === 'object' && current !== null && chain.length < 10) {
+  const visit = (current: unknown): void => {
+    if (typeof current !== 'object' || current === null || chain.length >= 20 || chain.includes(current))
+      return;
     const e = current as ErrorLike;
     chain.push(e);
-    current = e.originalError ?? e.cause;
-  }
+    if (Array.isArray(e.errors)) for (const inner of e.errors as unknown[]) visit(inner);
+    visit(e.originalError ?? e.cause);
+  };
+  visit(error);
   return chain;
+}
+
+/** Kafka's name of a broker error (`UNKNOWN_TOPIC_OR_PARTITION`, …): kafkajs' `type`, platformatic's `apiId`. */
+function kafkaErrorName(e: ErrorLike): string | undefined {
+  if (typeof e.type === 'string') return e.type;
+  return typeof e.apiId === 'string' ? e.apiId : undefined;
 }
 
 /** The innermost useful message of an error chain. @internal */
@@ -55,14 +71,15 @@ export function isAuthenticationError(error: unknown): boolean {
   return errorChain(error).some(
     (e) =>
       e.name === 'KafkaJSSASLAuthenticationError' ||
-      (typeof e.type === 'string' && AUTH_TYPES.has(e.type)) ||
+      e.code === 'PLT_KFK_AUTHENTICATION' ||
+      AUTH_TYPES.has(kafkaErrorName(e) ?? '') ||
       (typeof e.code === 'string' && TLS_CODES.has(e.code)),
   );
 }
 
 /** Whether a client error says a topic (or one of its partitions) does not exist. @internal */
 export function isUnknownTopicError(error: unknown): boolean {
-  return errorChain(error).some((e) => e.type === 'UNKNOWN_TOPIC_OR_PARTITION');
+  return errorChain(error).some((e) => kafkaErrorName(e) === 'UNKNOWN_TOPIC_OR_PARTITION');
 }
 
 /**
@@ -120,9 +137,7 @@ const NON_RETRIABLE_PRODUCE_TYPES = new Set([
 export function isNonRetriableProduceError(error: unknown): boolean {
   if (isAuthenticationError(error)) return true;
   return errorChain(error).some(
-    (e) =>
-      (typeof e.type === 'string' && NON_RETRIABLE_PRODUCE_TYPES.has(e.type)) ||
-      e.name === 'ConfigurationError',
+    (e) => NON_RETRIABLE_PRODUCE_TYPES.has(kafkaErrorName(e) ?? '') || e.name === 'ConfigurationError',
   );
 }
 

@@ -392,7 +392,12 @@ describe('gomes.redrive: in memory', () => {
     expect(report.redriven.map((r) => r.messageId)).toEqual(order.slice(0, 2));
     expect(report.notAttempted).toBe(18);
     // Its marker is missing: it is listed (and would be redriven) again — at least once.
-    expect((await dlq.list()).map((d) => d.originalMessageId)).toEqual(order.slice(1));
+    const listed = (await dlq.list()).map((d) => d.originalMessageId);
+    expect(listed.slice(0, 19)).toEqual(order.slice(1));
+    // order[0] went back to "parcels": a message its consumer rejects again is dead-lettered again,
+    // as a new dead letter after the others, whenever the consumer gets to it (seen on Node 24: before
+    // this line runs).
+    expect(listed.slice(19).filter((id) => id !== order[0])).toEqual([]);
   });
 
   it('stops at the limit; the rest stay for a later redrive', async () => {

@@ -19,6 +19,7 @@ import {
   KafkaConsumerChannelBuilder,
   KafkaMessageTranslator,
   KafkaPublisherChannelBuilder,
+  type KafkaDriverName,
   type KafkaOutboundRecord,
   type KafkaPublisherChannel,
   type MessageSerializer,
@@ -39,9 +40,12 @@ export class BenchOrderPlaced {
   seq!: number;
 }
 
-/** A connected Kafka connection (no-op logger, gomes defaults). */
-export async function gomesConnection(brokers: readonly string[]): Promise<KafkaConnection> {
-  const connection = new KafkaConnection('kafka', brokers);
+/** A connected Kafka connection on `driver` (no-op logger, gomes defaults). */
+export async function gomesConnection(
+  brokers: readonly string[],
+  driver: KafkaDriverName = 'kafkajs',
+): Promise<KafkaConnection> {
+  const connection = new KafkaConnection('kafka', brokers, { driver });
   await connection.connect();
   return connection;
 }
@@ -189,9 +193,13 @@ export async function gomesSingleLatencies(
 }
 
 /** A started gomes instance with one publisher channel (for `eventBusByChannel`). */
-export async function gomesWithPublisher(brokers: readonly string[], topic: string): Promise<Gomes> {
+export async function gomesWithPublisher(
+  brokers: readonly string[],
+  topic: string,
+  driver: KafkaDriverName = 'kafkajs',
+): Promise<Gomes> {
   const app = createGomes({ name: 'bench-publisher' });
-  app.addChannelConnection(new KafkaConnection('kafka', brokers));
+  app.addChannelConnection(new KafkaConnection('kafka', brokers, { driver }));
   app.addPublisherChannel(new KafkaPublisherChannelBuilder('kafka', topic));
   await app.start();
   return app;
@@ -222,6 +230,8 @@ export interface ConsumeTuning {
   readonly processingTimeoutMs?: number;
   /** Consumer channel `withSerializer` (default JSON). */
   readonly serializer?: MessageSerializer;
+  /** The connection's driver (default kafkajs). */
+  readonly driver?: KafkaDriverName;
 }
 
 /**
@@ -244,7 +254,7 @@ export async function gomesConsume(
   const done = new Promise<void>((resolve) => (finish = resolve));
   const errors: Error[] = [];
   const app = createGomes({ name: 'bench-consumer' });
-  app.addChannelConnection(new KafkaConnection('kafka', brokers));
+  app.addChannelConnection(new KafkaConnection('kafka', brokers, { driver: tuning.driver ?? 'kafkajs' }));
   const base = new KafkaConsumerChannelBuilder('kafka', topic, 'bench-consumer').withGroupId(groupId);
   const builder = tuning.serializer ? base.withSerializer(tuning.serializer) : base;
   app.addConsumerChannel(

@@ -41,7 +41,7 @@ function cells(row: ResultRow): string[] {
 const HEADER = [
   'Scenario',
   'Unit',
-  'raw kafkajs median (min–max)',
+  'raw kafkajs median (min–max) ([platformatic] latency rows: raw platformatic)',
   'gomes median (min–max)',
   'gomes / raw',
   'Target',
@@ -100,7 +100,7 @@ export function pairedRatio(row: PublishRow): number {
 
 const PUBLISH_HEADER = [
   'Scenario',
-  'raw kafkajs, identical records',
+  'raw client (kafkajs; [platformatic] rows: @platformatic/kafka), identical records',
   'gomes',
   'gomes / identical: median of the runs (each run)',
   'Target',

@@ -64,20 +64,21 @@ export const lz4Codec = (): KafkajsCodec => ({
   decompress: async (buffer) => Buffer.from(lz4.decompress(buffer)),
 });
 
-type ZstdSimple = {
+/** zstd-codec's `Simple` codec. @internal */
+export type ZstdSimple = {
   compress(data: Uint8Array, level?: number): Uint8Array;
   decompress(data: Uint8Array): Uint8Array;
 };
-let zstdSimple: Promise<ZstdSimple> | undefined;
+let zstdLoading: Promise<ZstdSimple> | undefined;
 
-/** Loads the WebAssembly module once, on first use. */
-async function zstd(): Promise<ZstdSimple> {
-  zstdSimple ??= new Promise<ZstdSimple>((resolve) => ZstdCodec.run((z) => resolve(new z.Simple())));
-  return zstdSimple;
+/** zstd-codec's synchronous API; its WebAssembly module is loaded once, on first use. @internal */
+export async function zstdSimple(): Promise<ZstdSimple> {
+  zstdLoading ??= new Promise<ZstdSimple>((resolve) => ZstdCodec.run((z) => resolve(new z.Simple())));
+  return zstdLoading;
 }
 
 /** zstd (level 3, the Kafka default), as Kafka uses it. @internal */
 export const zstdCodec = (): KafkajsCodec => ({
-  compress: async (encoder) => Buffer.from((await zstd()).compress(encoder.buffer, 3)),
-  decompress: async (buffer) => Buffer.from((await zstd()).decompress(buffer)),
+  compress: async (encoder) => Buffer.from((await zstdSimple()).compress(encoder.buffer, 3)),
+  decompress: async (buffer) => Buffer.from((await zstdSimple()).decompress(buffer)),
 });

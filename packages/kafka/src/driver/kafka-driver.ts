@@ -1,10 +1,10 @@
 /**
  * The narrow driver boundary between gomes' Kafka channels and a Kafka client library.
  *
- * Only `kafkajs-driver.ts` imports kafkajs; everything else speaks these types, so a second driver
- * (e.g. `@platformatic/kafka`, with its Java-compatible partitioner) can be added later, and unit
- * tests can drive the channels with a fake. Offsets are decimal strings (64-bit safe). Header values
- * are UTF-8 strings.
+ * Only `kafkajs-driver.ts` imports kafkajs, and only `platformatic-*.ts` import `@platformatic/kafka`
+ * (an optional peer dependency, loaded when a connection chooses it); everything else speaks these
+ * types, and unit tests can drive the channels with a fake. Offsets are decimal strings (64-bit
+ * safe). Header values are UTF-8 strings.
  *
  * @packageDocumentation
  */
@@ -150,7 +150,10 @@ export interface DriverBatchControl {
   heartbeat?(): Promise<void>;
 }
 
-/** Handles one fetched batch. Must return quickly: the driver heartbeats between batches. @internal */
+/**
+ * Handles one fetched batch. Must return quickly: the kafkajs driver heartbeats between batches. A
+ * handler that throws crashes the consumer (`onCrash`), on every driver. @internal
+ */
 export type DriverBatchHandler = (batch: DriverBatch, control: DriverBatchControl) => Promise<void>;
 
 /** Partitions of one topic. @public */
@@ -166,9 +169,18 @@ export interface TopicPartitionOffset {
   readonly offset: string;
 }
 
+/**
+ * The consumer group protocol: `classic` (JoinGroup / SyncGroup, client-side assignment) or
+ * `consumer` (KIP-848, Kafka 4.0+: the broker assigns partitions incrementally, no stop-the-world
+ * rebalance). @public
+ */
+export type KafkaGroupProtocol = 'classic' | 'consumer';
+
 /** Consumer group settings. @internal */
 export interface DriverConsumerOptions {
   readonly groupId: string;
+  /** Group protocol; `consumer` (KIP-848) only on drivers whose `supportedGroupProtocols` has it. */
+  readonly groupProtocol: KafkaGroupProtocol;
   readonly sessionTimeoutMs: number;
   readonly rebalanceTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
@@ -297,14 +309,21 @@ export interface DriverAdmin {
   disconnect(): Promise<void>;
 }
 
+/** The Kafka client library a {@link KafkaConnection} runs on. @public */
+export type KafkaDriverName = 'kafkajs' | 'platformatic';
+
 /** A client factory bound to one cluster. @internal */
 export interface KafkaDriver {
+  /** Which client library this is (for logs and error messages). */
+  readonly name: KafkaDriverName;
   createProducer(options: DriverProducerOptions): DriverProducer;
   createConsumer(options: DriverConsumerOptions): DriverConsumer;
   /** An admin client whose retries are bounded by `retries` (defaults to the config's). */
   createAdmin(options?: { retries?: number }): DriverAdmin;
   /** Compression codecs this driver can produce and read. */
   readonly supportedCompression: ReadonlySet<CompressionCodec>;
+  /** Consumer group protocols this driver can join with. */
+  readonly supportedGroupProtocols: ReadonlySet<KafkaGroupProtocol>;
 }
 
 /** Creates a driver for a cluster. @internal */

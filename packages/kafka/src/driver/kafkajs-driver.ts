@@ -20,6 +20,7 @@ import type {
   SASLOptions,
 } from 'kafkajs';
 import SnappyCodec from 'kafkajs-snappy';
+import { clampKafkajsTimers } from './kafkajs-node24.js';
 import { lz4Codec, zstdCodec } from './compression-codecs.js';
 import type { ConnectionOptions } from 'node:tls';
 import type {
@@ -40,6 +41,7 @@ import type {
   DriverTopicSpec,
   KafkaDriver,
   KafkaDriverConfig,
+  KafkaGroupProtocol,
   TopicPartitionOffset,
   TopicPartitions,
 } from './kafka-driver.js';
@@ -61,6 +63,7 @@ const {
 (CompressionCodecs as Record<number, unknown>)[CompressionTypes.Snappy] = SnappyCodec;
 (CompressionCodecs as Record<number, unknown>)[CompressionTypes.LZ4] = lz4Codec;
 (CompressionCodecs as Record<number, unknown>)[CompressionTypes.ZSTD] = zstdCodec;
+clampKafkajsTimers();
 
 const SUPPORTED_COMPRESSION: ReadonlySet<CompressionCodec> = new Set<CompressionCodec>([
   'none',
@@ -87,8 +90,13 @@ export function createKafkajsDriver(config: KafkaDriverConfig): KafkaDriver {
   return new KafkajsDriver(config);
 }
 
+const GROUP_PROTOCOLS: ReadonlySet<KafkaGroupProtocol> = new Set<KafkaGroupProtocol>(['classic']);
+
 class KafkajsDriver implements KafkaDriver {
+  readonly name = 'kafkajs' as const;
   readonly supportedCompression = SUPPORTED_COMPRESSION;
+  /** kafkajs has no KIP-848 (consumer group protocol). */
+  readonly supportedGroupProtocols = GROUP_PROTOCOLS;
   readonly #config: KafkaDriverConfig;
 
   constructor(config: KafkaDriverConfig) {

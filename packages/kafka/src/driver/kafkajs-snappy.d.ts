@@ -6,3 +6,17 @@ declare module 'kafkajs-snappy' {
   };
   export = SnappyCodec;
 }
+
+declare module 'kafkajs/src/network/requestQueue/index.js' {
+  /** kafkajs' per-connection request queue (internal, untyped). */
+  const RequestQueue: {
+    prototype: {
+      throttledUntil: number;
+      throttleCheckTimeoutId: NodeJS.Timeout | null;
+      pending: unknown[];
+      checkPendingRequests(): void;
+      scheduleCheckPendingRequests(): void;
+    };
+  };
+  export = RequestQueue;
+}

@@ -1,7 +1,7 @@
 // gomes.health() over the real broker: a consumer whose handler blocks while its partition has lag
 // turns not ready (then not live) after the stall threshold and ready again once it catches up; a
-// consumer that crashes — stopped by a failing message (stopOnError), or its kafkajs client crashed
-// (a real kafkajs crash through kafkajs' own crash path, recovered by the restart policy or not) —
+// consumer that crashes — stopped by a failing message (stopOnError), or its client crashed (a real
+// crash through the driver's own crash path, recovered by the restart policy or not) —
 // turns not ready, and ready again after recovery; the lag per partition matches the unconsumed
 // messages.
 import 'reflect-metadata';
@@ -14,11 +14,19 @@ import {
   type HealthReport,
 } from '@gomes/core';
 import { KafkaPublisherChannelBuilder } from '@gomes/kafka';
-import { createKafkajsDriver } from '../../src/driver/kafkajs-driver.js';
 import type { DriverConsumer, KafkaDriverFactory } from '../../src/driver/kafka-driver.js';
 import { KafkaConnection } from '../../src/kafka-connection.js';
 import { uniqueTopic } from '../support/kafka-test-env.js';
-import { closeAll, createTopic, env, readRaw, track, waitFor } from '../support/kafka-harness.js';
+import {
+  closeAll,
+  createTopic,
+  env,
+  readRaw,
+  testDriverFactory,
+  testDriverName,
+  track,
+  waitFor,
+} from '../support/kafka-harness.js';
 import { committedOffsets, consumerBuilder, gate, kafkaGomes } from '../support/gomes-kafka.js';
 
 @Event('health.jobQueued')
@@ -83,16 +91,20 @@ async function publish(
 }
 
 /**
- * The real kafkajs driver, except that the batch callback of its consumers throws a non-retriable
- * error on the first batch after `crashNextBatch()`: kafkajs then crashes the consumer through its
- * own crash path (KafkaJSNonRetriableError → CRASH event), as it does for an unrecoverable error.
+ * The real driver under test, except that the batch callback of its consumers throws a non-retriable
+ * error on the first batch after `crashNextBatch()`: the driver then crashes the consumer through its
+ * own crash path (kafkajs: KafkaJSNonRetriableError → CRASH event; platformatic: the fetch loop ends
+ * with onCrash), as it does for an unrecoverable error.
  */
-function crashingDriver(): { factory: KafkaDriverFactory; crashNextBatch: () => void } {
+async function crashingDriver(): Promise<{ factory: KafkaDriverFactory; crashNextBatch: () => void }> {
   let crash = false;
+  const base = await testDriverFactory();
   const factory: KafkaDriverFactory = (config) => {
-    const driver = createKafkajsDriver(config);
+    const driver = base(config);
     return {
+      name: driver.name,
       supportedCompression: driver.supportedCompression,
+      supportedGroupProtocols: driver.supportedGroupProtocols,
       createProducer: (o) => driver.createProducer(o),
       createAdmin: (o) => driver.createAdmin(o),
       createConsumer: (o): DriverConsumer => {
@@ -206,13 +218,13 @@ describe('gomes.health() against the real broker', () => {
     });
   });
 
-  it('turns not ready while a crashed kafkajs consumer is restarted, and ready once the restart policy recovered it', async () => {
-    const topic = await createTopic(uniqueTopic('health-kafkajs-crash'), 1);
-    const group = uniqueTopic('health-kafkajs-crash-worker');
-    const driver = crashingDriver();
+  it(`turns not ready while a crashed ${testDriverName()} consumer is restarted, and ready once the restart policy recovered it`, async () => {
+    const topic = await createTopic(uniqueTopic('health-driver-crash'), 1);
+    const group = uniqueTopic('health-driver-crash-worker');
+    const driver = await crashingDriver();
     const handled: string[] = [];
     const errors: Error[] = [];
-    const app = gomesWithDriver('health-kafkajs-crash', driver.factory)
+    const app = gomesWithDriver('health-driver-crash', driver.factory)
       .addPublisherChannel(new KafkaPublisherChannelBuilder('kafka', topic))
       .addConsumerChannel(
         consumerBuilder(topic, group).withRestartPolicy({ maxRestarts: 3, backoffMs: 1500 }),
@@ -251,10 +263,10 @@ describe('gomes.health() against the real broker', () => {
     expect(handled).toEqual(['before', 'during']);
   });
 
-  it('turns not live when the restart policy gives up after a kafkajs crash, and ready after a new run', async () => {
+  it(`turns not live when the restart policy gives up after a ${testDriverName()} crash, and ready after a new run`, async () => {
     const topic = await createTopic(uniqueTopic('health-gave-up'), 1);
     const group = uniqueTopic('health-gave-up-worker');
-    const driver = crashingDriver();
+    const driver = await crashingDriver();
     const handled: string[] = [];
     const app = gomesWithDriver('health-gave-up', driver.factory)
       .addPublisherChannel(new KafkaPublisherChannelBuilder('kafka', topic))

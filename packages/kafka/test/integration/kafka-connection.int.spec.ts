@@ -4,7 +4,7 @@ import { isGomesError } from '@gomes/core';
 import { KafkaConnection, Secret, type KafkaConnectionOptions } from '@gomes/kafka';
 import { readFileSync } from 'node:fs';
 import { KAFKA_TEST_USERS } from '../support/kafka-test-env.js';
-import { closeAll, env, track } from '../support/kafka-harness.js';
+import { closeAll, env, testDriverName, track } from '../support/kafka-harness.js';
 
 afterEach(closeAll);
 
@@ -28,7 +28,9 @@ describe('KafkaConnection (real broker)', () => {
   it('connects to the PLAINTEXT listener and verifies the cluster', async () => {
     const c = await connectWith(env.brokers, {});
     expect(c.state).toBe('connected');
-    expect(c.driver).toBeDefined();
+    // The suite runs once per driver (GOMES_KAFKA_DRIVER): connections without a driver option use it.
+    expect(c.driverName).toBe(testDriverName());
+    expect(c.driver.name).toBe(testDriverName());
   });
 
   it('fails fast with GOMES_CONNECTION_FAILED when no broker listens', async () => {

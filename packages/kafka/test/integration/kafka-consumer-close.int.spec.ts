@@ -4,32 +4,42 @@
 import { noopLogger } from '@gomes/core';
 import { holdsFor } from '@gomes/core/testing';
 import kafkajs from 'kafkajs';
-import { createKafkajsDriver } from '../../src/driver/kafkajs-driver.js';
 import { KafkaConnection } from '../../src/kafka-connection.js';
 import type {
   DriverConsumer,
   DriverConsumerListener,
   KafkaDriverFactory,
 } from '../../src/driver/kafka-driver.js';
-import { closeAll, consumerBuilder, createTopic, env, track, waitFor } from '../support/kafka-harness.js';
+import {
+  closeAll,
+  consumerBuilder,
+  createTopic,
+  env,
+  testDriverFactory,
+  track,
+  waitFor,
+} from '../support/kafka-harness.js';
 import { uniqueTopic } from '../support/kafka-test-env.js';
 
 afterEach(closeAll);
 
 /**
- * The real kafkajs driver; the connect of every consumer after the first completes for real but is
- * reported to the caller only once `openGate()` is called.
+ * The real driver under test; the connect of every consumer after the first completes for real but
+ * is reported to the caller only once `openGate()` is called.
  */
-function gatedDriver() {
+async function gatedDriver() {
   const listeners: DriverConsumerListener[] = [];
   let created = 0;
   let connected = 0;
   let openGate!: () => void;
   const gate = new Promise<void>((r) => (openGate = r));
+  const base = await testDriverFactory();
   const factory: KafkaDriverFactory = (config) => {
-    const driver = createKafkajsDriver(config);
+    const driver = base(config);
     return {
+      name: driver.name,
       supportedCompression: driver.supportedCompression,
+      supportedGroupProtocols: driver.supportedGroupProtocols,
       createProducer: (o) => driver.createProducer(o),
       createAdmin: (o) => driver.createAdmin(o),
       createConsumer: (o): DriverConsumer => {
@@ -75,7 +85,7 @@ describe('KafkaConsumerChannel close during a crash restart (real broker)', () =
   it('leaves no group member behind when close() runs while the restarted member connects', async () => {
     const topic = await createTopic(uniqueTopic('con-close-restart'), 2);
     const group = uniqueTopic('g-close-restart');
-    const driver = gatedDriver();
+    const driver = await gatedDriver();
     const conn = track(
       new KafkaConnection('kafka', env.brokers, { connectionTimeoutMs: 5000, driverFactory: driver.factory }),
     );

@@ -53,6 +53,7 @@ describe('Kafka consumer restart: the crashed member is removed from the group',
 
     const consumer = track(
       rawDriver().createConsumer({
+        groupProtocol: 'classic',
         groupId: group,
         sessionTimeoutMs: SESSION_TIMEOUT_MS,
         rebalanceTimeoutMs: 60_000,

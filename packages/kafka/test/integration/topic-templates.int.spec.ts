@@ -139,7 +139,9 @@ describe('topic templates on Kafka', () => {
     const error = await app.start().catch((e: unknown) => e as Error);
     expect(error).toMatchObject({ code: 'GOMES_TOPIC_PROVISIONING_FAILED' });
     expect(error?.message).toContain('entity.changed (12 partitions, replication factor 3)');
-    expect(error?.message).toContain('Replication-factor is invalid');
+    // kafkajs: "Replication-factor is invalid"; platformatic: the broker's "Replication factor: 3 larger …".
+    expect(error?.message).toMatch(/replication.factor/i);
+    expect(error?.message).toMatch(/invalid|larger than/i);
     expect(await described([`${prefix}entity.changed`])).toEqual([]);
     expect(TopicPresets.production.replicationFactor).toBe(3);
   }, 120_000);

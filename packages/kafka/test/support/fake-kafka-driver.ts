@@ -167,7 +167,9 @@ export function fakeDriver(
   const producers: FakeProducer[] = [];
   const admins = { created: 0, disconnected: 0 };
   const driver: KafkaDriver = {
+    name: 'kafkajs',
     supportedCompression: new Set(['none']),
+    supportedGroupProtocols: new Set(['classic']),
     createConsumer: () => {
       const c = new FakeConsumer();
       consumers.push(c);

@@ -11,10 +11,34 @@ import {
   type KafkaPublisherChannel,
 } from '@gomes/kafka';
 import { createKafkajsDriver } from '../../src/driver/kafkajs-driver.js';
-import type { DriverAdmin, DriverInboundRecord, KafkaDriver } from '../../src/driver/kafka-driver.js';
+import type {
+  DriverAdmin,
+  DriverInboundRecord,
+  KafkaDriver,
+  KafkaDriverFactory,
+  KafkaDriverName,
+} from '../../src/driver/kafka-driver.js';
+import { platformaticDriverFactory } from '../../src/driver/platformatic-loader.js';
 import { kafkaTestEnv } from './kafka-test-env.js';
 
 export const env = kafkaTestEnv();
+
+/**
+ * The driver under test: `GOMES_KAFKA_DRIVER` (the test runner runs the integration suite once per
+ * driver), else kafkajs. Connections that set no `driver` option use it too (KafkaConnection reads
+ * the same variable).
+ */
+export function testDriverName(): KafkaDriverName {
+  const name = process.env['GOMES_KAFKA_DRIVER']?.trim() || 'kafkajs';
+  if (name !== 'kafkajs' && name !== 'platformatic')
+    throw new Error(`GOMES_KAFKA_DRIVER=${name} is no driver`);
+  return name;
+}
+
+/** The factory of the driver under test (for tests that wrap it). */
+export async function testDriverFactory(): Promise<KafkaDriverFactory> {
+  return testDriverName() === 'kafkajs' ? createKafkajsDriver : platformaticDriverFactory();
+}
 
 type Closable = { close(): Promise<void> } | { disconnect(): Promise<void> };
 const open: Closable[] = [];
@@ -130,6 +154,7 @@ export async function readRaw(
 ): Promise<DriverInboundRecord[]> {
   const records: DriverInboundRecord[] = [];
   const c = rawDriver().createConsumer({
+    groupProtocol: 'classic',
     groupId: `raw-reader-${topic}-${Date.now()}`,
     sessionTimeoutMs: 6000,
     rebalanceTimeoutMs: 10000,

@@ -264,6 +264,7 @@ export class FaultScenario {
     if (count === 0) return found;
     const reader = track(
       rawDriver().createConsumer({
+        groupProtocol: 'classic',
         groupId: `${this.group}-dlq-reader`,
         sessionTimeoutMs: 10_000,
         rebalanceTimeoutMs: 10_000,
