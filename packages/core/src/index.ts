@@ -65,10 +65,12 @@ export type {
 } from './channel/consumer-channel.js';
 export type { ChannelConnection, ChannelConnectionState } from './channel/channel-connection.js';
 export {
+  readEndProblems,
   readStartProblems,
   type ChannelReader,
   type ChannelReadOptions,
   type ChannelRecord,
+  type ReadEnd,
   type ReadStart,
   type RecordPosition,
 } from './channel/channel-reader.js';
