@@ -6,7 +6,10 @@ import { Event } from '../actions/action-decorators.js';
 import { defineEventHandler } from '../actions/handler-definition.js';
 import { ConfigurationError } from '../errors/configuration-error.js';
 import { GomesError, isGomesError, NonRetriableError } from '../errors/gomes-error.js';
+import type { ChannelReader, ChannelRecord } from '../channel/channel-reader.js';
+import type { ChannelBuildContext } from '../channel/channel-builders.js';
 import { createGomes } from '../gomes/create-gomes.js';
+import type { Logger, LogFields } from '../logging/logger.js';
 import type { Gomes } from '../gomes/gomes.js';
 import { MessageBuilder } from '../message/message-builder.js';
 import { PARTITION_KEY_HEADER } from '../message/message-headers.js';
@@ -14,7 +17,10 @@ import { Message } from '../message/message.js';
 import { waitFor } from '../testing/wait-for.js';
 import { InMemoryBroker } from '../transport/in-memory/in-memory-broker.js';
 import { inMemoryConnection } from '../transport/in-memory/in-memory-connection.js';
-import { inMemoryPublisher } from '../transport/in-memory/in-memory-publisher-channel-builder.js';
+import {
+  InMemoryPublisherChannelBuilder,
+  inMemoryPublisher,
+} from '../transport/in-memory/in-memory-publisher-channel-builder.js';
 import { InMemoryReplayCheckpointStore } from './in-memory-replay-checkpoint-store.js';
 import type { ReplayCheckpoint, ReplayCheckpointStore } from './replay-checkpoint-store.js';
 import type { ReplayOptions } from './replay-options.js';
@@ -45,13 +51,33 @@ afterEach(async () => {
 /** What the registered handler saw, in order. */
 type Seen = { orderId: string; customer: string; seq: number }[];
 
+/** A logger that records every line with its level and the bindings of its chain. */
+class RecordingLogger implements Logger {
+  constructor(
+    readonly lines: { level: string; msg: string; fields: Record<string, unknown> }[] = [],
+    readonly bindings: Record<string, unknown> = {},
+  ) {}
+  #log(level: string, msg: string, fields?: LogFields): void {
+    this.lines.push({ level, msg, fields: { ...this.bindings, ...fields } });
+  }
+  debug = (msg: string, fields?: LogFields): void => this.#log('debug', msg, fields);
+  info = (msg: string, fields?: LogFields): void => this.#log('info', msg, fields);
+  warn = (msg: string, fields?: LogFields): void => this.#log('warn', msg, fields);
+  error = (msg: string, fields?: LogFields): void => this.#log('error', msg, fields);
+  child(bindings: LogFields): Logger {
+    return new RecordingLogger(this.lines, { ...this.bindings, ...bindings });
+  }
+}
+
 async function app(
   handle: (order: OrderPlaced) => void | Promise<void> = () => undefined,
   broker = new InMemoryBroker(),
+  logger: Logger = new RecordingLogger(),
+  publisher: InMemoryPublisherChannelBuilder = inMemoryPublisher('memory', TOPIC).withPartitions(3),
 ): Promise<{ gomes: Gomes; broker: InMemoryBroker }> {
-  const gomes = createGomes()
+  const gomes = createGomes({ logger })
     .addChannelConnection(inMemoryConnection('memory', { broker }))
-    .addPublisherChannel(inMemoryPublisher('memory', TOPIC).withPartitions(3))
+    .addPublisherChannel(publisher)
     .addActionHandler(defineEventHandler(OrderPlaced, handle));
   instances.push(gomes);
   await gomes.start();
@@ -260,10 +286,15 @@ describe('gomes.replay: failures', () => {
     expect(second.skippedCheckpointed).toBe(firstRun.length);
   });
 
-  it("onFailure 'continue' reports the failed record (and an undecodable one) and goes on", async () => {
-    const { gomes, broker } = await app((o) => {
-      if (o.orderId === 'inside-2') throw new NonRetriableError('rejected');
-    });
+  it("onFailure 'continue' reports the failed record (and an undecodable one), logs it and goes on", async () => {
+    const logger = new RecordingLogger();
+    const { gomes, broker } = await app(
+      (o) => {
+        if (o.orderId === 'inside-2') throw new NonRetriableError('rejected');
+      },
+      new InMemoryBroker(),
+      logger,
+    );
     const from = await nextInstant();
     await publish(gomes, 'inside', 5);
     const valid = MessageBuilder.withPayload({ x: 1 }).header(PARTITION_KEY_HEADER, 'ann').build();
@@ -276,6 +307,79 @@ describe('gomes.replay: failures', () => {
     expect(report.failures.map((f) => f.reason).sort()).toEqual(['handler', 'undecodable']);
     expect(report.failures.find((f) => f.reason === 'handler')).toMatchObject({ attempts: 1 });
     expect(report.partitions.reduce((n, p) => n + p.failed, 0)).toBe(2);
+    const errors = logger.lines.filter((l) => l.level === 'error');
+    expect(errors).toHaveLength(2);
+    for (const [line, failure] of errors.map((l, i) => [l, report.failures[i]!] as const)) {
+      expect(line.fields).toMatchObject({
+        replay: TOPIC,
+        partition: failure.position.partition,
+        offset: failure.position.offset,
+        reason: failure.reason,
+      });
+    }
+    expect(logger.lines.find((l) => l.msg === 'replay finished')?.fields).toMatchObject({
+      handled: 4,
+      failed: 2,
+    });
+  });
+
+  it('does not handle a record inside the window offsets whose timestamp lies outside it; counts and logs it', async () => {
+    const skewed = new Set<string>();
+    /** A reader that reports some records with a producer timestamp from long ago. */
+    class SkewedPublisher extends InMemoryPublisherChannelBuilder {
+      override createReader(context: ChannelBuildContext): ChannelReader {
+        const inner = super.createReader(context);
+        return {
+          channelName: inner.channelName,
+          read: (options) =>
+            (async function* (): AsyncGenerator<ChannelRecord> {
+              for await (const record of inner.read(options)) {
+                yield record.kind === 'message' && skewed.has(record.message.messageId)
+                  ? { ...record, timestamp: new Date(0) }
+                  : record;
+              }
+            })(),
+        };
+      }
+    }
+    const logger = new RecordingLogger();
+    const seen: Seen = [];
+    const { gomes } = await app(
+      (o) => {
+        seen.push({ orderId: o.orderId, customer: o.customer, seq: o.seq });
+      },
+      new InMemoryBroker(),
+      logger,
+      new SkewedPublisher('memory', TOPIC).withPartitions(3),
+    );
+    const { from, to, expected } = await threePhases(gomes, 12);
+    const store = new InMemoryReplayCheckpointStore();
+    // Which records to skew: the messageIds of inside-4 and inside-9, read back from the channel.
+    const firstPass = await gomes.replay({
+      channel: TOPIC,
+      from,
+      to,
+      handler: (message) => {
+        const id = (message.payload as { orderId: string }).orderId;
+        if (id === 'inside-4' || id === 'inside-9') skewed.add(message.messageId);
+      },
+    });
+    expect(firstPass.handled).toBe(12);
+
+    const report = await gomes.replay({ channel: TOPIC, from, to, checkpoint: { store, id: 'skew' } });
+
+    expect(report).toMatchObject({ status: 'completed', handled: 10, outsideWindow: 2, failed: 0 });
+    expect(ids(seen).sort()).toEqual(
+      ids(expected)
+        .filter((id) => id !== 'inside-4' && id !== 'inside-9')
+        .sort(),
+    );
+    expect(logger.lines.filter((l) => l.level === 'warn' && /timestamp outside it/.test(l.msg))).toHaveLength(
+      2,
+    );
+    // The checkpoint moved past them: a resumed run neither handles nor counts them again.
+    const again = await gomes.replay({ channel: TOPIC, from, to, checkpoint: { store, id: 'skew' } });
+    expect(again).toMatchObject({ handled: 0, outsideWindow: 0, skippedCheckpointed: 12 });
   });
 });
 
