@@ -1,131 +1,32 @@
-// gomes.replay on the in-memory transport: the time window, order per partition, retries and the
-// failure policy, checkpoints and resuming after an abort or a crash, configuration errors.
-import 'reflect-metadata';
-import { IsInt, IsString, Min } from 'class-validator';
-import { Event } from '../actions/action-decorators.js';
-import { defineEventHandler } from '../actions/handler-definition.js';
+// gomes.replay on the in-memory transport: the time window, order per partition, the handler
+// (registered or explicit), retries and the failure policy, configuration errors.
+import type { ChannelBuildContext, PublisherChannelBuilder } from '../channel/channel-builders.js';
+import type { ChannelReader, ChannelRecord } from '../channel/channel-reader.js';
 import { ConfigurationError } from '../errors/configuration-error.js';
 import { GomesError, isGomesError, NonRetriableError } from '../errors/gomes-error.js';
-import type { ChannelReader, ChannelRecord } from '../channel/channel-reader.js';
-import type { ChannelBuildContext } from '../channel/channel-builders.js';
 import { createGomes } from '../gomes/create-gomes.js';
-import type { Logger, LogFields } from '../logging/logger.js';
-import type { Gomes } from '../gomes/gomes.js';
 import { MessageBuilder } from '../message/message-builder.js';
 import { PARTITION_KEY_HEADER } from '../message/message-headers.js';
 import { Message } from '../message/message.js';
-import { waitFor } from '../testing/wait-for.js';
 import { InMemoryBroker } from '../transport/in-memory/in-memory-broker.js';
 import { inMemoryConnection } from '../transport/in-memory/in-memory-connection.js';
+import { inMemoryPublisher } from '../transport/in-memory/in-memory-publisher-channel-builder.js';
+import { recordingLogger } from '../../test/support/recording-logger.js';
 import {
-  InMemoryPublisherChannelBuilder,
-  inMemoryPublisher,
-} from '../transport/in-memory/in-memory-publisher-channel-builder.js';
+  app,
+  FAST_RETRY,
+  ids,
+  instances,
+  nextInstant,
+  OrderPlaced,
+  perCustomer,
+  publish,
+  threePhases,
+  TOPIC,
+  type Seen,
+} from '../../test/support/replay-fixtures.js';
 import { InMemoryReplayCheckpointStore } from './in-memory-replay-checkpoint-store.js';
-import type { ReplayCheckpoint, ReplayCheckpointStore } from './replay-checkpoint-store.js';
 import type { ReplayOptions } from './replay-options.js';
-
-@Event('replay.orderPlaced')
-class OrderPlaced {
-  @IsString() orderId: string;
-  @IsString() customer: string;
-  @IsInt() @Min(0) seq: number;
-  constructor(orderId: string, customer: string, seq: number) {
-    this.orderId = orderId;
-    this.customer = customer;
-    this.seq = seq;
-  }
-}
-
-const TOPIC = 'replay.orders';
-const CUSTOMERS = ['ann', 'bob', 'cid', 'dee', 'eve', 'fay'];
-/** Fast retries for the tests (the defaults wait 100 ms, then 200 ms). */
-const FAST_RETRY = { maxAttempts: 3, initialDelayMs: 1, maxDelayMs: 5, jitter: 0 };
-
-let instances: Gomes[] = [];
-afterEach(async () => {
-  await Promise.all(instances.map(async (g) => g.shutdown().catch(() => undefined)));
-  instances = [];
-});
-
-/** What the registered handler saw, in order. */
-type Seen = { orderId: string; customer: string; seq: number }[];
-
-/** A logger that records every line with its level and the bindings of its chain. */
-class RecordingLogger implements Logger {
-  constructor(
-    readonly lines: { level: string; msg: string; fields: Record<string, unknown> }[] = [],
-    readonly bindings: Record<string, unknown> = {},
-  ) {}
-  #log(level: string, msg: string, fields?: LogFields): void {
-    this.lines.push({ level, msg, fields: { ...this.bindings, ...fields } });
-  }
-  debug = (msg: string, fields?: LogFields): void => this.#log('debug', msg, fields);
-  info = (msg: string, fields?: LogFields): void => this.#log('info', msg, fields);
-  warn = (msg: string, fields?: LogFields): void => this.#log('warn', msg, fields);
-  error = (msg: string, fields?: LogFields): void => this.#log('error', msg, fields);
-  child(bindings: LogFields): Logger {
-    return new RecordingLogger(this.lines, { ...this.bindings, ...bindings });
-  }
-}
-
-async function app(
-  handle: (order: OrderPlaced) => void | Promise<void> = () => undefined,
-  broker = new InMemoryBroker(),
-  logger: Logger = new RecordingLogger(),
-  publisher: InMemoryPublisherChannelBuilder = inMemoryPublisher('memory', TOPIC).withPartitions(3),
-): Promise<{ gomes: Gomes; broker: InMemoryBroker }> {
-  const gomes = createGomes({ logger })
-    .addChannelConnection(inMemoryConnection('memory', { broker }))
-    .addPublisherChannel(publisher)
-    .addActionHandler(defineEventHandler(OrderPlaced, handle));
-  instances.push(gomes);
-  await gomes.start();
-  return { gomes, broker };
-}
-
-/** Publishes `count` orders (customers round-robin, the customer is the partition key). */
-async function publish(gomes: Gomes, phase: string, count: number): Promise<OrderPlaced[]> {
-  const bus = gomes.eventBusByChannel(TOPIC);
-  const sent: OrderPlaced[] = [];
-  for (let i = 0; i < count; i++) {
-    const order = new OrderPlaced(`${phase}-${i}`, CUSTOMERS[i % CUSTOMERS.length]!, i);
-    await bus.publish(order, { partitionKey: order.customer });
-    sent.push(order);
-  }
-  return sent;
-}
-
-/** A time strictly after every timestamp taken so far (waits for the clock to tick). */
-async function nextInstant(): Promise<Date> {
-  const now = Date.now();
-  await waitFor(() => Date.now() > now, 1000, { intervalMs: 1 });
-  return new Date();
-}
-
-/** Phase `before` (not in the window), `inside`, `after` (not in the window), with the window. */
-async function threePhases(
-  gomes: Gomes,
-  inside: number,
-): Promise<{ from: Date; to: Date; expected: OrderPlaced[] }> {
-  await publish(gomes, 'before', 12);
-  const from = await nextInstant();
-  const expected = await publish(gomes, 'inside', inside);
-  const to = await nextInstant();
-  await publish(gomes, 'after', 12);
-  return { from, to, expected };
-}
-
-function ids(orders: readonly { orderId: string }[]): string[] {
-  return orders.map((o) => o.orderId);
-}
-
-/** Per customer (= partition key), the sequence numbers in handling order. */
-function perCustomer(orders: readonly { customer: string; seq: number }[]): Map<string, number[]> {
-  const result = new Map<string, number[]>();
-  for (const o of orders) result.set(o.customer, [...(result.get(o.customer) ?? []), o.seq]);
-  return result;
-}
 
 describe('gomes.replay: the time window', () => {
   it('handles exactly the records in [from, to), in order per partition, with the registered handler', async () => {
@@ -287,7 +188,7 @@ describe('gomes.replay: failures', () => {
   });
 
   it("onFailure 'continue' reports the failed record (and an undecodable one), logs it and goes on", async () => {
-    const logger = new RecordingLogger();
+    const logger = recordingLogger();
     const { gomes, broker } = await app(
       (o) => {
         if (o.orderId === 'inside-2') throw new NonRetriableError('rejected');
@@ -317,7 +218,7 @@ describe('gomes.replay: failures', () => {
         reason: failure.reason,
       });
     }
-    expect(logger.lines.find((l) => l.msg === 'replay finished')?.fields).toMatchObject({
+    expect(logger.lines.find((l) => l.message === 'replay finished')?.fields).toMatchObject({
       handled: 4,
       failed: 2,
     });
@@ -325,24 +226,32 @@ describe('gomes.replay: failures', () => {
 
   it('does not handle a record inside the window offsets whose timestamp lies outside it; counts and logs it', async () => {
     const skewed = new Set<string>();
-    /** A reader that reports some records with a producer timestamp from long ago. */
-    class SkewedPublisher extends InMemoryPublisherChannelBuilder {
-      override createReader(context: ChannelBuildContext): ChannelReader {
-        const inner = super.createReader(context);
-        return {
-          channelName: inner.channelName,
-          read: (options) =>
-            (async function* (): AsyncGenerator<ChannelRecord> {
-              for await (const record of inner.read(options)) {
-                yield record.kind === 'message' && skewed.has(record.message.messageId)
-                  ? { ...record, timestamp: new Date(0) }
-                  : record;
-              }
-            })(),
-        };
-      }
-    }
-    const logger = new RecordingLogger();
+    // A reader that reports some records with a producer timestamp from long ago.
+    const base = inMemoryPublisher('memory', TOPIC).withPartitions(3);
+    const baseReader = base.createReader.bind(base);
+    const createReader = (context: ChannelBuildContext): ChannelReader => {
+      const inner = baseReader(context);
+      return {
+        channelName: inner.channelName,
+        read: (options) =>
+          (async function* (): AsyncGenerator<ChannelRecord> {
+            for await (const record of inner.read(options)) {
+              yield record.kind === 'message' && skewed.has(record.message.messageId)
+                ? { ...record, timestamp: new Date(0) }
+                : record;
+            }
+          })(),
+      };
+    };
+    // The builder is frozen: a proxy swaps its reader.
+    const skewedPublisher = new Proxy(base, {
+      get: (target, property) => {
+        if (property === 'createReader') return createReader;
+        const value: unknown = Reflect.get(target, property);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    }) as PublisherChannelBuilder;
+    const logger = recordingLogger();
     const seen: Seen = [];
     const { gomes } = await app(
       (o) => {
@@ -350,7 +259,7 @@ describe('gomes.replay: failures', () => {
       },
       new InMemoryBroker(),
       logger,
-      new SkewedPublisher('memory', TOPIC).withPartitions(3),
+      skewedPublisher,
     );
     const { from, to, expected } = await threePhases(gomes, 12);
     const store = new InMemoryReplayCheckpointStore();
@@ -374,118 +283,12 @@ describe('gomes.replay: failures', () => {
         .filter((id) => id !== 'inside-4' && id !== 'inside-9')
         .sort(),
     );
-    expect(logger.lines.filter((l) => l.level === 'warn' && /timestamp outside it/.test(l.msg))).toHaveLength(
-      2,
-    );
+    expect(
+      logger.lines.filter((l) => l.level === 'warn' && /timestamp outside it/.test(l.message)),
+    ).toHaveLength(2);
     // The checkpoint moved past them: a resumed run neither handles nor counts them again.
     const again = await gomes.replay({ channel: TOPIC, from, to, checkpoint: { store, id: 'skew' } });
     expect(again).toMatchObject({ handled: 0, outsideWindow: 0, skippedCheckpointed: 12 });
-  });
-});
-
-describe('gomes.replay: checkpoints', () => {
-  it('resumes after an abort: nothing handled twice, nothing missed', async () => {
-    const controller = new AbortController();
-    const seen: Seen = [];
-    const { gomes } = await app((o) => {
-      seen.push({ orderId: o.orderId, customer: o.customer, seq: o.seq });
-      if (seen.length === 23) controller.abort();
-    });
-    const { from, to, expected } = await threePhases(gomes, 60);
-    const store = new InMemoryReplayCheckpointStore();
-    const checkpoint = { store, id: 'rebuild', every: 5 };
-
-    const first = await gomes.replay({ channel: TOPIC, from, to, checkpoint, signal: controller.signal });
-
-    expect(first.status).toBe('aborted');
-    expect(first.handled).toBe(23);
-    expect(first.checkpointsSaved).toBe(5); // every 5 records (4), and when the run ended
-    const firstRun = ids(seen);
-    seen.length = 0;
-
-    const second = await gomes.replay({ channel: TOPIC, from, to, checkpoint });
-
-    expect(second.status).toBe('completed');
-    expect(second.handled).toBe(60 - 23);
-    expect(second.skippedCheckpointed).toBe(23);
-    const all = [...firstRun, ...ids(seen)];
-    expect(new Set(all).size).toBe(all.length);
-    expect(all.sort()).toEqual(ids(expected).sort());
-
-    // Completed: a third run with the same id handles nothing.
-    seen.length = 0;
-    const third = await gomes.replay({ channel: TOPIC, from, to, checkpoint });
-    expect(third).toMatchObject({ status: 'completed', handled: 0, skippedCheckpointed: 60 });
-    expect(seen).toEqual([]);
-  });
-
-  it('after a crash, handles again only what came after the last saved checkpoint', async () => {
-    const inner = new InMemoryReplayCheckpointStore();
-    let saves = 0;
-    // Stands for a process that dies after its third checkpoint: later saves are lost.
-    const crashing: ReplayCheckpointStore = {
-      description: 'crashing',
-      load: async (id) => inner.load(id),
-      save: async (id, checkpoint: ReplayCheckpoint) => {
-        if (++saves > 3) throw new Error('process gone');
-        await inner.save(id, checkpoint);
-      },
-      delete: async (id) => inner.delete(id),
-    };
-    const seen: Seen = [];
-    const { gomes } = await app((o) => {
-      seen.push({ orderId: o.orderId, customer: o.customer, seq: o.seq });
-    });
-    const { from, to, expected } = await threePhases(gomes, 40);
-
-    const first = await gomes.replay({
-      channel: TOPIC,
-      from,
-      to,
-      checkpoint: { store: crashing, id: 'c', every: 4 },
-    });
-
-    expect(first.status).toBe('failed');
-    expect(isGomesError(first.error) && first.error.code).toBe('GOMES_REPLAY_CHECKPOINT_FAILED');
-    expect(first.handled).toBe(16); // stopped by the 4th save, after 16 records
-    const checkpointed = (await inner.load('c'))!;
-    const firstRun = [...seen];
-    seen.length = 0;
-
-    const second = await gomes.replay({
-      channel: TOPIC,
-      from,
-      to,
-      checkpoint: { store: inner, id: 'c', every: 4 },
-    });
-
-    expect(second.status).toBe('completed');
-    expect(second.skippedCheckpointed).toBe(12);
-    // None handled twice that the last saved checkpoint covered; none missed.
-    const again = ids(seen).filter((id) => ids(firstRun).includes(id));
-    expect(again).toHaveLength(4);
-    expect(new Set([...ids(firstRun), ...ids(seen)])).toEqual(new Set(ids(expected)));
-    expect(Object.keys(checkpointed.offsets).length).toBeGreaterThan(0);
-  });
-
-  it('refuses a checkpoint of another window with a ConfigurationError', async () => {
-    const { gomes } = await app();
-    const { from, to } = await threePhases(gomes, 3);
-    const store = new InMemoryReplayCheckpointStore();
-    await gomes.replay({ channel: TOPIC, from, to, checkpoint: { store, id: 'w' } });
-    const later = new Date(to.getTime() + 1);
-    await expect(
-      gomes.replay({ channel: TOPIC, from, to: later, checkpoint: { store, id: 'w' } }),
-    ).rejects.toThrow(/checkpoint "w" belongs to a replay of "replay.orders" over/);
-    await store.delete('w');
-    // Deleted: the window is replayed again from its start.
-    await expect(
-      gomes.replay({ channel: TOPIC, from, to, checkpoint: { store, id: 'w' } }),
-    ).resolves.toMatchObject({
-      status: 'completed',
-      handled: 3,
-      skippedCheckpointed: 0,
-    });
   });
 });
 
