@@ -90,6 +90,44 @@ describe('gomes.replay: checkpoints', () => {
     expect(Object.keys(checkpointed.offsets).length).toBeGreaterThan(0);
   });
 
+  it('reports a completed window whose final checkpoint could not be saved as failed, with the store error', async () => {
+    const failing: ReplayCheckpointStore = {
+      description: 'unreachable',
+      load: async () => undefined,
+      save: async () => Promise.reject(new Error('connection refused')),
+      delete: async () => undefined,
+    };
+    const { gomes } = await app();
+    const { from, to } = await threePhases(gomes, 5);
+    const report = await gomes.replay({ channel: TOPIC, from, to, checkpoint: { store: failing, id: 'x' } });
+    expect(report).toMatchObject({ status: 'failed', handled: 5, checkpointsSaved: 0 });
+    expect(isGomesError(report.error) && report.error.code).toBe('GOMES_REPLAY_CHECKPOINT_FAILED');
+    expect(report.error?.message).toBe(
+      'Replay checkpoint "x" could not be saved to unreachable: connection refused',
+    );
+  });
+
+  it('throws GOMES_REPLAY_CHECKPOINT_FAILED, handling nothing, when the checkpoint cannot be loaded', async () => {
+    const seen: Seen = [];
+    const { gomes } = await app((o) => {
+      seen.push({ orderId: o.orderId, customer: o.customer, seq: o.seq });
+    });
+    const { from, to } = await threePhases(gomes, 3);
+    const unreadable: ReplayCheckpointStore = {
+      description: 'unreadable',
+      load: async () => Promise.reject(new Error('timeout')),
+      save: async () => undefined,
+      delete: async () => undefined,
+    };
+    await expect(
+      gomes.replay({ channel: TOPIC, from, to, checkpoint: { store: unreadable, id: 'y' } }),
+    ).rejects.toMatchObject({
+      code: 'GOMES_REPLAY_CHECKPOINT_FAILED',
+      message: 'Replay checkpoint "y" could not be loaded from unreadable: timeout',
+    });
+    expect(seen).toEqual([]);
+  });
+
   it('refuses a checkpoint of another window with a ConfigurationError', async () => {
     const { gomes } = await app();
     const { from, to } = await threePhases(gomes, 3);

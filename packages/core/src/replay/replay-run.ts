@@ -98,7 +98,10 @@ export class ReplayRun {
       status = stop.status;
       error = stop.error;
     }
-    const saveError = await this.#saveCheckpoint().catch(toError);
+    const saveError = await this.#saveCheckpoint().then(
+      () => undefined,
+      (thrown: unknown) => this.#asStop(thrown).error,
+    );
     if (saveError && status !== 'failed') {
       status = 'failed';
       error = saveError;
