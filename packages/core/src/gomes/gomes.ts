@@ -344,8 +344,9 @@ export class Gomes {
   /**
    * Replays the records of `options.channel` whose time lies in `[options.from, options.to)`: a
    * bounded run (no consumer group, no committed offsets) that handles them one at a time, in
-   * offset order per partition, with `options.handler` or the registered action handlers, retries
-   * failures per `options.retry`, then applies `options.onFailure`; with `options.checkpoint` it
+   * offset order per partition, with `options.handler` or the registered action handlers (inside
+   * the handling steps of `options.consumer`, when given), retries failures per `options.retry`,
+   * then applies `options.onFailure`; with `options.checkpoint` it
    * records its progress and a later run with the same checkpoint id resumes there. Resolves to
    * what it did (see {@link ReplayReport}, docs/replay.md).
    *
@@ -376,12 +377,24 @@ export class Gomes {
         `the transport of channel "${options.channel}" cannot read it back (its builder has no createReader)`,
       );
     }
+    const consumer =
+      options.consumer === undefined
+        ? undefined
+        : this.#consumers.find((c) => c.consumerName === options.consumer);
+    if (typeof options.consumer === 'string' && options.consumer !== '' && !consumer) {
+      problems.push(`no consumer channel "${options.consumer}" is registered`);
+    } else if (consumer && consumer.channelName !== options.channel) {
+      problems.push(
+        `consumer "${consumer.consumerName}" reads channel "${consumer.channelName}", not "${options.channel}"`,
+      );
+    }
     ConfigurationError.throwIfAny(problems, `replay of "${String(options.channel)}"`);
     const connection = runtime.connections.get(builder!.connectionName)!;
     const run = new ReplayRun(
       {
         reader: builder!.createReader!({ connection, logger: this.#logger }),
         registeredHandler: this.#dispatcher.handle,
+        consumer: consumer?.endpointOptions,
         channels: this.#channels,
         logger: this.#logger,
       },

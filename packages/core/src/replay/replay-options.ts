@@ -61,8 +61,18 @@ export interface ReplayOptions {
    */
   readonly handler?: ReplayHandler;
   /**
+   * A registered consumer (by its consumer name) of `channel` whose handling steps the replay
+   * runs around the handler: its retry options (unless `retry` is given), user middleware,
+   * before-interceptors, filter and after-interceptors. Its delivery steps — acknowledge,
+   * idempotency, dead letter, replies — are not: a replay has nothing to ack, must handle what an
+   * idempotency store calls done, and reports failures instead of dead-lettering them.
+   * @default none: only the retries and the handler
+   */
+  readonly consumer?: string;
+  /**
    * Retries of a failed handling, before the failure policy applies (errors that are not
-   * retriable, e.g. validation, are not retried). @default {@link DEFAULT_REPLAY_OPTIONS}.retry
+   * retriable, e.g. validation, are not retried). @default the `consumer`'s retry options, else
+   * {@link DEFAULT_REPLAY_OPTIONS}.retry
    */
   readonly retry?: Partial<RetryOptions>;
   /** What to do with a record that failed after its retries. @default 'stop' */
@@ -101,6 +111,8 @@ export function replayOptionsProblems(options: ReplayOptions): string[] {
       `to (${to.toISOString()}) must be after from (${from.toISOString()}): the window [from, to) is empty`,
     );
   }
+  if (options.consumer !== undefined && (typeof options.consumer !== 'string' || options.consumer === ''))
+    problems.push('consumer must be the name of a registered consumer channel');
   if (options.handler !== undefined && typeof options.handler !== 'function')
     problems.push(
       'handler must be a function (message, context) => …, or left out to use the registered handlers',

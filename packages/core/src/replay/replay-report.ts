@@ -44,8 +44,8 @@ export interface ReplayPartitionReport {
 }
 
 /**
- * What a replay run did. Every record the run read is in exactly one count: `handled`, `failed`,
- * `skippedCheckpointed`, `outsideWindow`, or is the record a `stop` failure or an abort left for a
+ * What a replay run did. Every record the run read is in exactly one count: `handled`, `filtered`,
+ * `failed`, `skippedCheckpointed`, `outsideWindow`, or is the record a `stop` failure or an abort left for a
  * later run.
  *
  * @public
@@ -61,6 +61,11 @@ export interface ReplayReport {
   readonly status: ReplayStatus;
   /** Messages handled successfully. */
   readonly handled: number;
+  /**
+   * Messages the `consumer`'s filter or one of its before-interceptors dropped (logged by that
+   * step, not handled; they count as done for the checkpoint).
+   */
+  readonly filtered: number;
   /** Records reported as failures (also those that stopped the run); see `failures`. */
   readonly failed: number;
   /** Records that could not be decoded (a part of `failed`). */

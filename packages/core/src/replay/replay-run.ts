@@ -1,12 +1,13 @@
+import type { ConsumerEndpointOptions } from '../channel/channel-builders.js';
 import type { ChannelReader, ChannelRecord } from '../channel/channel-reader.js';
 import { ConfigurationError } from '../errors/configuration-error.js';
 import { GomesError, isGomesError, toError } from '../errors/gomes-error.js';
 import type { Logger } from '../logging/logger.js';
 import type { MessageHandlerFn } from '../pipeline/message-handler.js';
-import { retry } from '../pipeline/middleware/retry.js';
 import type { ChannelResolver, ProcessingContext } from '../pipeline/processing-context.js';
 import type { ReplayCheckpoint } from './replay-checkpoint-store.js';
-import { DEFAULT_REPLAY_OPTIONS, type ReplayHandler, type ReplayOptions } from './replay-options.js';
+import { DEFAULT_REPLAY_OPTIONS, type ReplayOptions } from './replay-options.js';
+import { replayPipeline } from './replay-pipeline.js';
 import type { ReplayFailure, ReplayReport, ReplayStatus } from './replay-report.js';
 
 /** What a replay run works with. @internal */
@@ -15,6 +16,8 @@ export interface ReplayRunInit {
   readonly reader: ChannelReader;
   /** Used when `options.handler` is not given: the registered action handlers. */
   readonly registeredHandler: MessageHandlerFn;
+  /** The endpoint options of `options.consumer`, when given. */
+  readonly consumer: ConsumerEndpointOptions | undefined;
   /** The instance's publisher channels (for handlers that publish). */
   readonly channels: ChannelResolver;
   readonly logger: Logger;
@@ -55,6 +58,9 @@ export class ReplayRun {
   readonly #failures: ReplayFailure[] = [];
   readonly #resume = new Map<number, bigint>();
   #handled = 0;
+  #filtered = 0;
+  /** Set by the consumer's filter or interceptors while the current record runs. */
+  #filteredNow = 0;
   #skippedCheckpointed = 0;
   #outsideWindow = 0;
   #checkpointsSaved = 0;
@@ -64,8 +70,12 @@ export class ReplayRun {
     this.#init = init;
     this.#options = options;
     this.#logger = init.logger.child({ replay: options.channel, checkpointId: options.checkpoint?.id });
-    const terminal = options.handler ? explicitHandler(options.handler) : init.registeredHandler;
-    this.#handle = retry({ ...DEFAULT_REPLAY_OPTIONS.retry, ...options.retry })(terminal);
+    this.#handle = replayPipeline({
+      options,
+      registeredHandler: init.registeredHandler,
+      consumer: init.consumer,
+      onFiltered: () => this.#filteredNow++,
+    });
   }
 
   /**
@@ -131,10 +141,11 @@ export class ReplayRun {
       this.#decided(partition, offset, 'skipped');
       return;
     }
+    this.#filteredNow = 0;
     const failure =
       record.kind === 'undecodable' ? undecodableFailure(record) : await this.#handleMessage(record);
     if (failure) this.#fail(failure, offset);
-    this.#decided(partition, offset, failure ? 'failed' : 'handled');
+    this.#decided(partition, offset, failure ? 'failed' : this.#filteredNow > 0 ? 'filtered' : 'handled');
     if (this.#options.checkpoint && ++this.#sinceSave >= this.#every()) await this.#saveCheckpoint();
   }
 
@@ -181,12 +192,13 @@ export class ReplayRun {
     this.#logger.error('replay: a record failed; reported and passed (onFailure: continue)', fields);
   }
 
-  #decided(partition: number, offset: bigint, outcome: 'handled' | 'failed' | 'skipped'): void {
+  #decided(partition: number, offset: bigint, outcome: 'handled' | 'failed' | 'filtered' | 'skipped'): void {
     const progress = this.#progressOf(partition, offset);
     if (outcome === 'handled') {
       progress.handled++;
       this.#handled++;
     } else if (outcome === 'failed') progress.failed++;
+    else if (outcome === 'filtered') this.#filtered++;
     progress.lastOffset = offset;
     progress.next = offset + 1n;
   }
@@ -306,6 +318,7 @@ export class ReplayRun {
       to: this.#options.to,
       status,
       handled: this.#handled,
+      filtered: this.#filtered,
       failed: this.#failures.length,
       undecodable: this.#failures.filter((f) => f.reason === 'undecodable').length,
       skippedCheckpointed: this.#skippedCheckpointed,
@@ -320,6 +333,7 @@ export class ReplayRun {
     const fields = {
       status,
       handled: report.handled,
+      filtered: report.filtered,
       failed: report.failed,
       skippedCheckpointed: report.skippedCheckpointed,
       outsideWindow: report.outsideWindow,
@@ -344,14 +358,6 @@ function undecodableFailure(record: Extract<ChannelRecord, { kind: 'undecodable'
 }
 
 const NEVER_ABORTED = new AbortController().signal;
-
-/** An explicit handler as the terminal step of the replay's pipeline. */
-function explicitHandler(handler: ReplayHandler): MessageHandlerFn {
-  return async (message, context) => {
-    await handler(message, context as Parameters<ReplayHandler>[1]);
-    return undefined;
-  };
-}
 
 function checkpointError(what: string, id: string, cause: unknown): GomesError {
   return new GomesError(

@@ -10,6 +10,7 @@ import { PARTITION_KEY_HEADER } from '../message/message-headers.js';
 import { Message } from '../message/message.js';
 import { InMemoryBroker } from '../transport/in-memory/in-memory-broker.js';
 import { inMemoryConnection } from '../transport/in-memory/in-memory-connection.js';
+import { inMemoryConsumer } from '../transport/in-memory/in-memory-consumer-channel-builder.js';
 import { inMemoryPublisher } from '../transport/in-memory/in-memory-publisher-channel-builder.js';
 import { recordingLogger } from '../../test/support/recording-logger.js';
 import {
@@ -289,6 +290,70 @@ describe('gomes.replay: failures', () => {
     // The checkpoint moved past them: a resumed run neither handles nor counts them again.
     const again = await gomes.replay({ channel: TOPIC, from, to, checkpoint: { store, id: 'skew' } });
     expect(again).toMatchObject({ handled: 0, outsideWindow: 0, skippedCheckpointed: 12 });
+  });
+});
+
+describe('gomes.replay: with a consumer', () => {
+  it("runs the consumer's retry, middleware and filter around the handler, not its dead letter", async () => {
+    const attempts = new Map<string, number>();
+    const trail: string[] = [];
+    const consumer = inMemoryConsumer('memory', TOPIC, 'orders-view')
+      .withRetry({ maxAttempts: 4, initialDelayMs: 1, maxDelayMs: 2, jitter: 0 })
+      .withMiddleware((next) => async (message, context) => {
+        trail.push((message.payload as { orderId: string }).orderId);
+        return next(message, context);
+      })
+      .withFilter((message) => (message.payload as { customer: string }).customer !== 'bob')
+      .withDeadLetterChannelName();
+    const { gomes, broker } = await app(
+      (o) => {
+        const n = (attempts.get(o.orderId) ?? 0) + 1;
+        attempts.set(o.orderId, n);
+        if (o.orderId === 'inside-2' && n < 4) throw new Error('transient');
+        if (o.orderId === 'inside-5') throw new NonRetriableError('rejected');
+      },
+      new InMemoryBroker(),
+      recordingLogger(),
+      inMemoryPublisher('memory', TOPIC).withPartitions(3),
+      [consumer],
+      [inMemoryPublisher('memory', `${TOPIC}.DLQ`)],
+    );
+    const { from, to, expected } = await threePhases(gomes, 12);
+
+    const report = await gomes.replay({
+      channel: TOPIC,
+      from,
+      to,
+      consumer: 'orders-view',
+      onFailure: 'continue',
+    });
+
+    expect(report).toMatchObject({ status: 'completed', handled: 9, filtered: 2, failed: 1 });
+    expect(attempts.get('inside-2')).toBe(4); // the consumer's 4 attempts, not the replay's 3
+    expect(report.failures[0]).toMatchObject({ route: 'replay.orderPlaced', attempts: 1 });
+    // The middleware runs inside the retries, as in the consumer's pipeline: once per attempt.
+    expect([...trail].sort()).toEqual([...ids(expected), 'inside-2', 'inside-2', 'inside-2'].sort());
+    expect(attempts.has('inside-1') || attempts.has('inside-7')).toBe(false); // bob's: filtered
+    // Failures are reported, not dead-lettered.
+    expect(broker.hasTopic(`${TOPIC}.DLQ`) ? broker.records(`${TOPIC}.DLQ`, 0) : []).toEqual([]);
+  });
+
+  it('refuses an unknown consumer, or one of another channel', async () => {
+    const other = inMemoryConsumer('memory', 'replay.other', 'other-view');
+    const { gomes } = await app(
+      () => undefined,
+      new InMemoryBroker(),
+      recordingLogger(),
+      inMemoryPublisher('memory', TOPIC).withPartitions(3),
+      [other],
+    );
+    const now = new Date();
+    await expect(
+      gomes.replay({ channel: TOPIC, from: new Date(0), to: now, consumer: 'ghost' }),
+    ).rejects.toThrow(/no consumer channel "ghost" is registered/);
+    await expect(
+      gomes.replay({ channel: TOPIC, from: new Date(0), to: now, consumer: 'other-view' }),
+    ).rejects.toThrow(/consumer "other-view" reads channel "replay.other", not "replay.orders"/);
   });
 });
 

@@ -4,7 +4,7 @@ import 'reflect-metadata';
 import { IsInt, IsString, Min } from 'class-validator';
 import { Event } from '../../src/actions/action-decorators.js';
 import { defineEventHandler } from '../../src/actions/handler-definition.js';
-import type { PublisherChannelBuilder } from '../../src/channel/channel-builders.js';
+import type { ConsumerChannelBuilder, PublisherChannelBuilder } from '../../src/channel/channel-builders.js';
 import { createGomes } from '../../src/gomes/create-gomes.js';
 import type { Gomes } from '../../src/gomes/gomes.js';
 import type { Logger } from '../../src/logging/logger.js';
@@ -45,11 +45,15 @@ export async function app(
   broker = new InMemoryBroker(),
   logger: Logger = recordingLogger(),
   publisher: PublisherChannelBuilder = inMemoryPublisher('memory', TOPIC).withPartitions(3),
+  consumers: readonly ConsumerChannelBuilder[] = [],
+  extraPublishers: readonly PublisherChannelBuilder[] = [],
 ): Promise<{ gomes: Gomes; broker: InMemoryBroker }> {
   const gomes = createGomes({ logger })
     .addChannelConnection(inMemoryConnection('memory', { broker }))
     .addPublisherChannel(publisher)
     .addActionHandler(defineEventHandler(OrderPlaced, handle));
+  for (const consumer of consumers) gomes.addConsumerChannel(consumer);
+  for (const extra of extraPublishers) gomes.addPublisherChannel(extra);
   instances.push(gomes);
   await gomes.start();
   return { gomes, broker };
