@@ -55,7 +55,8 @@ module.exports = {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/packages/*/test/integration/**/*.int.spec.ts'],
-      testTimeout: 120000,
+      // Per-test timeout of this project (jest ignores `testTimeout` in a project's config).
+      setupFilesAfterEnv: ['<rootDir>/jest.integration.setup.js'],
     },
   ],
 };
