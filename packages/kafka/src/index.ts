@@ -8,7 +8,6 @@ export { Secret } from './internal/secret.js';
 export {
   KafkaConnection,
   DEFAULT_KAFKA_CONNECTION_OPTIONS,
-  KAFKA_DRIVER_ENV,
   type KafkaConnectionOptions,
   type KafkaConnectionState,
   type KafkaSaslOptions,

@@ -53,8 +53,9 @@ export interface KafkaConnectionOptions {
   /**
    * The Kafka client library: `kafkajs` (2.2.4, bundled) or `platformatic` (`@platformatic/kafka`
    * 1.x, an optional peer dependency the application installs; faster, KIP-848). Both give the same
-   * behaviour above the driver (see docs/kafka.md, "Choosing a driver"). When omitted, the
-   * environment variable `GOMES_KAFKA_DRIVER` decides, else `kafkajs`.
+   * behaviour above the driver (see docs/kafka.md, "Choosing a driver"). The library reads no
+   * environment variable for it: an application that wants to switch by configuration passes its own
+   * setting here.
    * @default 'kafkajs'
    */
   driver?: KafkaDriverName;
@@ -116,8 +117,6 @@ const KNOWN_OPTIONS = new Set([
 ]);
 const MECHANISMS: readonly SaslMechanism[] = ['plain', 'scram-sha-256', 'scram-sha-512'];
 const DRIVERS: readonly KafkaDriverName[] = ['kafkajs', 'platformatic'];
-/** The environment variable that chooses the driver of connections that do not set `driver`. @public */
-export const KAFKA_DRIVER_ENV = 'GOMES_KAFKA_DRIVER';
 const BROKER = /^(\[[0-9a-fA-F:.]+\]|[^\s:/]+):(\d{1,5})$/;
 
 /** Connection state. @public */
@@ -163,11 +162,11 @@ export class KafkaConnection implements ChannelConnection {
   }
 
   /**
-   * The driver this connection runs on: the `driver` option, else `GOMES_KAFKA_DRIVER`, else
-   * `kafkajs` (an unknown name is reported by `validate()`).
+   * The driver this connection runs on: the `driver` option, else `kafkajs` (an unknown name is
+   * reported by `validate()`).
    */
   get driverName(): KafkaDriverName {
-    return (this.#options.driver ?? envDriver() ?? 'kafkajs') as KafkaDriverName;
+    return this.#options.driver ?? 'kafkajs';
   }
 
   /** Current state. */
@@ -201,10 +200,8 @@ export class KafkaConnection implements ChannelConnection {
     if (!this.name) problems.push('a Kafka connection needs a non-empty name');
     for (const key of Object.keys(o))
       if (!KNOWN_OPTIONS.has(key)) problems.push(`${where}: unknown option "${key}"`);
-    if (!DRIVERS.includes(this.driverName)) {
-      const source = o.driver === undefined ? `${KAFKA_DRIVER_ENV}=${envDriver()}` : `driver "${o.driver}"`;
-      problems.push(`${where}: ${source} is not one of ${DRIVERS.join(', ')}`);
-    }
+    if (!DRIVERS.includes(this.driverName))
+      problems.push(`${where}: driver "${this.driverName}" is not one of ${DRIVERS.join(', ')}`);
     if (this.driverName === 'platformatic' && o.authenticationTimeoutMs !== undefined) {
       problems.push(
         `${where}: authenticationTimeoutMs is not supported by the platformatic driver (it bounds the SASL exchange with requestTimeoutMs); remove it or use the kafkajs driver`,
@@ -409,12 +406,6 @@ export class KafkaConnection implements ChannelConnection {
       await admin.disconnect().catch(() => undefined);
     }
   }
-}
-
-/** `GOMES_KAFKA_DRIVER`, when set (trimmed, lower case). */
-function envDriver(): string | undefined {
-  const value = process.env[KAFKA_DRIVER_ENV]?.trim().toLowerCase();
-  return value ? value : undefined;
 }
 
 /** The factory of a driver; the platformatic one loads `@platformatic/kafka` first. */
