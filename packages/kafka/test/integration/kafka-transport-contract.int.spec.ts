@@ -4,7 +4,14 @@ import { describeTransportContract } from '@gomes/core/testing';
 import { KafkaConnection, KafkaPublisherChannelBuilder } from '@gomes/kafka';
 import kafkajs from 'kafkajs';
 import { uniqueTopic } from '../support/kafka-test-env.js';
-import { closeAll, consumerBuilder, createTopic, env, readRaw } from '../support/kafka-harness.js';
+import {
+  closeAll,
+  consumerBuilder,
+  createTopic,
+  env,
+  readRaw,
+  testDriverName,
+} from '../support/kafka-harness.js';
 
 afterAll(closeAll);
 
@@ -13,7 +20,8 @@ describeTransportContract('kafka', {
   testTimeoutMs: 90000,
   quietPeriodMs: 500,
   features: { deadLettersUndecodableRecords: true },
-  connection: () => new KafkaConnection('kafka', env.brokers, { connectionTimeoutMs: 5000 }),
+  connection: () =>
+    new KafkaConnection('kafka', env.brokers, { driver: testDriverName(), connectionTimeoutMs: 5000 }),
   uniqueTopic: async (partitions) => createTopic(uniqueTopic('contract'), partitions),
   publishUndecodable: async (topic, key) => {
     // A record whose value is not JSON, written by a plain kafkajs producer (another client).
