@@ -22,6 +22,7 @@ import type {
 import SnappyCodec from 'kafkajs-snappy';
 import { clampKafkajsTimers } from './kafkajs-node24.js';
 import { lz4Codec, zstdCodec } from './compression-codecs.js';
+import { withLeaderRetry } from './kafkajs-leader-retry.js';
 import type { ConnectionOptions } from 'node:tls';
 import type {
   CompressionCodec,
@@ -564,7 +565,7 @@ class KafkajsAdmin implements DriverAdmin {
   }
 
   async fetchTopicOffsets(topic: string): Promise<DriverPartitionOffsets[]> {
-    const offsets = await this.#admin.fetchTopicOffsets(topic);
+    const offsets = await this.#leaderRetry(topic, async () => this.#admin.fetchTopicOffsets(topic));
     return offsets.map((o) => ({ partition: o.partition, low: o.low, high: o.high }));
   }
 
@@ -572,7 +573,9 @@ class KafkajsAdmin implements DriverAdmin {
     topic: string,
     timestampMs: number,
   ): Promise<{ partition: number; offset: string }[]> {
-    const offsets = await this.#admin.fetchTopicOffsetsByTimestamp(topic, timestampMs);
+    const offsets = await this.#leaderRetry(topic, async () =>
+      this.#admin.fetchTopicOffsetsByTimestamp(topic, timestampMs),
+    );
     return offsets.map((o) => ({ partition: o.partition, offset: o.offset }));
   }
 
@@ -585,8 +588,13 @@ class KafkajsAdmin implements DriverAdmin {
   }
 
   async fetchEndOffsets(topic: string): Promise<{ partition: number; offset: string }[]> {
-    const offsets = await this.#admin.fetchTopicOffsets(topic);
+    const offsets = await this.#leaderRetry(topic, async () => this.#admin.fetchTopicOffsets(topic));
     return offsets.map((p) => ({ partition: p.partition, offset: p.high }));
+  }
+
+  /** Retries `request` while the topic's partition leadership moves (see withLeaderRetry). */
+  async #leaderRetry<T>(topic: string, request: () => Promise<T>): Promise<T> {
+    return withLeaderRetry(request, async () => this.#admin.fetchTopicMetadata({ topics: [topic] }));
   }
 
   async listGroups(): Promise<string[]> {
