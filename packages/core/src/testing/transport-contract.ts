@@ -6,6 +6,7 @@ import { GomesError, isGomesError } from '../errors/gomes-error.js';
 import { MessageBuilder } from '../message/message-builder.js';
 import type { Message } from '../message/message.js';
 import { PARTITION_KEY_HEADER } from '../message/message-headers.js';
+import { registerConsumeScenarios } from './consume-contract.js';
 import { ContractHarness } from './transport-contract-harness.js';
 import { holdsFor, waitFor, withTimeout } from './wait-for.js';
 
@@ -169,6 +170,8 @@ export function describeTransportContract(name: string, factory: TransportContra
     if (factory.setup) beforeAll(async () => factory.setup?.(), testTimeoutMs);
     if (factory.teardown) afterAll(async () => factory.teardown?.(), testTimeoutMs);
     afterEach(async () => current?.cleanup(), testTimeoutMs);
+
+    registerConsumeScenarios(test, factory, features, timeoutMs);
 
     test('round trip keeps the payload and every header, messageId included', async (h) => {
       const topic = await factory.uniqueTopic(3);
