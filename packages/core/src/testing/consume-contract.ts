@@ -84,6 +84,7 @@ export function registerConsumeScenarios(
   const until = async (predicate: () => unknown, description: string): Promise<void> => {
     await waitFor(predicate, timeoutMs, { description });
   };
+  if (!features.partitionedSource) return;
 
   test('poison: every B is handled while the first A waits for its retries (1 partition, 4 processors)', async (h) => {
     const topic = await factory.uniqueTopic(1);

@@ -25,6 +25,13 @@ export interface TransportContractFeatures {
    */
   deadLettersUndecodableRecords: boolean;
   /**
+   * Consumer channels offer a partitioned source (`openSource`, the `@gomes/core/transport` SPI), so
+   * event-driven consumers run on gomes' consume core: the suite then checks poison isolation,
+   * retries that hold no processor, rebalance drain and undecodable records through the consumer's
+   * dead-letter channel. @default true
+   */
+  partitionedSource: boolean;
+  /**
    * Publisher builders have `createReader`: a bounded reader that reads a channel up to the end
    * captured when the read began, then stops (see `ChannelReader`). @default true
    */
@@ -37,6 +44,7 @@ export const DEFAULT_TRANSPORT_CONTRACT_FEATURES: Readonly<TransportContractFeat
   countsDeliveryAttempts: true,
   rejectsUnserialisablePayloads: true,
   deadLettersUndecodableRecords: false,
+  partitionedSource: true,
   boundedReads: true,
 });
 
