@@ -12,7 +12,7 @@ import { ConsumeEngine } from './consume-engine.js';
 class ScriptedSource implements PartitionedSource {
   readonly channelName = 'orders';
   readonly group = 'g';
-  readonly settlement = 'offsets' as const;
+  readonly settlement: 'offsets' | 'per-record' = 'offsets';
   listener!: SourceListener;
   readonly commits: Map<number, bigint>[] = [];
   readonly paused = new Set<number>();
@@ -189,6 +189,26 @@ describe('ConsumeEngine', () => {
     await source.listener.batch(0, [record(0, 'a', true)]);
     await waitFor(() => source.committed(0) === 1n);
     expect(counts.undecodableDropped).toBe(1);
+  });
+
+  it('acks records broker-side, and never commits, on a per-record source (queue brokers)', async () => {
+    const { source, gates } = await setup();
+    const acked: bigint[] = [];
+    Object.assign(source, {
+      settlement: 'per-record',
+      settle: async (_p: number, r: SourceRecord, outcome: string) => {
+        if (outcome === 'ack') acked.push(r.offset);
+        return Promise.resolve();
+      },
+    });
+    source.listener.assigned([0]);
+    await source.listener.batch(0, [record(0, 'a'), record(1, 'b')]);
+    await waitFor(() => gates.size === 2);
+    gates.get(1)?.open();
+    gates.get(0)?.open();
+    await waitFor(() => acked.length === 2);
+    expect(acked).toEqual([1n, 0n]);
+    expect(source.commits).toEqual([]);
   });
 
   it('stop drains within the budget, then commits and closes the source', async () => {

@@ -259,6 +259,15 @@ export class ConsumeEngine {
   #settle(work: Work): void {
     const { intake } = work;
     if (intake.revoked) return;
+    const source = this.#p.source;
+    if (source.settlement === 'per-record') {
+      // Queue brokers: acked broker-side; what is never acked is requeued by the broker on close.
+      source.settle?.(intake.partition, work.record, 'ack').catch((error: unknown) =>
+        this.#p.logger.warn('Broker ack failed; the broker redelivers the message', {
+          errorMessage: toError(error).message,
+        }),
+      );
+    }
     if (intake.settle(work.record.offset)) this.#scheduleCommit();
     if (intake.paused && intake.buffered <= this.#p.maxBufferedRecordsPerPartition / 2) {
       intake.paused = false;
