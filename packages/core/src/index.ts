@@ -127,6 +127,15 @@ export {
   type HandlerDefinition,
   type HandlerRegistration,
 } from './actions/handler-definition.js';
+export {
+  BatchEventHandler,
+  DEFAULT_BATCH_HANDLER_OPTIONS,
+  defineBatchEventHandler,
+  type BatchContext,
+  type BatchEventHandlerFn,
+  type BatchHandlerOptions,
+  type BatchRecordOutcome,
+} from './actions/batch-event-handler.js';
 export { validateAction } from './actions/action-validation.js';
 export {
   DEFAULT_ACTION_VALIDATION_OPTIONS,

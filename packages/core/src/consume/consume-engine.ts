@@ -10,6 +10,7 @@ import type { PartitionedSource, SourceRecord } from '../transport/spi/partition
 import type { ConsumerCounters } from '../endpoint/tracked-delivery.js';
 import { KeyScheduler, type RunResult } from './key-scheduler.js';
 import { PartitionIntake } from './partition-intake.js';
+import { offerProcessorRelease } from './processor-release.js';
 import { undecodableDeadLetter, undecodableError } from './undecodable-dead-letter.js';
 
 /** What the engine needs from its consumer. @internal */
@@ -79,6 +80,8 @@ export class ConsumeEngine {
   async retryWait(wait: () => Promise<void>): Promise<void> {
     return this.#scheduler.withoutProcessor(wait);
   }
+
+  readonly #release = async <R>(wait: () => Promise<R>): Promise<R> => this.#scheduler.withoutProcessor(wait);
 
   /** Records fetched and not settled (queued, waiting for a retry, or running). */
   get inFlight(): number {
@@ -173,6 +176,7 @@ export class ConsumeEngine {
       const decoded = work.record.decode();
       if (!decoded.ok) return this.#deadLetterUndecodable(work, undecodableError(decoded.error), position);
       work.message = decoded.message;
+      offerProcessorRelease(decoded.message, this.#release);
     }
     const message = work.message;
     const scope = new AbortScope();
