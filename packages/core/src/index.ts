@@ -136,6 +136,13 @@ export {
   type BatchHandlerOptions,
   type BatchRecordOutcome,
 } from './actions/batch-event-handler.js';
+export {
+  DEFAULT_RECEIVE_OPTIONS,
+  PollingConsumer,
+  type PollingConsumerState,
+  type ReceiveOptions,
+} from './endpoint/polling-consumer.js';
+export type { PolledDelivery, PolledOutcome } from './endpoint/polled-delivery.js';
 export { validateAction } from './actions/action-validation.js';
 export {
   DEFAULT_ACTION_VALIDATION_OPTIONS,
