@@ -21,7 +21,7 @@ export type ContractTest = (
 ) => void;
 
 /** What an event-driven consumer of a scenario is built with. */
-interface ScenarioConsumer {
+export interface ScenarioConsumer {
   readonly topic: string;
   readonly name: string;
   readonly groupId?: string;
@@ -31,7 +31,7 @@ interface ScenarioConsumer {
   readonly handler: (message: Message, ctx: ProcessingContext) => Promise<void>;
 }
 
-async function runConsumer(h: ContractHarness, spec: ScenarioConsumer): Promise<EventDrivenConsumer> {
+export async function runConsumer(h: ContractHarness, spec: ScenarioConsumer): Promise<EventDrivenConsumer> {
   const channel = await h.consumer(spec.topic, spec.name, spec.groupId);
   const dlq = spec.deadLetter;
   const consumer = new EventDrivenConsumer({
@@ -55,12 +55,12 @@ async function runConsumer(h: ContractHarness, spec: ScenarioConsumer): Promise<
   return consumer;
 }
 
-function event(key: string, payload: Record<string, unknown>): Message {
+export function event(key: string, payload: Record<string, unknown>): Message {
   return MessageBuilder.withPayload(payload).header(PARTITION_KEY_HEADER, key).build();
 }
 
 /** The dead letters of `dlqTopic` (a bounded read of the whole channel). */
-async function deadLetters(h: ContractHarness, dlqTopic: string): Promise<Message[]> {
+export async function deadLetters(h: ContractHarness, dlqTopic: string): Promise<Message[]> {
   const letters: Message[] = [];
   for await (const record of h.reader(dlqTopic).read()) {
     if (record.kind === 'message') letters.push(record.message);

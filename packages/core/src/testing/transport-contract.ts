@@ -6,7 +6,9 @@ import { GomesError, isGomesError } from '../errors/gomes-error.js';
 import { MessageBuilder } from '../message/message-builder.js';
 import type { Message } from '../message/message.js';
 import { PARTITION_KEY_HEADER } from '../message/message-headers.js';
+import { registerBatchScenarios } from './batch-contract.js';
 import { registerConsumeScenarios } from './consume-contract.js';
+import { registerPollingScenarios } from './polling-contract.js';
 import { ContractHarness } from './transport-contract-harness.js';
 import { holdsFor, waitFor, withTimeout } from './wait-for.js';
 
@@ -180,6 +182,8 @@ export function describeTransportContract(name: string, factory: TransportContra
     afterEach(async () => current?.cleanup(), testTimeoutMs);
 
     registerConsumeScenarios(test, factory, features, timeoutMs);
+    registerBatchScenarios(test, factory, features, timeoutMs);
+    registerPollingScenarios(test, factory, features, timeoutMs);
 
     test('round trip keeps the payload and every header, messageId included', async (h) => {
       const topic = await factory.uniqueTopic(3);
