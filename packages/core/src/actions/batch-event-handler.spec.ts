@@ -205,6 +205,47 @@ describe('batch event handlers (in-memory transport)', () => {
     expect(context?.contexts.every((c) => c.deliveryAttempt === 1)).toBe(true);
   });
 
+  it('a result with the wrong number of outcomes fails the whole call as retriable', async () => {
+    let calls = 0;
+    const gomes = await start(
+      defineBatchEventHandler(
+        ItemAdded,
+        (events): BatchRecordOutcome[] => (++calls === 1 ? ['done'] : events.map(() => 'done')),
+        { maxSize: 4, maxWaitMs: 50 },
+      ),
+      1,
+      { maxAttempts: 2, initialDelayMs: 1 },
+    );
+    await send(gomes, items(4));
+    const consumer = gomes.eventDrivenConsumer('batcher');
+    await waitFor(() => consumer.stats.succeeded === 4, 5000);
+    expect(consumer.stats).toMatchObject({ retried: 4, deadLettered: 0 });
+  });
+
+  it('an event whose attempt is aborted (timeout) while it waits leaves the batch', async () => {
+    const calls: number[][] = [];
+    const gomes = await start(
+      defineBatchEventHandler(ItemAdded, (events) => void calls.push(events.map((e) => e.id)), {
+        maxSize: 2,
+        maxWaitMs: 60_000,
+      }),
+      1,
+      { maxAttempts: 2, initialDelayMs: 1 },
+    );
+    await gomes.eventDrivenConsumer('batcher').stop();
+    const consumer = gomes.eventDrivenConsumer('batcher').withMessageProcessingTimeout(100);
+    await consumer.run();
+    await send(gomes, items(1));
+    // Both attempts of event 0 time out waiting for a second event; it is dead-lettered.
+    await waitFor(() => consumer.stats.deadLettered === 1, 5000);
+    expect(calls).toEqual([]);
+    await send(gomes, [new ItemAdded(1, 'k1'), new ItemAdded(2, 'k2')]);
+    await waitFor(() => consumer.stats.succeeded === 2, 5000);
+    // Had event 0 stayed in the batch, it would have filled it with event 1.
+    expect(calls).toEqual([[1, 2]]);
+    expect(dead.map((m) => (m.payload as { id: number }).id)).toEqual([0]);
+  });
+
   it('rejects invalid options with one ConfigurationError listing every problem', () => {
     let error: unknown;
     try {

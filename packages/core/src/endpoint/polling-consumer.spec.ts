@@ -6,6 +6,7 @@ import { noopLogger } from '../logging/logger.js';
 import { readDeadLetterEnvelope } from '../message/dead-letter-envelope.js';
 import { MessageBuilder } from '../message/message-builder.js';
 import type { Message } from '../message/message.js';
+import { waitFor } from '../testing/wait-for.js';
 import { InMemoryBroker } from '../transport/in-memory/in-memory-broker.js';
 import { inMemoryConnection } from '../transport/in-memory/in-memory-connection.js';
 import { inMemoryConsumer } from '../transport/in-memory/in-memory-consumer-channel-builder.js';
@@ -106,6 +107,17 @@ describe('PollingConsumer (in-memory transport)', () => {
     redelivered.forEach((d) => d.ack());
     await next.close();
     expect(broker.committedOffset('pollers', 'jobs', 0)).toBe(5n);
+  });
+
+  it('a delivery left unsettled past the processing timeout is taken back and fails like a timed-out handler', async () => {
+    await send(...jobs(1));
+    const poller = app.pollingConsumer('pollers').withMessageProcessingTimeout(100);
+    const [held] = await poller.receive({ max: 1, timeoutMs: 2000 });
+    await waitFor(() => dead.length === 1, 5000);
+    expect(held?.ack()).toBe(false);
+    expect(readDeadLetterEnvelope(dead[0] as Message)).toMatchObject({
+      errorCode: 'GOMES_PROCESSING_TIMEOUT',
+    });
   });
 
   it('returns what arrived when the timeout passes, and validates its options', async () => {

@@ -34,7 +34,8 @@ export type PollingConsumerState = 'idle' | 'running' | 'closing' | 'closed';
  * runs is never acked: it is redelivered to the next consumer of the group.
  *
  * A handed-out message counts against the consumer's processing timeout (default 100 s): past it,
- * the delivery is taken back (settling it then returns false) and handed out again.
+ * the delivery is taken back (settling it then returns false) and fails as a timed-out handler
+ * does (retried per the consumer's retry options, then dead-lettered).
  *
  * @example
  * ```ts
@@ -70,7 +71,7 @@ export class PollingConsumer {
     return this;
   }
 
-  /** How long a handed-out message may stay unsettled before it is taken back and handed out again, in ms. @default 100000 */
+  /** How long a handed-out message may stay unsettled before it is taken back (a processing timeout), in ms. @default 100000 */
   withMessageProcessingTimeout(timeoutMs: number): this {
     this.#consumer.withMessageProcessingTimeout(timeoutMs);
     return this;
