@@ -131,6 +131,7 @@ export {
   BatchEventHandler,
   DEFAULT_BATCH_HANDLER_OPTIONS,
   defineBatchEventHandler,
+  type BatchActionHandler,
   type BatchContext,
   type BatchEventHandlerFn,
   type BatchHandlerOptions,

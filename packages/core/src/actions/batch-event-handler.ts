@@ -1,6 +1,6 @@
 import { ConfigurationError } from '../errors/configuration-error.js';
 import type { ActionClass } from './action.js';
-import { BatchCollector, type BatchEventHandlerFn } from './batch-collector.js';
+import { BatchCollector, type BatchContext, type BatchEventHandlerFn } from './batch-collector.js';
 import { define } from './define-handler.js';
 import type { HandlerDefinition } from './handler-definition.js';
 
@@ -75,6 +75,16 @@ export function defineBatchEventHandler<A extends object>(
   ConfigurationError.throwIfAny(batchHandlerProblems(resolved), `batch handler "${name}"`);
   const collector = new BatchCollector<A>(name, resolved.maxSize, resolved.maxWaitMs, handle);
   return define('event', event, async (e: A, ctx) => collector.add(e, ctx), name);
+}
+
+/**
+ * A class-based batch handler: the shape decorated with {@link BatchEventHandler}.
+ *
+ * @public
+ */
+export interface BatchActionHandler<A extends object = object> {
+  /** Handles a batch; returns nothing (all done) or one outcome per event. */
+  handle(events: readonly A[], context: BatchContext): ReturnType<BatchEventHandlerFn<A>>;
 }
 
 interface BatchHandlerDescriptor {

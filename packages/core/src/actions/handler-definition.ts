@@ -4,6 +4,7 @@ import { getHandlerDescriptor } from './action-metadata.js';
 import {
   defineBatchEventHandler,
   getBatchHandlerDescriptor,
+  type BatchActionHandler,
   type BatchEventHandlerFn,
 } from './batch-event-handler.js';
 import { define, isDefinition } from './define-handler.js';
@@ -69,7 +70,8 @@ export function defineEventHandler<A extends object>(
 }
 
 /** Anything `addActionHandler` accepts: a definition or an instance of a decorated handler class. @public */
-export type HandlerRegistration = HandlerDefinition<never, unknown> | ActionHandler<never, unknown>;
+export type HandlerRegistration =
+  HandlerDefinition<never, unknown> | ActionHandler<never, unknown> | BatchActionHandler<never>;
 
 /**
  * Turns what `addActionHandler` received into a definition, reading decorator metadata from the
