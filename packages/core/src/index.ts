@@ -65,10 +65,12 @@ export type {
 } from './channel/consumer-channel.js';
 export type { ChannelConnection, ChannelConnectionState } from './channel/channel-connection.js';
 export {
+  readEndProblems,
   readStartProblems,
   type ChannelReader,
   type ChannelReadOptions,
   type ChannelRecord,
+  type ReadEnd,
   type ReadStart,
   type RecordPosition,
 } from './channel/channel-reader.js';
@@ -337,3 +339,19 @@ export {
   type InMemoryConsumerOptions,
   type InMemoryStartOffset,
 } from './transport/in-memory/index.js';
+export {
+  DEFAULT_REPLAY_OPTIONS,
+  type ReplayCheckpointOptions,
+  type ReplayFailurePolicy,
+  type ReplayHandler,
+  type ReplayHandlerContext,
+  type ReplayOptions,
+} from './replay/replay-options.js';
+export type {
+  ReplayFailure,
+  ReplayPartitionReport,
+  ReplayReport,
+  ReplayStatus,
+} from './replay/replay-report.js';
+export type { ReplayCheckpoint, ReplayCheckpointStore } from './replay/replay-checkpoint-store.js';
+export { InMemoryReplayCheckpointStore } from './replay/in-memory-replay-checkpoint-store.js';

@@ -1,6 +1,6 @@
 /**
  * `@gomes/idempotency-postgres`: an idempotent-consumer store on PostgreSQL (pg), with marking done
- * inside the handler's own transaction.
+ * inside the handler's own transaction, and a replay checkpoint store (`gomes.replay`).
  *
  * @packageDocumentation
  */
@@ -10,3 +10,8 @@ export {
   type IdempotentTransactionResult,
   type PostgresIdempotencyStoreOptions,
 } from './postgres-idempotency-store.js';
+export {
+  PostgresReplayCheckpointStore,
+  DEFAULT_POSTGRES_REPLAY_CHECKPOINT_STORE_OPTIONS,
+  type PostgresReplayCheckpointStoreOptions,
+} from './postgres-replay-checkpoint-store.js';

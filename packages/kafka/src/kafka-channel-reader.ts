@@ -1,11 +1,13 @@
 import {
   ConfigurationError,
   GomesError,
+  readEndProblems,
   readStartProblems,
   type ChannelReader,
   type ChannelReadOptions,
   type ChannelRecord,
   type Logger,
+  type ReadEnd,
   type ReadStart,
 } from '@gomes/core';
 import { BoundedTopicRead, type PartitionRange } from './bounded-topic-read.js';
@@ -23,8 +25,8 @@ const STALL_TIMEOUT_MS = 60000;
  *
  * Each `read()`:
  * 1. captures every partition's earliest and end offset with an admin client (the end is the last
- *    stable offset: what a read-committed consumer sees) and, for a timestamp start, the offsets for
- *    that time;
+ *    stable offset: what a read-committed consumer sees) and, for a timestamp start or end, the
+ *    offsets for that time (an end timestamp ends a partition before its first record at or after it);
  * 2. reads the partitions that have records in range with a consumer of a **throwaway group**
  *    (`gomes.reader.<topic>.<uuid>`, see `KAFKA_READER_GROUP_PREFIX`): it is the only member, is
  *    assigned exactly those partitions, seeks them to their start, never commits (kafkajs needs a
@@ -54,9 +56,14 @@ export class KafkaChannelReader implements ChannelReader {
   /** @inheritDoc */
   async *read(options: ChannelReadOptions = {}): AsyncGenerator<ChannelRecord> {
     const { signal } = options;
-    ConfigurationError.throwIfAny(readStartProblems(options.start), `read of "${this.channelName}"`);
+    ConfigurationError.throwIfAny(
+      [...readStartProblems(options.start), ...readEndProblems(options.end)],
+      `read of "${this.channelName}"`,
+    );
     throwIfAborted(signal);
-    const ranges = (await this.#ranges(options.start ?? { kind: 'earliest' })).filter((r) => r.next < r.end);
+    const ranges = (await this.#ranges(options.start ?? { kind: 'earliest' }, options.end)).filter(
+      (r) => r.next < r.end,
+    );
     throwIfAborted(signal);
     if (ranges.length === 0) return;
     const read = new BoundedTopicRead({
@@ -83,7 +90,7 @@ export class KafkaChannelReader implements ChannelReader {
   }
 
   /** Each partition's range, captured before anything is read. */
-  async #ranges(start: ReadStart): Promise<PartitionRange[]> {
+  async #ranges(start: ReadStart, end: ReadEnd | undefined): Promise<PartitionRange[]> {
     const topic = this.channelName;
     const admin = this.#driver.createAdmin();
     try {
@@ -99,10 +106,22 @@ export class KafkaChannelReader implements ChannelReader {
               ]),
             )
           : undefined;
+      // The first offset at or after `end.timestamp` (the captured end when there is none).
+      const ends =
+        end === undefined
+          ? undefined
+          : new Map(
+              (await admin.fetchTopicOffsetsByTimestamp(topic, end.timestamp.getTime())).map((o) => [
+                o.partition,
+                BigInt(o.offset),
+              ]),
+            );
       return offsets
         .map((o) => {
           const low = BigInt(o.low);
-          const end = BigInt(o.high);
+          const high = BigInt(o.high);
+          const before = ends?.get(o.partition);
+          const end = before === undefined || before < 0n ? high : clamp(before, low, high);
           const given =
             start.kind === 'offsets'
               ? start.offsets[o.partition]

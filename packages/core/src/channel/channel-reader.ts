@@ -17,10 +17,25 @@ export type ReadStart =
   | { readonly kind: 'offsets'; readonly offsets: Readonly<Record<number, string>> }
   | { readonly kind: 'timestamp'; readonly timestamp: Date };
 
+/**
+ * Where a bounded read ends in each partition, before the end captured when the read began:
+ *
+ * - `timestamp`: before the first record whose timestamp is at or after `timestamp` (Kafka's
+ *   `offsetsForTimes`); a partition with no such record reads up to its captured end.
+ *
+ * @public
+ */
+export type ReadEnd = { readonly kind: 'timestamp'; readonly timestamp: Date };
+
 /** Options of {@link ChannelReader.read}. @public */
 export interface ChannelReadOptions {
   /** Where each partition starts. @default `{ kind: 'earliest' }` */
   readonly start?: ReadStart;
+  /**
+   * Where each partition ends, when earlier than the end captured when the read began (records
+   * from there on are not read). @default the captured end
+   */
+  readonly end?: ReadEnd;
   /** Ends the read: the iteration then throws `GOMES_ABORTED`. */
   readonly signal?: AbortSignal;
 }
@@ -64,14 +79,15 @@ export type ChannelRecord =
  * Transport capability: reads a channel **up to where it ended when the read began**, then stops —
  * no consumer group membership that outlives the read, no committed offsets, no endless consume.
  *
- * `read()` first captures each partition's end offset, then yields every record from the start
+ * `read()` first captures each partition's end offset (or, with `options.end`, the earlier offset
+ * of the first record at or after its timestamp), then yields every record from the start
  * position up to (excluding) that end, in offset order within each partition (partitions may
  * interleave), and finishes. Records appended after the read began are not read. Breaking out of
  * the iteration releases what the read holds. Each call is independent (a reader holds no state).
  *
  * Built by `PublisherChannelBuilder.createReader` (the transport decodes records as that channel
- * encodes them). Used by the dead-letter API (`gomes.deadLetters(channel)`); a transport without
- * it cannot list or redrive dead letters.
+ * encodes them). Used by the dead-letter API (`gomes.deadLetters(channel)`) and by
+ * `gomes.replay`; a transport without it cannot list or redrive dead letters, nor replay.
  *
  * @public
  */
@@ -110,4 +126,18 @@ export function readStartProblems(start: ReadStart | undefined): string[] {
       problems.push(`start.offsets[${partition}] must be a decimal string >= 0, got ${String(offset)}`);
   }
   return problems;
+}
+
+/**
+ * Problems of a {@link ReadEnd} (empty when valid): a timestamp must be a valid date. Readers check
+ * it before reading and throw `GOMES_CONFIGURATION` listing the problems.
+ *
+ * @public
+ */
+export function readEndProblems(end: ReadEnd | undefined): string[] {
+  if (end === undefined) return [];
+  if (end.kind !== 'timestamp') return [`unknown end kind "${String((end as { kind: unknown }).kind)}"`];
+  return end.timestamp instanceof Date && !Number.isNaN(end.timestamp.getTime())
+    ? []
+    : ['end.timestamp must be a valid Date'];
 }

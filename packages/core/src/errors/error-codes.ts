@@ -66,6 +66,8 @@ export const ErrorCodes = {
   TOPIC_PROVISIONING_FAILED: { code: 'GOMES_TOPIC_PROVISIONING_FAILED', retriable: false },
   /** A channel's transport lacks a capability the operation needs (reading it back). */
   NOT_SUPPORTED: { code: 'GOMES_NOT_SUPPORTED', retriable: false },
+  /** A replay checkpoint could not be loaded from or saved to its store. */
+  REPLAY_CHECKPOINT_FAILED: { code: 'GOMES_REPLAY_CHECKPOINT_FAILED', retriable: true },
 } as const;
 
 /** The name of an entry of {@link ErrorCodes}. @public */

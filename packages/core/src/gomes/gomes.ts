@@ -18,6 +18,9 @@ import type { PublisherChannel } from '../channel/publisher-channel.js';
 import { DeadLetterChannel } from '../dead-letter/dead-letter-channel.js';
 import type { RedriveOptions, RedriveReport } from '../dead-letter/redrive-report.js';
 import { EventDrivenConsumer } from '../endpoint/event-driven-consumer.js';
+import { replayOptionsProblems, type ReplayOptions } from '../replay/replay-options.js';
+import type { ReplayReport } from '../replay/replay-report.js';
+import { ReplayRun } from '../replay/replay-run.js';
 import { ConfigurationError } from '../errors/configuration-error.js';
 import { GomesError, toError } from '../errors/gomes-error.js';
 import { sharedPromise } from '../internal/shared-promise.js';
@@ -336,6 +339,68 @@ export class Gomes {
    */
   async redrive(options: RedriveOptions): Promise<RedriveReport> {
     return this.deadLetters(options.channel).redrive(options);
+  }
+
+  /**
+   * Replays the records of `options.channel` whose time lies in `[options.from, options.to)`: a
+   * bounded run (no consumer group, no committed offsets) that handles them one at a time, in
+   * offset order per partition, with `options.handler` or the registered action handlers (inside
+   * the handling steps of `options.consumer`, when given), retries failures per `options.retry`,
+   * then applies `options.onFailure`; with `options.checkpoint` it
+   * records its progress and a later run with the same checkpoint id resumes there. Resolves to
+   * what it did (see {@link ReplayReport}, docs/replay.md).
+   *
+   * @throws ConfigurationError (`GOMES_CONFIGURATION`) listing every problem of `options` (e.g.
+   * `to <= from`, an unknown channel, a transport that cannot read it back, a checkpoint of another
+   * window); `GOMES_ILLEGAL_STATE` before `start()`; `GOMES_REPLAY_CHECKPOINT_FAILED` when the
+   * checkpoint cannot be loaded.
+   * @example
+   * ```ts
+   * const report = await gomes.replay({
+   *   channel: 'orders',
+   *   from: new Date('2026-12-01T00:00:00Z'),
+   *   to: new Date('2026-12-02T00:00:00Z'),
+   *   checkpoint: { store, id: 'rebuild-order-view' },
+   * });
+   * ```
+   */
+  async replay(options: ReplayOptions): Promise<ReplayReport> {
+    const runtime = this.#startedRuntime();
+    const problems = replayOptionsProblems(options);
+    const builder = this.#publishers.find((p) => p.channelName === options.channel);
+    if (typeof options.channel === 'string' && options.channel !== '' && !builder) {
+      problems.push(
+        `no publisher channel "${options.channel}" is registered; register one (addPublisherChannel) for the channel to replay it`,
+      );
+    } else if (builder && !builder.createReader) {
+      problems.push(
+        `the transport of channel "${options.channel}" cannot read it back (its builder has no createReader)`,
+      );
+    }
+    const consumer =
+      options.consumer === undefined
+        ? undefined
+        : this.#consumers.find((c) => c.consumerName === options.consumer);
+    if (typeof options.consumer === 'string' && options.consumer !== '' && !consumer) {
+      problems.push(`no consumer channel "${options.consumer}" is registered`);
+    } else if (consumer && consumer.channelName !== options.channel) {
+      problems.push(
+        `consumer "${consumer.consumerName}" reads channel "${consumer.channelName}", not "${options.channel}"`,
+      );
+    }
+    ConfigurationError.throwIfAny(problems, `replay of "${String(options.channel)}"`);
+    const connection = runtime.connections.get(builder!.connectionName)!;
+    const run = new ReplayRun(
+      {
+        reader: builder!.createReader!({ connection, logger: this.#logger }),
+        registeredHandler: this.#dispatcher.handle,
+        consumer: consumer?.endpointOptions,
+        channels: this.#channels,
+        logger: this.#logger,
+      },
+      options,
+    );
+    return run.run();
   }
 
   /**

@@ -504,6 +504,43 @@ export function describeTransportContract(name: string, factory: TransportContra
     );
 
     test(
+      'a bounded read with an end timestamp stops before the first record at or after it',
+      async (h) => {
+        const topic = await factory.uniqueTopic(features.partitions ? 2 : 1);
+        const publisher = await h.publisher(topic);
+        const sent = Array.from({ length: 12 }, (_, i) => keyed(`key-${i % 4}`, { i }));
+        for (const m of sent) await publisher.send(m);
+        const reader = h.reader(topic);
+        const all = await readAll(reader);
+        const at = all.find(
+          (r) => r.kind === 'message' && r.message.messageId === sent[6]!.messageId,
+        )!.timestamp;
+        // Per partition: every record before its first one at or after `at`.
+        const expected = [...new Set(all.map((r) => r.position.partition))].flatMap((partition) => {
+          const records = all.filter((r) => r.position.partition === partition);
+          const end = records.findIndex((r) => r.timestamp.getTime() >= at.getTime());
+          return end === -1 ? records : records.slice(0, end);
+        });
+        const ended = await readAll(reader, { end: { kind: 'timestamp', timestamp: at } });
+        assert.deepEqual(idsOf(ended).sort(), idsOf(expected).sort());
+        assert.ok(ended.length < all.length, 'the record at the end timestamp is not read');
+        const windowed = await readAll(reader, {
+          start: {
+            kind: 'timestamp',
+            timestamp: new Date(Math.min(...all.map((r) => r.timestamp.getTime()))),
+          },
+          end: { kind: 'timestamp', timestamp: new Date(Date.now() + 3_600_000) },
+        });
+        assert.equal(windowed.length, all.length, 'an end in the future reads up to the captured end');
+        await assert.rejects(
+          readAll(reader, { end: { kind: 'timestamp', timestamp: new Date(Number.NaN) } }),
+          (e: unknown) => isGomesError(e) && e.code === 'GOMES_CONFIGURATION',
+        );
+      },
+      features.boundedReads,
+    );
+
+    test(
       'a bounded read of an empty channel ends at once; of a missing one fails with GOMES_NOT_FOUND',
       async (h) => {
         const topic = await factory.uniqueTopic(features.partitions ? 2 : 1);

@@ -1,8 +1,10 @@
 import {
+  readEndProblems,
   readStartProblems,
   type ChannelReader,
   type ChannelReadOptions,
   type ChannelRecord,
+  type ReadEnd,
   type ReadStart,
 } from '../../channel/channel-reader.js';
 import { ConfigurationError } from '../../errors/configuration-error.js';
@@ -31,7 +33,10 @@ export class InMemoryChannelReader implements ChannelReader {
   async *read(options: ChannelReadOptions = {}): AsyncGenerator<ChannelRecord> {
     const { signal } = options;
     const topic = this.channelName;
-    ConfigurationError.throwIfAny(readStartProblems(options.start), `read of "${topic}"`);
+    ConfigurationError.throwIfAny(
+      [...readStartProblems(options.start), ...readEndProblems(options.end)],
+      `read of "${topic}"`,
+    );
     if (signal?.aborted) throw abortError(signal);
     if (!this.#broker.hasTopic(topic)) {
       throw new GomesError('NOT_FOUND', `Topic "${topic}" does not exist on the in-memory broker`, {
@@ -43,7 +48,7 @@ export class InMemoryChannelReader implements ChannelReader {
     const ranges = Array.from({ length: partitions }, (_, partition) => ({
       partition,
       from: this.#startOffset(partition, options.start ?? { kind: 'earliest' }),
-      to: this.#broker.endOffset(topic, partition),
+      to: this.#endOffset(partition, options.end),
     }));
     for (const { partition, from, to } of ranges) {
       for (let offset = from; offset < to; offset++) {
@@ -68,6 +73,16 @@ export class InMemoryChannelReader implements ChannelReader {
       .records(this.channelName, partition)
       .find((record) => record.timestampMs >= at);
     return first?.offset ?? end;
+  }
+
+  #endOffset(partition: number, end: ReadEnd | undefined): bigint {
+    const captured = this.#broker.endOffset(this.channelName, partition);
+    if (end === undefined) return captured;
+    const at = end.timestamp.getTime();
+    const first = this.#broker
+      .records(this.channelName, partition)
+      .find((record) => record.timestampMs >= at && record.offset < captured);
+    return first?.offset ?? captured;
   }
 
   #toChannelRecord(record: InMemoryRecord): ChannelRecord {
