@@ -12,7 +12,7 @@ import { KeyScheduler, type RunResult } from './key-scheduler.js';
 import { PartitionIntake } from './partition-intake.js';
 import { undecodableDeadLetter, undecodableError } from './undecodable-dead-letter.js';
 import type { SeekedPartition, StartPosition } from './start-position.js';
-import { ConfigurationError } from '../errors/configuration-error.js';
+import { PartitionMover } from './partition-mover.js';
 
 /** What the engine needs from its consumer. @internal */
 export interface ConsumeEngineParams {
@@ -64,10 +64,7 @@ export class ConsumeEngine {
   #commitTimer: ReturnType<typeof setImmediate> | undefined;
   #committing: Promise<void> | undefined;
   #intakeOpen = true;
-  /** Partitions whose start position was applied (or is being applied): never applied twice. */
-  readonly #positioned = new Set<number>();
-  /** Moves (start positions, seeks) run one at a time. */
-  #moves: Promise<unknown> = Promise.resolve();
+  readonly #mover: PartitionMover;
 
   constructor(params: ConsumeEngineParams) {
     this.#p = params;
@@ -77,6 +74,29 @@ export class ConsumeEngine {
       run: async (work) => this.#run(work),
       onError: (error) =>
         params.logger.error('Unexpected error in message task', { errorMessage: toError(error).message }),
+    });
+    this.#mover = new PartitionMover({
+      name: params.name,
+      source: params.source,
+      startPosition: params.startPosition,
+      retryDelayMs: Math.max(params.nackDelayMs, 100),
+      logger: params.logger,
+      onSourceError: params.onSourceError,
+      intake: (partition) => this.#intakes.get(partition),
+      open: () => this.#intakeOpen,
+      drain: async (intakes) => {
+        this.#scheduler.remove((work) => intakes.has(work.intake));
+        const running: Promise<void>[] = [];
+        for (const [work, done] of this.#running) if (intakes.has(work.intake)) running.push(done);
+        await Promise.all(running);
+        // A running message that failed was queued to run again: it is re-read from the new position.
+        this.#scheduler.remove((work) => intakes.has(work.intake));
+      },
+      commit: async (intakes) => this.#commitNow(intakes),
+      replace: (intake) => {
+        intake.revoked = true;
+        this.#intakes.set(intake.partition, new PartitionIntake(intake.partition));
+      },
     });
   }
 
@@ -95,20 +115,11 @@ export class ConsumeEngine {
 
   /** Starts the source. */
   async start(): Promise<void> {
-    const start = this.#p.startPosition;
-    if (start && start.kind !== 'offsets' && !this.#p.source.resolveOffsets) {
-      throw new ConfigurationError(
-        [
-          `startPosition "${start.kind}" needs a transport that resolves positions to offsets; ` +
-            `channel "${this.#p.source.channelName}" does not: use explicit offsets`,
-        ],
-        `consumer "${this.#p.name}"`,
-      );
-    }
+    this.#mover.checkSupported();
     await this.#p.source.start({
       assigned: (partitions) => {
         for (const p of partitions) if (!this.#intakes.has(p)) this.#intakes.set(p, new PartitionIntake(p));
-        this.#holdForStart(partitions);
+        this.#mover.assigned(partitions);
       },
       revoked: async (partitions) => this.#revoke(partitions),
       batch: async (partition, records) => {
@@ -150,114 +161,11 @@ export class ConsumeEngine {
   }
 
   /**
-   * Moves partitions to `position` (see `EventDrivenConsumer.seek`): pauses them, drops their
-   * buffered records (never acked, so the new owner or the re-read gets them), awaits their running
-   * handlers, commits what is done, then seeks and resumes. Resolves with the partitions moved.
-   *
-   * @throws what the source throws resolving `position` (nothing moved then).
+   * Moves partitions of the running consumer to `position` (see {@link PartitionMover.seek}).
+   * Resolves with the partitions moved.
    */
   async seek(position: StartPosition, partitions?: readonly number[]): Promise<SeekedPartition[]> {
-    let targets = [...this.#intakes.keys()];
-    if (partitions) targets = targets.filter((p) => partitions.includes(p));
-    if (position.kind === 'offsets') targets = targets.filter((p) => position.offsets[p] !== undefined);
-    return this.#serialized(async () => this.#move(targets, position));
-  }
-
-  /** First assignment of partitions with a start position: hold them until they are moved there. */
-  #holdForStart(partitions: readonly number[]): void {
-    const start = this.#p.startPosition;
-    if (!start) return;
-    const todo = partitions.filter(
-      (p) => !this.#positioned.has(p) && (start.kind !== 'offsets' || start.offsets[p] !== undefined),
-    );
-    if (todo.length === 0) return;
-    for (const p of todo) {
-      this.#positioned.add(p);
-      const intake = this.#intakes.get(p);
-      if (intake) intake.held = true;
-    }
-    this.#p.source.pause(todo);
-    void this.#applyStart(todo, start);
-  }
-
-  /** Applies the start position; a failed resolution is reported and retried (the partitions stay held). */
-  async #applyStart(partitions: readonly number[], start: StartPosition): Promise<void> {
-    let pending = partitions;
-    while (pending.length > 0 && this.#intakeOpen) {
-      try {
-        const moved = new Set((await this.#serialized(async () => this.#move(pending, start))).map((m) => m.partition));
-        // Not moved because revoked meanwhile: applied at the next first assignment instead.
-        for (const p of pending) if (!moved.has(p)) this.#positioned.delete(p);
-        this.#p.logger.info('Start position applied', { startPosition: start.kind, partitions: [...moved] });
-        return;
-      } catch (error) {
-        const e = toError(error);
-        this.#p.logger.error('Start position could not be resolved; partitions stay paused, retrying', {
-          partitions: pending,
-          errorMessage: e.message,
-        });
-        this.#p.onSourceError(e);
-        await new Promise((resolve) => setTimeout(resolve, Math.max(this.#p.nackDelayMs, 100)));
-        pending = pending.filter((p) => this.#intakes.get(p)?.held === true);
-      }
-    }
-  }
-
-  async #serialized<T>(move: () => Promise<T>): Promise<T> {
-    const run = this.#moves.then(move);
-    this.#moves = run.catch(() => undefined);
-    return run;
-  }
-
-  async #move(partitions: readonly number[], position: StartPosition): Promise<SeekedPartition[]> {
-    const owned = partitions.filter((p) => this.#intakes.has(p));
-    if (owned.length === 0 || !this.#intakeOpen) return [];
-    const offsets = await this.#resolve(owned, position);
-    const intakes = owned.flatMap((p) => this.#intakes.get(p) ?? []);
-    if (intakes.length === 0 || !this.#intakeOpen) return [];
-    const source = this.#p.source;
-    source.pause(intakes.map((i) => i.partition));
-    for (const intake of intakes) intake.held = true;
-    const moving = new Set(intakes);
-    this.#scheduler.remove((work) => moving.has(work.intake));
-    const running: Promise<void>[] = [];
-    for (const [work, done] of this.#running) if (moving.has(work.intake)) running.push(done);
-    await Promise.all(running);
-    // A running message that failed was queued to run again: it is re-read from the new position.
-    this.#scheduler.remove((work) => moving.has(work.intake));
-    await this.#commitNow(intakes);
-    const moved: SeekedPartition[] = [];
-    for (const intake of intakes) {
-      const offset = offsets.get(intake.partition);
-      // Revoked (or stopping) meanwhile: the partition is not ours to move any more.
-      if (offset === undefined || this.#intakes.get(intake.partition) !== intake || !this.#intakeOpen) continue;
-      intake.revoked = true;
-      this.#intakes.set(intake.partition, new PartitionIntake(intake.partition));
-      source.seek(intake.partition, offset);
-      moved.push({ partition: intake.partition, offset: offset.toString() });
-    }
-    if (moved.length > 0) source.resume(moved.map((m) => m.partition));
-    this.#p.logger.info('Partitions moved', { position: position.kind, moved });
-    return moved;
-  }
-
-  async #resolve(partitions: readonly number[], position: StartPosition): Promise<Map<number, bigint>> {
-    if (position.kind === 'offsets') {
-      const offsets = new Map<number, bigint>();
-      for (const p of partitions) {
-        const given = position.offsets[p];
-        if (given !== undefined) offsets.set(p, BigInt(given));
-      }
-      return offsets;
-    }
-    const resolveOffsets = this.#p.source.resolveOffsets?.bind(this.#p.source);
-    if (!resolveOffsets) {
-      throw new GomesError(
-        'NOT_SUPPORTED',
-        `Channel "${this.#p.source.channelName}" cannot resolve "${position.kind}" to offsets: seek to explicit offsets`,
-      );
-    }
-    return new Map(await resolveOffsets(partitions, position));
+    return this.#mover.seek(position, [...this.#intakes.keys()], partitions);
   }
 
   #intake(partition: number, records: readonly SourceRecord[]): void {

@@ -45,7 +45,10 @@ export interface SeekOptions {
  *
  * @public
  */
-export function startPositionProblems(position: StartPosition | undefined, label = 'startPosition'): string[] {
+export function startPositionProblems(
+  position: StartPosition | undefined,
+  label = 'startPosition',
+): string[] {
   if (position === undefined) return [];
   if (typeof position !== 'object' || position === null) return [`${label} must be an object with a kind`];
   if (position.kind === 'latest') return [];

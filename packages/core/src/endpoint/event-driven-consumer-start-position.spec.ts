@@ -194,7 +194,9 @@ describe('EventDrivenConsumer start positions and seek (in-memory)', () => {
       let release!: () => void;
       const gate = new Promise<void>((resolve) => (release = resolve));
       let gated = true;
-      const { consumer: c, seen } = await consumer(async (n) => (n === 3 && gated ? gate : Promise.resolve()));
+      const { consumer: c, seen } = await consumer(async (n) =>
+        n === 3 && gated ? gate : Promise.resolve(),
+      );
       await c.withAmountOfProcessors(4).run();
       await waitFor(() => seen.length === 5);
       // 0..2 and 4..5 done, 3 running: the committable position is 3.

@@ -196,7 +196,10 @@ export class EventDrivenConsumer {
    * (nothing moved then).
    */
   async seek(position: StartPosition, options: SeekOptions = {}): Promise<readonly SeekedPartition[]> {
-    ConfigurationError.throwIfAny(startPositionProblems(position, 'position'), `seek of consumer "${this.name}"`);
+    ConfigurationError.throwIfAny(
+      startPositionProblems(position, 'position'),
+      `seek of consumer "${this.name}"`,
+    );
     const engine = this.#engine;
     if (this.#state !== 'running' || !engine) {
       throw new GomesError(
