@@ -51,12 +51,18 @@ module.exports = {
         '<rootDir>/examples/*/test/**/*.spec.ts',
         '<rootDir>/packages/*/faults/test/unit/**/*.spec.ts',
       ],
+      // Examples whose tests need a real broker name them *.int.spec.ts: the integration project's.
+      testPathIgnorePatterns: ['/node_modules/', '\\.int\\.spec\\.ts$'],
     },
     {
       ...common,
       displayName: 'integration',
-      testMatch: ['<rootDir>/packages/*/test/integration/**/*.int.spec.ts'],
-      testTimeout: 120000,
+      testMatch: [
+        '<rootDir>/packages/*/test/integration/**/*.int.spec.ts',
+        '<rootDir>/examples/*/test/**/*.int.spec.ts',
+      ],
+      // Per-test timeout of this project (jest ignores `testTimeout` in a project's config).
+      setupFilesAfterEnv: ['<rootDir>/jest.integration.setup.js'],
     },
   ],
 };

@@ -32,12 +32,13 @@
 //   coordination.mjs        start lock and runner leases (several users of one broker)
 //   lifecycle.mjs           start (fresh or with its data), stop, kill, restart
 //   runner.mjs              run a command with the broker (run-tests, run-with-kafka, run-fault-tests)
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+// and, shared with scripts/schema-registry.mjs, scripts/shared/: processes.mjs (process / port / file
+// probes, the CLI entry), coordination.mjs (lock and lease files), tls.mjs (a throwaway CA and cert).
 import { DEFAULT_KAFKA_VERSION } from './kafka-broker/config.mjs';
 import { brokerEnv, restartBroker, startBroker, stopBroker } from './kafka-broker/lifecycle.mjs';
 import { brokerStatus } from './kafka-broker/readiness.mjs';
 import { takeKafkaVersion } from './kafka-broker/runner.mjs';
+import { runAsCli } from './shared/processes.mjs';
 
 export { DEFAULT_KAFKA_VERSION, HOST, PORTS, ROOT, USERS } from './kafka-broker/config.mjs';
 export { ensureJars, ensurePerfToolJars } from './kafka-broker/jars.mjs';
@@ -113,12 +114,4 @@ async function main(argv) {
   }
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err) => {
-      process.stderr.write(`${err.stack || err}\n`);
-      process.exit(1);
-    },
-  );
-}
+runAsCli(import.meta.url, main);

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The README test command (`pnpm test`).
+// The test matrix: `pnpm test:quick` (this Node.js, both drivers); `pnpm test` (the README's and CI's
+// command, scripts/run-all-tests.mjs) runs it with `--nodes current,24`, then the fault suite.
 //   node scripts/run-tests.mjs [--kafka-version 3.9.1] [--drivers kafkajs,platformatic] [--nodes current,24] [jest args...]
 // The test matrix (scripts/test-passes.mjs): jest runs once per Node.js (`--nodes`, default the
 // running one; `24` installs the pinned Node 24 from the npm registry, scripts/node-runtime.mjs) and

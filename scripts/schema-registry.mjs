@@ -22,6 +22,9 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { addLeaseIn, liveLeasesIn, removeLeaseIn, withLockFile } from './shared/coordination.mjs';
+import { isAlive, portOpen, readJson, runAsCli, sleep, tail } from './shared/processes.mjs';
+import { generateServerTls } from './shared/tls.mjs';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const APICURIO_VERSION = process.env.GOMES_APICURIO_VERSION || '3.3.3';
@@ -33,7 +36,6 @@ const DEPENDENCY_PLUGIN = 'org.apache.maven.plugins:maven-dependency-plugin:3.8.
 const JVM_FLAGS = ['-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Djava.awt.headless=true'];
 const CCOMPAT = '/apis/ccompat/v7';
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const defaultLog = (msg) => process.stderr.write(`[schema-registry] ${msg}\n`);
 
 function paths(root = ROOT) {
@@ -131,34 +133,10 @@ function javaSpecVersion(javaBin) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// processes, ports, TLS
-
-function isAlive(pid) {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if (err.code !== 'EPERM') return false;
-  }
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return true; // no procfs: trust kill(0)
-  }
-}
+// processes and ports
 
 function isRegistryProcess(pid) {
-  if (!isAlive(pid)) return false;
-  try {
-    return fs
-      .readFileSync(`/proc/${pid}/cmdline`, 'utf8')
-      .split('\0')
-      .some((a) => a.endsWith('quarkus-run.jar'));
-  } catch {
-    return true;
-  }
+  return isAlive(pid, { commandLine: (argv) => argv.some((a) => a.endsWith('quarkus-run.jar')) });
 }
 
 function portFree(port) {
@@ -183,64 +161,6 @@ async function choosePortBase(log) {
   throw new Error(`no three free ports from ${requested} on for the schema registry`);
 }
 
-function generateTls(tlsDir) {
-  fs.mkdirSync(tlsDir, { recursive: true });
-  const run = (...args) => execFileSync('openssl', args, { cwd: tlsDir, stdio: ['ignore', 'pipe', 'pipe'] });
-  run(
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '3650',
-    '-subj',
-    '/CN=gomes-registry-ca',
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.crt',
-  );
-  run(
-    'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-subj',
-    '/CN=localhost',
-    '-keyout',
-    'server.key',
-    '-out',
-    'server.csr',
-  );
-  fs.writeFileSync(
-    path.join(tlsDir, 'san.ext'),
-    'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n',
-  );
-  run(
-    'x509',
-    '-req',
-    '-in',
-    'server.csr',
-    '-CA',
-    'ca.crt',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-days',
-    '3650',
-    '-extfile',
-    'san.ext',
-    '-out',
-    'server.crt',
-  );
-  return {
-    ca: path.join(tlsDir, 'ca.crt'),
-    cert: path.join(tlsDir, 'server.crt'),
-    key: path.join(tlsDir, 'server.key'),
-  };
-}
-
 function httpStatus(port, pathname, timeoutMs = 2000) {
   return new Promise((resolve) => {
     const req = http.get({ host: HOST, port, path: pathname, timeout: timeoutMs }, (res) => {
@@ -252,83 +172,11 @@ function httpStatus(port, pathname, timeoutMs = 2000) {
   });
 }
 
-function portOpen(port) {
-  return new Promise((resolve) => {
-    const socket = net.connect({ port, host: HOST });
-    const done = (ok) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1000, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
-
-function readJson(file) {
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch {
-    return undefined;
-  }
-}
-
-function tail(file, lines = 40) {
-  try {
-    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // one registry per checkout: a lock while starting/stopping, leases of the runners using it
 
-async function withLock(root, timeoutMs, fn) {
-  const { lockFile } = paths(root);
-  fs.mkdirSync(path.dirname(lockFile), { recursive: true });
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      fs.writeFileSync(lockFile, `${process.pid}\n`, { flag: 'wx' });
-      break;
-    } catch (err) {
-      if (err.code !== 'EEXIST') throw err;
-      const holder = Number(fs.readFileSync(lockFile, 'utf8').trim() || NaN);
-      if (!isAlive(holder) || holder === process.pid) {
-        fs.rmSync(lockFile, { force: true });
-        continue;
-      }
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${lockFile} (held by pid ${holder})`);
-      await sleep(200);
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    fs.rmSync(lockFile, { force: true });
-  }
-}
-
-function liveLeases(root) {
-  const { leaseDir } = paths(root);
-  let names = [];
-  try {
-    names = fs.readdirSync(leaseDir);
-  } catch {
-    return [];
-  }
-  return names.filter((name) => {
-    if (isAlive(Number(name))) return true;
-    fs.rmSync(path.join(leaseDir, name), { force: true });
-    return false;
-  });
-}
-
-function addLease(root, pid) {
-  const { leaseDir } = paths(root);
-  fs.mkdirSync(leaseDir, { recursive: true });
-  fs.writeFileSync(path.join(leaseDir, String(pid)), `${new Date().toISOString()}\n`);
+function withLock(root, timeoutMs, fn) {
+  return withLockFile(paths(root).lockFile, timeoutMs, fn);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -358,7 +206,7 @@ export async function startRegistry({
     const p = paths(root);
     const status = await registryStatus({ root });
     if (status.running) {
-      if (lease) addLease(root, lease);
+      if (lease) addLeaseIn(paths(root).leaseDir, lease);
       return { ...status.info, reused: true };
     }
     if (status.alive) await stopProcess(status.info.pid, log);
@@ -368,7 +216,7 @@ export async function startRegistry({
     const ports = { http: base, management: base + 1, https: base + 2 };
     fs.rmSync(p.runDir, { recursive: true, force: true });
     fs.mkdirSync(p.runDir, { recursive: true });
-    const tls = generateTls(p.tlsDir);
+    const tls = generateServerTls(p.tlsDir, 'gomes-registry-ca');
     const props = {
       'quarkus.http.host': HOST,
       'quarkus.http.port': ports.http,
@@ -403,17 +251,17 @@ export async function startRegistry({
     for (;;) {
       if (!isAlive(pid))
         throw new Error(
-          `the schema registry exited during startup. Last lines of ${p.logFile}:\n${tail(p.logFile)}`,
+          `the schema registry exited during startup. Last lines of ${p.logFile}:\n${tail(p.logFile, 40)}`,
         );
       const ready =
         (await httpStatus(ports.management, '/health/ready')) === 200 &&
         (await httpStatus(ports.http, `${CCOMPAT}/subjects`)) !== 0 &&
-        (await portOpen(ports.https));
+        (await portOpen(ports.https, HOST));
       if (ready) break;
       if (Date.now() - t0 > timeoutMs) {
         await stopProcess(pid, log);
         throw new Error(
-          `the schema registry was not ready within ${timeoutMs} ms. Last lines:\n${tail(p.logFile)}`,
+          `the schema registry was not ready within ${timeoutMs} ms. Last lines:\n${tail(p.logFile, 40)}`,
         );
       }
       await sleep(250);
@@ -434,7 +282,7 @@ export async function startRegistry({
       logFile: p.logFile,
     };
     fs.writeFileSync(p.infoFile, `${JSON.stringify(info, null, 2)}\n`);
-    if (lease) addLease(root, lease);
+    if (lease) addLeaseIn(paths(root).leaseDir, lease);
     log(`ready on ${info.url} (HTTPS ${info.tlsUrl}) in ${info.readyMs} ms`);
     return { ...info, reused: false };
   });
@@ -475,11 +323,11 @@ export async function stopRegistry({ root = ROOT, log = defaultLog } = {}) {
 
 /** Drops `pid`'s lease; stops an auto-stop registry that no live runner uses any more. */
 export async function releaseRegistry({ root = ROOT, pid = process.pid, log = defaultLog } = {}) {
-  fs.rmSync(path.join(paths(root).leaseDir, String(pid)), { force: true });
+  removeLeaseIn(paths(root).leaseDir, pid);
   await withLock(root, 60_000, async () => {
     const status = await registryStatus({ root });
     if (!status.alive || !status.info?.autoStop) return;
-    if (liveLeases(root).length > 0) return;
+    if (liveLeasesIn(paths(root).leaseDir).length > 0) return;
     await stopRegistry({ root, log });
   });
 }
@@ -541,12 +389,4 @@ async function main(argv) {
   }
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err) => {
-      process.stderr.write(`${err.stack || err}\n`);
-      process.exit(1);
-    },
-  );
-}
+runAsCli(import.meta.url, main);

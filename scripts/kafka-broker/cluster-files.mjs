@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { HOST, PORTS, TOOL_JVM_FLAGS, USERS, isKafka3 } from './config.mjs';
 import { cds } from './class-data-sharing.mjs';
+import { generateServerTls } from '../shared/tls.mjs';
 
 export function newClusterId() {
   for (;;) {
@@ -16,57 +17,7 @@ export function newClusterId() {
 
 /** A throwaway CA and a server certificate for 127.0.0.1 / localhost, as a Kafka PEM keystore. */
 export function generateTls(tlsDir) {
-  fs.mkdirSync(tlsDir, { recursive: true });
-  const run = (...args) =>
-    execFileSync('openssl', args, { cwd: tlsDir, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
-  run(
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '3650',
-    '-subj',
-    '/CN=gomes-it-ca',
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.crt',
-  );
-  run(
-    'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-subj',
-    '/CN=localhost',
-    '-keyout',
-    'server.key',
-    '-out',
-    'server.csr',
-  );
-  fs.writeFileSync(
-    path.join(tlsDir, 'san.ext'),
-    'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n',
-  );
-  run(
-    'x509',
-    '-req',
-    '-in',
-    'server.csr',
-    '-CA',
-    'ca.crt',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-days',
-    '3650',
-    '-extfile',
-    'san.ext',
-    '-out',
-    'server.crt',
-  );
+  generateServerTls(tlsDir, 'gomes-it-ca');
   const key = fs.readFileSync(path.join(tlsDir, 'server.key'), 'utf8');
   if (!key.includes('BEGIN PRIVATE KEY')) {
     throw new Error(

@@ -1,5 +1,4 @@
 // Constants, ports and file locations of the test broker (shared by every module of the tool).
-import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -74,13 +73,6 @@ export function paths(root = ROOT) {
 }
 
 export const isKafka3 = (version) => /^3\./.test(version);
-export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 export const defaultLog = (msg) => process.stderr.write(`[kafka] ${msg}\n`);
 
-export function readJson(file) {
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch {
-    return undefined;
-  }
-}
+export { readJson, sleep } from '../shared/processes.mjs';

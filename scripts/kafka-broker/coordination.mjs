@@ -3,43 +3,18 @@
 //   .kafka/run.leases/<pid> one per runner process (run-tests / run-with-kafka) currently using the broker
 // A broker started by a runner has autoStop=true and is stopped by the last runner that leaves;
 // one started with `kafka-broker.mjs start` is never stopped by a runner.
-import fs from 'node:fs';
 import path from 'node:path';
-import { ROOT, RUN_DIR_NAME, defaultLog, sleep } from './config.mjs';
-import { isAlive } from './processes.mjs';
+import { addLeaseIn, liveLeasesIn, removeLeaseIn, withLockFile } from '../shared/coordination.mjs';
+import { ROOT, RUN_DIR_NAME, defaultLog } from './config.mjs';
 import { throwIfAborted } from './readiness.mjs';
 
 /** Runs `fn` holding the start/stop lock of this port base. */
 export async function withStartLock(root, timeoutMs, fn, signal) {
-  const lockFile = path.join(root, '.kafka', `${RUN_DIR_NAME}.lock`);
-  fs.mkdirSync(path.dirname(lockFile), { recursive: true });
-  const deadline = Date.now() + timeoutMs;
-  let announced = false;
-  for (;;) {
-    throwIfAborted(signal);
-    try {
-      fs.writeFileSync(lockFile, `${process.pid}\n`, { flag: 'wx' });
-      break;
-    } catch (err) {
-      if (err.code !== 'EEXIST') throw err;
-      const holder = Number(fs.readFileSync(lockFile, 'utf8').trim() || NaN);
-      if (!isAlive(holder) || holder === process.pid) {
-        fs.rmSync(lockFile, { force: true }); // stale: its holder died
-        continue;
-      }
-      if (!announced) {
-        defaultLog(`waiting for process ${holder}, which is starting/stopping the broker ...`);
-        announced = true;
-      }
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${lockFile} (held by pid ${holder})`);
-      await sleep(200);
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    fs.rmSync(lockFile, { force: true });
-  }
+  return withLockFile(path.join(root, '.kafka', `${RUN_DIR_NAME}.lock`), timeoutMs, fn, {
+    beforeEachTry: () => throwIfAborted(signal),
+    onWait: (holder) =>
+      defaultLog(`waiting for process ${holder}, which is starting/stopping the broker ...`),
+  });
 }
 
 function leaseDir(root) {
@@ -48,27 +23,13 @@ function leaseDir(root) {
 
 /** pids of live runner processes using the broker (stale lease files are removed). */
 export function liveLeases(root = ROOT) {
-  const dir = leaseDir(root);
-  let names = [];
-  try {
-    names = fs.readdirSync(dir);
-  } catch {
-    return [];
-  }
-  const live = [];
-  for (const name of names) {
-    const pid = Number(name);
-    if (isAlive(pid)) live.push(pid);
-    else fs.rmSync(path.join(dir, name), { force: true });
-  }
-  return live;
+  return liveLeasesIn(leaseDir(root));
 }
 
 export function addLease(root) {
-  fs.mkdirSync(leaseDir(root), { recursive: true });
-  fs.writeFileSync(path.join(leaseDir(root), String(process.pid)), `${new Date().toISOString()}\n`);
+  addLeaseIn(leaseDir(root));
 }
 
 export function removeLease(root) {
-  fs.rmSync(path.join(leaseDir(root), String(process.pid)), { force: true });
+  removeLeaseIn(leaseDir(root));
 }

@@ -1,28 +1,11 @@
 // Process and port probes, and the broker's log, as the other modules need them.
 import fs from 'node:fs';
-import net from 'node:net';
+import * as shared from '../shared/processes.mjs';
 import { HOST, readJson } from './config.mjs';
 
 /** True when pid is a live (non-zombie) process; when `kafkaOnly`, also that it runs kafka.Kafka. */
 export function isAlive(pid, { kafkaOnly = false } = {}) {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if (err.code !== 'EPERM') return false;
-  }
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    if (state === 'Z' || state === 'X') return false;
-    if (kafkaOnly) {
-      const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      return cmdline.includes('kafka.Kafka');
-    }
-  } catch {
-    // no procfs (not Linux): fall back to the kill(0) answer
-  }
-  return true;
+  return shared.isAlive(pid, kafkaOnly ? { commandLine: (argv) => argv.includes('kafka.Kafka') } : {});
 }
 
 /** Resident memory of `pid` in KiB (Linux), or undefined. */
@@ -37,27 +20,10 @@ export function rssKb(pid) {
 
 /** Resolves true when a TCP connection to host:port succeeds within timeoutMs. */
 export function portOpen(port, host = HOST, timeoutMs = 1000) {
-  return new Promise((resolve) => {
-    const socket = net.connect({ port, host });
-    const done = (ok) => {
-      socket.removeAllListeners();
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
+  return shared.portOpen(port, host, timeoutMs);
 }
 
-/** The last `lines` lines of a log file. */
-export function tail(file, lines = 60) {
-  try {
-    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
+export { tail } from '../shared/processes.mjs';
 
 /** The first ERROR / FATAL lines of a broker log. */
 export function errorLines(file, max = 8) {

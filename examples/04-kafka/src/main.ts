@@ -11,8 +11,10 @@
  *      inventory side's handler result (and rejects with its error); then two replicas of checkout,
  *      configured alike, send at the same time and each gets the replies to its own requests.
  *
- * Broker: KAFKA_BROKERS (comma-separated, default 127.0.0.1:19092). Topic names carry a run id, so
- * every run starts from empty topics.
+ * Broker: KAFKA_BROKERS (comma-separated, default 127.0.0.1:19092). Driver: GOMES_KAFKA_DRIVER
+ * (`kafkajs`, the default, or `platformatic`), read here and passed as the connection's `driver`
+ * option — the library itself reads no environment. Topic names carry a run id, so every run starts
+ * from empty topics.
  *
  * Run: pnpm example:kafka   (= pnpm build && node scripts/run-with-kafka.mjs node examples/04-kafka/dist/main.js)
  */
@@ -32,12 +34,18 @@ import {
   type LogFields,
   type Logger,
 } from '@gomes/core';
-import { KafkaConnection, KafkaConsumerChannelBuilder, KafkaPublisherChannelBuilder } from '@gomes/kafka';
+import {
+  KafkaConnection,
+  KafkaConsumerChannelBuilder,
+  KafkaPublisherChannelBuilder,
+  type KafkaDriverName,
+} from '@gomes/kafka';
 
 const BROKERS = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:19092')
   .split(',')
   .map((b) => b.trim())
   .filter((b) => b !== '');
+const DRIVER = kafkaDriver(process.env['GOMES_KAFKA_DRIVER']);
 const RUN = Date.now().toString(36);
 const TOPICS = {
   orders: `shop.orders.${RUN}`,
@@ -155,7 +163,9 @@ function kafkaApp(name: string): Gomes {
     logger: quietLogger(),
     requestTimeoutMs: 15_000,
     shutdownTimeoutMs: 10_000,
-  }).addChannelConnection(new KafkaConnection('kafka', BROKERS, { clientId: `example-04-${name}` }));
+  }).addChannelConnection(
+    new KafkaConnection('kafka', BROKERS, { driver: DRIVER, clientId: `example-04-${name}` }),
+  );
 }
 
 /** Fast group settings for a demo (defaults are tuned for production: 30 s sessions, 1 s commits). */
@@ -314,7 +324,7 @@ async function requestReply(): Promise<void> {
 
 export async function main(): Promise<void> {
   const startedAt = Date.now();
-  console.log(`gomes example 04 — Kafka at ${BROKERS.join(',')} (run ${RUN})`);
+  console.log(`gomes example 04 — Kafka at ${BROKERS.join(',')}, driver ${DRIVER} (run ${RUN})`);
   await producerService();
   await consumerGroup();
   await requestReply();
@@ -325,3 +335,11 @@ main().catch((error: unknown) => {
   console.error(`example 04 failed: ${describeError(error)}`);
   process.exitCode = 1;
 });
+
+/** The application's driver setting (unset: kafkajs); an unknown name stops the example. */
+function kafkaDriver(value: string | undefined): KafkaDriverName {
+  const name = value?.trim() || 'kafkajs';
+  if (name !== 'kafkajs' && name !== 'platformatic')
+    throw new Error(`GOMES_KAFKA_DRIVER=${name}: expected kafkajs or platformatic`);
+  return name;
+}

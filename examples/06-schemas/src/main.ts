@@ -9,7 +9,8 @@
  *   4. A v3 that changes a field's type is refused by start(), before anything connects, with the
  *      reason.
  *
- * Needs Kafka (KAFKA_BROKERS, default 127.0.0.1:19092) and a Confluent-compatible registry
+ * Needs Kafka (KAFKA_BROKERS, default 127.0.0.1:19092; driver GOMES_KAFKA_DRIVER, default kafkajs,
+ * read here and passed as the connection's `driver` option) and a Confluent-compatible registry
  * (SCHEMA_REGISTRY_URL, e.g. http://localhost:8081 or Apicurio's .../apis/ccompat/v7; optional
  * SCHEMA_REGISTRY_USERNAME / SCHEMA_REGISTRY_PASSWORD for basic auth).
  *
@@ -18,10 +19,16 @@
  */
 import 'reflect-metadata';
 import { Event, EventHandler, createGomes, isGomesError, ConfigurationError, type Gomes } from '@gomes/core';
-import { KafkaConnection, KafkaConsumerChannelBuilder, KafkaPublisherChannelBuilder } from '@gomes/kafka';
+import {
+  KafkaConnection,
+  KafkaConsumerChannelBuilder,
+  KafkaPublisherChannelBuilder,
+  type KafkaDriverName,
+} from '@gomes/kafka';
 import { AvroSchema, AvroSerializer, SchemaRegistryClient } from '@gomes/schema-registry';
 
 const BROKERS = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:19092').split(',').map((b) => b.trim());
+const DRIVER = kafkaDriver(process.env['GOMES_KAFKA_DRIVER']);
 const REGISTRY_URL = process.env['SCHEMA_REGISTRY_URL'] ?? 'http://127.0.0.1:8081';
 const USERNAME = process.env['SCHEMA_REGISTRY_USERNAME'];
 const PASSWORD = process.env['SCHEMA_REGISTRY_PASSWORD'] ?? '';
@@ -99,7 +106,7 @@ const registry = new SchemaRegistryClient({
 
 function app(name: string): Gomes {
   const gomes = createGomes({ name, shutdownTimeoutMs: 5000 });
-  gomes.addChannelConnection(new KafkaConnection('kafka', BROKERS));
+  gomes.addChannelConnection(new KafkaConnection('kafka', BROKERS, { driver: DRIVER }));
   return gomes;
 }
 
@@ -144,7 +151,9 @@ async function until(condition: () => boolean, what: string): Promise<void> {
 async function main(): Promise<void> {
   const started = Date.now();
   const subject = `${TOPIC}-value`;
-  console.log(`Kafka at ${BROKERS.join(',')}, schema registry at ${REGISTRY_URL}, topic ${TOPIC}`);
+  console.log(
+    `Kafka at ${BROKERS.join(',')} (driver ${DRIVER}), schema registry at ${REGISTRY_URL}, topic ${TOPIC}`,
+  );
   // What a platform team sets once per subject: both directions of evolution must stay possible.
   await registry.setCompatibility('FULL', subject);
 
@@ -214,3 +223,11 @@ main().catch((error: unknown) => {
   console.error(isGomesError(error) ? `${error.code}: ${error.message}` : error);
   process.exitCode = 1;
 });
+
+/** The application's driver setting (unset: kafkajs); an unknown name stops the example. */
+function kafkaDriver(value: string | undefined): KafkaDriverName {
+  const name = value?.trim() || 'kafkajs';
+  if (name !== 'kafkajs' && name !== 'platformatic')
+    throw new Error(`GOMES_KAFKA_DRIVER=${name}: expected kafkajs or platformatic`);
+  return name;
+}

@@ -5,15 +5,13 @@
  * @packageDocumentation
  */
 export { Secret } from './internal/secret.js';
+export { KafkaConnection, type KafkaConnectionState } from './kafka-connection.js';
 export {
-  KafkaConnection,
   DEFAULT_KAFKA_CONNECTION_OPTIONS,
-  KAFKA_DRIVER_ENV,
   type KafkaConnectionOptions,
-  type KafkaConnectionState,
   type KafkaSaslOptions,
   type KafkaTlsOptions,
-} from './kafka-connection.js';
+} from './kafka-connection-options.js';
 export type {
   CompressionCodec,
   KafkaDriverName,
@@ -44,11 +42,8 @@ export {
   validateKafkaPublisherOptions,
   type KafkaPublisherOptions,
 } from './kafka-publisher-options.js';
-export {
-  KafkaPublisherChannel,
-  type KafkaPublishErrorListener,
-  type KafkaPublisherStats,
-} from './kafka-publisher-channel.js';
+export { KafkaPublisherChannel } from './kafka-publisher-channel.js';
+export type { KafkaPublishErrorListener, KafkaPublisherStats } from './kafka-publisher-stats.js';
 export { KafkaPublisherChannelBuilder } from './kafka-publisher-channel-builder.js';
 export { KafkaChannelReader } from './kafka-channel-reader.js';
 export { KAFKA_READER_GROUP_PREFIX } from './bounded-topic-read.js';

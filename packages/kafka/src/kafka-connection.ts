@@ -8,117 +8,17 @@ import {
   type TopicAdmin,
 } from '@gomes/core';
 import type { DriverAdmin } from './driver/kafka-driver.js';
-import type {
-  KafkaDriver,
-  KafkaDriverFactory,
-  KafkaDriverName,
-  SaslMechanism,
-  TlsSettings,
-} from './driver/kafka-driver.js';
+import type { KafkaDriver, KafkaDriverFactory, KafkaDriverName } from './driver/kafka-driver.js';
 import { createKafkajsDriver } from './driver/kafkajs-driver.js';
 import { toConnectionError } from './kafka-errors.js';
 import { withTimeout } from './internal/async-utils.js';
 import { Secret } from './internal/secret.js';
-
-/** TLS options of a {@link KafkaConnection} (PEM strings or buffers). @public */
-export interface KafkaTlsOptions {
-  /** CA certificate(s) the broker certificate must chain to; omit to trust the system CAs. */
-  ca?: string | Buffer | (string | Buffer)[];
-  /** Client certificate (mutual TLS). */
-  cert?: string | Buffer;
-  /** Client private key (mutual TLS); never logged. */
-  key?: string | Buffer | Secret;
-  /** Verify the broker certificate and host name. @default true */
-  rejectUnauthorized?: boolean;
-  /** SNI / verification host name when it differs from the broker host. */
-  servername?: string;
-}
-
-/** SASL options of a {@link KafkaConnection}. @public */
-export interface KafkaSaslOptions {
-  /** `plain`, `scram-sha-256` or `scram-sha-512`. */
-  mechanism: SaslMechanism;
-  /** User name. */
-  username: string;
-  /** Password; wrap it in {@link Secret} or pass a string (it is wrapped). Never logged. */
-  password: string | Secret;
-}
-
-/**
- * Options of {@link KafkaConnection}. Durations are milliseconds.
- *
- * @public
- */
-export interface KafkaConnectionOptions {
-  /**
-   * The Kafka client library: `kafkajs` (2.2.4, bundled) or `platformatic` (`@platformatic/kafka`
-   * 1.x, an optional peer dependency the application installs; faster, KIP-848). Both give the same
-   * behaviour above the driver (see docs/kafka.md, "Choosing a driver"). When omitted, the
-   * environment variable `GOMES_KAFKA_DRIVER` decides, else `kafkajs`.
-   * @default 'kafkajs'
-   */
-  driver?: KafkaDriverName;
-  /** Client id sent to the brokers. @default the connection name */
-  clientId?: string;
-  /** TLS; `true` = TLS with the system CAs. @default no TLS */
-  tls?: KafkaTlsOptions | boolean;
-  /** SASL authentication. @default none */
-  sasl?: KafkaSaslOptions;
-  /** TCP (and TLS) connect timeout per broker. @default 3000 */
-  connectionTimeoutMs?: number;
-  /** Timeout of one broker request. @default 30000 */
-  requestTimeoutMs?: number;
-  /** Timeout of the SASL handshake (kafkajs driver only: platformatic bounds it with `requestTimeoutMs`). @default 10000 */
-  authenticationTimeoutMs?: number;
-  /** Retries of a failing request by producers, consumers and admin calls. @default 5 */
-  retries?: number;
-  /** Retries while `connect()` verifies the cluster (kept low to fail fast). @default 1 */
-  connectRetries?: number;
-  /** Upper bound of the whole `connect()` verification. @default 15000 */
-  connectTimeoutMs?: number;
-  /** First retry delay (exponential backoff with jitter). @default 300 */
-  initialRetryTimeMs?: number;
-  /** Largest retry delay. @default 5000 */
-  maxRetryTimeMs?: number;
-  /** Logger for the connection and its clients (kafkajs logs are forwarded to it). @default no-op */
-  logger?: Logger;
-  /** @internal Replaces the driver (tests). */
-  driverFactory?: KafkaDriverFactory;
-}
-
-/** Defaults of {@link KafkaConnectionOptions}. @public */
-export const DEFAULT_KAFKA_CONNECTION_OPTIONS = Object.freeze({
-  connectionTimeoutMs: 3000,
-  requestTimeoutMs: 30000,
-  authenticationTimeoutMs: 10000,
-  retries: 5,
-  connectRetries: 1,
-  connectTimeoutMs: 15000,
-  initialRetryTimeMs: 300,
-  maxRetryTimeMs: 5000,
-});
-
-const KNOWN_OPTIONS = new Set([
-  'driver',
-  'clientId',
-  'tls',
-  'sasl',
-  'connectionTimeoutMs',
-  'requestTimeoutMs',
-  'authenticationTimeoutMs',
-  'retries',
-  'connectRetries',
-  'connectTimeoutMs',
-  'initialRetryTimeMs',
-  'maxRetryTimeMs',
-  'logger',
-  'driverFactory',
-]);
-const MECHANISMS: readonly SaslMechanism[] = ['plain', 'scram-sha-256', 'scram-sha-512'];
-const DRIVERS: readonly KafkaDriverName[] = ['kafkajs', 'platformatic'];
-/** The environment variable that chooses the driver of connections that do not set `driver`. @public */
-export const KAFKA_DRIVER_ENV = 'GOMES_KAFKA_DRIVER';
-const BROKER = /^(\[[0-9a-fA-F:.]+\]|[^\s:/]+):(\d{1,5})$/;
+import {
+  DEFAULT_KAFKA_CONNECTION_OPTIONS,
+  toTlsSettings,
+  validateKafkaConnectionOptions,
+  type KafkaConnectionOptions,
+} from './kafka-connection-options.js';
 
 /** Connection state. @public */
 export type KafkaConnectionState = 'disconnected' | 'connecting' | 'connected';
@@ -163,11 +63,11 @@ export class KafkaConnection implements ChannelConnection {
   }
 
   /**
-   * The driver this connection runs on: the `driver` option, else `GOMES_KAFKA_DRIVER`, else
-   * `kafkajs` (an unknown name is reported by `validate()`).
+   * The driver this connection runs on: the `driver` option, else `kafkajs` (an unknown name is
+   * reported by `validate()`).
    */
   get driverName(): KafkaDriverName {
-    return (this.#options.driver ?? envDriver() ?? 'kafkajs') as KafkaDriverName;
+    return this.#options.driver ?? 'kafkajs';
   }
 
   /** Current state. */
@@ -195,61 +95,7 @@ export class KafkaConnection implements ChannelConnection {
 
   /** @inheritDoc */
   validate(): string[] {
-    const problems: string[] = [];
-    const o = this.#options;
-    const where = `Kafka connection "${this.name}"`;
-    if (!this.name) problems.push('a Kafka connection needs a non-empty name');
-    for (const key of Object.keys(o))
-      if (!KNOWN_OPTIONS.has(key)) problems.push(`${where}: unknown option "${key}"`);
-    if (!DRIVERS.includes(this.driverName)) {
-      const source = o.driver === undefined ? `${KAFKA_DRIVER_ENV}=${envDriver()}` : `driver "${o.driver}"`;
-      problems.push(`${where}: ${source} is not one of ${DRIVERS.join(', ')}`);
-    }
-    if (this.driverName === 'platformatic' && o.authenticationTimeoutMs !== undefined) {
-      problems.push(
-        `${where}: authenticationTimeoutMs is not supported by the platformatic driver (it bounds the SASL exchange with requestTimeoutMs); remove it or use the kafkajs driver`,
-      );
-    }
-    if (this.brokers.length === 0) problems.push(`${where} needs at least one broker ("host:port")`);
-    for (const broker of this.brokers) {
-      const match = BROKER.exec(broker);
-      const port = match ? Number(match[2]) : NaN;
-      if (!match || port < 1 || port > 65535)
-        problems.push(`${where}: broker "${broker}" is not "host:port"`);
-    }
-    if (o.clientId !== undefined && o.clientId.trim() === '')
-      problems.push(`${where}: clientId must not be empty`);
-    for (const key of [
-      'connectionTimeoutMs',
-      'requestTimeoutMs',
-      'authenticationTimeoutMs',
-      'connectTimeoutMs',
-      'initialRetryTimeMs',
-      'maxRetryTimeMs',
-    ] as const) {
-      const v = o[key];
-      if (v !== undefined && (!Number.isInteger(v) || v <= 0))
-        problems.push(`${where}: ${key} must be a positive integer (ms), got ${String(v)}`);
-    }
-    for (const key of ['retries', 'connectRetries'] as const) {
-      const v = o[key];
-      if (v !== undefined && (!Number.isInteger(v) || v < 0))
-        problems.push(`${where}: ${key} must be an integer >= 0, got ${String(v)}`);
-    }
-    if (o.sasl !== undefined) {
-      if (!MECHANISMS.includes(o.sasl.mechanism)) {
-        problems.push(
-          `${where}: SASL mechanism "${String(o.sasl.mechanism)}" is not one of ${MECHANISMS.join(', ')}`,
-        );
-      }
-      if (!o.sasl.username) problems.push(`${where}: SASL username must not be empty`);
-      if (Secret.of(o.sasl.password ?? '').isEmpty)
-        problems.push(`${where}: SASL password must not be empty`);
-    }
-    if (typeof o.tls === 'object' && (o.tls.cert === undefined) !== (o.tls.key === undefined)) {
-      problems.push(`${where}: TLS client authentication needs both cert and key`);
-    }
-    return problems;
+    return validateKafkaConnectionOptions(this.name, this.brokers, this.#options);
   }
 
   /** @inheritDoc */
@@ -411,31 +257,9 @@ export class KafkaConnection implements ChannelConnection {
   }
 }
 
-/** `GOMES_KAFKA_DRIVER`, when set (trimmed, lower case). */
-function envDriver(): string | undefined {
-  const value = process.env[KAFKA_DRIVER_ENV]?.trim().toLowerCase();
-  return value ? value : undefined;
-}
-
 /** The factory of a driver; the platformatic one loads `@platformatic/kafka` first. */
 async function driverFactory(name: KafkaDriverName): Promise<KafkaDriverFactory> {
   if (name === 'kafkajs') return createKafkajsDriver;
   const { platformaticDriverFactory } = await import('./driver/platformatic-loader.js');
   return platformaticDriverFactory();
-}
-
-function toTlsSettings(tls: KafkaTlsOptions | boolean | undefined): TlsSettings | undefined {
-  if (tls === undefined || tls === false) return undefined;
-  if (tls === true) return { rejectUnauthorized: true };
-  const key =
-    tls.key === undefined
-      ? undefined
-      : Secret.of(Buffer.isBuffer(tls.key) ? tls.key.toString('utf8') : tls.key);
-  return {
-    ...(tls.ca === undefined ? {} : { ca: tls.ca }),
-    ...(tls.cert === undefined ? {} : { cert: tls.cert }),
-    ...(key === undefined ? {} : { key }),
-    rejectUnauthorized: tls.rejectUnauthorized ?? true,
-    ...(tls.servername === undefined ? {} : { servername: tls.servername }),
-  };
 }

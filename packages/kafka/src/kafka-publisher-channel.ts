@@ -7,79 +7,17 @@ import {
   type PublisherChannel,
   type SendOptions,
 } from '@gomes/core';
-import type { DriverOutboundRecord, DriverProducer } from './driver/kafka-driver.js';
-import { rootMessage } from './kafka-errors.js';
-import { PublishOutcome } from './publish-outcome.js';
+import type { DriverProducer } from './driver/kafka-driver.js';
 import type { KafkaPublisherOptions } from './kafka-publisher-options.js';
+import type { KafkaPublishErrorListener, KafkaPublisherStats } from './kafka-publisher-stats.js';
 import type { SerializationContext } from './message-serializer.js';
+import { PendingRecord } from './pending-record.js';
+import { PreparationChain } from './preparation-chain.js';
+import { PublishBuffer } from './publish-buffer.js';
+import { PublishErrorListeners } from './publish-error-listeners.js';
+import { PublishOutcome } from './publish-outcome.js';
+import { RenewableProducer } from './renewable-producer.js';
 
-/** Counters of a {@link KafkaPublisherChannel}. @public */
-export interface KafkaPublisherStats {
-  /** Records acknowledged by the broker. */
-  readonly sent: number;
-  /** Records reported failed to the caller (rejected send, or `onError` in async mode), timeouts included. */
-  readonly failed: number;
-  /** Records whose send timed out (`sendTimeoutMs`); also counted in `failed`. */
-  readonly timedOut: number;
-  /** Records buffered, not yet sent. */
-  readonly buffered: number;
-  /** Produce requests that succeeded. */
-  readonly batches: number;
-}
-
-/** Receives async-mode publish failures. @public */
-export type KafkaPublishErrorListener = (error: GomesError) => void;
-
-/**
- * A record waiting for its produce request; in sync mode, with the promise its `send` returned.
- *
- * Its size in the request (key, value, header names and values as UTF-8) is known cheaply within
- * bounds: `minBytes` counts one byte per UTF-16 code unit of its strings (exact for ASCII), `maxBytes`
- * three (UTF-8's most per code unit). The exact `bytes` costs a UTF-8 scan of every string (~0.5 µs
- * for a 1 KiB value), so it is computed only when a batch gets close to `batchBytes`.
- */
-class Pending {
-  readonly record: DriverOutboundRecord;
-  readonly messageId: string;
-  /** Sync mode: settled with the record's produce request (see `settled`). */
-  readonly done: Promise<void> | undefined;
-  readonly minBytes: number;
-  readonly maxBytes: number;
-  /** When the send times out (ms since the epoch). */
-  readonly deadline: number;
-  /** Reported to the caller already (acknowledged, failed or timed out): later outcomes are only counted. */
-  settled = false;
-  resolve: () => void = noop;
-  reject: (error: GomesError) => void = noop;
-  #bytes: number | undefined;
-
-  constructor(record: DriverOutboundRecord, messageId: string, sync: boolean, deadline: number) {
-    this.record = record;
-    this.messageId = messageId;
-    this.deadline = deadline;
-    const { key, value, headers } = record;
-    let units = key === null ? 0 : typeof key === 'string' ? key.length : 0;
-    let raw = key !== null && typeof key !== 'string' ? key.length : 0;
-    if (typeof value === 'string') units += value.length;
-    else if (value !== null) raw += value.length;
-    for (const name in headers) units += name.length + headers[name]!.length;
-    this.minBytes = units + raw;
-    this.maxBytes = 3 * units + raw;
-    this.done = sync
-      ? new Promise<void>((resolve, reject) => {
-          this.resolve = resolve;
-          this.reject = reject;
-        })
-      : undefined;
-  }
-
-  /** The record's exact size in the request (computed on first use). */
-  get bytes(): number {
-    return (this.#bytes ??= recordBytes(this.record));
-  }
-}
-
-const noop = (): void => undefined;
 const NO_SEND_OPTIONS: SendOptions = Object.freeze({});
 
 /**
@@ -114,29 +52,23 @@ export class KafkaPublisherChannel implements PublisherChannel {
   readonly #topic: string;
   /** What the serializer is told about the records it writes. */
   readonly #context: SerializationContext;
-  /** The latest send waiting for its serializer's preparation (settles, never rejects). */
-  #prepareTail: Promise<void> | undefined;
-  #producer: DriverProducer;
-  /** Creates a replacement producer (not connected yet). */
-  readonly #createProducer: (() => DriverProducer) | undefined;
-  /** An idempotent send failed: the next request goes through a new producer. */
-  #replaceProducer = false;
+  /** Sends waiting for their serializer's preparation, in order. */
+  readonly #preparations = new PreparationChain();
+  readonly #producer: RenewableProducer;
   readonly #options: KafkaPublisherOptions;
   readonly #replyTo: string | undefined;
   readonly #logger: Logger;
-  readonly #queue: Pending[] = [];
-  readonly #errorListeners = new Set<KafkaPublishErrorListener>();
-  readonly #spaceWaiters: (() => void)[] = [];
-  #queuedBytes = 0;
+  readonly #buffer: PublishBuffer;
+  readonly #errorListeners: PublishErrorListeners;
   #loop: Promise<void> | undefined;
   /** The last acknowledged request's records, not resolved yet (see `#drain`). */
-  #acked: Pending[] | undefined;
+  #acked: PendingRecord[] | undefined;
   #ackTimer: NodeJS.Immediate | undefined;
   #kickScheduled = false;
   #linger: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
   /** The records taken from the buffer for the next produce request, and whether it was sent. */
-  #taken: { readonly batch: readonly Pending[]; sent: boolean } = { batch: [], sent: false };
+  #taken: { readonly batch: readonly PendingRecord[]; sent: boolean } = { batch: [], sent: false };
   /** Expires sends past their deadline while anything is buffered or in flight. */
   #expiryTimer: NodeJS.Timeout | undefined;
   #sent = 0;
@@ -156,11 +88,12 @@ export class KafkaPublisherChannel implements PublisherChannel {
     this.name = topic;
     this.#topic = topic;
     this.#context = Object.freeze({ topic });
-    this.#producer = producer;
-    this.#createProducer = createProducer;
     this.#options = options;
+    this.#buffer = new PublishBuffer(options.maxBufferedMessages);
     this.#replyTo = replyTo;
     this.#logger = logger.child({ publisher: topic });
+    this.#producer = new RenewableProducer(producer, createProducer, options.idempotent, this.#logger);
+    this.#errorListeners = new PublishErrorListeners(this.#logger);
   }
 
   /** Counters (see {@link KafkaPublisherStats}). */
@@ -169,7 +102,7 @@ export class KafkaPublisherChannel implements PublisherChannel {
       sent: this.#sent,
       failed: this.#failed,
       timedOut: this.#timedOut,
-      buffered: this.#queue.length,
+      buffered: this.#buffer.length,
       batches: this.#batches,
     };
   }
@@ -186,8 +119,7 @@ export class KafkaPublisherChannel implements PublisherChannel {
 
   /** Listens to async-mode failures; returns a function that removes the listener. */
   onError(listener: KafkaPublishErrorListener): () => void {
-    this.#errorListeners.add(listener);
-    return () => this.#errorListeners.delete(listener);
+    return this.#errorListeners.add(listener);
   }
 
   /**
@@ -232,7 +164,7 @@ export class KafkaPublisherChannel implements PublisherChannel {
   /** Translates `outgoing` and enqueues its record. May throw synchronously. */
   // eslint-disable-next-line @typescript-eslint/promise-function-async
   #sendNow(outgoing: Message, signal: AbortSignal | undefined): Promise<void> {
-    const pending = new Pending(
+    const pending = new PendingRecord(
       this.#options.translator.toRecord(outgoing, this.#context),
       outgoing.messageId,
       !this.#options.async,
@@ -244,21 +176,22 @@ export class KafkaPublisherChannel implements PublisherChannel {
   }
 
   /** Async mode: waits for room in the buffer (`maxBufferedMessages`), then enqueues. */
-  async #enqueueAsync(pending: Pending, signal: AbortSignal | undefined): Promise<void> {
-    while (this.#queue.length >= this.#options.maxBufferedMessages && !this.#closing) {
-      await this.#waitForSpace(signal, pending.deadline, pending.messageId);
+  async #enqueueAsync(pending: PendingRecord, signal: AbortSignal | undefined): Promise<void> {
+    while (this.#buffer.full && !this.#closing) {
+      await this.#buffer.waitForSpace(signal, pending.deadline, () => {
+        this.#failed++;
+        this.#timedOut++;
+        return PublishOutcome.timedOut(this.#topic, [pending.messageId], this.#options.sendTimeoutMs, false);
+      });
     }
     if (this.#closing) throw new GomesError('CLOSED', `Kafka publisher "${this.name}" is closed`);
     this.#enqueue(pending);
   }
 
   /** Sync mode with a signal: an abort before the record left the buffer takes it out and rejects. */
-  async #abortable(pending: Pending, done: Promise<void>, signal: AbortSignal): Promise<void> {
+  async #abortable(pending: PendingRecord, done: Promise<void>, signal: AbortSignal): Promise<void> {
     const onAbort = (): void => {
-      const index = this.#queue.indexOf(pending);
-      if (index < 0) return; // already in a produce request: wait for the broker's answer
-      this.#queue.splice(index, 1);
-      this.#queuedBytes -= pending.minBytes;
+      if (!this.#buffer.remove(pending)) return; // already in a produce request: wait for the broker's answer
       pending.settled = true;
       pending.reject(new GomesError('ABORTED', 'The send was aborted', { cause: signal.reason }));
     };
@@ -276,54 +209,7 @@ export class KafkaPublisherChannel implements PublisherChannel {
    * earlier send waits, later ones wait behind it, even when they need nothing themselves.
    */
   #prepare(message: Message): Promise<void> | undefined {
-    const own = this.#options.translator.prepareOutbound(message, this.#context);
-    const before = this.#prepareTail;
-    if (own === undefined && before === undefined) return undefined;
-    // `own` is awaited only after `before`: handle its rejection now so it is never reported unhandled.
-    if (own !== undefined) void own.catch(() => undefined);
-    const mine = (async () => {
-      await before;
-      await own;
-    })();
-    const tail = mine.catch(() => undefined);
-    this.#prepareTail = tail;
-    void tail.then(() => {
-      if (this.#prepareTail === tail) this.#prepareTail = undefined;
-    });
-    return mine;
-  }
-
-  /**
-   * Async mode: waits until a record leaves the buffer (or close); rejects `GOMES_ABORTED` on abort,
-   * `GOMES_PUBLISH_FAILED` at `deadline` (nothing was buffered).
-   */
-  async #waitForSpace(signal: AbortSignal | undefined, deadline: number, messageId: string): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      const leave = (): void => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        const index = this.#spaceWaiters.indexOf(wake);
-        if (index >= 0) this.#spaceWaiters.splice(index, 1);
-      };
-      const wake = (): void => {
-        leave();
-        resolve();
-      };
-      const onAbort = (): void => {
-        leave();
-        reject(new GomesError('ABORTED', 'The send was aborted', { cause: signal?.reason }));
-      };
-      const onTimeout = (): void => {
-        leave();
-        this.#failed++;
-        this.#timedOut++;
-        reject(PublishOutcome.timedOut(this.#topic, [messageId], this.#options.sendTimeoutMs, false));
-      };
-      if (signal?.aborted) return onAbort();
-      const timer = setTimeout(onTimeout, Math.max(0, deadline - Date.now()));
-      this.#spaceWaiters.push(wake);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    return this.#preparations.after(this.#options.translator.prepareOutbound(message, this.#context));
   }
 
   /** Sends everything buffered now and resolves when it is acknowledged (or failed). */
@@ -335,7 +221,7 @@ export class KafkaPublisherChannel implements PublisherChannel {
   /** @inheritDoc */
   async close(): Promise<void> {
     this.#closing ??= (async () => {
-      this.#spaceWaiters.splice(0).forEach((wake) => wake());
+      this.#buffer.wakeAll();
       await this.flush();
       await this.#producer.close();
       clearInterval(this.#expiryTimer);
@@ -345,12 +231,11 @@ export class KafkaPublisherChannel implements PublisherChannel {
     return this.#closing;
   }
 
-  #enqueue(pending: Pending): void {
-    this.#queue.push(pending);
-    this.#queuedBytes += pending.minBytes;
+  #enqueue(pending: PendingRecord): void {
+    this.#buffer.push(pending);
     this.#armExpiry();
     const full =
-      this.#queue.length >= this.#options.batchSize || this.#queuedBytes >= this.#options.batchBytes;
+      this.#buffer.length >= this.#options.batchSize || this.#buffer.minBytes >= this.#options.batchBytes;
     if (full || !this.#options.async || this.#options.lingerMs === 0) {
       // Sync sends of the same tick share one request (one scheduled kick for all of them).
       if (full) this.#kick();
@@ -371,7 +256,7 @@ export class KafkaPublisherChannel implements PublisherChannel {
       clearTimeout(this.#linger);
       this.#linger = undefined;
     }
-    if (this.#loop || this.#queue.length === 0) return;
+    if (this.#loop || this.#buffer.length === 0) return;
     this.#loop = this.#drain().finally(() => {
       this.#loop = undefined;
     });
@@ -386,14 +271,17 @@ export class KafkaPublisherChannel implements PublisherChannel {
    * send timeout never fails an acknowledged send (see {@link KafkaPublisherChannel.#expire}).
    */
   async #drain(): Promise<void> {
-    while (this.#queue.length > 0) {
-      const taken = { batch: this.#takeBatch(), sent: false };
+    while (this.#buffer.length > 0) {
+      const taken = {
+        batch: this.#buffer.takeBatch(this.#options.batchSize, this.#options.batchBytes),
+        sent: false,
+      };
       if (taken.batch.length === 0) continue;
       this.#taken = taken;
-      if (this.#replaceProducer) {
+      if (this.#producer.needsRenewal) {
         this.#resolveAcked(); // no request under way to overlap with
         try {
-          await this.#renewProducer();
+          await this.#producer.renew();
         } catch (cause) {
           // Nothing was sent: the records were not written.
           const batch = taken.batch;
@@ -413,7 +301,7 @@ export class KafkaPublisherChannel implements PublisherChannel {
       if (batch.length === 0) continue;
       this.#taken = { batch, sent: true };
       try {
-        const sending = this.#producer.send({
+        const sending = this.#producer.current.send({
           topic: this.#topic,
           records: batch.map((p) => p.record),
           acks: this.#options.requiredAcks,
@@ -431,10 +319,7 @@ export class KafkaPublisherChannel implements PublisherChannel {
         this.#acked = batch;
       } catch (cause) {
         this.#resolveAcked();
-        // An idempotent producer rolls its sequence numbers back after a failed request the broker
-        // may still have appended; a next request with as many records could then be taken for a
-        // duplicate and acknowledged without being written. A new producer (new producer id) cannot.
-        if (this.#options.idempotent && this.#createProducer) this.#replaceProducer = true;
+        this.#producer.sendFailed(); // an idempotent producer is replaced (see RenewableProducer)
         this.#fail(
           batch,
           PublishOutcome.requestFailed(
@@ -465,7 +350,7 @@ export class KafkaPublisherChannel implements PublisherChannel {
   }
 
   /** Fails every send of `batch` not settled yet with `error` (async mode: reported once). */
-  #fail(batch: readonly Pending[], error: GomesError): void {
+  #fail(batch: readonly PendingRecord[], error: GomesError): void {
     const open = batch.filter((p) => !p.settled);
     if (open.length === 0) return;
     this.#failed += open.length;
@@ -473,7 +358,7 @@ export class KafkaPublisherChannel implements PublisherChannel {
       p.settled = true;
       p.reject(error);
     }
-    if (this.#options.async) this.#reportAsyncError(error);
+    if (this.#options.async) this.#errorListeners.report(error);
   }
 
   /** Keeps the expiry sweep running while sends are buffered or in flight. */
@@ -490,27 +375,21 @@ export class KafkaPublisherChannel implements PublisherChannel {
    */
   #expire(now = Date.now()): void {
     this.#resolveAcked(); // acknowledged sends are resolved, never timed out
-    const queued: Pending[] = [];
     // Equal timeouts: the buffer is in deadline order, expired sends are at its head.
-    while (this.#queue.length > 0 && (this.#queue[0] as Pending).deadline <= now) {
-      const p = this.#queue.shift() as Pending;
-      this.#queuedBytes -= p.minBytes;
-      if (!p.settled) queued.push(p);
-    }
+    const queued = this.#buffer.takeExpired(now);
     // Taken for a request: maybe written once the request was sent, else not written.
     const { batch, sent } = this.#taken;
     const taken = batch.filter((p) => !p.settled && p.deadline <= now);
     this.#timeOut(sent ? taken : [], true);
     this.#timeOut(sent ? queued : [...taken, ...queued], false);
-    if (queued.length > 0) this.#wakeSpaceWaiters();
-    if (this.#queue.length === 0 && this.#taken.batch.every((p) => p.settled)) {
+    if (this.#buffer.length === 0 && this.#taken.batch.every((p) => p.settled)) {
       clearInterval(this.#expiryTimer);
       this.#expiryTimer = undefined;
     }
   }
 
   /** Fails `expired` sends as timed out (`inFlight`: their request was sent). */
-  #timeOut(expired: readonly Pending[], inFlight: boolean): void {
+  #timeOut(expired: readonly PendingRecord[], inFlight: boolean): void {
     if (expired.length === 0) return;
     this.#timedOut += expired.length;
     this.#fail(
@@ -523,81 +402,4 @@ export class KafkaPublisherChannel implements PublisherChannel {
       ),
     );
   }
-
-  /** Closes the producer and connects a new one in its place. */
-  async #renewProducer(): Promise<void> {
-    const old = this.#producer;
-    this.#producer = (this.#createProducer as () => DriverProducer)();
-    this.#replaceProducer = false;
-    await old.close().catch((error: unknown) => {
-      this.#logger.warn('Closing the replaced Kafka producer failed', { reason: rootMessage(error) });
-    });
-    try {
-      await this.#producer.connect();
-    } catch (error) {
-      this.#replaceProducer = true; // try a fresh one for the next request
-      throw error;
-    }
-    this.#logger.info('Kafka producer replaced after a failed send (new producer id)');
-  }
-
-  /**
-   * The next request's records: up to `batchSize`, and at most `batchBytes` (a first record larger
-   * than that goes alone). The size is checked on the records' upper bounds, and on their exact
-   * sizes only once those bounds come close to the limit. Sends settled meanwhile (aborted, timed
-   * out) are left out.
-   */
-  #takeBatch(): Pending[] {
-    const batch: Pending[] = [];
-    const limit = this.#options.batchBytes;
-    let upper = 0;
-    let exact: number | undefined;
-    while (this.#queue.length > 0 && batch.length < this.#options.batchSize) {
-      const next = this.#queue[0] as Pending;
-      if (batch.length > 0) {
-        if (exact === undefined && upper + next.maxBytes > limit) {
-          exact = 0;
-          for (const p of batch) exact += p.bytes;
-        }
-        if (exact !== undefined && exact + next.bytes > limit) break;
-      }
-      this.#queue.shift();
-      this.#queuedBytes -= next.minBytes;
-      upper += next.maxBytes;
-      if (exact !== undefined) exact += next.bytes;
-      batch.push(next);
-    }
-    this.#wakeSpaceWaiters();
-    return batch.filter((p) => !p.settled);
-  }
-
-  #wakeSpaceWaiters(): void {
-    const room = this.#options.maxBufferedMessages - this.#queue.length;
-    this.#spaceWaiters.slice(0, Math.max(0, room)).forEach((wake) => wake());
-  }
-
-  #reportAsyncError(error: GomesError): void {
-    this.#logger.error('Async Kafka publish failed', {
-      code: error.code,
-      reason: error.message,
-      ...error.details,
-    });
-    for (const listener of this.#errorListeners) {
-      try {
-        listener(error);
-      } catch (listenerError) {
-        this.#logger.error('Publish error listener threw', { reason: rootMessage(listenerError) });
-      }
-    }
-  }
-}
-
-/** The bytes a record adds to a produce request (key, value, header names and values, as UTF-8). */
-function recordBytes(record: DriverOutboundRecord): number {
-  const { key, value, headers } = record;
-  let bytes =
-    (value === null ? 0 : typeof value === 'string' ? Buffer.byteLength(value) : value.length) +
-    (key === null ? 0 : Buffer.byteLength(key));
-  for (const name in headers) bytes += Buffer.byteLength(name) + Buffer.byteLength(headers[name]!);
-  return bytes;
 }

@@ -472,7 +472,7 @@ failed with \`GOMES_PUBLISH_FAILED\` whatever the cause.
 const METHOD = `## Method
 
 Each scenario is one test of \`packages/kafka/faults/test/fault-tolerance.fault.spec.ts\`, run by
-\`pnpm test:faults\` (CI runs it after \`pnpm test\`) against a broker of its own (scripts/kafka-broker.mjs
+\`pnpm test:faults\` (\`pnpm test\`, and so CI, runs it after the test matrix) against a broker of its own (scripts/kafka-broker.mjs
 on its own ports, so it can be killed and restarted with its data: \`kafka-broker.mjs kill\`, \`start
 --keep-data\`).
 

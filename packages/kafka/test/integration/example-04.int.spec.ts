@@ -2,7 +2,7 @@
 // what it prints: keyed events published, per-key order with several processors, request-reply.
 import { execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
-import { env } from '../support/kafka-harness.js';
+import { env, testDriverName } from '../support/kafka-harness.js';
 
 const ROOT = path.resolve(__dirname, '../../../..');
 const MAIN = path.join(ROOT, 'examples/04-kafka/dist/main.js');
@@ -18,7 +18,7 @@ async function runExample(): Promise<{ code: number | null; stdout: string; stde
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [MAIN], {
       cwd: ROOT,
-      env: { ...process.env, KAFKA_BROKERS: env.brokers.join(',') },
+      env: { ...process.env, KAFKA_BROKERS: env.brokers.join(','), GOMES_KAFKA_DRIVER: testDriverName() },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -39,7 +39,7 @@ describe('example 04-kafka', () => {
     const { code, stdout, stderr } = await runExample();
     expect(stderr).toBe('');
     expect(code).toBe(0);
-    expect(stdout).toContain(`Kafka at ${env.brokers.join(',')}`);
+    expect(stdout).toContain(`Kafka at ${env.brokers.join(',')}, driver ${testDriverName()} `);
     // 1. the producer service
     for (let n = 1; n <= 12; n++)
       expect(stdout).toMatch(new RegExp(`published orderPlaced #${n} key=(alice|bob|carol)\\n`));

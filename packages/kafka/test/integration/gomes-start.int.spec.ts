@@ -5,7 +5,7 @@ import { Socket } from 'node:net';
 import { Event, GomesError, createGomes, defineEventHandler, type Gomes } from '@gomes/core';
 import { KafkaConnection, KafkaConsumerChannelBuilder, KafkaPublisherChannelBuilder } from '@gomes/kafka';
 import { uniqueTopic } from '../support/kafka-test-env.js';
-import { closeAll, createTopic, env, track } from '../support/kafka-harness.js';
+import { closeAll, createTopic, env, testDriverName, track } from '../support/kafka-harness.js';
 import { sleep } from '../support/gomes-kafka.js';
 
 afterEach(closeAll);
@@ -37,6 +37,7 @@ function app(connections: KafkaConnection[], topic: string): Gomes {
 describe('gomes start() with unreachable brokers', () => {
   it('fails fast with GOMES_CONNECTION_FAILED naming the brokers; nothing is connected', async () => {
     const connection = new KafkaConnection('kafka', [UNREACHABLE], {
+      driver: testDriverName(),
       connectionTimeoutMs: 1000,
       connectTimeoutMs: 5000,
     });
@@ -63,8 +64,12 @@ describe('gomes start() with unreachable brokers', () => {
     const topic = await createTopic(uniqueTopic('start-rollback'), 1);
     await sleep(200);
     const before = brokerSockets();
-    const good = new KafkaConnection('kafka', env.brokers, { connectionTimeoutMs: 3000 });
+    const good = new KafkaConnection('kafka', env.brokers, {
+      driver: testDriverName(),
+      connectionTimeoutMs: 3000,
+    });
     const bad = new KafkaConnection('kafka-dr', [UNREACHABLE], {
+      driver: testDriverName(),
       connectionTimeoutMs: 1000,
       connectTimeoutMs: 5000,
     });

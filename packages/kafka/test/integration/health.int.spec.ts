@@ -70,6 +70,7 @@ function gomesWithDriver(name: string, driverFactory: KafkaDriverFactory): Gomes
   const app = createGomes({ name, shutdownTimeoutMs: 10_000, health: HEALTH });
   app.addChannelConnection(
     new KafkaConnection('kafka', env.brokers, {
+      driver: testDriverName(),
       connectionTimeoutMs: 5000,
       initialRetryTimeMs: 100,
       maxRetryTimeMs: 1000,

@@ -9,7 +9,13 @@ import { closeAll, env, testDriverName, track } from '../support/kafka-harness.j
 afterEach(closeAll);
 
 async function connectWith(brokers: string[], options: KafkaConnectionOptions): Promise<KafkaConnection> {
-  const c = track(new KafkaConnection('kafka', brokers, { connectionTimeoutMs: 5000, ...options }));
+  const c = track(
+    new KafkaConnection('kafka', brokers, {
+      driver: testDriverName(),
+      connectionTimeoutMs: 5000,
+      ...options,
+    }),
+  );
   await c.connect();
   return c;
 }
@@ -28,7 +34,7 @@ describe('KafkaConnection (real broker)', () => {
   it('connects to the PLAINTEXT listener and verifies the cluster', async () => {
     const c = await connectWith(env.brokers, {});
     expect(c.state).toBe('connected');
-    // The suite runs once per driver (GOMES_KAFKA_DRIVER): connections without a driver option use it.
+    // The suite runs once per driver (GOMES_KAFKA_DRIVER, passed as the driver option): it is the one used.
     expect(c.driverName).toBe(testDriverName());
     expect(c.driver.name).toBe(testDriverName());
   });

@@ -16,6 +16,7 @@ import {
   createTopic,
   env,
   testDriverFactory,
+  testDriverName,
   track,
   waitFor,
 } from '../support/kafka-harness.js';
@@ -87,7 +88,11 @@ describe('KafkaConsumerChannel close during a crash restart (real broker)', () =
     const group = uniqueTopic('g-close-restart');
     const driver = await gatedDriver();
     const conn = track(
-      new KafkaConnection('kafka', env.brokers, { connectionTimeoutMs: 5000, driverFactory: driver.factory }),
+      new KafkaConnection('kafka', env.brokers, {
+        driver: testDriverName(),
+        connectionTimeoutMs: 5000,
+        driverFactory: driver.factory,
+      }),
     );
     await conn.connect();
     const channel = track(

@@ -4,7 +4,14 @@ import { describeTransportContract } from '@gomes/core/testing';
 import { KafkaConnection, KafkaPublisherChannelBuilder } from '@gomes/kafka';
 import kafkajs from 'kafkajs';
 import { uniqueTopic } from '../support/kafka-test-env.js';
-import { closeAll, consumerBuilder, createTopic, env, readRaw } from '../support/kafka-harness.js';
+import {
+  closeAll,
+  consumerBuilder,
+  createTopic,
+  env,
+  readRaw,
+  testDriverName,
+} from '../support/kafka-harness.js';
 
 afterAll(closeAll);
 
@@ -16,7 +23,8 @@ describeTransportContract('kafka', {
   // (poison isolation, retries without a processor, revoke drain, undecodable via the consumer's
   // dead-letter channel) are registered once it offers a partitioned source (issue 9, step 3).
   features: { deadLettersUndecodableRecords: true, partitionedSource: false },
-  connection: () => new KafkaConnection('kafka', env.brokers, { connectionTimeoutMs: 5000 }),
+  connection: () =>
+    new KafkaConnection('kafka', env.brokers, { driver: testDriverName(), connectionTimeoutMs: 5000 }),
   uniqueTopic: async (partitions) => createTopic(uniqueTopic('contract'), partitions),
   publishUndecodable: async (topic, key) => {
     // A record whose value is not JSON, written by a plain kafkajs producer (another client).

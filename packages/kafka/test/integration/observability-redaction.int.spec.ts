@@ -12,7 +12,7 @@ import {
   type KafkaConnectionOptions,
 } from '@gomes/kafka';
 import { KAFKA_TEST_USERS, uniqueTopic } from '../support/kafka-test-env.js';
-import { closeAll, createTopic, env, track } from '../support/kafka-harness.js';
+import { closeAll, createTopic, env, testDriverName, track } from '../support/kafka-harness.js';
 
 afterEach(closeAll);
 
@@ -33,6 +33,7 @@ function appWith(
   options: KafkaConnectionOptions,
 ): { app: Gomes; connection: KafkaConnection } {
   const connection = new KafkaConnection('kafka', brokers, {
+    driver: testDriverName(),
     logger,
     connectionTimeoutMs: 3000,
     connectTimeoutMs: 8000,

@@ -12,12 +12,12 @@ import {
   type Message,
 } from '@gomes/core';
 import { KafkaConnection, KafkaMessageTranslator, type KafkaConnectionOptions } from '@gomes/kafka';
-import { admin, env, readRaw, track } from './kafka-harness.js';
+import { admin, env, readRaw, testDriverName, track } from './kafka-harness.js';
 
 /** Consumer settings that keep group joins and commits fast on a 2-core machine. */
 export { consumerBuilder } from './kafka-harness.js';
 
-/** A gomes instance with its own KafkaConnection named `kafka`; shut down by `closeAll()`. */
+/** A gomes instance with its own KafkaConnection named `kafka` (driver under test); shut down by `closeAll()`. */
 export function kafkaGomes(
   name: string,
   options: Partial<GomesOptions> = {},
@@ -33,6 +33,7 @@ export function kafkaGomes(
   });
   app.addChannelConnection(
     new KafkaConnection('kafka', brokers, {
+      driver: testDriverName(),
       connectionTimeoutMs: 5000,
       initialRetryTimeMs: 100,
       maxRetryTimeMs: 1000,

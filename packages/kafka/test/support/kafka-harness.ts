@@ -25,8 +25,8 @@ export const env = kafkaTestEnv();
 
 /**
  * The driver under test: `GOMES_KAFKA_DRIVER` (the test runner runs the integration suite once per
- * driver), else kafkajs. Connections that set no `driver` option use it too (KafkaConnection reads
- * the same variable).
+ * driver), else kafkajs. The library reads no environment: every test connection passes it as its
+ * `driver` option (`connection()`, `kafkaGomes()`, or `driver: testDriverName()` by hand).
  */
 export function testDriverName(): KafkaDriverName {
   const name = process.env['GOMES_KAFKA_DRIVER']?.trim() || 'kafkajs';
@@ -56,12 +56,16 @@ export async function closeAll(): Promise<void> {
   }
 }
 
-/** A connected connection to the PLAINTEXT listener. */
+/** A connected connection to the PLAINTEXT listener, on the driver under test. */
 export async function connection(
   options: KafkaConnectionOptions = {},
   brokers = env.brokers,
 ): Promise<KafkaConnection> {
-  const c = new KafkaConnection('kafka', brokers, { connectionTimeoutMs: 5000, ...options });
+  const c = new KafkaConnection('kafka', brokers, {
+    driver: testDriverName(),
+    connectionTimeoutMs: 5000,
+    ...options,
+  });
   await c.connect();
   return track(c);
 }

@@ -2,7 +2,7 @@
 // checks what it prints: schemas registered at start, evolution both ways, a breaking change refused.
 import { execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
-import { env as kafka } from '../../../kafka/test/support/kafka-harness.js';
+import { env as kafka, testDriverName } from '../../../kafka/test/support/kafka-harness.js';
 import { registryTestEnv, type RegistryTestEnv } from '../support/registry-test-env.js';
 
 const ROOT = path.resolve(__dirname, '../../../..');
@@ -21,6 +21,7 @@ async function runExample(): Promise<{ code: number | null; stdout: string; stde
       env: {
         ...process.env,
         KAFKA_BROKERS: kafka.brokers.join(','),
+        GOMES_KAFKA_DRIVER: testDriverName(),
         SCHEMA_REGISTRY_URL: registry.url,
         SCHEMA_REGISTRY_USERNAME: registry.username,
         SCHEMA_REGISTRY_PASSWORD: registry.password,
@@ -45,6 +46,7 @@ describe('example 06-schemas', () => {
     const { code, stdout, stderr } = await runExample();
     expect(stderr).toBe('');
     expect(code).toBe(0);
+    expect(stdout).toContain(`(driver ${testDriverName()})`);
     const subject = /topic (shop\.orders\.avro\.\w+)/.exec(stdout)?.[1];
     expect(subject).toBeDefined();
     expect(stdout).toContain(`${subject}-value version 1`);
