@@ -314,6 +314,12 @@ export {
 } from './endpoint/keyed-executor.js';
 export { EventDrivenConsumer } from './endpoint/event-driven-consumer.js';
 export {
+  startPositionProblems,
+  type SeekedPartition,
+  type SeekOptions,
+  type StartPosition,
+} from './consume/start-position.js';
+export {
   DEFAULT_EVENT_DRIVEN_CONSUMER_OPTIONS,
   DEFAULT_CONSUMER_STOP_BUDGET_MS,
   validateEventDrivenConsumerOptions,

@@ -111,6 +111,7 @@ async function setup(
     maxBufferedRecordsPerPartition: options.maxBuffered ?? 1000,
     nackDelayMs: 10,
     revokeBudgetMs: 1000,
+    startPosition: undefined,
     counters: counts,
     logger: noopLogger,
     outcomeOf: () => undefined,

@@ -12,6 +12,8 @@ import { KeyScheduler, type RunResult } from './key-scheduler.js';
 import { PartitionIntake } from './partition-intake.js';
 import { offerProcessorRelease } from './processor-release.js';
 import { undecodableDeadLetter, undecodableError } from './undecodable-dead-letter.js';
+import type { SeekedPartition, StartPosition } from './start-position.js';
+import { PartitionMover } from './partition-mover.js';
 
 /** What the engine needs from its consumer. @internal */
 export interface ConsumeEngineParams {
@@ -26,6 +28,8 @@ export interface ConsumeEngineParams {
   readonly nackDelayMs: number;
   /** How long a revoke waits for the aborted handlers of the revoked partitions, in ms. */
   readonly revokeBudgetMs: number;
+  /** Applied at the first assignment of each partition, over the committed offset (see `StartPosition`). */
+  readonly startPosition: StartPosition | undefined;
   readonly counters: ConsumerCounters;
   readonly logger: Logger;
   /** The pipeline's outcome for a finished run ('filtered', 'deadLettered', 'duplicates'), if any. */
@@ -61,6 +65,7 @@ export class ConsumeEngine {
   #commitTimer: ReturnType<typeof setImmediate> | undefined;
   #committing: Promise<void> | undefined;
   #intakeOpen = true;
+  readonly #mover: PartitionMover;
 
   constructor(params: ConsumeEngineParams) {
     this.#p = params;
@@ -70,6 +75,29 @@ export class ConsumeEngine {
       run: async (work) => this.#run(work),
       onError: (error) =>
         params.logger.error('Unexpected error in message task', { errorMessage: toError(error).message }),
+    });
+    this.#mover = new PartitionMover({
+      name: params.name,
+      source: params.source,
+      startPosition: params.startPosition,
+      retryDelayMs: Math.max(params.nackDelayMs, 100),
+      logger: params.logger,
+      onSourceError: params.onSourceError,
+      intake: (partition) => this.#intakes.get(partition),
+      open: () => this.#intakeOpen,
+      drain: async (intakes) => {
+        this.#scheduler.remove((work) => intakes.has(work.intake));
+        const running: Promise<void>[] = [];
+        for (const [work, done] of this.#running) if (intakes.has(work.intake)) running.push(done);
+        await Promise.all(running);
+        // A running message that failed was queued to run again: it is re-read from the new position.
+        this.#scheduler.remove((work) => intakes.has(work.intake));
+      },
+      commit: async (intakes) => this.#commitNow(intakes),
+      replace: (intake) => {
+        intake.revoked = true;
+        this.#intakes.set(intake.partition, new PartitionIntake(intake.partition));
+      },
     });
   }
 
@@ -90,9 +118,11 @@ export class ConsumeEngine {
 
   /** Starts the source. */
   async start(): Promise<void> {
+    this.#mover.checkSupported();
     await this.#p.source.start({
       assigned: (partitions) => {
         for (const p of partitions) if (!this.#intakes.has(p)) this.#intakes.set(p, new PartitionIntake(p));
+        this.#mover.assigned(partitions);
       },
       revoked: async (partitions) => this.#revoke(partitions),
       batch: async (partition, records) => {
@@ -133,9 +163,17 @@ export class ConsumeEngine {
     await this.#p.source.close();
   }
 
+  /**
+   * Moves partitions of the running consumer to `position` (see {@link PartitionMover.seek}).
+   * Resolves with the partitions moved.
+   */
+  async seek(position: StartPosition, partitions?: readonly number[]): Promise<SeekedPartition[]> {
+    return this.#mover.seek(position, [...this.#intakes.keys()], partitions);
+  }
+
   #intake(partition: number, records: readonly SourceRecord[]): void {
     const intake = this.#intakes.get(partition);
-    if (!intake || !this.#intakeOpen) return;
+    if (!intake || !this.#intakeOpen || intake.held) return;
     for (const record of records) {
       if (!intake.track(record.offset)) continue;
       this.#p.counters.received++;

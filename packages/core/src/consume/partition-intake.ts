@@ -21,6 +21,11 @@ export class PartitionIntake {
   committed: bigint | undefined;
   /** Set once revoked: its work is never acked. */
   revoked = false;
+  /**
+   * Set while the partition is being moved (start position, seek): fetched batches are dropped
+   * untracked (so no commit passes them) until the partition is re-read from its new position.
+   */
+  held = false;
 
   constructor(partition: number) {
     this.partition = partition;

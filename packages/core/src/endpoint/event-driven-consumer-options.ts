@@ -1,3 +1,4 @@
+import { startPositionProblems, type StartPosition } from '../consume/start-position.js';
 import type { ConsumerEndpointOptions } from '../channel/channel-builders.js';
 import type { ConsumerChannel } from '../channel/consumer-channel.js';
 import type { Logger } from '../logging/logger.js';
@@ -75,6 +76,13 @@ export interface EventDrivenConsumerOptions {
    * @default 5000
    */
   stopGraceMs: number;
+  /**
+   * Where each partition is read from at its first assignment after `run()`, over the group's
+   * committed offset (transports with a partitioned source). `undefined`: from the committed
+   * offset, or where the transport starts a group without one. See `StartPosition`.
+   * @default undefined
+   */
+  startPosition: StartPosition | undefined;
 }
 
 /** Defaults of {@link EventDrivenConsumerOptions}. @public */
@@ -87,6 +95,7 @@ export const DEFAULT_EVENT_DRIVEN_CONSUMER_OPTIONS: Readonly<EventDrivenConsumer
   revokeBudgetMs: 10_000,
   nackDelayMs: 1000,
   stopGraceMs: 5000,
+  startPosition: undefined,
 });
 
 /** Default time `stop()` lets in-flight messages finish before aborting them, in ms. @public */
@@ -160,6 +169,7 @@ export function validateEventDrivenConsumerOptions(
   int('stopGraceMs', options.stopGraceMs, 0, MAX_PROCESSING_TIMEOUT_MS);
   int('maxBufferedRecordsPerPartition', options.maxBufferedRecordsPerPartition, 1);
   int('revokeBudgetMs', options.revokeBudgetMs, 0, MAX_PROCESSING_TIMEOUT_MS);
+  problems.push(...startPositionProblems(options.startPosition));
   if (options.queueCapacity !== undefined) {
     int('queueCapacity', options.queueCapacity, Math.max(1, options.amountOfProcessors));
   }

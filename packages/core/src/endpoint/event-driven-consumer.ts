@@ -20,6 +20,12 @@ import {
   type EventDrivenConsumerStats,
 } from './event-driven-consumer-options.js';
 import { ConsumeEngine } from '../consume/consume-engine.js';
+import {
+  startPositionProblems,
+  type SeekedPartition,
+  type SeekOptions,
+  type StartPosition,
+} from '../consume/start-position.js';
 import { abortableSleep } from '../internal/abortable-sleep.js';
 import { KeyedExecutor } from './keyed-executor.js';
 import { TrackedDelivery, type ConsumerCounters } from './tracked-delivery.js';
@@ -164,6 +170,47 @@ export class EventDrivenConsumer {
     return this.#set({ stopGraceMs: graceMs });
   }
 
+  /**
+   * Where each partition is read from at its first assignment after `run()`, overriding the
+   * group's committed offset: `earliest`, `latest`, a timestamp, or explicit offsets (see
+   * {@link StartPosition} and docs/replay.md "Start positions and seek"). Applied once per
+   * partition per run: a partition reassigned to this member later resumes from its committed
+   * offset. Needs a transport with a partitioned source.
+   */
+  withStartPosition(position: StartPosition): this {
+    return this.#set({ startPosition: position });
+  }
+
+  /**
+   * Moves partitions of the running consumer to `position` (every assigned partition, or
+   * `options.partitions`; for `offsets`, the listed ones). Per partition: fetching pauses, its
+   * buffered records not started yet are dropped (never acked: they are read again from the new
+   * position, or skipped when it is past them), its running handlers finish (including their
+   * retries), what is done is committed — never past an unfinished record — then reading resumes at
+   * the new position and commits follow from there. Resolves with the partitions moved (those
+   * revoked meanwhile are not).
+   *
+   * @throws ConfigurationError on an invalid position; GomesError `GOMES_ILLEGAL_STATE` when the
+   * consumer is not running on a partitioned source; `GOMES_NOT_SUPPORTED` when the transport cannot
+   * resolve `earliest` / `latest` / a timestamp; the transport's error when resolving fails
+   * (nothing moved then).
+   */
+  async seek(position: StartPosition, options: SeekOptions = {}): Promise<readonly SeekedPartition[]> {
+    ConfigurationError.throwIfAny(
+      startPositionProblems(position, 'position'),
+      `seek of consumer "${this.name}"`,
+    );
+    const engine = this.#engine;
+    if (this.#state !== 'running' || !engine) {
+      throw new GomesError(
+        'ILLEGAL_STATE',
+        `Consumer "${this.name}" cannot seek: it is ${this.#state}` +
+          (this.#state === 'running' ? ' on a channel without a partitioned source' : ''),
+      );
+    }
+    return engine.seek(position, options.partitions);
+  }
+
   /** The run options (a copy). */
   get options(): Readonly<EventDrivenConsumerOptions> {
     return Object.freeze({ ...this.#options });
@@ -204,11 +251,18 @@ export class EventDrivenConsumer {
       throw new GomesError('ILLEGAL_STATE', `Consumer "${this.name}" cannot run: it is ${this.#state}`);
     }
     const o = this.#options;
+    const onSource = this.#init.channel.openSource !== undefined;
     ConfigurationError.throwIfAny(
-      validateEventDrivenConsumerOptions(o, this.#init),
+      [
+        ...validateEventDrivenConsumerOptions(o, this.#init),
+        ...(o.startPosition !== undefined && !onSource
+          ? [
+              `startPosition needs a transport with a partitioned source; channel "${this.#init.channel.channelName}" has none: remove withStartPosition`,
+            ]
+          : []),
+      ],
       `event-driven consumer "${this.name}"`,
     );
-    const onSource = this.#init.channel.openSource !== undefined;
     this.#pipeline = consumerPipeline({
       settledByCaller: onSource,
       endpointOptions: this.#init.endpointOptions,
@@ -285,6 +339,7 @@ export class EventDrivenConsumer {
       maxBufferedRecordsPerPartition: maxBuffered,
       nackDelayMs: o.nackDelayMs,
       revokeBudgetMs: o.revokeBudgetMs,
+      startPosition: o.startPosition,
       counters: this.#counters,
       logger: this.#logger,
       outcomeOf: (state) => this.#outcomes.get(state),

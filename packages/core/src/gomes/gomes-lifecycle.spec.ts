@@ -369,7 +369,7 @@ describe('over the in-memory transport', () => {
     await app.eventBusByChannel('events').publish(new OrderPlaced('fine'));
     await waitFor(() => consumer.stats.deadLettered === 1 && consumer.stats.succeeded === 1);
     expect(calls).toBe(4);
-    // The commit follows the settle asynchronously (one commit per turn of the event loop).
+    // The engine counts a message when it settles and commits on the next turn: wait for the commit.
     await waitFor(() => broker.committedOffset('projector', 'events', 0) === 2n);
 
     const dlqChannel = await inMemoryConsumer('mem', 'events.DLQ', 'reader').build({

@@ -1,6 +1,11 @@
 import type { PartitionLag } from '../../channel/consumer-channel.js';
 import { toError } from '../../errors/gomes-error.js';
-import type { PartitionedSource, SourceListener, SourceRecord } from '../spi/partitioned-source.js';
+import type {
+  PartitionedSource,
+  SourceListener,
+  SourcePosition,
+  SourceRecord,
+} from '../spi/partitioned-source.js';
 import type { InMemoryBroker, InMemoryRecord } from './in-memory-broker.js';
 import type { GroupMembership } from './in-memory-consumer-group.js';
 import type { InMemoryStartOffset } from './in-memory-subscription.js';
@@ -91,6 +96,25 @@ export class InMemorySource implements PartitionedSource {
     const cursor = this.#cursors.get(partition);
     if (cursor) cursor.position = offset;
     this.#schedulePump();
+  }
+
+  async resolveOffsets(
+    partitions: readonly number[],
+    position: SourcePosition,
+  ): Promise<ReadonlyMap<number, bigint>> {
+    const { broker, topic } = this.#p;
+    const offsets = new Map<number, bigint>();
+    for (const partition of partitions) {
+      const end = broker.endOffset(topic, partition);
+      if (position.kind === 'earliest') offsets.set(partition, 0n);
+      else if (position.kind === 'latest') offsets.set(partition, end);
+      else {
+        const at = position.timestamp.getTime();
+        const first = broker.records(topic, partition).find((record) => record.timestampMs >= at);
+        offsets.set(partition, first?.offset ?? end);
+      }
+    }
+    return Promise.resolve(offsets);
   }
 
   async commit(offsets: ReadonlyMap<number, bigint>): Promise<void> {

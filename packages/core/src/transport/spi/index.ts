@@ -10,6 +10,7 @@ export type {
   PartitionedSource,
   SourceListener,
   SourceRecord,
+  SourcePosition,
   SourceSettlement,
 } from './partitioned-source.js';
 export type {

@@ -52,6 +52,17 @@ export interface SourceListener {
   error(error: Error): void;
 }
 
+/**
+ * A position a {@link PartitionedSource} resolves to offsets: the oldest stored record, the end,
+ * or the first record at or after a timestamp (the end when there is none).
+ *
+ * @public
+ */
+export type SourcePosition =
+  | { readonly kind: 'earliest' }
+  | { readonly kind: 'latest' }
+  | { readonly kind: 'timestamp'; readonly timestamp: Date };
+
 /** How a source settles records. @public */
 export type SourceSettlement =
   /** Offsets: the core commits the next offset to read, gap-safely (Kafka, in-memory). */
@@ -80,8 +91,21 @@ export interface PartitionedSource {
   pause(partitions: readonly number[]): void;
   /** Resumes fetching these partitions. */
   resume(partitions: readonly number[]): void;
-  /** The next fetch of `partition` starts at `offset` (records after it already fetched are dropped by the core). */
+  /**
+   * The next fetch of `partition` starts at `offset`. Every batch of `partition` handed to the
+   * listener after `seek` returns starts at `offset` (a batch fetched before must be discarded by
+   * the source). The core seeks only a paused partition and resumes it afterwards.
+   */
   seek(partition: number, offset: bigint): void;
+  /**
+   * Resolves `position` to the next offset to read of each of `partitions` (Kafka: list offsets /
+   * `offsetsForTimes` on the broker). Needed for start positions and seeks by `earliest`, `latest`
+   * or timestamp; a source without it supports explicit offsets only.
+   */
+  resolveOffsets?(
+    partitions: readonly number[],
+    position: SourcePosition,
+  ): Promise<ReadonlyMap<number, bigint>>;
   /**
    * Stores the next offset to read of each partition (`settlement: 'offsets'`). Resolves once
    * stored, or rejects; the core retries on its next commit.
