@@ -19,10 +19,7 @@ describeTransportContract('kafka', {
   timeoutMs: 30000,
   testTimeoutMs: 90000,
   quietPeriodMs: 500,
-  // Kafka still consumes through its own subscription machinery: the consume-core scenarios
-  // (poison isolation, retries without a processor, revoke drain, undecodable via the consumer's
-  // dead-letter channel) are registered once it offers a partitioned source (issue 9, step 3).
-  features: { deadLettersUndecodableRecords: true, partitionedSource: false },
+  features: { deadLettersUndecodableRecords: true, partitionedSource: true },
   connection: () =>
     new KafkaConnection('kafka', env.brokers, { driver: testDriverName(), connectionTimeoutMs: 5000 }),
   uniqueTopic: async (partitions) => createTopic(uniqueTopic('contract'), partitions),
@@ -43,5 +40,7 @@ describeTransportContract('kafka', {
     (await readRaw(`${topic}.DLQ`, 1)).map((r) => new Message(r.value?.toString('utf8'), { ...r.headers })),
   publisher: (connectionName, topic) => new KafkaPublisherChannelBuilder(connectionName, topic),
   consumer: (connectionName, topic, consumerName, groupId) =>
-    consumerBuilder(topic, consumerName, connectionName).withGroupId(groupId ?? consumerName),
+    consumerBuilder(topic, consumerName, connectionName)
+      .withGroupId(groupId ?? consumerName)
+      .withConsumeCore(),
 });
