@@ -30,6 +30,7 @@ const common = {
     '^(\\.{1,2}/.*)\\.js$': '$1',
     '^@gomes/core$': '<rootDir>/packages/core/src/index.ts',
     '^@gomes/core/testing$': '<rootDir>/packages/core/src/testing/index.ts',
+    '^@gomes/core/transport$': '<rootDir>/packages/core/src/transport/spi/index.ts',
     '^@gomes/kafka$': '<rootDir>/packages/kafka/src/index.ts',
     '^@gomes/schema-registry$': '<rootDir>/packages/schema-registry/src/index.ts',
     '^@gomes/idempotency-redis$': '<rootDir>/packages/idempotency-redis/src/index.ts',

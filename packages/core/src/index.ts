@@ -129,6 +129,23 @@ export {
   type HandlerDefinition,
   type HandlerRegistration,
 } from './actions/handler-definition.js';
+export {
+  BatchEventHandler,
+  DEFAULT_BATCH_HANDLER_OPTIONS,
+  defineBatchEventHandler,
+  type BatchActionHandler,
+  type BatchContext,
+  type BatchEventHandlerFn,
+  type BatchHandlerOptions,
+  type BatchRecordOutcome,
+} from './actions/batch-event-handler.js';
+export {
+  DEFAULT_RECEIVE_OPTIONS,
+  PollingConsumer,
+  type PollingConsumerState,
+  type ReceiveOptions,
+} from './endpoint/polling-consumer.js';
+export type { PolledDelivery, PolledOutcome } from './endpoint/polled-delivery.js';
 export { validateAction } from './actions/action-validation.js';
 export {
   DEFAULT_ACTION_VALIDATION_OPTIONS,
@@ -296,6 +313,12 @@ export {
   type KeyedTask,
 } from './endpoint/keyed-executor.js';
 export { EventDrivenConsumer } from './endpoint/event-driven-consumer.js';
+export {
+  startPositionProblems,
+  type SeekedPartition,
+  type SeekOptions,
+  type StartPosition,
+} from './consume/start-position.js';
 export {
   DEFAULT_EVENT_DRIVEN_CONSUMER_OPTIONS,
   DEFAULT_CONSUMER_STOP_BUDGET_MS,

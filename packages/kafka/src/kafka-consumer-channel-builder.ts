@@ -107,6 +107,14 @@ export class KafkaConsumerChannelBuilder extends ConsumerChannelAdapterBuilder {
     return this.withOptions({ queueCapacity: capacity });
   }
 
+  /**
+   * Event-driven consumers of this channel run on gomes' consume core (see
+   * {@link KafkaConsumerOptions.consumeCore}; opt-in while issue 9 step 3 is completed).
+   */
+  withConsumeCore(enabled = true): this {
+    return this.withOptions({ consumeCore: enabled });
+  }
+
   /** Fetch: least bytes the broker waits for. */
   withMinBytes(bytes: number): this {
     return this.withOptions({ minBytes: bytes });

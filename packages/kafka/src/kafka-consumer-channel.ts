@@ -11,7 +11,13 @@ import {
 } from '@gomes/core';
 import type { KafkaDriver, TopicPartitions } from './driver/kafka-driver.js';
 import type { KafkaConsumerOptions } from './kafka-consumer-options.js';
-import { KafkaConsumerSubscription, type KafkaConsumerState } from './kafka-consumer-subscription.js';
+import type { PartitionedSource } from '@gomes/core/transport';
+import {
+  KafkaConsumerSubscription,
+  type KafkaConsumerState,
+  type SubscriptionConfig,
+} from './kafka-consumer-subscription.js';
+import { KafkaSource } from './kafka-source.js';
 
 /** Construction parameters of a {@link KafkaConsumerChannel}. @internal */
 export interface KafkaConsumerChannelParams {
@@ -80,6 +86,8 @@ export class KafkaConsumerChannel implements ConsumerChannel {
   readonly #params: KafkaConsumerChannelParams;
   readonly #logger: Logger;
   #subscription: KafkaConsumerSubscription | undefined;
+  /** The source an event-driven consumer runs on (see {@link KafkaConsumerChannel.openSource}). */
+  #source: KafkaSource | undefined;
   readonly #createdAt = Date.now();
 
   /** @internal Built by {@link KafkaConsumerChannelBuilder}. */
@@ -90,6 +98,7 @@ export class KafkaConsumerChannel implements ConsumerChannel {
     this.groupId = params.groupId;
     this.topics = Object.freeze([...(params.options.groupTopics ?? [params.topic])]);
     this.deadLetterTopic = params.deadLetterTopic;
+    if (params.options.consumeCore && params.ephemeral !== true) this.openSource = () => this.#openSource();
     this.#logger = (params.logger ?? noopLogger).child({
       consumer: params.consumerName,
       groupId: params.groupId,
@@ -98,17 +107,17 @@ export class KafkaConsumerChannel implements ConsumerChannel {
 
   /** State of the current subscription (`stopped` when there is none). */
   get state(): KafkaConsumerState {
-    return this.#subscription?.state ?? 'stopped';
+    return this.#active?.state ?? 'stopped';
   }
 
   /** Partitions assigned to this member now. */
   get assignment(): TopicPartitions[] {
-    return this.#subscription?.assignment ?? [];
+    return this.#active?.assignment ?? [];
   }
 
   /** How many times the current subscription joined its group (1 + rebalances + restarts). */
   get groupJoins(): number {
-    return this.#subscription?.groupJoins ?? 0;
+    return this.#active?.groupJoins ?? 0;
   }
 
   /**
@@ -116,7 +125,7 @@ export class KafkaConsumerChannel implements ConsumerChannel {
    * `gomes.consumer.lag` gauge. Empty without a subscription or before the first fetch.
    */
   consumerLag(): readonly PartitionLag[] {
-    return this.#subscription?.consumerLag() ?? [];
+    return this.#source ? this.#source.lag() : (this.#subscription?.consumerLag() ?? []);
   }
 
   /**
@@ -126,7 +135,7 @@ export class KafkaConsumerChannel implements ConsumerChannel {
    * their first fetch, with the lag of {@link KafkaConsumerChannel.consumerLag}.
    */
   status(): ConsumerChannelStatus {
-    return this.#subscription?.status() ?? { state: 'stopped', since: this.#createdAt, partitions: [] };
+    return this.#active?.status() ?? { state: 'stopped', since: this.#createdAt, partitions: [] };
   }
 
   /** Records sent to the dead-letter topic by the current subscription. */
@@ -144,7 +153,44 @@ export class KafkaConsumerChannel implements ConsumerChannel {
    * `GOMES_CONNECTION_FAILED` / `GOMES_AUTHENTICATION_FAILED` when the group cannot be joined.
    */
   async subscribe(handler: DeliveryHandler, options: SubscribeOptions = {}): Promise<Subscription> {
-    const current = this.#subscription;
+    await this.#releaseInactive();
+    const subscription = new KafkaConsumerSubscription(this.#subscriptionConfig(), handler, options);
+    this.#subscription = subscription;
+    await subscription.start();
+    return subscription;
+  }
+
+  /**
+   * The channel as a {@link PartitionedSource} for gomes' consume core (an event-driven consumer
+   * runs on it): a consumer-group member that fetches, reports assignments and revokes, and commits
+   * what the core gives it, restarting after crashes like a subscription. Present only when the
+   * channel opted in (`withConsumeCore()`; not on ephemeral readers). One source or subscription
+   * at a time: it throws `GOMES_ILLEGAL_STATE` when a subscription or source is already active.
+   */
+  readonly openSource?: () => PartitionedSource;
+
+  #openSource(): PartitionedSource {
+    const active = this.#active;
+    if (active && !active.gaveUp && active.state !== 'stopped') {
+      throw new GomesError(
+        'ILLEGAL_STATE',
+        `Kafka consumer "${this.name}" already has an active subscription`,
+      );
+    }
+    const source = new KafkaSource(this.#subscriptionConfig());
+    this.#subscription = undefined;
+    this.#source = source;
+    return source;
+  }
+
+  /** The current subscription or source. */
+  get #active(): KafkaConsumerSubscription | KafkaSource | undefined {
+    return this.#source ?? this.#subscription;
+  }
+
+  /** Closes a subscription or source that gave up restarting; rejects when one is still active. */
+  async #releaseInactive(): Promise<void> {
+    const current = this.#active;
     if (current?.gaveUp) await current.close();
     else if (current && current.state !== 'stopped') {
       throw new GomesError(
@@ -152,25 +198,22 @@ export class KafkaConsumerChannel implements ConsumerChannel {
         `Kafka consumer "${this.name}" already has an active subscription`,
       );
     }
+    this.#source = undefined;
+  }
+
+  #subscriptionConfig(): SubscriptionConfig {
     const p = this.#params;
-    const subscription = new KafkaConsumerSubscription(
-      {
-        driver: p.driver,
-        consumerName: p.consumerName,
-        groupId: p.groupId,
-        topics: this.topics,
-        channelTopic: p.topic,
-        deadLetterTopic: p.deadLetterTopic,
-        options: p.options,
-        logger: this.#logger,
-        ephemeral: p.ephemeral === true,
-      },
-      handler,
-      options,
-    );
-    this.#subscription = subscription;
-    await subscription.start();
-    return subscription;
+    return {
+      driver: p.driver,
+      consumerName: p.consumerName,
+      groupId: p.groupId,
+      topics: this.topics,
+      channelTopic: p.topic,
+      deadLetterTopic: p.deadLetterTopic,
+      options: p.options,
+      logger: this.#logger,
+      ephemeral: p.ephemeral === true,
+    };
   }
 
   /** Commits what is acked now (also done every `commitIntervalMs`). */
@@ -180,6 +223,6 @@ export class KafkaConsumerChannel implements ConsumerChannel {
 
   /** Closes the current subscription, if any. Idempotent. */
   async close(): Promise<void> {
-    await this.#subscription?.close();
+    await this.#active?.close();
   }
 }

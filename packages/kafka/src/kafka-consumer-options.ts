@@ -35,6 +35,15 @@ export interface KafkaConsumerOptions {
    * (see `KafkaConsumerChannel`). @default 100
    */
   readonly queueCapacity: number;
+  /**
+   * Event-driven consumers of this channel run on gomes' consume core (the channel offers
+   * `openSource()`: intake, key ordering, retries without a processor, one settle point, commits and
+   * revoke drain in `@gomes/core`). Opt-in while issue 9 step 3 is completed: undecodable records
+   * then go to the consumer's dead-letter channel (`withDeadLetterChannelName`), and the source
+   * commits as soon as a record is settled (`commitIntervalMs` is not applied). Channels reading
+   * several topics (`groupTopics`) and ephemeral readers cannot use it. @default false
+   */
+  readonly consumeCore: boolean;
   /** Fetch: least bytes the broker waits for. @default 1 */
   readonly minBytes: number;
   /**
@@ -91,6 +100,7 @@ export const DEFAULT_KAFKA_CONSUMER_OPTIONS: Readonly<KafkaConsumerOptions> = Ob
   groupTopics: undefined,
   partition: undefined,
   queueCapacity: 100,
+  consumeCore: false,
   minBytes: 1,
   maxBytes: 1048576,
   maxWaitMs: 500,
@@ -126,6 +136,9 @@ export function validateKafkaConsumerOptions(o: KafkaConsumerOptions): string[] 
     problems.push(
       'withPartition cannot be used with the consumer group protocol (KIP-848): the broker assigns the partitions; use the classic protocol',
     );
+  }
+  if (o.consumeCore && o.groupTopics !== undefined && o.groupTopics.length > 1) {
+    problems.push('consumeCore reads one topic: remove withGroupTopics or withConsumeCore');
   }
   if (o.groupTopics !== undefined) {
     if (o.groupTopics.length === 0) problems.push('groupTopics must name at least one topic');

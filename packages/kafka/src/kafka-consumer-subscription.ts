@@ -306,7 +306,7 @@ export class KafkaConsumerSubscription implements Subscription {
     } catch (error) {
       await this.#disconnect(consumer);
       if (closed()) return;
-      throw await this.#startFailure(error, where);
+      throw await startFailure(this.#config, error, where);
     } finally {
       this.#starting = false;
     }
@@ -317,28 +317,10 @@ export class KafkaConsumerSubscription implements Subscription {
     if (this.#startError) {
       const error = this.#startError;
       await this.#disconnect(consumer);
-      throw await this.#startFailure(error, where);
+      throw await startFailure(this.#config, error, where);
     }
     this.#budget.running();
     if (this.#state === 'starting') this.#state = this.#stopped ? 'stopping' : 'running';
-  }
-
-  /**
-   * The error a failed start rejects with: `GOMES_TOPIC_NOT_FOUND` naming the missing topics when
-   * the driver says a topic is unknown (and the cluster confirms it), else the connection error.
-   */
-  async #startFailure(error: unknown, where: string): Promise<GomesError> {
-    const { driver, consumerName, groupId, topics, channelTopic } = this.#config;
-    if (isUnknownTopicError(error)) {
-      const admin = driver.createAdmin();
-      const missing = await admin
-        .connect()
-        .then(async () => findMissingTopics(admin, topics))
-        .catch(() => [] as string[])
-        .finally(async () => admin.disconnect().catch(() => undefined));
-      if (missing.length > 0) return topicNotFoundError(consumerName, channelTopic, missing, error);
-    }
-    return toConnectionError(error, where, { groupId, topics: [...topics] });
   }
 
   /** An ephemeral reader's start: the end of every partition, read before the member joins. */
@@ -521,8 +503,33 @@ export class KafkaConsumerSubscription implements Subscription {
   }
 }
 
-function toTransportState(state: KafkaConsumerState): ConsumerTransportState {
+/** The core transport state of a Kafka consumer state. @internal */
+export function toTransportState(state: KafkaConsumerState): ConsumerTransportState {
   if (state === 'starting') return 'rebalancing';
   if (state === 'stopping') return 'stopped';
   return state;
+}
+
+/**
+ * The error a failed start rejects with: `GOMES_TOPIC_NOT_FOUND` naming the missing topics when
+ * the driver says a topic is unknown (and the cluster confirms it), else the connection error.
+ *
+ * @internal
+ */
+export async function startFailure(
+  config: SubscriptionConfig,
+  error: unknown,
+  where: string,
+): Promise<GomesError> {
+  const { driver, consumerName, groupId, topics, channelTopic } = config;
+  if (isUnknownTopicError(error)) {
+    const admin = driver.createAdmin();
+    const missing = await admin
+      .connect()
+      .then(async () => findMissingTopics(admin, topics))
+      .catch(() => [] as string[])
+      .finally(async () => admin.disconnect().catch(() => undefined));
+    if (missing.length > 0) return topicNotFoundError(consumerName, channelTopic, missing, error);
+  }
+  return toConnectionError(error, where, { groupId, topics: [...topics] });
 }

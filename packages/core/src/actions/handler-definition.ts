@@ -1,6 +1,13 @@
 import { GomesError } from '../errors/gomes-error.js';
 import type { ActionClass, ActionKind, ResultOf } from './action.js';
 import { getHandlerDescriptor } from './action-metadata.js';
+import {
+  defineBatchEventHandler,
+  getBatchHandlerDescriptor,
+  type BatchActionHandler,
+  type BatchEventHandlerFn,
+} from './batch-event-handler.js';
+import { define, isDefinition } from './define-handler.js';
 import type { HandlerContext } from './handler-context.js';
 
 /**
@@ -28,24 +35,6 @@ export interface HandlerDefinition<A extends object = object, R = unknown> {
   handle(action: A, context: HandlerContext): Promise<R> | R;
   /** Name for logs and endpoint tables. */
   readonly handlerName: string;
-}
-
-const DEFINITION_BRAND = Symbol.for('@gomes/core:handler-definition');
-
-function define<A extends object, R>(
-  kind: ActionKind,
-  action: ActionClass<A>,
-  handle: (action: A, context: HandlerContext) => Promise<R> | R,
-  handlerName?: string,
-): HandlerDefinition<A, R> {
-  const definition = {
-    kind,
-    action,
-    handle,
-    handlerName: handlerName ?? (handle.name || `${action.name}Handler`),
-  };
-  Object.defineProperty(definition, DEFINITION_BRAND, { value: true });
-  return Object.freeze(definition);
 }
 
 /**
@@ -81,15 +70,8 @@ export function defineEventHandler<A extends object>(
 }
 
 /** Anything `addActionHandler` accepts: a definition or an instance of a decorated handler class. @public */
-export type HandlerRegistration = HandlerDefinition<never, unknown> | ActionHandler<never, unknown>;
-
-function isDefinition(value: unknown): value is HandlerDefinition {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    (value as Record<symbol, unknown>)[DEFINITION_BRAND] === true
-  );
-}
+export type HandlerRegistration =
+  HandlerDefinition<never, unknown> | ActionHandler<never, unknown> | BatchActionHandler<never>;
 
 /**
  * Turns what `addActionHandler` received into a definition, reading decorator metadata from the
@@ -104,6 +86,15 @@ export function toHandlerDefinition(registration: unknown): HandlerDefinition {
     const ctor = (registration as { constructor: object }).constructor;
     const descriptor = getHandlerDescriptor(ctor);
     const handle = (registration as Partial<ActionHandler>).handle;
+    const batch = getBatchHandlerDescriptor(ctor);
+    if (batch && typeof handle === 'function') {
+      return defineBatchEventHandler(
+        batch.event,
+        (handle as unknown as BatchEventHandlerFn<object>).bind(registration),
+        batch.options,
+        (ctor as { name: string }).name,
+      );
+    }
     if (descriptor && typeof handle === 'function') {
       return define(
         descriptor.kind,
@@ -115,7 +106,7 @@ export function toHandlerDefinition(registration: unknown): HandlerDefinition {
   }
   throw new GomesError(
     'CONFIGURATION',
-    'addActionHandler expects a handler defined with defineCommandHandler/defineQueryHandler/defineEventHandler ' +
-      'or an instance of a class decorated with @CommandHandler/@QueryHandler/@EventHandler that has a handle() method',
+    'addActionHandler expects a handler defined with defineCommandHandler/defineQueryHandler/defineEventHandler/defineBatchEventHandler ' +
+      'or an instance of a class decorated with @CommandHandler/@QueryHandler/@EventHandler/@BatchEventHandler that has a handle() method',
   );
 }

@@ -81,6 +81,11 @@ export interface ConsumerEndpointOptions {
   readonly sendReplyUsingReplyTo: boolean;
   /** Idempotent consumer: skip messages whose key was already processed (see `withIdempotency`). */
   readonly idempotency: ConsumerIdempotency | undefined;
+  /**
+   * The channel is read with `gomes.pollingConsumer(name)` (see `withPolling`): it needs no action
+   * handler. @default false
+   */
+  readonly polled: boolean;
 }
 
 /** The store and options of an idempotent consumer (`withIdempotency`). @public */
@@ -101,6 +106,7 @@ export const DEFAULT_CONSUMER_ENDPOINT_OPTIONS: Readonly<ConsumerEndpointOptions
   middleware: Object.freeze([]),
   sendReplyUsingReplyTo: true,
   idempotency: undefined,
+  polled: false,
 });
 
 /**

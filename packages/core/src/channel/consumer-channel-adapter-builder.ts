@@ -85,6 +85,14 @@ export abstract class ConsumerChannelAdapterBuilder implements ConsumerChannelBu
   }
 
   /**
+   * Declares that the channel is read with `gomes.pollingConsumer(consumerName)` (the caller settles
+   * each message), so `start()` does not require an action handler for it.
+   */
+  withPolling(enabled = true): this {
+    return this.withEndpoint({ polled: enabled });
+  }
+
+  /**
    * Makes the consumer idempotent: a message whose key (default `messageId`) was already processed
    * successfully by a member sharing `store` is acked without running its handler (counted in
    * `stats.duplicates`), and members racing one message run it once. See `idempotentConsumer` and

@@ -1,4 +1,5 @@
 import type { Message } from '../message/message.js';
+import type { PartitionedSource } from '../transport/spi/partitioned-source.js';
 import type { ConsumerChannelStatus } from './consumer-channel-status.js';
 
 /** Where a delivered message sits in its channel (for dead-letter envelopes and logs). @public */
@@ -103,6 +104,13 @@ export interface ConsumerChannel {
   readonly name: string;
   /** The channel (topic/queue) consumed. */
   readonly channelName: string;
+  /**
+   * Optional: the channel as a {@link PartitionedSource} (the transport SPI, see
+   * `@gomes/core/transport`). When present, an event-driven consumer runs on it — gomes' consume
+   * core then does intake, key ordering, retries, settlement, dead letters, commits and revoke drain
+   * — instead of `subscribe`. One source or subscription at a time.
+   */
+  openSource?(options: { readonly consumerName: string }): PartitionedSource;
   /** Starts handing deliveries to `handler`. One subscription at a time. */
   subscribe(handler: DeliveryHandler, options?: SubscribeOptions): Promise<Subscription>;
   /**

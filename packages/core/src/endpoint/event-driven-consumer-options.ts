@@ -1,3 +1,4 @@
+import { startPositionProblems, type StartPosition } from '../consume/start-position.js';
 import type { ConsumerEndpointOptions } from '../channel/channel-builders.js';
 import type { ConsumerChannel } from '../channel/consumer-channel.js';
 import type { Logger } from '../logging/logger.js';
@@ -54,6 +55,18 @@ export interface EventDrivenConsumerOptions {
   stopOnError: boolean;
   /** Deliveries accepted and unfinished (queued + processing); `undefined` = `amountOfProcessors * 2`. */
   queueCapacity: number | undefined;
+  /**
+   * Records fetched and not settled per partition, on transports that offer a partitioned source
+   * (in-memory; Kafka once moved onto the SPI): the source partition is paused when it is full and
+   * resumed below half. Bounds memory without a shared queue, so one key's backlog never stops
+   * other keys. @default 1000
+   */
+  maxBufferedRecordsPerPartition: number;
+  /**
+   * How long a revoke (rebalance) waits for the aborted handlers of the revoked partitions before it
+   * releases them, in ms; their results are never acked by this member. @default 10000
+   */
+  revokeBudgetMs: number;
   /** Delay before a failed (nacked) message is redelivered, in ms. @default 1000 */
   nackDelayMs: number;
   /**
@@ -63,6 +76,13 @@ export interface EventDrivenConsumerOptions {
    * @default 5000
    */
   stopGraceMs: number;
+  /**
+   * Where each partition is read from at its first assignment after `run()`, over the group's
+   * committed offset (transports with a partitioned source). `undefined`: from the committed
+   * offset, or where the transport starts a group without one. See `StartPosition`.
+   * @default undefined
+   */
+  startPosition: StartPosition | undefined;
 }
 
 /** Defaults of {@link EventDrivenConsumerOptions}. @public */
@@ -71,8 +91,11 @@ export const DEFAULT_EVENT_DRIVEN_CONSUMER_OPTIONS: Readonly<EventDrivenConsumer
   messageProcessingTimeoutMs: 100_000,
   stopOnError: false,
   queueCapacity: undefined,
+  maxBufferedRecordsPerPartition: 1000,
+  revokeBudgetMs: 10_000,
   nackDelayMs: 1000,
   stopGraceMs: 5000,
+  startPosition: undefined,
 });
 
 /** Default time `stop()` lets in-flight messages finish before aborting them, in ms. @public */
@@ -114,6 +137,11 @@ export interface EventDrivenConsumerStats {
    * running after its signal was aborted (see `processingTimeout`).
    */
   readonly staleAttempts: number;
+  /**
+   * Undecodable records dropped because the consumer has no dead-letter channel (each logged as an
+   * error and reported to `onError`).
+   */
+  readonly undecodableDropped: number;
   /** Deliveries accepted and not settled yet. */
   readonly inFlight: number;
 }
@@ -139,6 +167,9 @@ export function validateEventDrivenConsumerOptions(
   int('messageProcessingTimeoutMs', options.messageProcessingTimeoutMs, 0, MAX_PROCESSING_TIMEOUT_MS);
   int('nackDelayMs', options.nackDelayMs, 0, MAX_PROCESSING_TIMEOUT_MS);
   int('stopGraceMs', options.stopGraceMs, 0, MAX_PROCESSING_TIMEOUT_MS);
+  int('maxBufferedRecordsPerPartition', options.maxBufferedRecordsPerPartition, 1);
+  int('revokeBudgetMs', options.revokeBudgetMs, 0, MAX_PROCESSING_TIMEOUT_MS);
+  problems.push(...startPositionProblems(options.startPosition));
   if (options.queueCapacity !== undefined) {
     int('queueCapacity', options.queueCapacity, Math.max(1, options.amountOfProcessors));
   }

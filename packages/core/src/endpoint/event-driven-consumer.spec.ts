@@ -772,3 +772,14 @@ describe('EventDrivenConsumer', () => {
     });
   });
 });
+
+describe('EventDrivenConsumer start position and seek without a partitioned source', () => {
+  it('run() fails with a ConfigurationError naming withStartPosition; seek fails with GOMES_ILLEGAL_STATE', async () => {
+    const { consumer } = setup();
+    await expect(consumer.seek({ kind: 'earliest' })).rejects.toMatchObject({ code: 'GOMES_ILLEGAL_STATE' });
+    await expect(consumer.withStartPosition({ kind: 'earliest' }).run()).rejects.toThrow(
+      /startPosition needs a transport with a partitioned source[\s\S]*withStartPosition/,
+    );
+    expect(consumer.state).toBe('idle');
+  });
+});

@@ -1,4 +1,6 @@
-import type { Delivery, Subscription } from '../channel/consumer-channel.js';
+import type { ConsumerChannel, Delivery, Subscription } from '../channel/consumer-channel.js';
+import type { Message } from '../message/message.js';
+import type { PartitionedSource } from '../transport/spi/partitioned-source.js';
 import { ConfigurationError } from '../errors/configuration-error.js';
 import { GomesError, toError } from '../errors/gomes-error.js';
 import { noopLogger, type Logger } from '../logging/logger.js';
@@ -17,6 +19,14 @@ import {
   type EventDrivenConsumerState,
   type EventDrivenConsumerStats,
 } from './event-driven-consumer-options.js';
+import { ConsumeEngine } from '../consume/consume-engine.js';
+import {
+  startPositionProblems,
+  type SeekedPartition,
+  type SeekOptions,
+  type StartPosition,
+} from '../consume/start-position.js';
+import { abortableSleep } from '../internal/abortable-sleep.js';
 import { KeyedExecutor } from './keyed-executor.js';
 import { TrackedDelivery, type ConsumerCounters } from './tracked-delivery.js';
 
@@ -77,6 +87,7 @@ export class EventDrivenConsumer {
     ackFailures: 0,
     nackFailures: 0,
     staleAttempts: 0,
+    undecodableDropped: 0,
     inFlight: 0,
   };
   readonly #inFlight = new Set<InFlight>();
@@ -88,6 +99,8 @@ export class EventDrivenConsumer {
   #error: Error | undefined;
   #seq = 0;
   #executor: KeyedExecutor | undefined;
+  /** Set when the channel offers a partitioned source: the consume core runs the consumer. */
+  #engine: ConsumeEngine | undefined;
   #pipeline: MessageHandlerFn | undefined;
   #subscribing: Promise<Subscription> | undefined;
   #subscription: Subscription | undefined;
@@ -123,9 +136,28 @@ export class EventDrivenConsumer {
     return this.#set({ stopOnError });
   }
 
-  /** Bound on accepted-but-unfinished deliveries (>= processors). @default amountOfProcessors * 2 */
+  /**
+   * Bound on accepted-but-unfinished deliveries (>= processors) of a transport without a partitioned
+   * source. @default amountOfProcessors * 2
+   * @deprecated On transports with a partitioned source it means
+   * {@link EventDrivenConsumer.withMaxBufferedRecordsPerPartition} (mapped, with a warning at `run()`);
+   * removed in the next release.
+   */
   withQueueCapacity(capacity: number): this {
     return this.#set({ queueCapacity: capacity });
+  }
+
+  /**
+   * Records fetched and not settled per partition (the source pauses the partition when full and
+   * resumes it below half). @default 1000
+   */
+  withMaxBufferedRecordsPerPartition(records: number): this {
+    return this.#set({ maxBufferedRecordsPerPartition: records });
+  }
+
+  /** How long a revoke waits for the aborted handlers of revoked partitions, in ms. @default 10000 */
+  withRevokeBudget(budgetMs: number): this {
+    return this.#set({ revokeBudgetMs: budgetMs });
   }
 
   /** Delay before a failed message is redelivered, in ms. @default 1000 */
@@ -136,6 +168,47 @@ export class EventDrivenConsumer {
   /** After the stop budget expired, how long to wait for the transport before abandoning it, in ms. @default 5000 */
   withStopGrace(graceMs: number): this {
     return this.#set({ stopGraceMs: graceMs });
+  }
+
+  /**
+   * Where each partition is read from at its first assignment after `run()`, overriding the
+   * group's committed offset: `earliest`, `latest`, a timestamp, or explicit offsets (see
+   * {@link StartPosition} and docs/replay.md "Start positions and seek"). Applied once per
+   * partition per run: a partition reassigned to this member later resumes from its committed
+   * offset. Needs a transport with a partitioned source.
+   */
+  withStartPosition(position: StartPosition): this {
+    return this.#set({ startPosition: position });
+  }
+
+  /**
+   * Moves partitions of the running consumer to `position` (every assigned partition, or
+   * `options.partitions`; for `offsets`, the listed ones). Per partition: fetching pauses, its
+   * buffered records not started yet are dropped (never acked: they are read again from the new
+   * position, or skipped when it is past them), its running handlers finish (including their
+   * retries), what is done is committed — never past an unfinished record — then reading resumes at
+   * the new position and commits follow from there. Resolves with the partitions moved (those
+   * revoked meanwhile are not).
+   *
+   * @throws ConfigurationError on an invalid position; GomesError `GOMES_ILLEGAL_STATE` when the
+   * consumer is not running on a partitioned source; `GOMES_NOT_SUPPORTED` when the transport cannot
+   * resolve `earliest` / `latest` / a timestamp; the transport's error when resolving fails
+   * (nothing moved then).
+   */
+  async seek(position: StartPosition, options: SeekOptions = {}): Promise<readonly SeekedPartition[]> {
+    ConfigurationError.throwIfAny(
+      startPositionProblems(position, 'position'),
+      `seek of consumer "${this.name}"`,
+    );
+    const engine = this.#engine;
+    if (this.#state !== 'running' || !engine) {
+      throw new GomesError(
+        'ILLEGAL_STATE',
+        `Consumer "${this.name}" cannot seek: it is ${this.#state}` +
+          (this.#state === 'running' ? ' on a channel without a partitioned source' : ''),
+      );
+    }
+    return engine.seek(position, options.partitions);
   }
 
   /** The run options (a copy). */
@@ -150,7 +223,10 @@ export class EventDrivenConsumer {
 
   /** Counters (a snapshot). */
   get stats(): EventDrivenConsumerStats {
-    return Object.freeze({ ...this.#counters, inFlight: this.#inFlight.size });
+    return Object.freeze({
+      ...this.#counters,
+      inFlight: this.#engine ? this.#engine.inFlight : this.#inFlight.size,
+    });
   }
 
   /** The error that stopped the consumer (state `crashed`), if any. */
@@ -175,16 +251,29 @@ export class EventDrivenConsumer {
       throw new GomesError('ILLEGAL_STATE', `Consumer "${this.name}" cannot run: it is ${this.#state}`);
     }
     const o = this.#options;
+    const onSource = this.#init.channel.openSource !== undefined;
     ConfigurationError.throwIfAny(
-      validateEventDrivenConsumerOptions(o, this.#init),
+      [
+        ...validateEventDrivenConsumerOptions(o, this.#init),
+        ...(o.startPosition !== undefined && !onSource
+          ? [
+              `startPosition needs a transport with a partitioned source; channel "${this.#init.channel.channelName}" has none: remove withStartPosition`,
+            ]
+          : []),
+      ],
       `event-driven consumer "${this.name}"`,
     );
     this.#pipeline = consumerPipeline({
+      settledByCaller: onSource,
       endpointOptions: this.#init.endpointOptions,
       processingTimeoutMs: o.messageProcessingTimeoutMs,
       handler: this.#init.handler,
       nackDelayMs: o.nackDelayMs,
-      ...(this.#init.retryHooks ? { retryHooks: this.#init.retryHooks } : {}),
+      ...(onSource
+        ? { retryHooks: this.#freeProcessorWhileWaiting(this.#init.retryHooks) }
+        : this.#init.retryHooks
+          ? { retryHooks: this.#init.retryHooks }
+          : {}),
       ...(this.#init.observability ? { observability: this.#init.observability } : {}),
       hooks: {
         onRetry: () => void this.#counters.retried++,
@@ -202,6 +291,7 @@ export class EventDrivenConsumer {
         this.#logger.error('Unexpected error in message task', { errorMessage: error.message }),
     });
     this.#state = 'running';
+    if (onSource) return this.#runEngine(signal);
     try {
       this.#subscribing = this.#init.channel.subscribe(async (d) => this.#onDelivery(d), {
         onError: (error) => this.#onSubscriptionError(error),
@@ -214,6 +304,92 @@ export class EventDrivenConsumer {
       this.#resolveDone();
       throw error;
     }
+    this.#listenRunSignal(signal);
+    this.#logger.info('Consumer running', { channel: this.#init.channel.channelName, ...o });
+  }
+
+  async #runEngine(signal: AbortSignal | undefined): Promise<void> {
+    const o = this.#options;
+    let source: PartitionedSource;
+    try {
+      source = (this.#init.channel.openSource as NonNullable<ConsumerChannel['openSource']>)({
+        consumerName: this.name,
+      });
+    } catch (error) {
+      this.#error = toError(error);
+      this.#state = 'crashed';
+      this.#logger.error('Subscribing failed', { errorMessage: this.#error.message });
+      this.#resolveDone();
+      throw error;
+    }
+    let maxBuffered = o.maxBufferedRecordsPerPartition;
+    if (o.queueCapacity !== undefined) {
+      this.#logger.warn('queueCapacity is deprecated: use withMaxBufferedRecordsPerPartition', {
+        queueCapacity: o.queueCapacity,
+      });
+      maxBuffered = o.queueCapacity;
+    }
+    this.#engine = new ConsumeEngine({
+      name: this.name,
+      source,
+      pipeline: this.#pipeline as MessageHandlerFn,
+      channels: this.#init.channels,
+      deadLetterChannelName: this.#init.endpointOptions.deadLetterChannelName,
+      processors: o.amountOfProcessors,
+      maxBufferedRecordsPerPartition: maxBuffered,
+      nackDelayMs: o.nackDelayMs,
+      revokeBudgetMs: o.revokeBudgetMs,
+      startPosition: o.startPosition,
+      counters: this.#counters,
+      logger: this.#logger,
+      outcomeOf: (state) => this.#outcomes.get(state),
+      onFailed: (error, message) => this.#onEngineFailure(error, message),
+      onSourceError: (error) => this.#onSubscriptionError(error),
+    });
+    try {
+      await this.#engine.start();
+    } catch (error) {
+      this.#error = toError(error);
+      this.#state = 'crashed';
+      this.#logger.error('Subscribing failed', { errorMessage: this.#error.message });
+      await source.close().catch(() => undefined);
+      this.#resolveDone();
+      throw error;
+    }
+    this.#listenRunSignal(signal);
+    this.#logger.info('Consumer running', { channel: this.#init.channel.channelName, ...o });
+  }
+
+  /** Retry waits on the consume core run without a processor (other keys keep flowing). */
+  #freeProcessorWhileWaiting(
+    hooks: EventDrivenConsumerInit['retryHooks'],
+  ): NonNullable<EventDrivenConsumerInit['retryHooks']> {
+    const sleep = hooks?.sleep ?? abortableSleep;
+    return {
+      ...(hooks?.random ? { random: hooks.random } : {}),
+      sleep: async (ms, signal) => {
+        const engine = this.#engine;
+        return engine ? engine.retryWait(async () => sleep(ms, signal)) : sleep(ms, signal);
+      },
+    };
+  }
+
+  #onEngineFailure(error: Error, message: Message | undefined): void {
+    if (this.#options.stopOnError && this.#state === 'running') {
+      this.#crash(
+        new GomesError(
+          'CONSUMER_CRASHED',
+          `Consumer "${this.name}" stopped: a message failed and stopOnError is set`,
+          {
+            cause: error,
+            details: { messageId: message?.messageId },
+          },
+        ),
+      );
+    }
+  }
+
+  #listenRunSignal(signal: AbortSignal | undefined): void {
     if (signal) {
       if (signal.aborted) void this.stop();
       else {
@@ -222,7 +398,6 @@ export class EventDrivenConsumer {
         this.#unlistenRunSignal = () => signal.removeEventListener('abort', onAbort);
       }
     }
-    this.#logger.info('Consumer running', { channel: this.#init.channel.channelName, ...o });
   }
 
   /**
@@ -267,6 +442,18 @@ export class EventDrivenConsumer {
       return;
     }
     this.#state = 'stopping';
+    if (this.#engine) {
+      this.#logger.info('Consumer stopping', { inFlight: this.#engine.inFlight, budgetMs });
+      await this.#engine
+        .stop(budgetMs, this.#error !== undefined)
+        .catch((e: unknown) =>
+          this.#logger.error('Closing the source failed', { errorMessage: toError(e).message }),
+        );
+      this.#state = this.#error ? 'crashed' : 'stopped';
+      this.#logger.info('Consumer stopped', { state: this.#state, ...this.#counters });
+      this.#resolveDone();
+      return;
+    }
     this.#logger.info('Consumer stopping', { inFlight: this.#inFlight.size, budgetMs });
     await this.#subscribing?.catch(() => undefined);
     const subscription = this.#subscription;

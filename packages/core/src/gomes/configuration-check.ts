@@ -87,7 +87,7 @@ export function checkConfiguration(config: RegisteredConfiguration): string[] {
         `consumer "${c.consumerName}" dead-letters to "${dlq}", which is not a registered publisher channel`,
       );
     }
-    const routesElsewhere = c.endpointOptions.middleware.length > 0;
+    const routesElsewhere = c.endpointOptions.middleware.length > 0 || c.endpointOptions.polled;
     if (!replyChannels.has(c.channelName) && !hasHandlers && !routesElsewhere) {
       problems.push(`consumer "${c.consumerName}" has no route handler: no action handler is registered`);
     }

@@ -18,6 +18,8 @@ import type { PublisherChannel } from '../channel/publisher-channel.js';
 import { DeadLetterChannel } from '../dead-letter/dead-letter-channel.js';
 import type { RedriveOptions, RedriveReport } from '../dead-letter/redrive-report.js';
 import { EventDrivenConsumer } from '../endpoint/event-driven-consumer.js';
+import { PollingConsumer } from '../endpoint/polling-consumer.js';
+import type { MessageHandlerFn } from '../pipeline/message-handler.js';
 import { replayOptionsProblems, type ReplayOptions } from '../replay/replay-options.js';
 import type { ReplayReport } from '../replay/replay-report.js';
 import { ReplayRun } from '../replay/replay-run.js';
@@ -73,6 +75,7 @@ export class Gomes {
   readonly #coordinator: RequestReplyCoordinator;
   readonly #buses = new Map<string, { kind: BusKind; bus: CommandBus | QueryBus | EventBus }>();
   readonly #eventDrivenConsumers = new Map<string, EventDrivenConsumer>();
+  readonly #pollingConsumers = new Map<string, PollingConsumer>();
   readonly #asyncWork = new Set<Promise<unknown>>();
   readonly #errorListeners = new Set<UnhandledErrorListener>();
   readonly #dispatcher: ActionDispatcher;
@@ -413,6 +416,40 @@ export class Gomes {
     const existing = this.#eventDrivenConsumers.get(name);
     const finished = existing?.state === 'stopped' || existing?.state === 'crashed';
     if (existing && (!finished || this.#state !== 'started')) return existing;
+    const consumer = this.#newConsumer(name, this.#dispatcher.handle);
+    this.#eventDrivenConsumers.set(name, consumer);
+    return consumer;
+  }
+
+  /**
+   * The polling consumer of the consumer channel `name`: `receive({ max, timeoutMs })` returns
+   * deliveries the caller settles (see {@link PollingConsumer}). One per name; once closed, a
+   * started instance makes a new one. Needs a started instance and a transport with a partitioned
+   * source (the in-memory transport).
+   *
+   * @throws GomesError `GOMES_NOT_FOUND` for an unknown channel; `GOMES_ILLEGAL_STATE` when the
+   * instance is not started or the transport has no partitioned source.
+   */
+  pollingConsumer(name: string): PollingConsumer {
+    const existing = this.#pollingConsumers.get(name);
+    if (existing && (existing.state !== 'closed' || this.#state !== 'started')) return existing;
+    const poller = new PollingConsumer(name, (handler) => {
+      const consumer = this.#newConsumer(name, handler);
+      if (this.#startedRuntime().consumerChannels.get(name)?.openSource === undefined) {
+        throw new GomesError(
+          'ILLEGAL_STATE',
+          `Consumer channel "${name}" cannot be polled: its transport has no partitioned source`,
+          { details: { name } },
+        );
+      }
+      return consumer;
+    });
+    this.#pollingConsumers.set(name, poller);
+    return poller;
+  }
+
+  /** An event-driven consumer of channel `name` running `handler` as its pipeline's terminal step. */
+  #newConsumer(name: string, handler: MessageHandlerFn): EventDrivenConsumer {
     const runtime = this.#startedRuntime();
     const channel = runtime.consumerChannels.get(name);
     const builder = this.#consumers.find((c) => c.consumerName === name);
@@ -423,11 +460,11 @@ export class Gomes {
     }
     if (!channel || !builder)
       throw new GomesError('NOT_FOUND', `No consumer channel "${name}" is registered`, { details: { name } });
-    const consumer = new EventDrivenConsumer({
+    return new EventDrivenConsumer({
       name,
       channel,
       endpointOptions: builder.endpointOptions,
-      handler: this.#dispatcher.handle,
+      handler,
       channels: this.#channels,
       logger: this.#logger,
       onError: (error: Error) => this.#emitUnhandled(error),
@@ -437,8 +474,6 @@ export class Gomes {
         system: runtime.consumerSystems.get(name) ?? 'gomes',
       }),
     });
-    this.#eventDrivenConsumers.set(name, consumer);
-    return consumer;
   }
 
   /**
@@ -507,7 +542,10 @@ export class Gomes {
     const previous = this.#state;
     this.#state = 'stopping';
     const budget = this.#options.shutdownTimeoutMs;
-    await Promise.allSettled([...this.#eventDrivenConsumers.values()].map(async (c) => c.stop(budget)));
+    await Promise.allSettled([
+      ...[...this.#eventDrivenConsumers.values()].map(async (c) => c.stop(budget)),
+      ...[...this.#pollingConsumers.values()].map(async (c) => c.close(budget)),
+    ]);
     await this.#drainAsyncWork(budget);
     this.#coordinator.rejectAll(new GomesError('CLOSED', 'gomes is shutting down'));
     const errors = (await this.#runtime?.close()) ?? [];

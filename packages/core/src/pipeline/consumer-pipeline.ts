@@ -63,6 +63,11 @@ export interface ConsumerPipelineOptions {
   readonly retryHooks?: Pick<RetryHooks, 'random' | 'sleep'>;
   /** Tracing and metrics: a middleware run outermost (step 0) and extra hooks. */
   readonly observability?: PipelineObservability;
+  /**
+   * The caller settles the delivery from the pipeline's outcome (the event-driven consumer's settle
+   * point): no `acknowledge` step. @default false
+   */
+  readonly settledByCaller?: boolean;
 }
 
 /**
@@ -102,13 +107,14 @@ export function consumerPipeline(options: ConsumerPipelineOptions): MessageHandl
   const { endpointOptions: e } = options;
   const hooks = mergeHooks(options.hooks ?? {}, options.observability?.hooks);
   const steps: HandlerMiddleware[] = options.observability ? [options.observability.middleware] : [];
-  steps.push(
-    acknowledge({
-      ...(options.nackDelayMs === undefined ? {} : { nackDelayMs: options.nackDelayMs }),
-      ...(hooks.onAcked ? { onAcked: hooks.onAcked } : {}),
-      ...(hooks.onNacked ? { onNacked: hooks.onNacked } : {}),
-    }),
-  );
+  if (options.settledByCaller !== true)
+    steps.push(
+      acknowledge({
+        ...(options.nackDelayMs === undefined ? {} : { nackDelayMs: options.nackDelayMs }),
+        ...(hooks.onAcked ? { onAcked: hooks.onAcked } : {}),
+        ...(hooks.onNacked ? { onNacked: hooks.onNacked } : {}),
+      }),
+    );
   if (e.idempotency !== undefined) {
     steps.push(
       idempotentConsumer(
@@ -131,7 +137,10 @@ export function consumerPipeline(options: ConsumerPipelineOptions): MessageHandl
   }
   if (e.retry !== undefined) {
     steps.push(
-      retry(e.retry, { ...options.retryHooks, ...(hooks.onRetry ? { onRetry: hooks.onRetry } : {}) }),
+      retry(e.retry, {
+        ...options.retryHooks,
+        ...(hooks.onRetry ? { onRetry: hooks.onRetry } : {}),
+      }),
     );
   }
   if (options.processingTimeoutMs > 0) {

@@ -53,6 +53,11 @@ export class ContractHarness {
     return harness;
   }
 
+  /** Registers `close` to run at cleanup (before what was opened earlier). */
+  onCleanup(close: () => Promise<void>): void {
+    this.#closers.push(close);
+  }
+
   /** A unique consumer name for this test. */
   consumerName(prefix = 'consumer'): string {
     return `contract-${prefix}-${Date.now().toString(36)}-${++this.#consumerSeq}`;

@@ -6,6 +6,9 @@ import { GomesError, isGomesError } from '../errors/gomes-error.js';
 import { MessageBuilder } from '../message/message-builder.js';
 import type { Message } from '../message/message.js';
 import { PARTITION_KEY_HEADER } from '../message/message-headers.js';
+import { registerBatchScenarios } from './batch-contract.js';
+import { registerConsumeScenarios } from './consume-contract.js';
+import { registerPollingScenarios } from './polling-contract.js';
 import { ContractHarness } from './transport-contract-harness.js';
 import { holdsFor, waitFor, withTimeout } from './wait-for.js';
 
@@ -24,6 +27,13 @@ export interface TransportContractFeatures {
    */
   deadLettersUndecodableRecords: boolean;
   /**
+   * Consumer channels offer a partitioned source (`openSource`, the `@gomes/core/transport` SPI), so
+   * event-driven consumers run on gomes' consume core: the suite then checks poison isolation,
+   * retries that hold no processor, rebalance drain and undecodable records through the consumer's
+   * dead-letter channel. @default true
+   */
+  partitionedSource: boolean;
+  /**
    * Publisher builders have `createReader`: a bounded reader that reads a channel up to the end
    * captured when the read began, then stops (see `ChannelReader`). @default true
    */
@@ -36,6 +46,7 @@ export const DEFAULT_TRANSPORT_CONTRACT_FEATURES: Readonly<TransportContractFeat
   countsDeliveryAttempts: true,
   rejectsUnserialisablePayloads: true,
   deadLettersUndecodableRecords: false,
+  partitionedSource: true,
   boundedReads: true,
 });
 
@@ -169,6 +180,10 @@ export function describeTransportContract(name: string, factory: TransportContra
     if (factory.setup) beforeAll(async () => factory.setup?.(), testTimeoutMs);
     if (factory.teardown) afterAll(async () => factory.teardown?.(), testTimeoutMs);
     afterEach(async () => current?.cleanup(), testTimeoutMs);
+
+    registerConsumeScenarios(test, factory, features, timeoutMs);
+    registerBatchScenarios(test, factory, features, timeoutMs);
+    registerPollingScenarios(test, factory, features, timeoutMs);
 
     test('round trip keeps the payload and every header, messageId included', async (h) => {
       const topic = await factory.uniqueTopic(3);

@@ -19,7 +19,7 @@ describeTransportContract('kafka', {
   timeoutMs: 30000,
   testTimeoutMs: 90000,
   quietPeriodMs: 500,
-  features: { deadLettersUndecodableRecords: true },
+  features: { deadLettersUndecodableRecords: true, partitionedSource: true },
   connection: () =>
     new KafkaConnection('kafka', env.brokers, { driver: testDriverName(), connectionTimeoutMs: 5000 }),
   uniqueTopic: async (partitions) => createTopic(uniqueTopic('contract'), partitions),
@@ -40,5 +40,7 @@ describeTransportContract('kafka', {
     (await readRaw(`${topic}.DLQ`, 1)).map((r) => new Message(r.value?.toString('utf8'), { ...r.headers })),
   publisher: (connectionName, topic) => new KafkaPublisherChannelBuilder(connectionName, topic),
   consumer: (connectionName, topic, consumerName, groupId) =>
-    consumerBuilder(topic, consumerName, connectionName).withGroupId(groupId ?? consumerName),
+    consumerBuilder(topic, consumerName, connectionName)
+      .withGroupId(groupId ?? consumerName)
+      .withConsumeCore(),
 });

@@ -129,8 +129,8 @@ describe('InMemoryBroker', () => {
 
 describe('InMemoryBroker consumer groups', () => {
   const recorder = (log: string[], name: string): GroupMemberListener => ({
-    onPartitionsAssigned: (ps) => log.push(`${name}+${ps.join(',')}`),
-    onPartitionsRevoked: (ps) => log.push(`${name}-${ps.join(',')}`),
+    onPartitionsAssigned: (ps) => void log.push(`${name}+${ps.join(',')}`),
+    onPartitionsRevoked: (ps) => void log.push(`${name}-${ps.join(',')}`),
   });
 
   it('splits partitions between members and rebalances on join and leave, revoking before assigning', () => {

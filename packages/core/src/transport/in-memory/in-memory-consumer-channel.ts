@@ -8,6 +8,8 @@ import type { ConsumerChannelStatus } from '../../channel/consumer-channel-statu
 import { GomesError } from '../../errors/gomes-error.js';
 import type { Logger } from '../../logging/logger.js';
 import type { InMemoryBroker } from './in-memory-broker.js';
+import type { PartitionedSource } from '../spi/partitioned-source.js';
+import { InMemorySource } from './in-memory-source.js';
 import { InMemorySubscription, type InMemoryStartOffset } from './in-memory-subscription.js';
 
 /** What an {@link InMemoryConsumerChannel} reads and how. @public */
@@ -98,21 +100,7 @@ export class InMemoryConsumerChannel implements ConsumerChannel {
    * @throws GomesError `GOMES_ILLEGAL_STATE` while another subscription of this channel is open.
    */
   async subscribe(handler: DeliveryHandler, options: SubscribeOptions = {}): Promise<InMemorySubscription> {
-    if (this.#active && !this.#active.closed) {
-      throw new GomesError(
-        'ILLEGAL_STATE',
-        `Consumer "${this.name}" already has an open subscription; close it first`,
-      );
-    }
-    const active = { closed: false, since: Date.now() };
-    this.#active = active;
-    const { broker, topic, groupId } = this.#params;
-    // A record appended to a partition that had no lag: the partition was caught up until now.
-    const unlisten = broker.onAppend(topic, (record) => {
-      if ((broker.committedOffset(groupId, topic, record.partition) ?? 0n) >= record.offset) {
-        this.#progressAt.set(record.partition, Date.now());
-      }
-    });
+    const { active, unlisten } = this.#open();
     return Promise.resolve(
       new InMemorySubscription({
         broker: this.#params.broker,
@@ -134,5 +122,46 @@ export class InMemoryConsumerChannel implements ConsumerChannel {
         onCommitted: (partition) => this.#progressAt.set(partition, Date.now()),
       }),
     );
+  }
+
+  /**
+   * The channel as a partitioned source for the consume core (an event-driven consumer runs on it).
+   *
+   * @throws GomesError `GOMES_ILLEGAL_STATE` while another subscription or source of this channel is open.
+   */
+  openSource(): PartitionedSource {
+    const { active, unlisten } = this.#open();
+    return new InMemorySource({
+      broker: this.#params.broker,
+      topic: this.#params.topic,
+      groupId: this.#params.groupId,
+      startOffset: this.#params.startOffset,
+      ephemeral: this.#params.ephemeral === true,
+      onCommitted: (partition) => this.#progressAt.set(partition, Date.now()),
+      onClosed: () => {
+        active.closed = true;
+        this.#stoppedSince = Date.now();
+        unlisten();
+      },
+    });
+  }
+
+  #open(): { active: { closed: boolean; since: number }; unlisten: () => void } {
+    if (this.#active && !this.#active.closed) {
+      throw new GomesError(
+        'ILLEGAL_STATE',
+        `Consumer "${this.name}" already has an open subscription; close it first`,
+      );
+    }
+    const active = { closed: false, since: Date.now() };
+    this.#active = active;
+    const { broker, topic, groupId } = this.#params;
+    // A record appended to a partition that had no lag: the partition was caught up until now.
+    const unlisten = broker.onAppend(topic, (record) => {
+      if ((broker.committedOffset(groupId, topic, record.partition) ?? 0n) >= record.offset) {
+        this.#progressAt.set(record.partition, Date.now());
+      }
+    });
+    return { active, unlisten };
   }
 }

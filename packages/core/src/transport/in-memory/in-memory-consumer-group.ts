@@ -7,8 +7,12 @@
  * @public
  */
 export interface GroupMemberListener {
-  /** These partitions are no longer this member's: commit what is acked and stop reading them. */
-  onPartitionsRevoked(partitions: readonly number[]): void;
+  /**
+   * These partitions are no longer this member's: commit what is acked and stop reading them. A
+   * returned promise delays handing them to their new owner until it settles (revoke drain); the
+   * member still owns them (and may commit) meanwhile.
+   */
+  onPartitionsRevoked(partitions: readonly number[]): void | Promise<void>;
   /** These partitions are now this member's: read them from their committed offset. */
   onPartitionsAssigned(partitions: readonly number[]): void;
 }
@@ -119,7 +123,7 @@ export class ConsumerGroupState {
         const index = this.#members.indexOf(member);
         if (index < 0) return;
         // Revoke while still the owner, so the listener can commit what it acked.
-        if (member.assignment.length > 0) member.listener.onPartitionsRevoked([...member.assignment]);
+        if (member.assignment.length > 0) void member.listener.onPartitionsRevoked([...member.assignment]);
         member.assignment = [];
         this.#members.splice(index, 1);
         this.#rebalance();
@@ -170,14 +174,22 @@ export class ConsumerGroupState {
         assigned: next.filter((p) => !member.assignment.includes(p)),
       };
     });
+    const draining: Promise<void>[] = [];
     for (const c of changes) {
       if (c.revoked.length === 0) continue;
-      c.member.listener.onPartitionsRevoked(c.revoked);
-      c.member.assignment = c.member.assignment.filter((p) => !c.revoked.includes(p));
+      const drained = c.member.listener.onPartitionsRevoked(c.revoked);
+      if (drained instanceof Promise) draining.push(drained);
+      else c.member.assignment = c.member.assignment.filter((p) => !c.revoked.includes(p));
     }
-    for (const c of changes) {
-      c.member.assignment = c.next;
-      if (c.assigned.length > 0) c.member.listener.onPartitionsAssigned(c.assigned);
-    }
+    const assign = (): void => {
+      for (const c of changes) {
+        if (!this.#members.includes(c.member)) continue;
+        c.member.assignment = c.next;
+        if (c.assigned.length > 0) c.member.listener.onPartitionsAssigned(c.assigned);
+      }
+    };
+    if (draining.length === 0) assign();
+    // The new owners get the partitions once every revoking member drained them.
+    else void Promise.allSettled(draining).then(assign);
   }
 }

@@ -1,0 +1,226 @@
+import type { PartitionLag } from '../channel/consumer-channel.js';
+import type { ConsumerCounters } from '../endpoint/tracked-delivery.js';
+import { noopLogger } from '../logging/logger.js';
+import { MessageBuilder } from '../message/message-builder.js';
+import type { Message } from '../message/message.js';
+import { RecordingPublisherChannel } from '../testing/recording-publisher-channel.js';
+import { waitFor } from '../testing/wait-for.js';
+import type { PartitionedSource, SourceListener, SourceRecord } from '../transport/spi/partitioned-source.js';
+import { ConsumeEngine } from './consume-engine.js';
+
+/** A scripted source: the test assigns, revokes and feeds batches; commits and pauses are recorded. */
+class ScriptedSource implements PartitionedSource {
+  readonly channelName = 'orders';
+  readonly group = 'g';
+  readonly settlement: 'offsets' | 'per-record' = 'offsets';
+  listener!: SourceListener;
+  readonly commits: Map<number, bigint>[] = [];
+  readonly paused = new Set<number>();
+  closed = false;
+  async start(listener: SourceListener): Promise<void> {
+    this.listener = listener;
+    return Promise.resolve();
+  }
+  pause(partitions: readonly number[]): void {
+    partitions.forEach((p) => this.paused.add(p));
+  }
+  resume(partitions: readonly number[]): void {
+    partitions.forEach((p) => this.paused.delete(p));
+  }
+  seek(): void {}
+  async commit(offsets: ReadonlyMap<number, bigint>): Promise<void> {
+    this.commits.push(new Map(offsets));
+    return Promise.resolve();
+  }
+  lag(): readonly PartitionLag[] {
+    return [];
+  }
+  async close(): Promise<void> {
+    this.closed = true;
+    return Promise.resolve();
+  }
+  committed(partition: number): bigint | undefined {
+    return [...this.commits]
+      .reverse()
+      .find((c) => c.has(partition))
+      ?.get(partition);
+  }
+}
+
+function record(offset: number, key: string, undecodable = false): SourceRecord {
+  const message = MessageBuilder.withPayload({ offset }).build();
+  return {
+    offset: BigInt(offset),
+    key,
+    headers: {},
+    rawValue: '{"broken',
+    decode: () => (undecodable ? { ok: false, error: new Error('not json') } : { ok: true, message }),
+  };
+}
+
+function counters(): ConsumerCounters {
+  return {
+    received: 0,
+    succeeded: 0,
+    failed: 0,
+    retried: 0,
+    deadLettered: 0,
+    filtered: 0,
+    duplicates: 0,
+    acked: 0,
+    nacked: 0,
+    repliesDropped: 0,
+    subscriptionErrors: 0,
+    ackFailures: 0,
+    nackFailures: 0,
+    staleAttempts: 0,
+    undecodableDropped: 0,
+    inFlight: 0,
+  };
+}
+
+interface Setup {
+  engine: ConsumeEngine;
+  source: ScriptedSource;
+  counts: ConsumerCounters;
+  gates: Map<number, { open: () => void; signal: AbortSignal }>;
+  dlq: RecordingPublisherChannel;
+}
+
+async function setup(
+  options: { processors?: number; maxBuffered?: number; dlq?: boolean } = {},
+): Promise<Setup> {
+  const source = new ScriptedSource();
+  const counts = counters();
+  const gates = new Map<number, { open: () => void; signal: AbortSignal }>();
+  const dlq = new RecordingPublisherChannel('orders.dlq');
+  const engine = new ConsumeEngine({
+    name: 'worker',
+    source,
+    pipeline: async (message: Message, ctx) => {
+      const { offset } = message.payload as { offset: number };
+      await new Promise<void>((resolve, reject) => {
+        gates.set(offset, { open: resolve, signal: ctx.signal });
+        ctx.signal.addEventListener('abort', () => reject(new Error('aborted')));
+      });
+      return undefined;
+    },
+    channels: { publisher: (name) => (name === 'orders.dlq' ? dlq : undefined) },
+    deadLetterChannelName: options.dlq === true ? 'orders.dlq' : undefined,
+    processors: options.processors ?? 4,
+    maxBufferedRecordsPerPartition: options.maxBuffered ?? 1000,
+    nackDelayMs: 10,
+    revokeBudgetMs: 1000,
+    startPosition: undefined,
+    counters: counts,
+    logger: noopLogger,
+    outcomeOf: () => undefined,
+    onFailed: () => undefined,
+    onSourceError: () => undefined,
+  });
+  await engine.start();
+  return { engine, source, counts, gates, dlq };
+}
+
+describe('ConsumeEngine', () => {
+  it('commits only the settled prefix of a partition, never past an unfinished record', async () => {
+    const { source, gates, engine } = await setup();
+    source.listener.assigned([0]);
+    await source.listener.batch(0, [record(0, 'a'), record(1, 'b'), record(2, 'c'), record(3, 'd')]);
+    await waitFor(() => gates.size === 4);
+    for (const n of [1, 2, 3]) gates.get(n)?.open();
+    await waitFor(() => engine.inFlight === 1);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(source.committed(0)).toBeUndefined();
+    gates.get(0)?.open();
+    await waitFor(() => source.committed(0) === 4n);
+  });
+
+  it('revoke aborts and awaits the partition handlers, commits what is done, and never acks a late result', async () => {
+    const { source, gates, counts } = await setup();
+    source.listener.assigned([0, 1]);
+    await source.listener.batch(0, [record(0, 'a'), record(1, 'b')]);
+    await source.listener.batch(1, [record(10, 'c')]);
+    await waitFor(() => gates.size === 3);
+    gates.get(0)?.open();
+    await waitFor(() => source.committed(0) === 1n);
+    await source.listener.revoked([0]);
+    expect(gates.get(1)?.signal.aborted).toBe(true);
+    expect(gates.get(10)?.signal.aborted).toBe(false);
+    expect(source.committed(0)).toBe(1n);
+    // A batch of a revoked partition is ignored; a late finish of its handler is not acked.
+    await source.listener.batch(0, [record(2, 'b')]);
+    gates.get(1)?.open();
+    gates.get(10)?.open();
+    await waitFor(() => source.committed(1) === 11n);
+    expect(source.committed(0)).toBe(1n);
+    expect(counts.succeeded).toBe(2);
+  });
+
+  it('pauses a partition when its buffer is full and resumes it below half', async () => {
+    const { source, gates } = await setup({ processors: 1, maxBuffered: 4 });
+    source.listener.assigned([0]);
+    await source.listener.batch(
+      0,
+      [0, 1, 2, 3].map((n) => record(n, 'k')),
+    );
+    expect(source.paused.has(0)).toBe(true);
+    gates.get(0)?.open();
+    await waitFor(() => gates.has(1));
+    expect(source.paused.has(0)).toBe(true);
+    gates.get(1)?.open();
+    await waitFor(() => !source.paused.has(0));
+  });
+
+  it('dead-letters an undecodable record through the dead-letter channel, with the standard envelope', async () => {
+    const { source, dlq, counts } = await setup({ dlq: true });
+    source.listener.assigned([0]);
+    await source.listener.batch(0, [record(0, 'a', true)]);
+    await waitFor(() => source.committed(0) === 1n);
+    expect(dlq.messages).toHaveLength(1);
+    expect(dlq.messages[0]?.header('gomes.dlq.errorCode')).toBe('GOMES_TRANSLATION_FAILED');
+    expect(dlq.messages[0]?.header('gomes.dlq.reason')).toBe('not json');
+    expect(dlq.messages[0]?.payload).toBe('{"broken');
+    expect(counts.deadLettered).toBe(1);
+  });
+
+  it('drops an undecodable record, logged and counted, when there is no dead-letter channel', async () => {
+    const { source, counts } = await setup();
+    source.listener.assigned([0]);
+    await source.listener.batch(0, [record(0, 'a', true)]);
+    await waitFor(() => source.committed(0) === 1n);
+    expect(counts.undecodableDropped).toBe(1);
+  });
+
+  it('acks records broker-side, and never commits, on a per-record source (queue brokers)', async () => {
+    const { source, gates } = await setup();
+    const acked: bigint[] = [];
+    Object.assign(source, {
+      settlement: 'per-record',
+      settle: async (_p: number, r: SourceRecord, outcome: string) => {
+        if (outcome === 'ack') acked.push(r.offset);
+        return Promise.resolve();
+      },
+    });
+    source.listener.assigned([0]);
+    await source.listener.batch(0, [record(0, 'a'), record(1, 'b')]);
+    await waitFor(() => gates.size === 2);
+    gates.get(1)?.open();
+    gates.get(0)?.open();
+    await waitFor(() => acked.length === 2);
+    expect(acked).toEqual([1n, 0n]);
+    expect(source.commits).toEqual([]);
+  });
+
+  it('stop drains within the budget, then commits and closes the source', async () => {
+    const { source, gates, engine } = await setup();
+    source.listener.assigned([0]);
+    await source.listener.batch(0, [record(0, 'a')]);
+    await waitFor(() => gates.size === 1);
+    const stopping = engine.stop(1000, false);
+    gates.get(0)?.open();
+    await stopping;
+    expect(source.committed(0)).toBe(1n);
+    expect(source.closed).toBe(true);
+  });
+});

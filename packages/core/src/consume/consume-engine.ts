@@ -1,0 +1,412 @@
+import type { Delivery, DeliveryPosition, NackOptions } from '../channel/consumer-channel.js';
+import { GomesError, toError } from '../errors/gomes-error.js';
+import { noopLogger, type Logger } from '../logging/logger.js';
+import type { Message } from '../message/message.js';
+import { AbortScope, scopedContext } from '../pipeline/abort-scope.js';
+import type { MessageHandlerFn } from '../pipeline/message-handler.js';
+import type { ChannelResolver, ProcessingState } from '../pipeline/processing-context.js';
+import { staleAttemptsSettled } from '../pipeline/stale-attempts.js';
+import type { PartitionedSource, SourceRecord } from '../transport/spi/partitioned-source.js';
+import type { ConsumerCounters } from '../endpoint/tracked-delivery.js';
+import { KeyScheduler, type RunResult } from './key-scheduler.js';
+import { PartitionIntake } from './partition-intake.js';
+import { offerProcessorRelease } from './processor-release.js';
+import { undecodableDeadLetter, undecodableError } from './undecodable-dead-letter.js';
+import type { SeekedPartition, StartPosition } from './start-position.js';
+import { PartitionMover } from './partition-mover.js';
+
+/** What the engine needs from its consumer. @internal */
+export interface ConsumeEngineParams {
+  readonly name: string;
+  readonly source: PartitionedSource;
+  readonly pipeline: MessageHandlerFn;
+  readonly channels: ChannelResolver;
+  readonly deadLetterChannelName: string | undefined;
+  readonly processors: number;
+  readonly maxBufferedRecordsPerPartition: number;
+  /** Delay before a failed message (retries exhausted, not dead-lettered) runs again, in ms. */
+  readonly nackDelayMs: number;
+  /** How long a revoke waits for the aborted handlers of the revoked partitions, in ms. */
+  readonly revokeBudgetMs: number;
+  /** Applied at the first assignment of each partition, over the committed offset (see `StartPosition`). */
+  readonly startPosition: StartPosition | undefined;
+  readonly counters: ConsumerCounters;
+  readonly logger: Logger;
+  /** The pipeline's outcome for a finished run ('filtered', 'deadLettered', 'duplicates'), if any. */
+  readonly outcomeOf: (state: ProcessingState) => 'filtered' | 'deadLettered' | 'duplicates' | undefined;
+  /** A message ended failed (it runs again after `nackDelayMs`). */
+  readonly onFailed: (error: Error, message: Message | undefined) => void;
+  readonly onSourceError: (error: Error) => void;
+}
+
+/** One fetched record on its way through the engine. */
+interface Work {
+  readonly intake: PartitionIntake;
+  readonly record: SourceRecord;
+  readonly laneKey: string;
+  message: Message | undefined;
+  state: ProcessingState;
+  deliveryAttempt: number;
+  scope: AbortScope | undefined;
+}
+
+/**
+ * The consume machinery of an event-driven consumer, once for every transport: intake of whole
+ * fetched batches per partition, the key-ordered scheduler (retries wait without a processor), the
+ * single settle point, gap-safe commits, and revoke drain. The transport is a {@link PartitionedSource}.
+ *
+ * @internal
+ */
+export class ConsumeEngine {
+  readonly #p: ConsumeEngineParams;
+  readonly #intakes = new Map<number, PartitionIntake>();
+  readonly #running = new Map<Work, Promise<void>>();
+  readonly #scheduler: KeyScheduler<Work>;
+  #commitTimer: ReturnType<typeof setImmediate> | undefined;
+  #committing: Promise<void> | undefined;
+  #intakeOpen = true;
+  readonly #mover: PartitionMover;
+
+  constructor(params: ConsumeEngineParams) {
+    this.#p = params;
+    this.#scheduler = new KeyScheduler<Work>({
+      concurrency: params.processors,
+      keyOf: (work) => work.laneKey,
+      run: async (work) => this.#run(work),
+      onError: (error) =>
+        params.logger.error('Unexpected error in message task', { errorMessage: toError(error).message }),
+    });
+    this.#mover = new PartitionMover({
+      name: params.name,
+      source: params.source,
+      startPosition: params.startPosition,
+      retryDelayMs: Math.max(params.nackDelayMs, 100),
+      logger: params.logger,
+      onSourceError: params.onSourceError,
+      intake: (partition) => this.#intakes.get(partition),
+      open: () => this.#intakeOpen,
+      drain: async (intakes) => {
+        this.#scheduler.remove((work) => intakes.has(work.intake));
+        const running: Promise<void>[] = [];
+        for (const [work, done] of this.#running) if (intakes.has(work.intake)) running.push(done);
+        await Promise.all(running);
+        // A running message that failed was queued to run again: it is re-read from the new position.
+        this.#scheduler.remove((work) => intakes.has(work.intake));
+      },
+      commit: async (intakes) => this.#commitNow(intakes),
+      replace: (intake) => {
+        intake.revoked = true;
+        this.#intakes.set(intake.partition, new PartitionIntake(intake.partition));
+      },
+    });
+  }
+
+  /**
+   * The retry middleware's wait, run without a processor (see `KeyScheduler.withoutProcessor`): a
+   * message waiting for its next attempt keeps its key blocked and lets other keys run.
+   */
+  async retryWait(wait: () => Promise<void>): Promise<void> {
+    return this.#scheduler.withoutProcessor(wait);
+  }
+
+  readonly #release = async <R>(wait: () => Promise<R>): Promise<R> => this.#scheduler.withoutProcessor(wait);
+
+  /** Records fetched and not settled (queued, waiting for a retry, or running). */
+  get inFlight(): number {
+    return this.#scheduler.size;
+  }
+
+  /** Starts the source. */
+  async start(): Promise<void> {
+    this.#mover.checkSupported();
+    await this.#p.source.start({
+      assigned: (partitions) => {
+        for (const p of partitions) if (!this.#intakes.has(p)) this.#intakes.set(p, new PartitionIntake(p));
+        this.#mover.assigned(partitions);
+      },
+      revoked: async (partitions) => this.#revoke(partitions),
+      batch: async (partition, records) => {
+        this.#intake(partition, records);
+        return Promise.resolve();
+      },
+      error: (error) => this.#p.onSourceError(error),
+    });
+  }
+
+  /**
+   * Stops intake and lets buffered work finish within `budgetMs`; past it (or at once when the
+   * consumer crashed), drops what has not started and aborts what runs — never acked. Then commits
+   * what is done and closes the source (which revokes what is left).
+   */
+  async stop(budgetMs: number, crashed: boolean): Promise<void> {
+    this.#intakeOpen = false;
+    this.#p.source.pause([...this.#intakes.keys()]);
+    // Messages waiting to run again after a failure are left to the next owner (never acked).
+    this.#scheduler.abandonWaiting();
+    if (crashed || !(await within(this.#scheduler.whenIdle(), budgetMs))) {
+      this.#scheduler.remove(() => true);
+      const reason = new GomesError(
+        'ABORTED',
+        `Consumer "${this.#p.name}" stopped before the message finished`,
+      );
+      for (const work of this.#running.keys()) work.scope?.abort(reason);
+      if (this.#running.size > 0) {
+        // Aborted, not awaited: whatever they do now is never acked (their partitions are released).
+        this.#p.logger.warn('Stop budget expired; aborted the handlers still running (never acked)', {
+          running: this.#running.size,
+        });
+      }
+    }
+    const owned = [...this.#intakes.values()];
+    for (const intake of owned) intake.revoked = true;
+    await this.#commitNow(owned);
+    await this.#p.source.close();
+  }
+
+  /**
+   * Moves partitions of the running consumer to `position` (see {@link PartitionMover.seek}).
+   * Resolves with the partitions moved.
+   */
+  async seek(position: StartPosition, partitions?: readonly number[]): Promise<SeekedPartition[]> {
+    return this.#mover.seek(position, [...this.#intakes.keys()], partitions);
+  }
+
+  #intake(partition: number, records: readonly SourceRecord[]): void {
+    const intake = this.#intakes.get(partition);
+    if (!intake || !this.#intakeOpen || intake.held) return;
+    for (const record of records) {
+      if (!intake.track(record.offset)) continue;
+      this.#p.counters.received++;
+      this.#scheduler.enqueue({
+        intake,
+        record,
+        laneKey: `${partition}\u0000${record.key}`,
+        message: undefined,
+        state: { attempts: 0 },
+        deliveryAttempt: 1,
+        scope: undefined,
+      });
+    }
+    if (!intake.paused && intake.buffered >= this.#p.maxBufferedRecordsPerPartition) {
+      intake.paused = true;
+      this.#p.source.pause([partition]);
+    }
+  }
+
+  async #run(work: Work): Promise<RunResult> {
+    if (work.intake.revoked) return DONE;
+    const done = this.#attempt(work);
+    this.#running.set(
+      work,
+      done.then(() => undefined),
+    );
+    try {
+      return await done;
+    } finally {
+      this.#running.delete(work);
+    }
+  }
+
+  /** Runs one attempt and settles it: the one place that decides done / again / failed. */
+  async #attempt(work: Work): Promise<RunResult> {
+    const position = this.#position(work);
+    if (work.message === undefined) {
+      const decoded = work.record.decode();
+      if (!decoded.ok) return this.#deadLetterUndecodable(work, undecodableError(decoded.error), position);
+      work.message = decoded.message;
+      offerProcessorRelease(decoded.message, this.#release);
+    }
+    const message = work.message;
+    const scope = new AbortScope();
+    work.scope = scope;
+    const explicit: { nack?: NackOptions; ack?: true } = {};
+    const delivery: Delivery = {
+      message,
+      key: work.record.key,
+      position,
+      deliveryAttempt: work.deliveryAttempt,
+      ack: async () => void (explicit.ack ??= true),
+      nack: async (options: NackOptions = {}) =>
+        void (explicit.ack === undefined && (explicit.nack ??= options)),
+    };
+    const ctx = scopedContext(
+      scope,
+      { endpointName: this.#p.name, delivery, channels: this.#p.channels, state: work.state },
+      this.#p.logger === noopLogger ? noopLogger : undefined,
+      () => this.#p.logger.child({ messageId: message.messageId, correlationId: message.correlationId }),
+    );
+    let result: RunResult;
+    try {
+      await this.#p.pipeline(message, ctx);
+      result = explicit.nack ? this.#failed(work, undefined, explicit.nack.delayMs) : this.#done(work);
+    } catch (thrown) {
+      if (work.intake.revoked || scope.aborted) result = DONE;
+      else result = this.#failed(work, toError(thrown), undefined);
+    }
+    const stale = staleAttemptsSettled(work.state);
+    if (stale) await stale;
+    return result;
+  }
+
+  #done(work: Work): RunResult {
+    if (work.intake.revoked) return DONE;
+    const outcome = this.#p.outcomeOf(work.state);
+    if (outcome) this.#p.counters[outcome]++;
+    else this.#p.counters.succeeded++;
+    this.#p.counters.acked++;
+    this.#settle(work);
+    return DONE;
+  }
+
+  /** Failed for good without a dead letter: it runs again (a redelivery) after the nack delay. */
+  #failed(work: Work, error: Error | undefined, delayMs: number | undefined): RunResult {
+    if (work.intake.revoked) return DONE;
+    this.#p.counters.failed++;
+    this.#p.counters.nacked++;
+    work.deliveryAttempt++;
+    work.state = { attempts: 0 };
+    this.#p.onFailed(error ?? new GomesError('ABORTED', 'Message nacked by its handler'), work.message);
+    // Stopping: left (with its key's later messages) to the next owner, never acked.
+    if (!this.#intakeOpen) return ABANDON;
+    return { kind: 'again', delayMs: delayMs ?? this.#p.nackDelayMs };
+  }
+
+  async #deadLetterUndecodable(work: Work, error: Error, position: DeliveryPosition): Promise<RunResult> {
+    const where = { ...position, reason: error.message };
+    const channelName = this.#p.deadLetterChannelName;
+    const publisher = channelName === undefined ? undefined : this.#p.channels.publisher(channelName);
+    if (channelName === undefined || !publisher) {
+      this.#p.logger.error('Undecodable record dropped: the consumer has no dead-letter channel', where);
+      this.#p.counters.undecodableDropped++;
+      this.#p.onSourceError(error);
+      this.#settle(work);
+      return DONE;
+    }
+    try {
+      await publisher.send(undecodableDeadLetter(work.record, error, position, channelName, this.#p.name));
+    } catch (publishError) {
+      this.#p.logger.error('Undecodable record could not be dead-lettered; retrying', {
+        ...where,
+        errorMessage: toError(publishError).message,
+      });
+      return { kind: 'again', delayMs: this.#p.nackDelayMs };
+    }
+    this.#p.logger.warn('Undecodable record dead-lettered', { ...where, deadLetterChannel: channelName });
+    this.#p.counters.deadLettered++;
+    this.#p.counters.acked++;
+    this.#settle(work);
+    return DONE;
+  }
+
+  #settle(work: Work): void {
+    const { intake } = work;
+    if (intake.revoked) return;
+    const source = this.#p.source;
+    if (source.settlement === 'per-record') {
+      // Queue brokers: acked broker-side; what is never acked is requeued by the broker on close.
+      source.settle?.(intake.partition, work.record, 'ack').catch((error: unknown) =>
+        this.#p.logger.warn('Broker ack failed; the broker redelivers the message', {
+          errorMessage: toError(error).message,
+        }),
+      );
+    }
+    if (intake.settle(work.record.offset)) this.#scheduleCommit();
+    if (intake.paused && intake.buffered <= this.#p.maxBufferedRecordsPerPartition / 2) {
+      intake.paused = false;
+      if (this.#intakeOpen) this.#p.source.resume([intake.partition]);
+    }
+  }
+
+  #position(work: Work): DeliveryPosition {
+    const source = this.#p.source;
+    return {
+      channel: source.channelName,
+      partition: work.intake.partition,
+      offset: work.record.offset.toString(),
+      ...(source.group === undefined ? {} : { group: source.group }),
+    };
+  }
+
+  /** Revoke: stop intake, abort and await the partitions' handlers within the budget, commit, release. */
+  async #revoke(partitions: readonly number[]): Promise<void> {
+    const intakes = partitions.flatMap((p) => this.#intakes.get(p) ?? []);
+    if (intakes.length === 0) return;
+    const revoked = new Set(intakes);
+    this.#scheduler.remove((work) => revoked.has(work.intake));
+    const reason = new GomesError('ABORTED', 'Partition revoked before the message finished');
+    const running: Promise<void>[] = [];
+    for (const [work, done] of this.#running) {
+      if (revoked.has(work.intake)) {
+        work.scope?.abort(reason);
+        running.push(done);
+      }
+    }
+    if (!(await within(Promise.all(running), this.#p.revokeBudgetMs))) {
+      this.#p.logger.warn('Revoke budget expired; handlers of revoked partitions still run (never acked)', {
+        partitions,
+      });
+    }
+    // From here on, a late handler of these partitions is never acked by this member.
+    for (const intake of intakes) {
+      intake.revoked = true;
+      this.#intakes.delete(intake.partition);
+    }
+    await this.#commitNow(intakes);
+  }
+
+  #scheduleCommit(): void {
+    if (this.#commitTimer !== undefined) return;
+    this.#commitTimer = setImmediate(() => {
+      this.#commitTimer = undefined;
+      void this.#commitNow();
+    });
+  }
+
+  /**
+   * Commits the settled prefix of `intakes` (default: every owned partition, revoked ones being
+   * committed by their revoke); one commit at a time.
+   */
+  async #commitNow(intakes?: readonly PartitionIntake[]): Promise<void> {
+    while (this.#committing) await this.#committing;
+    const targets = intakes ?? [...this.#intakes.values()].filter((i) => !i.revoked);
+    const offsets = new Map<number, bigint>();
+    for (const intake of targets) {
+      const next = intake.pendingCommit;
+      if (next !== undefined) offsets.set(intake.partition, next);
+    }
+    if (offsets.size === 0 || this.#p.source.settlement !== 'offsets') return;
+    this.#committing = this.#p.source.commit(offsets).then(
+      () => {
+        for (const intake of targets) {
+          const next = offsets.get(intake.partition);
+          if (next !== undefined) intake.committed = next;
+        }
+      },
+      (error: unknown) => {
+        this.#p.logger.warn('Commit failed; retried with the next one', {
+          errorMessage: toError(error).message,
+        });
+      },
+    );
+    try {
+      await this.#committing;
+    } finally {
+      this.#committing = undefined;
+    }
+  }
+}
+
+const DONE: RunResult = Object.freeze({ kind: 'done' });
+const ABANDON: RunResult = Object.freeze({ kind: 'abandon' });
+
+/** Whether `promise` settled within `ms` (`Infinity`: waits without a timer). */
+async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  if (ms === Infinity) return promise.then(() => true);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([promise.then(() => true), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,143 @@
+import { waitFor } from '../testing/wait-for.js';
+import { KeyScheduler, type RunResult } from './key-scheduler.js';
+
+interface Item {
+  readonly key: string;
+  readonly n: number;
+}
+
+/** A run whose finish the test controls. */
+function controlled(): {
+  run: (item: Item) => Promise<RunResult>;
+  started: Item[];
+  finish: (n: number, result?: RunResult) => void;
+} {
+  const started: Item[] = [];
+  const pending = new Map<number, (r: RunResult) => void>();
+  return {
+    started,
+    run: async (item) =>
+      new Promise<RunResult>((resolve) => {
+        started.push(item);
+        pending.set(item.n, resolve);
+      }),
+    finish: (n, result = { kind: 'done' }) => {
+      const resolve = pending.get(n);
+      pending.delete(n);
+      resolve?.(result);
+    },
+  };
+}
+
+function scheduler(concurrency: number, run: (item: Item) => Promise<RunResult>): KeyScheduler<Item> {
+  return new KeyScheduler<Item>({ concurrency, keyOf: (i) => i.key, run, onError: () => undefined });
+}
+
+describe('KeyScheduler', () => {
+  it('runs keys in parallel up to the concurrency, one item at a time within a key, in order', async () => {
+    const c = controlled();
+    const s = scheduler(2, c.run);
+    [
+      { key: 'a', n: 1 },
+      { key: 'a', n: 2 },
+      { key: 'b', n: 3 },
+      { key: 'c', n: 4 },
+    ].forEach((i) => s.enqueue(i));
+    expect(c.started.map((i) => i.n)).toEqual([1, 3]);
+    c.finish(1);
+    await waitFor(() => c.started.length === 3);
+    // a#2 became ready after c was queued: c first.
+    expect(c.started.map((i) => i.n)).toEqual([1, 3, 4]);
+    c.finish(3);
+    await waitFor(() => c.started.length === 4);
+    expect(c.started.map((i) => i.n)).toEqual([1, 3, 4, 2]);
+    c.finish(4);
+    c.finish(2);
+    await s.whenIdle();
+    expect(s.size).toBe(0);
+  });
+
+  it('an item asked to run again waits without a processor: other keys run meanwhile, its key stays blocked', async () => {
+    const c = controlled();
+    const s = scheduler(1, c.run);
+    s.enqueue({ key: 'a', n: 1 });
+    s.enqueue({ key: 'a', n: 2 });
+    s.enqueue({ key: 'b', n: 3 });
+    c.finish(1, { kind: 'again', delayMs: 50 });
+    await waitFor(() => c.started.length === 2);
+    expect(c.started.map((i) => i.n)).toEqual([1, 3]);
+    c.finish(3);
+    await waitFor(() => c.started.length === 3);
+    expect(c.started.map((i) => i.n)).toEqual([1, 3, 1]);
+    c.finish(1);
+    await waitFor(() => c.started.length === 4);
+    expect(c.started[3]?.n).toBe(2);
+    c.finish(2);
+    await s.whenIdle();
+  });
+
+  it('withoutProcessor gives the processor to another key and takes one back before new keys', async () => {
+    const order: string[] = [];
+    let releaseWait!: () => void;
+    const waited = new Promise<void>((resolve) => (releaseWait = resolve));
+    const gates = new Map<number, () => void>();
+    const s: KeyScheduler<Item> = new KeyScheduler<Item>({
+      concurrency: 1,
+      keyOf: (i) => i.key,
+      onError: () => undefined,
+      run: async (item) => {
+        order.push(`start ${item.n}`);
+        if (item.n === 1) {
+          await s.withoutProcessor(async () => waited);
+          order.push('resumed 1');
+        } else await new Promise<void>((resolve) => gates.set(item.n, resolve));
+        order.push(`end ${item.n}`);
+        return { kind: 'done' };
+      },
+    });
+    s.enqueue({ key: 'a', n: 1 });
+    s.enqueue({ key: 'b', n: 2 });
+    s.enqueue({ key: 'c', n: 3 });
+    await waitFor(() => order.includes('start 2'));
+    releaseWait();
+    gates.get(2)?.();
+    await waitFor(() => order.includes('end 1'));
+    expect(order.slice(0, 5)).toEqual(['start 1', 'start 2', 'end 2', 'resumed 1', 'end 1']);
+    await waitFor(() => gates.has(3));
+    gates.get(3)?.();
+    await s.whenIdle();
+  });
+
+  it('remove drops queued and waiting items of a predicate, never the running one', async () => {
+    const c = controlled();
+    const s = scheduler(1, c.run);
+    s.enqueue({ key: 'a', n: 1 });
+    s.enqueue({ key: 'a', n: 2 });
+    s.enqueue({ key: 'b', n: 3 });
+    const removed = s.remove((i) => i.n !== 3);
+    expect(removed.map((i) => i.n)).toEqual([2]);
+    expect(s.size).toBe(2);
+    c.finish(1);
+    await waitFor(() => c.started.length === 2);
+    expect(c.started.map((i) => i.n)).toEqual([1, 3]);
+    c.finish(3);
+    await s.whenIdle();
+  });
+});
+
+describe('KeyScheduler abandoning', () => {
+  it('abandon drops the item and its key queue; abandonWaiting drops keys waiting to run again', async () => {
+    const c = controlled();
+    const s = scheduler(2, c.run);
+    s.enqueue({ key: 'a', n: 1 });
+    s.enqueue({ key: 'a', n: 2 });
+    s.enqueue({ key: 'b', n: 3 });
+    s.enqueue({ key: 'b', n: 4 });
+    c.finish(1, { kind: 'abandon' });
+    c.finish(3, { kind: 'again', delayMs: 60_000 });
+    await waitFor(() => s.size === 2 && s.running === 0);
+    expect(s.abandonWaiting()).toBe(2);
+    await s.whenIdle();
+    expect(c.started.map((i) => i.n)).toEqual([1, 3]);
+  });
+});

@@ -1,0 +1,215 @@
+/** What running an item decided: finished, or run it again after `delayMs` (its key stays blocked, no processor held). */
+export type RunResult =
+  | { readonly kind: 'done' }
+  | { readonly kind: 'again'; readonly delayMs: number }
+  /** Drop the item and every item queued behind it in its key (they are redelivered by the transport). */
+  | { readonly kind: 'abandon' };
+
+/** The items of one ordering key, oldest first; the head is running, waiting or next. */
+interface KeyLane<T> {
+  readonly items: T[];
+  head: number;
+  state: 'queued' | 'ready' | 'running' | 'waiting';
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+/**
+ * Runs items on up to `concurrency` processors, strictly in order within a key, keys in parallel.
+ *
+ * An item whose run asks to go `again` (a retry after a delay) gives its processor back at once: a
+ * timer puts it back at the head of its key after the delay, so its key stays blocked while every
+ * other key keeps flowing. Memory is bounded by the caller (the partition intake), not here.
+ *
+ * @internal
+ */
+export class KeyScheduler<T> {
+  readonly #lanes = new Map<string, KeyLane<T>>();
+  /** Keys whose head may start, in the order they became ready. */
+  #ready: string[] = [];
+  #readyHead = 0;
+  #running = 0;
+  #size = 0;
+  readonly #idleWaiters: (() => void)[] = [];
+  /** Running items that gave their processor back and want it again (served before new keys). */
+  readonly #resuming: (() => void)[] = [];
+  readonly #concurrency: number;
+  readonly #keyOf: (item: T) => string;
+  readonly #run: (item: T) => Promise<RunResult>;
+  readonly #onError: (error: unknown) => void;
+
+  constructor(params: {
+    readonly concurrency: number;
+    readonly keyOf: (item: T) => string;
+    readonly run: (item: T) => Promise<RunResult>;
+    readonly onError: (error: unknown) => void;
+  }) {
+    this.#concurrency = params.concurrency;
+    this.#keyOf = params.keyOf;
+    this.#run = params.run;
+    this.#onError = params.onError;
+  }
+
+  /** Items queued, waiting for a retry, or running. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Items running now. */
+  get running(): number {
+    return this.#running;
+  }
+
+  /** Appends `item` behind the other items of its key. */
+  enqueue(item: T): void {
+    const key = this.#keyOf(item);
+    let lane = this.#lanes.get(key);
+    if (!lane) {
+      lane = { items: [], head: 0, state: 'queued', timer: undefined };
+      this.#lanes.set(key, lane);
+    }
+    lane.items.push(item);
+    this.#size++;
+    if (lane.state === 'queued') this.#makeReady(key, lane);
+    this.#pump();
+  }
+
+  /**
+   * Drops every item matching `predicate` that is not running (queued, or waiting for a retry);
+   * returns them. Running items finish (or are aborted) by their owner.
+   */
+  remove(predicate: (item: T) => boolean): T[] {
+    const removed: T[] = [];
+    for (const [key, lane] of this.#lanes) {
+      const running = lane.state === 'running' ? lane.items[lane.head] : undefined;
+      const kept: T[] = [];
+      for (let i = lane.head; i < lane.items.length; i++) {
+        const item = lane.items[i] as T;
+        if (item !== running && predicate(item)) removed.push(item);
+        else kept.push(item);
+      }
+      if (kept.length === lane.items.length - lane.head) continue;
+      this.#size -= lane.items.length - lane.head - kept.length;
+      lane.items.length = 0;
+      lane.items.push(...kept);
+      lane.head = 0;
+      if (lane.state === 'waiting' && (kept.length === 0 || kept[0] !== running)) {
+        clearTimeout(lane.timer);
+        lane.timer = undefined;
+        lane.state = 'queued';
+      }
+      if (kept.length === 0 && lane.state !== 'running') this.#lanes.delete(key);
+      else if (lane.state === 'queued') this.#makeReady(key, lane);
+    }
+    this.#pump();
+    this.#notifyIdle();
+    return removed;
+  }
+
+  /**
+   * Runs `wait` (a retry delay of a running item) without holding a processor: the processor runs
+   * other keys meanwhile; the item's key stays blocked. The item gets a processor back (before any
+   * key not started yet) once `wait` settled, then this resolves or rejects as `wait` did.
+   */
+  async withoutProcessor<R>(wait: () => Promise<R>): Promise<R> {
+    this.#running--;
+    this.#pump();
+    try {
+      return await wait();
+    } finally {
+      await new Promise<void>((resolve) => {
+        this.#resuming.push(resolve);
+        this.#pump();
+      });
+    }
+  }
+
+  /** Drops the keys whose head waits to run again, with everything queued behind it; returns how many items. */
+  abandonWaiting(): number {
+    let dropped = 0;
+    for (const [key, lane] of this.#lanes) {
+      if (lane.state !== 'waiting') continue;
+      clearTimeout(lane.timer);
+      dropped += lane.items.length - lane.head;
+      this.#lanes.delete(key);
+    }
+    this.#size -= dropped;
+    this.#notifyIdle();
+    return dropped;
+  }
+
+  /** Resolves once nothing is queued, waiting or running. */
+  async whenIdle(): Promise<void> {
+    if (this.#size === 0) return;
+    await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  #makeReady(key: string, lane: KeyLane<T>): void {
+    lane.state = 'ready';
+    this.#ready.push(key);
+  }
+
+  #pump(): void {
+    while (this.#running < this.#concurrency && this.#resuming.length > 0) {
+      this.#running++;
+      (this.#resuming.shift() as () => void)();
+    }
+    while (this.#running < this.#concurrency && this.#readyHead < this.#ready.length) {
+      const key = this.#ready[this.#readyHead++] as string;
+      const lane = this.#lanes.get(key);
+      if (!lane || lane.state !== 'ready' || lane.head >= lane.items.length) continue;
+      lane.state = 'running';
+      this.#running++;
+      void this.#start(key, lane, lane.items[lane.head] as T);
+    }
+    if (this.#readyHead > 1024 && this.#readyHead * 2 > this.#ready.length) {
+      this.#ready = this.#ready.slice(this.#readyHead);
+      this.#readyHead = 0;
+    }
+  }
+
+  async #start(key: string, lane: KeyLane<T>, item: T): Promise<void> {
+    let result: RunResult = { kind: 'done' };
+    try {
+      result = await this.#run(item);
+    } catch (error) {
+      this.#onError(error);
+    }
+    this.#running--;
+    const stillHead = lane.items[lane.head] === item && this.#lanes.get(key) === lane;
+    if (result.kind === 'again' && stillHead) {
+      lane.state = 'waiting';
+      lane.timer = setTimeout(() => {
+        lane.timer = undefined;
+        if (lane.state !== 'waiting') return;
+        this.#makeReady(key, lane);
+        this.#pump();
+      }, result.delayMs);
+    } else if (result.kind === 'abandon' && stillHead) {
+      this.#size -= lane.items.length - lane.head;
+      this.#lanes.delete(key);
+      lane.state = 'queued';
+    } else {
+      if (stillHead) {
+        lane.head++;
+        this.#size--;
+      }
+      if (lane.head >= lane.items.length) {
+        if (this.#lanes.get(key) === lane) this.#lanes.delete(key);
+        lane.state = 'queued';
+      } else {
+        if (lane.head > 64 && lane.head * 2 > lane.items.length) {
+          lane.items.splice(0, lane.head);
+          lane.head = 0;
+        }
+        this.#makeReady(key, lane);
+      }
+    }
+    this.#pump();
+    this.#notifyIdle();
+  }
+
+  #notifyIdle(): void {
+    if (this.#size !== 0) return;
+    for (const resolve of this.#idleWaiters.splice(0)) resolve();
+  }
+}

@@ -1,0 +1,57 @@
+import { PartitionOffsetTracker } from '../channel/partition-offset-tracker.js';
+
+/** Default bound of records buffered (fetched, not settled) per partition. @public */
+export const DEFAULT_MAX_BUFFERED_RECORDS_PER_PARTITION = 1000;
+
+/**
+ * One owned partition: the gap-safe offset tracker and the buffered count that pauses the source
+ * when full and resumes it below half. Its identity is the ownership: a revoked partition's intake
+ * is dropped, so work of a previous ownership is recognised (and never acked) by identity.
+ *
+ * @internal
+ */
+export class PartitionIntake {
+  readonly partition: number;
+  /** Null until the first record: the tracker starts at the first fetched offset. */
+  tracker: PartitionOffsetTracker | undefined;
+  /** Records fetched and not settled yet. */
+  buffered = 0;
+  paused = false;
+  /** Last committed position (next offset to read), to skip commits that would not move. */
+  committed: bigint | undefined;
+  /** Set once revoked: its work is never acked. */
+  revoked = false;
+  /**
+   * Set while the partition is being moved (start position, seek): fetched batches are dropped
+   * untracked (so no commit passes them) until the partition is re-read from its new position.
+   */
+  held = false;
+
+  constructor(partition: number) {
+    this.partition = partition;
+  }
+
+  /** Tracks a fetched offset; false when it was fetched already (a refetch after a seek). */
+  track(offset: bigint): boolean {
+    this.tracker ??= new PartitionOffsetTracker(offset);
+    try {
+      this.tracker.track(offset);
+    } catch {
+      return false;
+    }
+    this.buffered++;
+    return true;
+  }
+
+  /** Marks `offset` settled; true when the committable position advanced. */
+  settle(offset: bigint): boolean {
+    this.buffered--;
+    return this.tracker?.ack(offset) ?? false;
+  }
+
+  /** The position to commit, when it moved since the last commit. */
+  get pendingCommit(): bigint | undefined {
+    const next = this.tracker?.committable;
+    return next !== undefined && next !== this.committed ? next : undefined;
+  }
+}

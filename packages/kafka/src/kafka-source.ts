@@ -1,0 +1,396 @@
+import { GomesError, type ConsumerChannelStatus, type PartitionLag } from '@gomes/core';
+import type { PartitionedSource, SourceListener, SourceRecord } from '@gomes/core/transport';
+import type {
+  DriverBatch,
+  DriverBatchControl,
+  DriverConsumer,
+  TopicPartitions,
+} from './driver/kafka-driver.js';
+import { waitUntilDecodable } from './decode-readiness.js';
+import { toDriverConsumerOptions } from './kafka-consumer-options.js';
+import { rootMessage } from './kafka-errors.js';
+import { sharedPromise } from './internal/async-utils.js';
+import { removeCrashedMember } from './crashed-member.js';
+import { RestartBudget, restartUntilRunning } from './restart-policy.js';
+import { SourcePartitions } from './source-partitions.js';
+import { toSourceRecord } from './source-record.js';
+import {
+  startFailure,
+  toTransportState,
+  type KafkaConsumerState,
+  type SubscriptionConfig,
+} from './kafka-consumer-subscription.js';
+
+/**
+ * A Kafka consumer-group member as a {@link PartitionedSource} (the `@gomes/core/transport` SPI):
+ * the consumer core does intake, key ordering, retries, settlement, dead letters, commits and revoke
+ * drain; this adapter only fetches, reports assignments and revokes, and commits what it is given.
+ *
+ * - **Batches.** A fetched batch is handed to the core whole; its fetch position is resolved once
+ *   the core buffered it (the core pauses a partition whose buffer is full). Records whose decoding
+ *   needs I/O first (a schema registry) are prepared before: a retriable failure is retried with
+ *   backoff, the partition waiting; a non-retriable one makes the record undecodable.
+ * - **Rebalance.** When a rebalance starts, every owned partition is revoked through the core (it
+ *   aborts and awaits their handlers within its budget and commits what is done); the new assignment
+ *   is handed over only after that, and kept partitions resume from their committed offsets.
+ * - **Crashes** (issue 7): reported as `GOMES_CONSUMER_CRASHED`; the member is restarted with the
+ *   restart policy's backoff (by default it never gives up), removing the crashed member from the
+ *   group first (LeaveGroup), so partitions come back at once. `status()` reads not ready meanwhile.
+ *
+ * @internal
+ */
+export class KafkaSource implements PartitionedSource {
+  readonly channelName: string;
+  readonly group: string;
+  readonly settlement = 'offsets' as const;
+  readonly #config: SubscriptionConfig;
+  readonly #topic: string;
+  readonly #abort = new AbortController();
+  readonly #budget: RestartBudget;
+  readonly #partitions = new SourcePartitions();
+  #listener: SourceListener | undefined;
+  #consumer: DriverConsumer | undefined;
+  #unlisten: (() => void) | undefined;
+  #memberId: string | undefined;
+  /** Member id of a crashed client, until the group confirmed it gone (LeaveGroup on restart). */
+  #staleMemberId: string | undefined;
+  /** Revokes and assignments, in order: a new assignment is handed over once the revoke drained. */
+  #transition: Promise<void> = Promise.resolve();
+  #restartLoop: Promise<void> | undefined;
+  #restarting = false;
+  #gaveUp = false;
+  #starting = false;
+  #startError: Error | undefined;
+  #stateValue: KafkaConsumerState = 'starting';
+  #stateSince = Date.now();
+  #crashReason: string | undefined;
+  #groupJoins = 0;
+
+  constructor(config: SubscriptionConfig) {
+    if (config.topics.length !== 1 || config.ephemeral) {
+      throw new GomesError(
+        'ILLEGAL_STATE',
+        `Kafka consumer "${config.consumerName}" reads several topics or is an ephemeral reader: it cannot run on the consume core (subscribe() instead)`,
+      );
+    }
+    this.#config = config;
+    this.#topic = config.topics[0] as string;
+    this.channelName = config.channelTopic;
+    this.group = config.groupId;
+    this.#budget = new RestartBudget({
+      maxRestarts: config.options.maxRestarts,
+      initialDelayMs: config.options.restartBackoffMs,
+      maxDelayMs: config.options.maxRestartBackoffMs,
+    });
+  }
+
+  /** Current state. */
+  get state(): KafkaConsumerState {
+    return this.#stateValue;
+  }
+
+  set #state(state: KafkaConsumerState) {
+    if (state === this.#stateValue) return;
+    this.#stateValue = state;
+    this.#stateSince = Date.now();
+  }
+
+  /** Whether the restart policy gave up after crashes (nothing consumes any more). */
+  get gaveUp(): boolean {
+    return this.#gaveUp;
+  }
+
+  /** How many times the member joined the group (1 + rebalances + restarts). */
+  get groupJoins(): number {
+    return this.#groupJoins;
+  }
+
+  /** Partitions owned now. */
+  get assignment(): TopicPartitions[] {
+    const partitions = this.#partitions.owned();
+    return partitions.length === 0 ? [] : [{ topic: this.#topic, partitions }];
+  }
+
+  /** State and per-partition progress for `gomes.health()` (not ready while restarting). */
+  status(): ConsumerChannelStatus {
+    const state =
+      this.#restarting && this.#stateValue === 'starting' ? 'crashed' : toTransportState(this.#stateValue);
+    return {
+      state,
+      since: this.#stateSince,
+      restarting: this.#restarting,
+      ...(state === 'crashed' && this.#crashReason !== undefined ? { error: this.#crashReason } : {}),
+      partitions: this.#partitions.progress(this.#topic, this.group),
+    };
+  }
+
+  /** @inheritDoc */
+  lag(): readonly PartitionLag[] {
+    return this.#partitions.lag(this.#topic, this.group);
+  }
+
+  /** @inheritDoc */
+  async start(listener: SourceListener): Promise<void> {
+    this.#listener = listener;
+    try {
+      await this.#startConsumer();
+    } catch (error) {
+      this.#state = 'stopped';
+      this.#abort.abort();
+      throw error;
+    }
+  }
+
+  /** @inheritDoc */
+  pause(partitions: readonly number[]): void {
+    if (partitions.length > 0) this.#consumer?.pause(this.#topic, partitions);
+  }
+
+  /** @inheritDoc */
+  resume(partitions: readonly number[]): void {
+    if (partitions.length > 0) this.#consumer?.resume(this.#topic, partitions);
+  }
+
+  /** @inheritDoc */
+  seek(partition: number, offset: bigint): void {
+    this.#consumer?.seek(this.#topic, partition, offset.toString());
+  }
+
+  /** @inheritDoc */
+  async commit(offsets: ReadonlyMap<number, bigint>): Promise<void> {
+    const consumer = this.#consumer;
+    if (!consumer) throw new GomesError('ILLEGAL_STATE', 'The Kafka consumer is not running: commit skipped');
+    const stored = await consumer.commit(
+      [...offsets].map(([partition, offset]) => ({
+        topic: this.#topic,
+        partition,
+        offset: offset.toString(),
+      })),
+    );
+    if (!stored) throw new GomesError('ILLEGAL_STATE', 'The Kafka consumer is not running: commit skipped');
+    for (const [partition, offset] of offsets) this.#partitions.committed(partition, offset);
+  }
+
+  /** @inheritDoc */
+  readonly close = sharedPromise(async () => {
+    if (this.#stateValue !== 'crashed') this.#state = 'stopping';
+    this.#abort.abort();
+    this.#revokeAll();
+    await this.#transition;
+    await this.#disconnect();
+    await this.#restartLoop;
+    this.#state = 'stopped';
+  });
+
+  async #startConsumer(): Promise<void> {
+    const { driver, options: o, topics, groupId, consumerName, logger } = this.#config;
+    const consumer = driver.createConsumer(toDriverConsumerOptions(groupId, o));
+    this.#consumer = consumer;
+    this.#memberId = undefined;
+    this.#unlisten = consumer.listen({
+      onRebalancing: () => (this.#state = 'rebalancing'),
+      onGroupJoin: (assignment, memberId) => this.#onGroupJoin(assignment, memberId),
+      onCrash: (error) => this.#onCrash(error),
+    });
+    this.#starting = true;
+    this.#startError = undefined;
+    this.#state = 'starting';
+    const closed = (): boolean => this.#abort.signal.aborted;
+    const where = `Kafka for consumer "${consumerName}" (group "${groupId}")`;
+    try {
+      await consumer.connect();
+      if (!closed() && this.#staleMemberId !== undefined) {
+        if (await removeCrashedMember(consumer, groupId, this.#staleMemberId, logger)) {
+          this.#staleMemberId = undefined;
+        }
+      }
+      if (!closed()) await consumer.subscribe(topics, o.startOffset === 'earliest');
+      if (!closed()) await consumer.run(async (batch, control) => this.#onBatch(batch, control));
+    } catch (error) {
+      await this.#disconnect(consumer);
+      if (closed()) return;
+      throw await startFailure(this.#config, error, where);
+    } finally {
+      this.#starting = false;
+    }
+    if (closed()) {
+      await this.#disconnect(consumer);
+      return;
+    }
+    if (this.#startError) {
+      const error = this.#startError;
+      await this.#disconnect(consumer);
+      throw await startFailure(this.#config, error, where);
+    }
+    this.#budget.running();
+    if (this.#stateValue === 'starting') this.#state = 'running';
+  }
+
+  async #onBatch(batch: DriverBatch, control: DriverBatchControl): Promise<void> {
+    await this.#transition;
+    const listener = this.#listener;
+    const last = batch.records[batch.records.length - 1];
+    if (!listener || !last || !this.#wanted(batch.partition, control)) return;
+    this.#partitions.fetched(batch.partition, BigInt(batch.highWatermark), BigInt(batch.records[0]!.offset));
+    const records: SourceRecord[] = [];
+    const { translator } = this.#config.options;
+    for (const record of batch.records) {
+      let undecodable: Error | undefined;
+      const pending = translator.prepareInbound(record);
+      if (pending) {
+        try {
+          const ready = await waitUntilDecodable(
+            { translator, signal: this.#abort.signal, report: (error) => listener.error(error) },
+            record,
+            pending,
+            () => !this.#wanted(batch.partition, control),
+          );
+          if (!ready) return; // revoked or closed while waiting: fetched again by the next owner
+        } catch (error) {
+          undecodable = error instanceof Error ? error : new Error(String(error));
+        }
+      }
+      records.push(toSourceRecord(record, translator, undecodable));
+    }
+    if (!this.#wanted(batch.partition, control)) return;
+    await listener.batch(batch.partition, records);
+    control.resolveOffset(last.offset);
+  }
+
+  #wanted(partition: number, control: DriverBatchControl): boolean {
+    return (
+      !this.#abort.signal.aborted &&
+      this.#partitions.owns(partition) &&
+      control.isRunning() &&
+      !control.isStale()
+    );
+  }
+
+  /** Revokes every owned partition through the core (after the transitions before it). */
+  #revokeAll(): void {
+    this.#revoke(this.#partitions.owned());
+  }
+
+  /** Revokes `partitions` through the core (after the transitions before it): it drains them. */
+  #revoke(partitions: readonly number[]): void {
+    if (partitions.length === 0) return;
+    this.#partitions.release(partitions);
+    const listener = this.#listener;
+    this.#transition = this.#transition.then(async () => {
+      await listener
+        ?.revoked(partitions)
+        .catch((error: unknown) =>
+          this.#config.logger.warn('Kafka source revoke failed', { reason: rootMessage(error) }),
+        );
+    });
+  }
+
+  /**
+   * A join: partitions no longer assigned are revoked (drained by the core) before the new ones are
+   * handed over; kept partitions go on (records fetched again are skipped by the core). A new
+   * member id (evicted, re-joined as a new member) keeps nothing of the old membership.
+   */
+  #onGroupJoin(assignment: readonly TopicPartitions[], memberId: string | undefined): void {
+    this.#groupJoins++;
+    const newMember = this.#memberId !== undefined && memberId !== undefined && memberId !== this.#memberId;
+    this.#memberId = memberId ?? this.#memberId;
+    const partitions = assignment
+      .filter((a) => a.topic === this.#topic)
+      .flatMap((a) => [...a.partitions])
+      .sort((a, b) => a - b);
+    const assigned = new Set(partitions);
+    const owned = this.#partitions.owned();
+    const revoked = owned.filter((p) => newMember || !assigned.has(p));
+    this.#revoke(revoked);
+    const kept = new Set(owned.filter((p) => !revoked.includes(p)));
+    const added = partitions.filter((p) => !kept.has(p));
+    this.#state = this.#abort.signal.aborted ? 'stopping' : 'running';
+    this.#config.logger.info('Kafka consumer assignment', {
+      groupId: this.group,
+      assignment: `${this.#topic}[${partitions.join(',')}]`,
+      revoked,
+      ...(newMember ? { newMember } : {}),
+    });
+    if (added.length === 0) return;
+    const consumer = this.#consumer;
+    this.#partitions.assign(added);
+    this.#transition = this.#transition.then(() => {
+      if (this.#abort.signal.aborted || consumer !== this.#consumer) return;
+      consumer?.resume(this.#topic, added); // clear a pause left from an earlier assignment
+      this.#listener?.assigned(added);
+    });
+  }
+
+  #onCrash(error: Error): void {
+    if (this.#starting) {
+      this.#startError = error;
+      return;
+    }
+    if (this.#abort.signal.aborted) return;
+    this.#state = 'crashed';
+    this.#crashReason = rootMessage(error);
+    this.#budget.crashed();
+    this.#staleMemberId = this.#memberId ?? this.#staleMemberId;
+    this.#reportCrash(`Kafka consumer "${this.#config.consumerName}" crashed: ${rootMessage(error)}`, error);
+    this.#restarting = true;
+    this.#restartLoop = this.#restart().finally(() => {
+      this.#restarting = false;
+      this.#restartLoop = undefined;
+    });
+  }
+
+  /** Restarts the client with the restart policy's backoff until it runs, closes, or the policy gives up. */
+  async #restart(): Promise<void> {
+    this.#revokeAll();
+    await this.#transition;
+    await this.#disconnect();
+    const name = this.#config.consumerName;
+    const outcome = await restartUntilRunning({
+      budget: this.#budget,
+      signal: this.#abort.signal,
+      start: async () => this.#startConsumer(),
+      onFailure: (error, restart) => {
+        this.#state = 'crashed';
+        this.#crashReason = `restart ${restart} failed: ${rootMessage(error)}`;
+        this.#reportCrash(
+          `Restart ${restart} of Kafka consumer "${name}" failed: ${rootMessage(error)}`,
+          error,
+        );
+      },
+    });
+    if (outcome === 'running') {
+      this.#config.logger.warn('Kafka consumer restarted after a crash', { restarts: this.#budget.restarts });
+      return;
+    }
+    if (outcome === 'closed') return;
+    this.#state = 'crashed';
+    this.#gaveUp = true;
+    this.#reportCrash(
+      `Kafka consumer "${name}" gave up after ${this.#budget.restarts} restart(s) (maxRestarts); it consumes nothing until it runs again`,
+      undefined,
+      false,
+    );
+  }
+
+  #reportCrash(message: string, cause: unknown, retriable?: boolean): void {
+    const error = new GomesError('CONSUMER_CRASHED', message, {
+      ...(cause === undefined ? {} : { cause }),
+      ...(retriable === undefined ? {} : { retriable }),
+      details: { groupId: this.group, restarts: this.#budget.restarts },
+    });
+    this.#config.logger.error('Kafka consumer error', { reason: error.message, code: error.code });
+    this.#listener?.error(error);
+  }
+
+  /** Disconnects `consumer` (the current member by default), and forgets it when it is current. */
+  async #disconnect(consumer = this.#consumer): Promise<void> {
+    if (consumer !== undefined && consumer === this.#consumer) {
+      this.#unlisten?.();
+      this.#unlisten = undefined;
+      this.#consumer = undefined;
+    }
+    await consumer?.disconnect().catch((error: unknown) => {
+      this.#config.logger.warn('Kafka consumer disconnect failed', { reason: rootMessage(error) });
+    });
+  }
+}
