@@ -1,41 +1,6 @@
-import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { buildIfNeeded, runExample, type ExampleRun } from '../../test-support/run-example.js';
 
-const exec = promisify(execFile);
-const REPO_ROOT = resolve(__dirname, '../../..');
-const DIR = 'examples/05-observability';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Builds the example when its dist is missing or older than a source file. */
-async function buildIfNeeded(): Promise<void> {
-  const main = join(REPO_ROOT, DIR, 'dist', 'main.js');
-  const sources = readdirSync(join(REPO_ROOT, DIR, 'src')).map((f) => join(REPO_ROOT, DIR, 'src', f));
-  if (existsSync(main) && sources.every((s) => statSync(main).mtimeMs >= statSync(s).mtimeMs)) return;
-  await exec(join(REPO_ROOT, 'node_modules', '.bin', 'tsc'), ['-b', DIR], { cwd: REPO_ROOT });
-}
-
-async function runExample(): Promise<Run> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      [`${DIR}/dist/main.js`],
-      {
-        cwd: REPO_ROOT,
-        timeout: 30_000,
-        env: { ...process.env, NODE_OPTIONS: '', PORT: '0', KEEP_RUNNING: '' },
-      },
-      (error, stdout, stderr) =>
-        done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const DIR = '05-observability';
 
 /** The value of the Prometheus sample `name` whose labels include every `labels` pair. */
 function sample(scrape: string, name: string, labels: Record<string, string>): number | undefined {
@@ -48,11 +13,11 @@ function sample(scrape: string, name: string, labels: Record<string, string>): n
 }
 
 describe('example 05-observability', () => {
-  let run: Run;
+  let run: ExampleRun;
 
   beforeAll(async () => {
-    await buildIfNeeded();
-    run = await runExample();
+    await buildIfNeeded(DIR);
+    run = await runExample(DIR, { env: { PORT: '0', KEEP_RUNNING: '' } });
   }, 180_000);
 
   it('exits by itself with code 0 after the request-reply', () => {

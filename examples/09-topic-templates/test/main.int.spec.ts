@@ -2,12 +2,10 @@
 // driver under test, and checks what it prints and what the broker holds afterwards: the DictaMesh
 // standard topics created as declared, the drifted declarations reported with every difference (and
 // refused with onMismatch 'fail'), and the topics left exactly as first created.
-import { execFileSync, spawn } from 'node:child_process';
-import path from 'node:path';
 import { admin, closeAll, env, testDriverName } from '../../../packages/kafka/test/support/kafka-harness.js';
+import { buildExample, runExample } from '../../test-support/run-example.js';
 
-const ROOT = path.resolve(__dirname, '../../..');
-const MAIN = path.join(ROOT, 'examples/09-topic-templates/dist/main.js');
+const DIR = '09-topic-templates';
 const STANDARD = [
   'entity.changed',
   'relationship.changed',
@@ -17,37 +15,15 @@ const STANDARD = [
   'dead-letter',
 ];
 
-beforeAll(() => {
-  execFileSync(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['-b', 'examples/09-topic-templates'], {
-    cwd: ROOT,
-    stdio: 'pipe',
-  });
-}, 120_000);
+beforeAll(() => buildExample(DIR), 120_000);
 afterAll(closeAll);
-
-async function runExample(): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN], {
-      cwd: ROOT,
-      env: { ...process.env, KAFKA_BROKERS: env.brokers.join(','), GOMES_KAFKA_DRIVER: testDriverName() },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 describe('example 09-topic-templates', () => {
   it('creates the standard topics, reports the drifted declarations, refuses them with onMismatch fail', async () => {
-    const { code, stdout, stderr } = await runExample();
+    const { code, stdout, stderr } = await runExample(DIR, {
+      timeoutMs: 90_000,
+      env: { KAFKA_BROKERS: env.brokers.join(','), GOMES_KAFKA_DRIVER: testDriverName() },
+    });
     expect(stderr).toBe('');
     expect(code).toBe(0);
     expect(stdout).toContain(`Kafka at ${env.brokers.join(',')}, driver ${testDriverName()} `);

@@ -1,42 +1,18 @@
 // Runs examples/04-kafka (built with tsc) against the real broker as a child process and checks
 // what it prints: keyed events published, per-key order with several processors, request-reply.
-import { execFileSync, spawn } from 'node:child_process';
-import path from 'node:path';
+import { buildExample, runExample } from '../../../../examples/test-support/run-example.js';
 import { env, testDriverName } from '../support/kafka-harness.js';
 
-const ROOT = path.resolve(__dirname, '../../../..');
-const MAIN = path.join(ROOT, 'examples/04-kafka/dist/main.js');
+const DIR = '04-kafka';
 
-beforeAll(() => {
-  execFileSync(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['-b', 'examples/04-kafka'], {
-    cwd: ROOT,
-    stdio: 'pipe',
-  });
-}, 120_000);
-
-async function runExample(): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN], {
-      cwd: ROOT,
-      env: { ...process.env, KAFKA_BROKERS: env.brokers.join(','), GOMES_KAFKA_DRIVER: testDriverName() },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+beforeAll(() => buildExample(DIR), 120_000);
 
 describe('example 04-kafka', () => {
   it('runs the three scenarios against the broker and exits by itself with code 0', async () => {
-    const { code, stdout, stderr } = await runExample();
+    const { code, stdout, stderr } = await runExample(DIR, {
+      timeoutMs: 90_000,
+      env: { KAFKA_BROKERS: env.brokers.join(','), GOMES_KAFKA_DRIVER: testDriverName() },
+    });
     expect(stderr).toBe('');
     expect(code).toBe(0);
     expect(stdout).toContain(`Kafka at ${env.brokers.join(',')}, driver ${testDriverName()} `);

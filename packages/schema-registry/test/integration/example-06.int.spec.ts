@@ -1,49 +1,29 @@
 // Runs examples/06-schemas (built with tsc) against the real broker and registry as a child process and
 // checks what it prints: schemas registered at start, evolution both ways, a breaking change refused.
-import { execFileSync, spawn } from 'node:child_process';
-import path from 'node:path';
+import { buildExample, runExample } from '../../../../examples/test-support/run-example.js';
 import { env as kafka, testDriverName } from '../../../kafka/test/support/kafka-harness.js';
 import { registryTestEnv, type RegistryTestEnv } from '../support/registry-test-env.js';
 
-const ROOT = path.resolve(__dirname, '../../../..');
-const MAIN = path.join(ROOT, 'examples/06-schemas/dist/main.js');
+const DIR = '06-schemas';
 let registry: RegistryTestEnv;
 
-beforeAll(() => {
+beforeAll(async () => {
   registry = registryTestEnv();
-  execFileSync('pnpm', ['exec', 'tsc', '-b', 'examples/06-schemas'], { cwd: ROOT, stdio: 'pipe' });
+  await buildExample(DIR);
 }, 300_000);
 
-async function runExample(): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN], {
-      cwd: ROOT,
+describe('example 06-schemas', () => {
+  it('registers, evolves both ways and refuses a breaking change, then exits with code 0', async () => {
+    const { code, stdout, stderr } = await runExample(DIR, {
+      timeoutMs: 90_000,
       env: {
-        ...process.env,
         KAFKA_BROKERS: kafka.brokers.join(','),
         GOMES_KAFKA_DRIVER: testDriverName(),
         SCHEMA_REGISTRY_URL: registry.url,
         SCHEMA_REGISTRY_USERNAME: registry.username,
         SCHEMA_REGISTRY_PASSWORD: registry.password,
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-describe('example 06-schemas', () => {
-  it('registers, evolves both ways and refuses a breaking change, then exits with code 0', async () => {
-    const { code, stdout, stderr } = await runExample();
     expect(stderr).toBe('');
     expect(code).toBe(0);
     expect(stdout).toContain(`(driver ${testDriverName()})`);
