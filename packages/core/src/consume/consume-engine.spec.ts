@@ -1,83 +1,15 @@
-import type { PartitionLag } from '../channel/consumer-channel.js';
 import type { ConsumerCounters } from '../endpoint/tracked-delivery.js';
-import { noopLogger } from '../logging/logger.js';
-import { MessageBuilder } from '../message/message-builder.js';
 import type { Message } from '../message/message.js';
 import { RecordingPublisherChannel } from '../testing/recording-publisher-channel.js';
 import { waitFor } from '../testing/wait-for.js';
-import type { PartitionedSource, SourceListener, SourceRecord } from '../transport/spi/partitioned-source.js';
+import type { SourceRecord } from '../transport/spi/partitioned-source.js';
+import {
+  engineParams,
+  ScriptedSource,
+  sourceRecord as record,
+  zeroCounters,
+} from '../../test/support/scripted-source.js';
 import { ConsumeEngine } from './consume-engine.js';
-
-/** A scripted source: the test assigns, revokes and feeds batches; commits and pauses are recorded. */
-class ScriptedSource implements PartitionedSource {
-  readonly channelName = 'orders';
-  readonly group = 'g';
-  readonly settlement: 'offsets' | 'per-record' = 'offsets';
-  listener!: SourceListener;
-  readonly commits: Map<number, bigint>[] = [];
-  readonly paused = new Set<number>();
-  closed = false;
-  async start(listener: SourceListener): Promise<void> {
-    this.listener = listener;
-    return Promise.resolve();
-  }
-  pause(partitions: readonly number[]): void {
-    partitions.forEach((p) => this.paused.add(p));
-  }
-  resume(partitions: readonly number[]): void {
-    partitions.forEach((p) => this.paused.delete(p));
-  }
-  seek(): void {}
-  async commit(offsets: ReadonlyMap<number, bigint>): Promise<void> {
-    this.commits.push(new Map(offsets));
-    return Promise.resolve();
-  }
-  lag(): readonly PartitionLag[] {
-    return [];
-  }
-  async close(): Promise<void> {
-    this.closed = true;
-    return Promise.resolve();
-  }
-  committed(partition: number): bigint | undefined {
-    return [...this.commits]
-      .reverse()
-      .find((c) => c.has(partition))
-      ?.get(partition);
-  }
-}
-
-function record(offset: number, key: string, undecodable = false): SourceRecord {
-  const message = MessageBuilder.withPayload({ offset }).build();
-  return {
-    offset: BigInt(offset),
-    key,
-    headers: {},
-    rawValue: '{"broken',
-    decode: () => (undecodable ? { ok: false, error: new Error('not json') } : { ok: true, message }),
-  };
-}
-
-function counters(): ConsumerCounters {
-  return {
-    received: 0,
-    succeeded: 0,
-    failed: 0,
-    retried: 0,
-    deadLettered: 0,
-    filtered: 0,
-    duplicates: 0,
-    acked: 0,
-    nacked: 0,
-    repliesDropped: 0,
-    subscriptionErrors: 0,
-    ackFailures: 0,
-    nackFailures: 0,
-    staleAttempts: 0,
-    undecodableDropped: 0,
-    inFlight: 0,
-  };
-}
 
 interface Setup {
   engine: ConsumeEngine;
@@ -91,33 +23,27 @@ async function setup(
   options: { processors?: number; maxBuffered?: number; dlq?: boolean } = {},
 ): Promise<Setup> {
   const source = new ScriptedSource();
-  const counts = counters();
+  const counts = zeroCounters();
   const gates = new Map<number, { open: () => void; signal: AbortSignal }>();
   const dlq = new RecordingPublisherChannel('orders.dlq');
-  const engine = new ConsumeEngine({
-    name: 'worker',
-    source,
-    pipeline: async (message: Message, ctx) => {
-      const { offset } = message.payload as { offset: number };
-      await new Promise<void>((resolve, reject) => {
-        gates.set(offset, { open: resolve, signal: ctx.signal });
-        ctx.signal.addEventListener('abort', () => reject(new Error('aborted')));
-      });
-      return undefined;
-    },
-    channels: { publisher: (name) => (name === 'orders.dlq' ? dlq : undefined) },
-    deadLetterChannelName: options.dlq === true ? 'orders.dlq' : undefined,
-    processors: options.processors ?? 4,
-    maxBufferedRecordsPerPartition: options.maxBuffered ?? 1000,
-    nackDelayMs: 10,
-    revokeBudgetMs: 1000,
-    startPosition: undefined,
-    counters: counts,
-    logger: noopLogger,
-    outcomeOf: () => undefined,
-    onFailed: () => undefined,
-    onSourceError: () => undefined,
-  });
+  const engine = new ConsumeEngine(
+    engineParams({
+      source,
+      pipeline: async (message: Message, ctx) => {
+        const { offset } = message.payload as { offset: number };
+        await new Promise<void>((resolve, reject) => {
+          gates.set(offset, { open: resolve, signal: ctx.signal });
+          ctx.signal.addEventListener('abort', () => reject(new Error('aborted')));
+        });
+        return undefined;
+      },
+      channels: { publisher: (name) => (name === 'orders.dlq' ? dlq : undefined) },
+      deadLetterChannelName: options.dlq === true ? 'orders.dlq' : undefined,
+      processors: options.processors ?? 4,
+      maxBufferedRecordsPerPartition: options.maxBuffered ?? 1000,
+      counters: counts,
+    }),
+  );
   await engine.start();
   return { engine, source, counts, gates, dlq };
 }

@@ -1,127 +1,30 @@
-import type { PartitionLag } from '../channel/consumer-channel.js';
 import { ConfigurationError } from '../errors/configuration-error.js';
-import type { ConsumerCounters } from '../endpoint/tracked-delivery.js';
-import { noopLogger } from '../logging/logger.js';
-import { MessageBuilder } from '../message/message-builder.js';
 import { holdsFor, waitFor } from '../testing/wait-for.js';
-import type {
-  PartitionedSource,
-  SourceListener,
-  SourcePosition,
-  SourceRecord,
-} from '../transport/spi/partitioned-source.js';
+import { engineParams, ScriptedSource, sourceRecord as record } from '../../test/support/scripted-source.js';
 import { ConsumeEngine } from './consume-engine.js';
 import type { StartPosition } from './start-position.js';
-
-/** A scripted source: seeks, pauses and commits are recorded; resolving can fail on demand. */
-class ScriptedSource implements PartitionedSource {
-  readonly channelName = 'orders';
-  readonly group = 'g';
-  readonly settlement = 'offsets' as const;
-  listener!: SourceListener;
-  readonly paused = new Set<number>();
-  readonly seeks: [number, bigint][] = [];
-  readonly commits: Map<number, bigint>[] = [];
-  failResolving = 0;
-  resolveOffsets?: (partitions: readonly number[], position: SourcePosition) => Promise<Map<number, bigint>>;
-
-  constructor(resolves: boolean) {
-    if (resolves) {
-      this.resolveOffsets = async (partitions) => {
-        if (this.failResolving > 0) {
-          this.failResolving--;
-          throw new Error('broker unavailable');
-        }
-        return new Map(partitions.map((p) => [p, 100n]));
-      };
-    }
-  }
-  async start(listener: SourceListener): Promise<void> {
-    this.listener = listener;
-    return Promise.resolve();
-  }
-  pause(partitions: readonly number[]): void {
-    partitions.forEach((p) => this.paused.add(p));
-  }
-  resume(partitions: readonly number[]): void {
-    partitions.forEach((p) => this.paused.delete(p));
-  }
-  seek(partition: number, offset: bigint): void {
-    this.seeks.push([partition, offset]);
-  }
-  async commit(offsets: ReadonlyMap<number, bigint>): Promise<void> {
-    this.commits.push(new Map(offsets));
-    return Promise.resolve();
-  }
-  lag(): readonly PartitionLag[] {
-    return [];
-  }
-  async close(): Promise<void> {
-    return Promise.resolve();
-  }
-}
-
-function record(offset: number): SourceRecord {
-  const message = MessageBuilder.withPayload({ offset }).build();
-  return {
-    offset: BigInt(offset),
-    key: `k${offset}`,
-    headers: {},
-    rawValue: undefined,
-    decode: () => ({ ok: true, message }),
-  };
-}
-
-function counters(): ConsumerCounters {
-  return {
-    received: 0,
-    succeeded: 0,
-    failed: 0,
-    retried: 0,
-    deadLettered: 0,
-    filtered: 0,
-    duplicates: 0,
-    acked: 0,
-    nacked: 0,
-    repliesDropped: 0,
-    subscriptionErrors: 0,
-    ackFailures: 0,
-    nackFailures: 0,
-    staleAttempts: 0,
-    undecodableDropped: 0,
-    inFlight: 0,
-  };
-}
 
 function engine(source: ScriptedSource, startPosition: StartPosition | undefined) {
   const handled: number[] = [];
   const errors: Error[] = [];
-  const e = new ConsumeEngine({
-    name: 'worker',
-    source,
-    pipeline: async (message) => {
-      handled.push((message.payload as { offset: number }).offset);
-      return Promise.resolve(undefined);
-    },
-    channels: { publisher: () => undefined },
-    deadLetterChannelName: undefined,
-    processors: 2,
-    maxBufferedRecordsPerPartition: 1000,
-    nackDelayMs: 10,
-    revokeBudgetMs: 1000,
-    startPosition,
-    counters: counters(),
-    logger: noopLogger,
-    outcomeOf: () => undefined,
-    onFailed: () => undefined,
-    onSourceError: (error) => errors.push(error),
-  });
+  const e = new ConsumeEngine(
+    engineParams({
+      source,
+      pipeline: async (message) => {
+        handled.push((message.payload as { offset: number }).offset);
+        return Promise.resolve(undefined);
+      },
+      processors: 2,
+      startPosition,
+      onSourceError: (error) => errors.push(error),
+    }),
+  );
   return { engine: e, handled, errors };
 }
 
 describe('PartitionMover (through the consume engine)', () => {
   it('holds a partition until its start position is resolved; a failed resolution is reported and retried', async () => {
-    const source = new ScriptedSource(true);
+    const source = new ScriptedSource({ resolves: true });
     source.failResolving = 2;
     const { engine: e, handled, errors } = engine(source, { kind: 'latest' });
     await e.start();
@@ -142,7 +45,7 @@ describe('PartitionMover (through the consume engine)', () => {
   });
 
   it('applies the start position once per partition: a partition assigned again keeps its committed position', async () => {
-    const source = new ScriptedSource(true);
+    const source = new ScriptedSource({ resolves: true });
     const { engine: e } = engine(source, { kind: 'earliest' });
     await e.start();
     source.listener.assigned([0, 1]);
@@ -154,7 +57,7 @@ describe('PartitionMover (through the consume engine)', () => {
   });
 
   it('explicit offsets only move the listed partitions and need no resolution by the source', async () => {
-    const source = new ScriptedSource(false);
+    const source = new ScriptedSource();
     const { engine: e } = engine(source, { kind: 'offsets', offsets: { 1: '7' } });
     await e.start();
     source.listener.assigned([0, 1]);
@@ -165,12 +68,12 @@ describe('PartitionMover (through the consume engine)', () => {
   });
 
   it('a source that cannot resolve positions: start() fails with a ConfigurationError, seek with GOMES_NOT_SUPPORTED', async () => {
-    const { engine: withStart } = engine(new ScriptedSource(false), {
+    const { engine: withStart } = engine(new ScriptedSource(), {
       kind: 'timestamp',
       timestamp: new Date(),
     });
     await expect(withStart.start()).rejects.toBeInstanceOf(ConfigurationError);
-    const source = new ScriptedSource(false);
+    const source = new ScriptedSource();
     const { engine: e } = engine(source, undefined);
     await e.start();
     source.listener.assigned([0]);
