@@ -4,15 +4,8 @@ import { DispatchHandlerContext } from '../actions/dispatch-source.js';
 import { readDeadLetterEnvelope } from '../message/dead-letter-envelope.js';
 import type { Message } from '../message/message.js';
 import type { BatchEventHandlerFn } from '../actions/batch-collector.js';
-import {
-  deadLetters,
-  event,
-  runConsumer,
-  type ContractTest,
-  type ScenarioConsumer,
-} from './consume-contract.js';
-import type { TransportContractFactory, TransportContractFeatures } from './transport-contract.js';
-import { waitFor } from './wait-for.js';
+import { deadLetters, event, runConsumer, type ScenarioConsumer } from './consume-contract.js';
+import { topicWithDeadLetters, type ScenarioSuite } from './scenario-setup.js';
 
 /** The payload of a scenario event. */
 interface Item {
@@ -45,22 +38,9 @@ function batchHandler(
  *
  * @internal
  */
-export function registerBatchScenarios(
-  test: ContractTest,
-  factory: TransportContractFactory,
-  features: TransportContractFeatures,
-  timeoutMs: number,
-): void {
-  const until = async (predicate: () => unknown, description: string): Promise<void> => {
-    await waitFor(predicate, timeoutMs, { description });
-  };
-  if (!features.partitionedSource) return;
-
+export function registerBatchScenarios({ test, factory, until }: ScenarioSuite): void {
   test('batch handler: per-record outcomes — one dead-lettered, one retried, the good ones handled once', async (h) => {
-    const topic = await factory.uniqueTopic(1);
-    const dlqTopic = await factory.uniqueTopic(1);
-    const publisher = await h.publisher(topic);
-    const dlq = await h.publisher(dlqTopic);
+    const { topic, dlqTopic, publisher, dlq } = await topicWithDeadLetters(h, factory);
     for (let i = 0; i < 20; i++) await publisher.send(event(`k${i}`, { i, key: `k${i}` }));
     const runs = new Map<number, number>();
     const consumer = await runConsumer(h, {

@@ -9,16 +9,9 @@ import type { Message } from '../message/message.js';
 import { PARTITION_KEY_HEADER } from '../message/message-headers.js';
 import type { RetryOptions } from '../pipeline/retry-options.js';
 import type { ProcessingContext } from '../pipeline/processing-context.js';
+import { topicWithDeadLetters, type ScenarioSuite } from './scenario-setup.js';
 import type { ContractHarness } from './transport-contract-harness.js';
-import type { TransportContractFactory, TransportContractFeatures } from './transport-contract.js';
 import { waitFor } from './wait-for.js';
-
-/** How the contract suite registers one test. @internal */
-export type ContractTest = (
-  title: string,
-  fn: (h: ContractHarness) => Promise<void>,
-  enabled?: boolean,
-) => void;
 
 /** What an event-driven consumer of a scenario is built with. */
 export interface ScenarioConsumer {
@@ -75,22 +68,9 @@ export async function deadLetters(h: ContractHarness, dlqTopic: string): Promise
  *
  * @internal
  */
-export function registerConsumeScenarios(
-  test: ContractTest,
-  factory: TransportContractFactory,
-  features: TransportContractFeatures,
-  timeoutMs: number,
-): void {
-  const until = async (predicate: () => unknown, description: string): Promise<void> => {
-    await waitFor(predicate, timeoutMs, { description });
-  };
-  if (!features.partitionedSource) return;
-
+export function registerConsumeScenarios({ test, factory, features, timeoutMs, until }: ScenarioSuite): void {
   test('poison: every B is handled while the first A waits for its retries (1 partition, 4 processors)', async (h) => {
-    const topic = await factory.uniqueTopic(1);
-    const dlqTopic = await factory.uniqueTopic(1);
-    const publisher = await h.publisher(topic);
-    const dlq = await h.publisher(dlqTopic);
+    const { topic, dlqTopic, publisher, dlq } = await topicWithDeadLetters(h, factory);
     for (let i = 0; i < 100; i++) await publisher.send(event(i % 2 === 0 ? 'A' : 'B', { i }));
     const handled: number[] = [];
     let poisonAttempts = 0;
@@ -137,10 +117,7 @@ export function registerConsumeScenarios(
   });
 
   test('four keys waiting for retries do not stop a fifth (waiting attempts hold no processor)', async (h) => {
-    const topic = await factory.uniqueTopic(1);
-    const dlqTopic = await factory.uniqueTopic(1);
-    const publisher = await h.publisher(topic);
-    const dlq = await h.publisher(dlqTopic);
+    const { topic, dlqTopic, publisher, dlq } = await topicWithDeadLetters(h, factory);
     const poisonKeys = ['P1', 'P2', 'P3', 'P4'];
     for (const key of poisonKeys) await publisher.send(event(key, { key, poison: true }));
     for (let i = 0; i < 40; i++) await publisher.send(event('E', { key: 'E', i }));
@@ -243,10 +220,7 @@ export function registerConsumeScenarios(
   test(
     "an undecodable record is dead-lettered through the consumer's dead-letter channel with its reason",
     async (h) => {
-      const topic = await factory.uniqueTopic(1);
-      const dlqTopic = await factory.uniqueTopic(1);
-      const publisher = await h.publisher(topic);
-      const dlq = await h.publisher(dlqTopic);
+      const { topic, dlqTopic, publisher, dlq } = await topicWithDeadLetters(h, factory);
       await publisher.send(event('k', { i: 0 }));
       await factory.publishUndecodable!(topic, 'k');
       await publisher.send(event('k', { i: 2 }));

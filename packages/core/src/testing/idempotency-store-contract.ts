@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { GomesError } from '../errors/gomes-error.js';
 import type { IdempotencyStore } from '../idempotency/idempotency-store.js';
+import { testGlobals } from './test-globals.js';
 import { waitFor } from './wait-for.js';
 
 /**
@@ -21,26 +21,6 @@ export interface IdempotencyStoreContractFactory {
   teardown?(): Promise<void>;
   /** Jest timeout of each test, in ms. @default 30000 */
   readonly testTimeoutMs?: number;
-}
-
-type TestFn = () => Promise<void>;
-
-interface TestGlobals {
-  describe: (name: string, fn: () => void) => void;
-  it: (name: string, fn: TestFn, timeout?: number) => void;
-  beforeAll: (fn: TestFn, timeout?: number) => void;
-  afterAll: (fn: TestFn, timeout?: number) => void;
-}
-
-function testGlobals(): TestGlobals {
-  const g = globalThis as unknown as Partial<TestGlobals>;
-  if (!g.describe || !g.it || !g.beforeAll || !g.afterAll) {
-    throw new GomesError(
-      'ILLEGAL_STATE',
-      'describeIdempotencyStoreContract must run inside jest (or a runner with jest-style globals)',
-    );
-  }
-  return g as TestGlobals;
 }
 
 function tokenOf(claim: Awaited<ReturnType<IdempotencyStore['claim']>>): string {
@@ -64,7 +44,12 @@ export function describeIdempotencyStoreContract(
   name: string,
   factory: IdempotencyStoreContractFactory,
 ): void {
-  const { describe, it, beforeAll, afterAll } = testGlobals();
+  const { describe, it, beforeAll, afterAll } = testGlobals('describeIdempotencyStoreContract', [
+    'describe',
+    'it',
+    'beforeAll',
+    'afterAll',
+  ]);
   const timeout = factory.testTimeoutMs ?? 30_000;
   const store = async (): Promise<IdempotencyStore> => {
     const s = await factory.store();

@@ -6,9 +6,9 @@ import type { PolledDelivery } from '../endpoint/polled-delivery.js';
 import { PollingConsumer } from '../endpoint/polling-consumer.js';
 import { noopLogger } from '../logging/logger.js';
 import type { Message } from '../message/message.js';
-import { deadLetters, event, type ContractTest } from './consume-contract.js';
+import { deadLetters, event } from './consume-contract.js';
+import { topicWithDeadLetters, type ScenarioSuite } from './scenario-setup.js';
 import type { ContractHarness } from './transport-contract-harness.js';
-import type { TransportContractFactory, TransportContractFeatures } from './transport-contract.js';
 import { waitFor } from './wait-for.js';
 
 async function poller(
@@ -56,19 +56,9 @@ async function receiveAll(p: PollingConsumer, count: number, timeoutMs: number):
  *
  * @internal
  */
-export function registerPollingScenarios(
-  test: ContractTest,
-  factory: TransportContractFactory,
-  features: TransportContractFeatures,
-  timeoutMs: number,
-): void {
-  if (!features.partitionedSource) return;
-
+export function registerPollingScenarios({ test, factory, features, timeoutMs }: ScenarioSuite): void {
   test('polling consumer: ack, nack (handed out again), dead-letter; unsettled at close goes to the next poller', async (h) => {
-    const topic = await factory.uniqueTopic(1);
-    const dlqTopic = await factory.uniqueTopic(1);
-    const publisher = await h.publisher(topic);
-    const dlq = await h.publisher(dlqTopic);
+    const { topic, dlqTopic, publisher, dlq } = await topicWithDeadLetters(h, factory);
     for (let i = 0; i < 6; i++) await publisher.send(event(`k${i}`, { i }));
     const group = h.consumerName('pollers');
     const first = await poller(h, topic, h.consumerName('poller-1'), group, dlq);

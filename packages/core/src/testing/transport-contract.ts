@@ -2,15 +2,17 @@ import assert from 'node:assert/strict';
 import type { ConsumerChannelBuilder, PublisherChannelBuilder } from '../channel/channel-builders.js';
 import type { ChannelReader, ChannelReadOptions, ChannelRecord } from '../channel/channel-reader.js';
 import type { ChannelConnection } from '../channel/channel-connection.js';
-import { GomesError, isGomesError } from '../errors/gomes-error.js';
+import { isGomesError } from '../errors/gomes-error.js';
 import { MessageBuilder } from '../message/message-builder.js';
 import type { Message } from '../message/message.js';
 import { PARTITION_KEY_HEADER } from '../message/message-headers.js';
 import { registerBatchScenarios } from './batch-contract.js';
 import { registerConsumeScenarios } from './consume-contract.js';
 import { registerPollingScenarios } from './polling-contract.js';
+import { untilWithin, type ScenarioSuite } from './scenario-setup.js';
 import { ContractHarness } from './transport-contract-harness.js';
-import { holdsFor, waitFor, withTimeout } from './wait-for.js';
+import { testGlobals, type TestFn } from './test-globals.js';
+import { holdsFor, withTimeout } from './wait-for.js';
 
 /** What a transport supports; the suite registers no test for a feature it lacks. @public */
 export interface TransportContractFeatures {
@@ -94,28 +96,6 @@ export interface TransportContractFactory {
   ): ConsumerChannelBuilder;
 }
 
-type TestFn = () => Promise<void>;
-
-/** The jest-compatible globals the suite needs. */
-interface TestGlobals {
-  describe: (name: string, fn: () => void) => void;
-  it: (name: string, fn: TestFn, timeout?: number) => void;
-  beforeAll: (fn: TestFn, timeout?: number) => void;
-  afterAll: (fn: TestFn, timeout?: number) => void;
-  afterEach: (fn: TestFn, timeout?: number) => void;
-}
-
-function testGlobals(): TestGlobals {
-  const g = globalThis as unknown as Partial<TestGlobals>;
-  if (!g.describe || !g.it || !g.beforeAll || !g.afterAll || !g.afterEach) {
-    throw new GomesError(
-      'ILLEGAL_STATE',
-      'describeTransportContract must run inside jest (or a runner with jest-style globals)',
-    );
-  }
-  return g as TestGlobals;
-}
-
 /** Every record of a bounded read. */
 async function readAll(reader: ChannelReader, options?: ChannelReadOptions): Promise<ChannelRecord[]> {
   const records: ChannelRecord[] = [];
@@ -153,7 +133,13 @@ function keyed(key: string, payload: Record<string, unknown>, kind = 'data'): Me
  * @public
  */
 export function describeTransportContract(name: string, factory: TransportContractFactory): void {
-  const { describe, it, beforeAll, afterAll, afterEach } = testGlobals();
+  const { describe, it, beforeAll, afterAll, afterEach } = testGlobals('describeTransportContract', [
+    'describe',
+    'it',
+    'beforeAll',
+    'afterAll',
+    'afterEach',
+  ]);
   const features = { ...DEFAULT_TRANSPORT_CONTRACT_FEATURES, ...factory.features };
   const timeoutMs = factory.timeoutMs ?? 10_000;
   const quietMs = factory.quietPeriodMs ?? 250;
@@ -172,18 +158,19 @@ export function describeTransportContract(name: string, factory: TransportContra
     // A feature the transport lacks registers no test at all (nothing left skipped).
     if (enabled) it(title, body, testTimeoutMs);
   };
-  const until = async (predicate: () => unknown, description: string): Promise<void> => {
-    await waitFor(predicate, timeoutMs, { description });
-  };
+  const until = untilWithin(timeoutMs);
 
   describe(`transport contract: ${name}`, () => {
     if (factory.setup) beforeAll(async () => factory.setup?.(), testTimeoutMs);
     if (factory.teardown) afterAll(async () => factory.teardown?.(), testTimeoutMs);
     afterEach(async () => current?.cleanup(), testTimeoutMs);
 
-    registerConsumeScenarios(test, factory, features, timeoutMs);
-    registerBatchScenarios(test, factory, features, timeoutMs);
-    registerPollingScenarios(test, factory, features, timeoutMs);
+    if (features.partitionedSource) {
+      const suite: ScenarioSuite = { test, factory, features, timeoutMs, until };
+      registerConsumeScenarios(suite);
+      registerBatchScenarios(suite);
+      registerPollingScenarios(suite);
+    }
 
     test('round trip keeps the payload and every header, messageId included', async (h) => {
       const topic = await factory.uniqueTopic(3);
