@@ -10,6 +10,8 @@ import {
   type Logger,
 } from '@gomes/core';
 import type { ClientBase, Pool, PoolClient } from 'pg';
+import { postgresTableName } from './postgres-table-name.js';
+import { inTransaction, toError } from './postgres-transaction.js';
 
 /** Options of {@link PostgresIdempotencyStore}. @public */
 export interface PostgresIdempotencyStoreOptions {
@@ -33,8 +35,6 @@ export const DEFAULT_POSTGRES_IDEMPOTENCY_STORE_OPTIONS = Object.freeze({
 export type IdempotentTransactionResult<T> =
   { readonly duplicate: false; readonly result: T } | { readonly duplicate: true };
 
-const toError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 const MS = `$3::bigint * interval '1 millisecond'`;
 
 /**
@@ -80,10 +80,7 @@ export class PostgresIdempotencyStore implements IdempotencyStore {
     const table = options.table ?? DEFAULT_POSTGRES_IDEMPOTENCY_STORE_OPTIONS.table;
     const purge = options.purgeIntervalMs ?? DEFAULT_POSTGRES_IDEMPOTENCY_STORE_OPTIONS.purgeIntervalMs;
     const problems: string[] = [];
-    if (!IDENTIFIER.test(table)) problems.push(`table "${table}" is not a plain SQL identifier`);
-    if (options.schema !== undefined && !IDENTIFIER.test(options.schema)) {
-      problems.push(`schema "${options.schema}" is not a plain SQL identifier`);
-    }
+    const name = postgresTableName(table, options.schema, 'gomes-idempotency', problems);
     if (!Number.isInteger(purge) || purge < 0 || purge > 2_147_483_647) {
       problems.push(`purgeIntervalMs must be an integer between 0 and 2147483647 (got ${purge})`);
     }
@@ -91,9 +88,9 @@ export class PostgresIdempotencyStore implements IdempotencyStore {
     this.#pool = pool;
     this.#purgeIntervalMs = purge;
     this.#logger = options.logger ?? noopLogger;
-    this.table = options.schema === undefined ? `"${table}"` : `"${options.schema}"."${table}"`;
-    this.#lockName = `gomes-idempotency:${options.schema ?? ''}.${table}`;
-    this.description = `postgres table ${options.schema === undefined ? '' : `${options.schema}.`}${table}`;
+    this.table = name.table;
+    this.#lockName = name.lockName;
+    this.description = name.description;
   }
 
   /**
@@ -195,24 +192,10 @@ export class PostgresIdempotencyStore implements IdempotencyStore {
    */
   async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<IdempotentTransactionResult<T>> {
     this.#currentClaim();
-    const client = await this.#pool.connect();
-    let failure: Error | undefined;
-    try {
-      await client.query('BEGIN');
-      if (!(await this.markDoneInTransaction(client))) {
-        await client.query('ROLLBACK');
-        return { duplicate: true };
-      }
-      const result = await work(client);
-      await client.query('COMMIT');
-      return { duplicate: false, result };
-    } catch (error) {
-      failure = toError(error);
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release(failure);
-    }
+    return inTransaction<IdempotentTransactionResult<T>>(this.#pool, async (client) => {
+      if (!(await this.markDoneInTransaction(client))) return { commit: false, result: { duplicate: true } };
+      return { commit: true, result: { duplicate: false, result: await work(client) } };
+    });
   }
 
   /**
@@ -257,10 +240,7 @@ export class PostgresIdempotencyStore implements IdempotencyStore {
   }
 
   async #start(): Promise<void> {
-    const client = await this.#pool.connect();
-    let failure: Error | undefined;
-    try {
-      await client.query('BEGIN');
+    await inTransaction(this.#pool, async (client) => {
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [this.#lockName]);
       await client.query(
         `CREATE TABLE IF NOT EXISTS ${this.table} (
@@ -271,14 +251,8 @@ export class PostgresIdempotencyStore implements IdempotencyStore {
       );
       const index = `"${this.table.replace(/"/g, '').replace(/\./g, '_')}_expires_at_idx"`;
       await client.query(`CREATE INDEX IF NOT EXISTS ${index} ON ${this.table} (expires_at)`);
-      await client.query('COMMIT');
-    } catch (error) {
-      failure = toError(error);
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release(failure);
-    }
+      return { commit: true, result: undefined };
+    });
     await this.purgeExpired();
     if (this.#purgeIntervalMs > 0 && !this.#purgeTimer) {
       this.#purgeTimer = setInterval(() => {

@@ -1,5 +1,7 @@
 import { ConfigurationError, type ReplayCheckpoint, type ReplayCheckpointStore } from '@gomes/core';
 import type { Pool } from 'pg';
+import { postgresTableName } from './postgres-table-name.js';
+import { inTransaction } from './postgres-transaction.js';
 
 /** Options of {@link PostgresReplayCheckpointStore}. @public */
 export interface PostgresReplayCheckpointStoreOptions {
@@ -13,9 +15,6 @@ export interface PostgresReplayCheckpointStoreOptions {
 export const DEFAULT_POSTGRES_REPLAY_CHECKPOINT_STORE_OPTIONS = Object.freeze({
   table: 'gomes_replay_checkpoints',
 });
-
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
-const toError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
 
 interface CheckpointRow {
   channel: string;
@@ -60,14 +59,12 @@ export class PostgresReplayCheckpointStore implements ReplayCheckpointStore {
   constructor(pool: Pool, options: PostgresReplayCheckpointStoreOptions = {}) {
     const table = options.table ?? DEFAULT_POSTGRES_REPLAY_CHECKPOINT_STORE_OPTIONS.table;
     const problems: string[] = [];
-    if (!IDENTIFIER.test(table)) problems.push(`table "${table}" is not a plain SQL identifier`);
-    if (options.schema !== undefined && !IDENTIFIER.test(options.schema))
-      problems.push(`schema "${options.schema}" is not a plain SQL identifier`);
+    const name = postgresTableName(table, options.schema, 'gomes-replay-checkpoints', problems);
     ConfigurationError.throwIfAny(problems, 'PostgreSQL replay checkpoint store options');
     this.#pool = pool;
-    this.table = options.schema === undefined ? `"${table}"` : `"${options.schema}"."${table}"`;
-    this.#lockName = `gomes-replay-checkpoints:${options.schema ?? ''}.${table}`;
-    this.description = `postgres table ${options.schema === undefined ? '' : `${options.schema}.`}${table}`;
+    this.table = name.table;
+    this.#lockName = name.lockName;
+    this.description = name.description;
   }
 
   /**
@@ -129,10 +126,7 @@ export class PostgresReplayCheckpointStore implements ReplayCheckpointStore {
   }
 
   async #createTable(): Promise<void> {
-    const client = await this.#pool.connect();
-    let failure: Error | undefined;
-    try {
-      await client.query('BEGIN');
+    await inTransaction(this.#pool, async (client) => {
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [this.#lockName]);
       await client.query(
         `CREATE TABLE IF NOT EXISTS ${this.table} (
@@ -143,13 +137,7 @@ export class PostgresReplayCheckpointStore implements ReplayCheckpointStore {
            offsets jsonb NOT NULL,
            updated_at timestamptz NOT NULL)`,
       );
-      await client.query('COMMIT');
-    } catch (error) {
-      failure = toError(error);
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release(failure);
-    }
+      return { commit: true, result: undefined };
+    });
   }
 }
