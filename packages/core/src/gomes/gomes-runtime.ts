@@ -8,6 +8,7 @@ import type { IdempotencyStore } from '../idempotency/idempotency-store.js';
 import type { Logger } from '../logging/logger.js';
 import type { GomesTelemetry } from '../observability/gomes-telemetry.js';
 import { InstrumentedPublisherChannel } from '../observability/instrumented-publisher-channel.js';
+import type { LagSource } from '../observability/messaging-metrics.js';
 import { messagingSystemOf } from '../observability/span-helpers.js';
 import { provisionTopics, type TopicProvisioningReport } from '../topics/topic-provisioning.js';
 import { replyChannelNames, type RegisteredConfiguration } from './configuration-check.js';
@@ -152,6 +153,21 @@ export class GomesRuntime {
       [...this.connections.values()].reverse().map(async (c) => c.disconnect()),
     );
     return errors;
+  }
+
+  /** The consumer channels that report their lag, for the lag metric. */
+  lagSources(): LagSource[] {
+    return [...this.consumerChannels].flatMap(([consumer, channel]) =>
+      channel.consumerLag
+        ? [
+            {
+              consumer,
+              system: this.consumerSystems.get(consumer) ?? 'gomes',
+              lag: () => channel.consumerLag!(),
+            },
+          ]
+        : [],
+    );
   }
 
   /** The publisher channel called `name`, or throws NOT_FOUND. */

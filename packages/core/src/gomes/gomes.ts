@@ -1,60 +1,48 @@
 import { ActionDispatcher } from '../actions/action-dispatcher.js';
-import { ActionRegistry } from '../actions/action-registry.js';
 import {
   resolveActionValidationOptions,
   type ResolvedActionValidationOptions,
 } from '../actions/action-validation-options.js';
 import { toHandlerDefinition, type HandlerRegistration } from '../actions/handler-definition.js';
-import { ChannelBusTransport } from '../bus/channel-bus-transport.js';
-import { CommandBus } from '../bus/command-bus.js';
-import { EventBus } from '../bus/event-bus.js';
-import { InProcessBusTransport } from '../bus/in-process-bus-transport.js';
-import { QueryBus } from '../bus/query-bus.js';
+import type { CommandBus } from '../bus/command-bus.js';
+import type { EventBus } from '../bus/event-bus.js';
+import type { QueryBus } from '../bus/query-bus.js';
 import { RequestReplyCoordinator, type RequestReplyStats } from '../bus/request-reply-coordinator.js';
-import type { BusTransport } from '../bus/bus-transport.js';
 import type { ConsumerChannelBuilder, PublisherChannelBuilder } from '../channel/channel-builders.js';
 import type { ChannelConnection } from '../channel/channel-connection.js';
 import type { PublisherChannel } from '../channel/publisher-channel.js';
-import { DeadLetterChannel } from '../dead-letter/dead-letter-channel.js';
+import type { DeadLetterChannel } from '../dead-letter/dead-letter-channel.js';
 import type { RedriveOptions, RedriveReport } from '../dead-letter/redrive-report.js';
-import { EventDrivenConsumer } from '../endpoint/event-driven-consumer.js';
-import { PollingConsumer } from '../endpoint/polling-consumer.js';
-import type { MessageHandlerFn } from '../pipeline/message-handler.js';
-import { replayOptionsProblems, type ReplayOptions } from '../replay/replay-options.js';
+import type { EventDrivenConsumer } from '../endpoint/event-driven-consumer.js';
+import type { PollingConsumer } from '../endpoint/polling-consumer.js';
+import type { ReplayOptions } from '../replay/replay-options.js';
 import type { ReplayReport } from '../replay/replay-report.js';
-import { ReplayRun } from '../replay/replay-run.js';
 import { ConfigurationError } from '../errors/configuration-error.js';
-import { GomesError, toError } from '../errors/gomes-error.js';
-import { sharedPromise } from '../internal/shared-promise.js';
+import { GomesError } from '../errors/gomes-error.js';
 import type { Logger } from '../logging/logger.js';
 import type { Message } from '../message/message.js';
 import { newMessageId } from '../message/message-id.js';
 import { GomesTelemetry } from '../observability/gomes-telemetry.js';
-import { consumerObservability } from '../observability/tracing-middleware.js';
 import type { ChannelResolver } from '../pipeline/processing-context.js';
 import { formatEndpointsTable, listEndpoints, type EndpointInfo } from './active-endpoints.js';
 import type { TopicProvisioningReport } from '../topics/topic-provisioning.js';
 import type { TopicTemplates } from '../topics/topic-templates.js';
-import {
-  checkConfiguration,
-  consumersWithoutDeadLetter,
-  replyChannelNames,
-  runPreflights,
-  type TopicRegistration,
-} from './configuration-check.js';
+import { openDeadLetterChannel, prepareReplay, type ChannelReadersContext } from './channel-readers.js';
+import { checkConfiguration, runPreflights } from './configuration-check.js';
+import { GomesBuses } from './gomes-buses.js';
+import { GomesConsumers } from './gomes-consumers.js';
+import { GomesLifecycle } from './gomes-lifecycle.js';
+import { GomesRegistrations } from './gomes-registrations.js';
 import { GomesRuntime } from './gomes-runtime.js';
 import { resolveGomesOptions, type GomesOptions } from './gomes-options.js';
+import type { GomesState } from './gomes-state.js';
 import { assessHealth } from './health.js';
 import { resolveHealthOptions, type ResolvedHealthOptions } from './health-options.js';
 import type { HealthReport } from './health-report.js';
+import { UnhandledErrors, type UnhandledErrorListener } from './unhandled-errors.js';
 
-/** Lifecycle state of a gomes instance. @public */
-export type GomesState = 'created' | 'starting' | 'started' | 'stopping' | 'stopped' | 'failed';
-
-/** Receives errors that have no caller to reject (async sends, consumer crashes). @public */
-export type UnhandledErrorListener = (error: Error, message?: Message) => void;
-
-type BusKind = 'Command-Bus' | 'Query-Bus' | 'Event-Bus';
+export type { GomesState } from './gomes-state.js';
+export type { UnhandledErrorListener } from './unhandled-errors.js';
 
 /**
  * A gomes instance: register connections, channels and handlers, `start()`, use the buses and
@@ -66,27 +54,18 @@ type BusKind = 'Command-Bus' | 'Query-Bus' | 'Event-Bus';
 export class Gomes {
   readonly #options: GomesOptions;
   readonly #logger: Logger;
-  readonly #registry = new ActionRegistry();
-  readonly #connections: ChannelConnection[] = [];
-  readonly #publishers: PublisherChannelBuilder[] = [];
-  readonly #consumers: ConsumerChannelBuilder[] = [];
-  readonly #topics: TopicRegistration[] = [];
+  readonly #config = new GomesRegistrations();
   #topicReports: readonly TopicProvisioningReport[] = [];
   readonly #coordinator: RequestReplyCoordinator;
-  readonly #buses = new Map<string, { kind: BusKind; bus: CommandBus | QueryBus | EventBus }>();
-  readonly #eventDrivenConsumers = new Map<string, EventDrivenConsumer>();
-  readonly #pollingConsumers = new Map<string, PollingConsumer>();
-  readonly #asyncWork = new Set<Promise<unknown>>();
-  readonly #errorListeners = new Set<UnhandledErrorListener>();
+  readonly #buses: GomesBuses;
+  readonly #endpoints: GomesConsumers;
+  readonly #unhandled: UnhandledErrors;
   readonly #dispatcher: ActionDispatcher;
   readonly #channels: ChannelResolver;
   readonly #telemetry: GomesTelemetry;
   readonly #health: ResolvedHealthOptions;
   readonly #validation: ResolvedActionValidationOptions;
-  #runtime: GomesRuntime | undefined;
-  #state: GomesState = 'created';
-  #startPromise: Promise<void> | undefined;
-  readonly #shutdown = sharedPromise(async () => this.#doShutdown());
+  readonly #lifecycle: GomesLifecycle;
 
   /** @internal Use `createGomes()`. */
   constructor(options: Partial<GomesOptions> = {}) {
@@ -96,13 +75,42 @@ export class Gomes {
     this.#validation = resolveActionValidationOptions(this.#options.validation).options;
     this.#coordinator = new RequestReplyCoordinator(this.#logger, this.#options.instanceId ?? newMessageId());
     this.#telemetry = new GomesTelemetry(this.#options);
-    this.#dispatcher = new ActionDispatcher(this.#registry, {
+    this.#dispatcher = new ActionDispatcher(this.#config.registry, {
       validate: this.#options.validate,
       validation: this.#validation,
       telemetry: this.#telemetry,
       inheritCausation: this.#options.inheritCausation,
     });
-    this.#channels = { publisher: (name) => this.#runtime?.publishers.get(name) };
+    this.#channels = { publisher: (name) => this.#lifecycle.runtime?.publishers.get(name) };
+    this.#lifecycle = new GomesLifecycle({
+      logger: this.#logger,
+      check: () => ConfigurationError.throwIfAny(checkConfiguration(this.#config), 'gomes configuration'),
+      build: async () => this.#buildRuntime(),
+      started: () => this.#config.logStarted(this.#logger, this.instanceId),
+      stop: async () => this.#stopEndpoints(),
+    });
+    this.#unhandled = new UnhandledErrors(this.#logger);
+    const shared = {
+      channels: this.#channels,
+      telemetry: this.#telemetry,
+      logger: this.#logger,
+      state: () => this.#lifecycle.state,
+      startedRuntime: () => this.#lifecycle.startedRuntime(),
+      onUnhandledError: (error: Error, message?: Message) => this.#unhandled.emit(error, message),
+    };
+    this.#buses = new GomesBuses({
+      ...shared,
+      options: this.#options,
+      config: this.#config,
+      dispatcher: this.#dispatcher,
+      validation: this.#validation,
+      coordinator: this.#coordinator,
+    });
+    this.#endpoints = new GomesConsumers({
+      ...shared,
+      consumers: this.#config.consumers,
+      dispatch: this.#dispatcher.handle,
+    });
   }
 
   /**
@@ -124,7 +132,7 @@ export class Gomes {
 
   /** Current lifecycle state. */
   get state(): GomesState {
-    return this.#state;
+    return this.#lifecycle.state;
   }
 
   /**
@@ -147,22 +155,22 @@ export class Gomes {
 
   /** Registers a connection (connected by `start()`, disconnected last by `shutdown()`). */
   addChannelConnection(connection: ChannelConnection): this {
-    this.#assertConfigurable();
-    this.#connections.push(connection);
+    this.#lifecycle.assertConfigurable();
+    this.#config.connections.push(connection);
     return this;
   }
 
   /** Registers a publisher channel, built at `start()`. */
   addPublisherChannel(builder: PublisherChannelBuilder): this {
-    this.#assertConfigurable();
-    this.#publishers.push(builder);
+    this.#lifecycle.assertConfigurable();
+    this.#config.publishers.push(builder);
     return this;
   }
 
   /** Registers a consumer channel; run it with `eventDrivenConsumer(name)` after `start()`. */
   addConsumerChannel(builder: ConsumerChannelBuilder): this {
-    this.#assertConfigurable();
-    this.#consumers.push(builder);
+    this.#lifecycle.assertConfigurable();
+    this.#config.consumers.push(builder);
     return this;
   }
 
@@ -172,8 +180,8 @@ export class Gomes {
    * `onMismatch: 'fail'`); see {@link Gomes.topicReports} and docs/topics.md.
    */
   addTopics(connectionName: string, templates: TopicTemplates): this {
-    this.#assertConfigurable();
-    this.#topics.push({ connectionName, templates });
+    this.#lifecycle.assertConfigurable();
+    this.#config.topics.push({ connectionName, templates });
     return this;
   }
 
@@ -187,15 +195,14 @@ export class Gomes {
    * of a class decorated with `@CommandHandler` / `@QueryHandler` / `@EventHandler`.
    */
   addActionHandler(handler: HandlerRegistration): this {
-    this.#assertConfigurable();
-    this.#registry.register(toHandlerDefinition(handler));
+    this.#lifecycle.assertConfigurable();
+    this.#config.registry.register(toHandlerDefinition(handler));
     return this;
   }
 
   /** Adds a listener for errors that have no caller (failed `sendAsync` in process, consumer crashes). */
   onUnhandledError(listener: UnhandledErrorListener): () => void {
-    this.#errorListeners.add(listener);
-    return () => this.#errorListeners.delete(listener);
+    return this.#unhandled.add(listener);
   }
 
   /**
@@ -206,91 +213,37 @@ export class Gomes {
    * it again while it runs returns the same promise; after it succeeded it throws.
    */
   async start(): Promise<void> {
-    if (this.#startPromise && (this.#state === 'starting' || this.#state === 'started'))
-      return this.#startPromise;
-    if (this.#state !== 'created')
-      throw new GomesError('ILLEGAL_STATE', `Cannot start a gomes instance that is ${this.#state}`);
-    this.#startPromise = this.#doStart();
-    return this.#startPromise;
-  }
-
-  async #doStart(): Promise<void> {
-    const config = {
-      connections: this.#connections,
-      publishers: this.#publishers,
-      consumers: this.#consumers,
-      registry: this.#registry,
-      topics: this.#topics,
-    };
-    try {
-      ConfigurationError.throwIfAny(checkConfiguration(config), 'gomes configuration');
-      this.#state = 'starting';
-      ConfigurationError.throwIfAny(await runPreflights(config, this.#logger), 'gomes configuration');
-      this.#telemetry.start();
-      this.#runtime = await GomesRuntime.build(config, this.#coordinator, this.#logger, this.#telemetry);
-      const runtime = this.#runtime;
-      this.#topicReports = Object.freeze([...runtime.topicReports]);
-      this.#telemetry.metrics.setLagSources(() =>
-        [...runtime.consumerChannels].flatMap(([consumer, channel]) =>
-          channel.consumerLag
-            ? [
-                {
-                  consumer,
-                  system: runtime.consumerSystems.get(consumer) ?? 'gomes',
-                  lag: () => channel.consumerLag!(),
-                },
-              ]
-            : [],
-        ),
-      );
-      this.#state = 'started';
-      for (const consumer of consumersWithoutDeadLetter(config)) {
-        this.#logger.warn(
-          `failed messages of consumer ${consumer} are redelivered until they succeed; configure withDeadLetterChannelName() to park them after the retries instead`,
-          { consumer },
-        );
-      }
-      this.#logger.info('gomes started', {
-        instanceId: this.instanceId,
-        connections: this.#connections.length,
-        publishers: this.#publishers.length,
-        consumers: this.#consumers.length,
-        actions: this.#registry.entries().length,
-      });
-    } catch (error) {
-      this.#state = 'failed';
-      throw error;
-    }
+    return this.#lifecycle.start();
   }
 
   /** The in-process command bus: runs the local handler and resolves to its result. */
   commandBus(): CommandBus {
-    return this.#bus('Command-Bus', undefined) as CommandBus;
+    return this.#buses.bus('Command-Bus', undefined) as CommandBus;
   }
 
   /** The in-process query bus. */
   queryBus(): QueryBus {
-    return this.#bus('Query-Bus', undefined) as QueryBus;
+    return this.#buses.bus('Query-Bus', undefined) as QueryBus;
   }
 
   /** The in-process event bus: fans out to every local handler of the event. */
   eventBus(): EventBus {
-    return this.#bus('Event-Bus', undefined) as EventBus;
+    return this.#buses.bus('Event-Bus', undefined) as EventBus;
   }
 
   /** A command bus sending over the publisher channel `name`. */
   commandBusByChannel(name: string): CommandBus {
-    return this.#bus('Command-Bus', name) as CommandBus;
+    return this.#buses.bus('Command-Bus', name) as CommandBus;
   }
 
   /** A query bus sending over the publisher channel `name`. */
   queryBusByChannel(name: string): QueryBus {
-    return this.#bus('Query-Bus', name) as QueryBus;
+    return this.#buses.bus('Query-Bus', name) as QueryBus;
   }
 
   /** An event bus publishing to the publisher channel `name`. */
   eventBusByChannel(name: string): EventBus {
-    return this.#bus('Event-Bus', name) as EventBus;
+    return this.#buses.bus('Event-Bus', name) as EventBus;
   }
 
   /**
@@ -299,7 +252,7 @@ export class Gomes {
    * @throws GomesError `GOMES_ILLEGAL_STATE` before `start()`, `GOMES_NOT_FOUND` for an unknown name.
    */
   publisherChannel(name: string): PublisherChannel {
-    return this.#startedRuntime().publisher(name);
+    return this.#lifecycle.startedRuntime().publisher(name);
   }
 
   /**
@@ -311,29 +264,7 @@ export class Gomes {
    * channel `channel` is registered, `GOMES_NOT_SUPPORTED` when its transport cannot read it back.
    */
   deadLetters(channel: string): DeadLetterChannel {
-    const runtime = this.#startedRuntime();
-    const builder = this.#publishers.find((p) => p.channelName === channel);
-    if (!builder) {
-      throw new GomesError(
-        'NOT_FOUND',
-        `No publisher channel "${channel}" is registered; register one for the dead-letter channel to list or redrive it`,
-        { details: { channel } },
-      );
-    }
-    if (!builder.createReader) {
-      throw new GomesError(
-        'NOT_SUPPORTED',
-        `The transport of publisher channel "${channel}" cannot read it back (its builder has no createReader)`,
-        { details: { channel, connection: builder.connectionName } },
-      );
-    }
-    const connection = runtime.connections.get(builder.connectionName)!;
-    return new DeadLetterChannel({
-      reader: builder.createReader({ connection, logger: this.#logger }),
-      publisher: runtime.publisher(channel),
-      publishers: (name) => runtime.publishers.get(name),
-      logger: this.#logger,
-    });
+    return openDeadLetterChannel(this.#readers(), channel);
   }
 
   /**
@@ -368,42 +299,7 @@ export class Gomes {
    * ```
    */
   async replay(options: ReplayOptions): Promise<ReplayReport> {
-    const runtime = this.#startedRuntime();
-    const problems = replayOptionsProblems(options);
-    const builder = this.#publishers.find((p) => p.channelName === options.channel);
-    if (typeof options.channel === 'string' && options.channel !== '' && !builder) {
-      problems.push(
-        `no publisher channel "${options.channel}" is registered; register one (addPublisherChannel) for the channel to replay it`,
-      );
-    } else if (builder && !builder.createReader) {
-      problems.push(
-        `the transport of channel "${options.channel}" cannot read it back (its builder has no createReader)`,
-      );
-    }
-    const consumer =
-      options.consumer === undefined
-        ? undefined
-        : this.#consumers.find((c) => c.consumerName === options.consumer);
-    if (typeof options.consumer === 'string' && options.consumer !== '' && !consumer) {
-      problems.push(`no consumer channel "${options.consumer}" is registered`);
-    } else if (consumer && consumer.channelName !== options.channel) {
-      problems.push(
-        `consumer "${consumer.consumerName}" reads channel "${consumer.channelName}", not "${options.channel}"`,
-      );
-    }
-    ConfigurationError.throwIfAny(problems, `replay of "${String(options.channel)}"`);
-    const connection = runtime.connections.get(builder!.connectionName)!;
-    const run = new ReplayRun(
-      {
-        reader: builder!.createReader!({ connection, logger: this.#logger }),
-        registeredHandler: this.#dispatcher.handle,
-        consumer: consumer?.endpointOptions,
-        channels: this.#channels,
-        logger: this.#logger,
-      },
-      options,
-    );
-    return run.run();
+    return prepareReplay(this.#readers(), options, this.#dispatcher.handle, this.#channels).run();
   }
 
   /**
@@ -413,12 +309,7 @@ export class Gomes {
    * Configure it, then `run()` it. Needs a started instance.
    */
   eventDrivenConsumer(name: string): EventDrivenConsumer {
-    const existing = this.#eventDrivenConsumers.get(name);
-    const finished = existing?.state === 'stopped' || existing?.state === 'crashed';
-    if (existing && (!finished || this.#state !== 'started')) return existing;
-    const consumer = this.#newConsumer(name, this.#dispatcher.handle);
-    this.#eventDrivenConsumers.set(name, consumer);
-    return consumer;
+    return this.#endpoints.eventDriven(name);
   }
 
   /**
@@ -431,49 +322,7 @@ export class Gomes {
    * instance is not started or the transport has no partitioned source.
    */
   pollingConsumer(name: string): PollingConsumer {
-    const existing = this.#pollingConsumers.get(name);
-    if (existing && (existing.state !== 'closed' || this.#state !== 'started')) return existing;
-    const poller = new PollingConsumer(name, (handler) => {
-      const consumer = this.#newConsumer(name, handler);
-      if (this.#startedRuntime().consumerChannels.get(name)?.openSource === undefined) {
-        throw new GomesError(
-          'ILLEGAL_STATE',
-          `Consumer channel "${name}" cannot be polled: its transport has no partitioned source`,
-          { details: { name } },
-        );
-      }
-      return consumer;
-    });
-    this.#pollingConsumers.set(name, poller);
-    return poller;
-  }
-
-  /** An event-driven consumer of channel `name` running `handler` as its pipeline's terminal step. */
-  #newConsumer(name: string, handler: MessageHandlerFn): EventDrivenConsumer {
-    const runtime = this.#startedRuntime();
-    const channel = runtime.consumerChannels.get(name);
-    const builder = this.#consumers.find((c) => c.consumerName === name);
-    if (builder && !channel) {
-      throw new GomesError('NOT_FOUND', `Consumer channel "${name}" receives replies; gomes runs it itself`, {
-        details: { name },
-      });
-    }
-    if (!channel || !builder)
-      throw new GomesError('NOT_FOUND', `No consumer channel "${name}" is registered`, { details: { name } });
-    return new EventDrivenConsumer({
-      name,
-      channel,
-      endpointOptions: builder.endpointOptions,
-      handler,
-      channels: this.#channels,
-      logger: this.#logger,
-      onError: (error: Error) => this.#emitUnhandled(error),
-      observability: consumerObservability(this.#telemetry, {
-        endpoint: name,
-        channelName: channel.channelName,
-        system: runtime.consumerSystems.get(name) ?? 'gomes',
-      }),
-    });
+    return this.#endpoints.polling(name);
   }
 
   /**
@@ -483,26 +332,12 @@ export class Gomes {
    * calling it never hangs.
    */
   health(): HealthReport {
-    const runtime = this.#runtime;
-    const replyChannels = replyChannelNames(this.#publishers);
-    const consumers = this.#consumers.filter((b) => !replyChannels.has(b.channelName));
+    const runtime = this.#lifecycle.runtime;
     return assessHealth(
       {
-        lifecycle: this.#state,
-        connections: this.#connections.map((c) => ({
-          name: c.name,
-          state: c.state ?? (runtime ? 'connected' : 'disconnected'),
-        })),
-        consumers: consumers.map((b) => {
-          const consumer = this.#eventDrivenConsumers.get(b.consumerName);
-          return {
-            name: b.consumerName,
-            channel: b.channelName,
-            consumerState: consumer?.state,
-            consumerError: consumer?.error,
-            transport: runtime?.consumerChannels.get(b.consumerName)?.status?.(),
-          };
-        }),
+        lifecycle: this.#lifecycle.state,
+        connections: this.#config.connectionStates(runtime !== undefined),
+        consumers: this.#config.applicationConsumers().map((b) => this.#endpoints.snapshot(b, runtime)),
       },
       this.#health,
       Date.now(),
@@ -515,13 +350,13 @@ export class Gomes {
    */
   showActiveEndpoints(write?: (table: string) => void): EndpointInfo[] {
     const endpoints = listEndpoints({
-      state: this.#state,
-      running: this.#runtime !== undefined && this.#state === 'started',
-      connections: this.#connections,
-      publishers: this.#publishers,
-      consumers: this.#consumers,
-      consumerState: (name) => this.#eventDrivenConsumers.get(name)?.state,
-      buses: [...this.#buses.values()].map(({ kind, bus }) => ({ kind, channelName: bus.channelName })),
+      state: this.#lifecycle.state,
+      running: this.#lifecycle.runtime !== undefined && this.#lifecycle.state === 'started',
+      connections: this.#config.connections,
+      publishers: this.#config.publishers,
+      consumers: this.#config.consumers,
+      consumerState: (name) => this.#endpoints.eventDrivenOf(name)?.state,
+      buses: this.#buses.list(),
     });
     write?.(formatEndpointsTable(endpoints));
     return endpoints;
@@ -534,137 +369,30 @@ export class Gomes {
   // Not `async`: concurrent callers must get the very same promise.
   // eslint-disable-next-line @typescript-eslint/promise-function-async
   shutdown(): Promise<void> {
-    return this.#shutdown();
+    return this.#lifecycle.shutdown();
   }
 
-  async #doShutdown(): Promise<void> {
-    if (this.#state === 'starting') await this.#startPromise?.catch(() => undefined);
-    const previous = this.#state;
-    this.#state = 'stopping';
+  /** Runs the preflights, then connects and builds the channels (`start()`, state `starting`). */
+  async #buildRuntime(): Promise<GomesRuntime> {
+    const config = this.#config;
+    ConfigurationError.throwIfAny(await runPreflights(config, this.#logger), 'gomes configuration');
+    this.#telemetry.start();
+    const runtime = await GomesRuntime.build(config, this.#coordinator, this.#logger, this.#telemetry);
+    this.#topicReports = Object.freeze([...runtime.topicReports]);
+    this.#telemetry.metrics.setLagSources(() => runtime.lagSources());
+    return runtime;
+  }
+
+  /** Stops the consumers and in-process work, and fails the waiting requests (`shutdown()`). */
+  async #stopEndpoints(): Promise<void> {
     const budget = this.#options.shutdownTimeoutMs;
-    await Promise.allSettled([
-      ...[...this.#eventDrivenConsumers.values()].map(async (c) => c.stop(budget)),
-      ...[...this.#pollingConsumers.values()].map(async (c) => c.close(budget)),
-    ]);
-    await this.#drainAsyncWork(budget);
+    await this.#endpoints.stopAll(budget);
+    await this.#buses.drainAsyncWork(budget);
     this.#coordinator.rejectAll(new GomesError('CLOSED', 'gomes is shutting down'));
-    const errors = (await this.#runtime?.close()) ?? [];
-    this.#runtime = undefined;
-    this.#state = 'stopped';
-    this.#logger.info('gomes stopped', { from: previous, errors: errors.length });
-    if (errors.length > 0) {
-      throw new GomesError(
-        'CLOSED',
-        `Shutdown finished with ${errors.length} error(s): ${errors.map((e) => e.message).join('; ')}`,
-        {
-          cause: errors[0],
-        },
-      );
-    }
   }
 
-  async #drainAsyncWork(budgetMs: number): Promise<void> {
-    if (this.#asyncWork.size === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, budgetMs)));
-    await Promise.race([Promise.allSettled([...this.#asyncWork]), timeout]);
-    clearTimeout(timer);
-  }
-
-  #bus(kind: BusKind, channelName: string | undefined): CommandBus | QueryBus | EventBus {
-    const key = `${kind}:${channelName ?? 'in-process'}`;
-    const existing = this.#buses.get(key);
-    if (existing) return existing.bus;
-    if (channelName !== undefined && this.#state === 'started') this.#startedRuntime().publisher(channelName);
-    const transport =
-      channelName === undefined ? this.#inProcessTransport(kind) : this.#channelTransport(channelName);
-    const deps = {
-      transport,
-      describe: (a: object) => this.#registry.describe(a),
-      validate: this.#options.validate,
-      validation: this.#validation,
-      origin: this.#options.origin,
-    };
-    const bus =
-      kind === 'Command-Bus'
-        ? new CommandBus(deps)
-        : kind === 'Query-Bus'
-          ? new QueryBus(deps)
-          : new EventBus(deps);
-    this.#buses.set(key, { kind, bus });
-    return bus;
-  }
-
-  #inProcessTransport(kind: BusKind): BusTransport {
-    return new InProcessBusTransport({
-      dispatcher: this.#dispatcher,
-      channels: this.#channels,
-      logger: this.#logger,
-      endpointName: `default.${kind}`,
-      telemetry: this.#telemetry,
-      assertOpen: () => {
-        if (this.#state === 'stopped') {
-          throw new GomesError('CLOSED', `gomes is stopped: the in-process ${kind} takes no more messages`, {
-            details: { state: this.#state },
-          });
-        }
-      },
-      onUnhandledError: (error, message) => this.#emitUnhandled(error, message),
-      track: (work) => {
-        this.#asyncWork.add(work);
-        // `work` handles its own failures; the catch only guards against a rejection of it ever
-        // surfacing as an unhandled rejection through this bookkeeping chain.
-        work
-          .finally(() => this.#asyncWork.delete(work))
-          .catch((e: unknown) =>
-            this.#logger.error('in-process async work failed', { errorMessage: toError(e).message }),
-          );
-      },
-    });
-  }
-
-  #channelTransport(channelName: string): BusTransport {
-    return new ChannelBusTransport({
-      channelName,
-      replyTo: this.#publishers.find((p) => p.channelName === channelName)?.replyChannelName,
-      instanceId: this.#coordinator.instanceId,
-      publisher: () => this.#startedRuntime().publisher(channelName),
-      coordinator: this.#coordinator,
-      defaultTimeoutMs: this.#options.requestTimeoutMs,
-      telemetry: this.#telemetry,
-    });
-  }
-
-  #startedRuntime(): GomesRuntime {
-    if (this.#state !== 'started' || !this.#runtime) {
-      throw new GomesError('ILLEGAL_STATE', `gomes is ${this.#state}; call start() first`, {
-        details: { state: this.#state },
-      });
-    }
-    return this.#runtime;
-  }
-
-  #assertConfigurable(): void {
-    if (this.#state !== 'created') {
-      throw new GomesError(
-        'ILLEGAL_STATE',
-        `Cannot change the configuration of a gomes instance that is ${this.#state}`,
-      );
-    }
-  }
-
-  /** Tells every listener; a listener that throws is logged and does not stop the others. */
-  #emitUnhandled(error: Error, message?: Message): void {
-    for (const listener of this.#errorListeners) {
-      try {
-        listener(error, message);
-      } catch (listenerError) {
-        this.#logger.error('onUnhandledError listener threw', {
-          errorMessage: toError(listenerError).message,
-          reportedError: error.message,
-          messageId: message?.messageId,
-        });
-      }
-    }
+  /** What reads a registered channel back (dead letters, replay); needs a started instance. */
+  #readers(): ChannelReadersContext {
+    return { runtime: this.#lifecycle.startedRuntime(), config: this.#config, logger: this.#logger };
   }
 }

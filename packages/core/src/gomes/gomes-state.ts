@@ -1,0 +1,2 @@
+/** Lifecycle state of a gomes instance. @public */
+export type GomesState = 'created' | 'starting' | 'started' | 'stopping' | 'stopped' | 'failed';
