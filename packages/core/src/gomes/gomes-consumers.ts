@@ -36,6 +36,8 @@ export class GomesConsumers {
   readonly #deps: GomesConsumersDependencies;
   readonly #eventDriven = new Map<string, EventDrivenConsumer>();
   readonly #polling = new Map<string, PollingConsumer>();
+  /** The consume path of each channel made last (an event-driven consumer's, or a poller's): what health reports. */
+  readonly #latest = new Map<string, EventDrivenConsumer>();
 
   constructor(deps: GomesConsumersDependencies) {
     this.#deps = deps;
@@ -53,6 +55,7 @@ export class GomesConsumers {
     if (existing && (!finished || this.#deps.state() !== 'started')) return existing;
     const consumer = this.#newConsumer(name, this.#deps.dispatch);
     this.#eventDriven.set(name, consumer);
+    this.#latest.set(name, consumer);
     return consumer;
   }
 
@@ -69,15 +72,19 @@ export class GomesConsumers {
           { details: { name } },
         );
       }
+      this.#latest.set(name, consumer);
       return consumer;
     });
     this.#polling.set(name, poller);
     return poller;
   }
 
-  /** The health snapshot of the consumer channel `builder` (`runtime` while started). */
+  /**
+   * The health snapshot of the consumer channel `builder` (`runtime` while started): of the consume
+   * path made last for it, an event-driven consumer's or a polling consumer's.
+   */
   snapshot(builder: ConsumerChannelBuilder, runtime: GomesRuntime | undefined): ConsumerSnapshot {
-    const consumer = this.#eventDriven.get(builder.consumerName);
+    const consumer = this.#latest.get(builder.consumerName);
     return {
       name: builder.consumerName,
       channel: builder.channelName,

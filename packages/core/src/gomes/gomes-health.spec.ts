@@ -209,6 +209,51 @@ describe('gomes.health() on the in-memory transport', () => {
   });
 });
 
+describe('gomes.health() with a polling consumer', () => {
+  /** An instance whose channel `jobs` (2 partitions) is pulled by the polling consumer `pullers`. */
+  function pollingApp(): Gomes {
+    const broker = new InMemoryBroker({ defaultPartitions: 2 });
+    broker.createTopic('jobs', 2);
+    return createGomes({ health: { stallTimeoutMs: STALL_MS, livenessStallTimeoutMs: LIVENESS_STALL_MS } })
+      .addChannelConnection(inMemoryConnection('memory', { broker }))
+      .addPublisherChannel(inMemoryPublisher('memory', 'jobs'))
+      .addConsumerChannel(inMemoryConsumer('memory', 'jobs', 'pullers').withPolling());
+  }
+  const pullers = (gomes: Gomes) => gomes.health().consumers.find((c) => c.name === 'pullers')!;
+
+  it('reports the poller as it reports an event-driven consumer: running with its partitions and lag, stopped once closed', async () => {
+    const gomes = track(pollingApp());
+    await gomes.start();
+    const poller = gomes.pollingConsumer('pullers');
+    expect(pullers(gomes)).toMatchObject({ name: 'pullers', channel: 'jobs', state: 'idle', partitions: [] });
+
+    await publish(gomes, 'a', 'b', 'c');
+    const got = await poller.receive({ max: 1, timeoutMs: 1000 });
+    expect(got).toHaveLength(1);
+    // Joined: running, with the partitions it owns; the unsettled messages are lag.
+    await waitFor(() => pullers(gomes).partitions.length === 2, 5000);
+    expect(pullers(gomes).state).toBe('running');
+    expect(pullers(gomes).partitions.reduce((sum, p) => sum + p.lag, 0)).toBe(3);
+
+    // Nothing settled for longer than stallTimeoutMs: the stall shows as for any consumer.
+    await waitFor(() => !gomes.health().ready, 5000);
+    expect(gomes.health().reasons).toEqual([
+      expect.stringMatching(/^consumer "pullers": partition jobs\[\d\] has lag 3 and made no progress/),
+    ]);
+    got[0]!.ack();
+    for (const d of await poller.receive({ max: 2, timeoutMs: 1000 })) d.ack();
+    await waitFor(() => gomes.health().ready, 5000);
+
+    await poller.close();
+    expect(pullers(gomes).state).toBe('stopped');
+    expect(gomes.health()).toMatchObject({
+      ready: false,
+      live: true,
+      reasons: ['consumer "pullers" is stopped'],
+    });
+  });
+});
+
 describe('health options', () => {
   it('has defaults and rejects bad thresholds, listing every problem', () => {
     expect(resolveHealthOptions().options).toEqual(DEFAULT_HEALTH_OPTIONS);
