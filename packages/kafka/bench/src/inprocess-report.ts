@@ -4,31 +4,14 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { InProcessResults } from '../../../bench/dist/inprocess/inprocess-results.js';
 import type { Spread } from './stats.js';
 
-/** The fields of `.bench/inprocess.json` this report reads. */
-export interface InProcessRun {
-  readonly date: string;
-  readonly node: string;
-  readonly loadBefore: readonly number[];
-  readonly loadAfter: readonly number[];
-  readonly opsPerRun: number;
-  readonly slicesPerRun: number;
-  readonly warmupOps: number;
-  readonly reps: number;
-  readonly seconds: number;
-  readonly anchors: Readonly<Record<string, string>>;
-  readonly rows: readonly {
-    readonly title: string;
-    readonly anchorName: string;
-    readonly gomes: Spread;
-    readonly anchor: Spread;
-    readonly ratio: number;
-    readonly runRatios: readonly number[];
-    readonly target: string;
-    readonly met: boolean;
-  }[];
-}
+/**
+ * `.bench/inprocess.json`: what packages/bench writes (its type, one copy for both benchmarks; the
+ * path names the built module, which tsc resolves through the project reference, as ./stats.ts).
+ */
+export type InProcessRun = InProcessResults;
 
 const FILE = fileURLToPath(new URL('../../../../.bench/inprocess.json', import.meta.url));
 
