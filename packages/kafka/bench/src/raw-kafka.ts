@@ -6,7 +6,7 @@
 import kafkajs from 'kafkajs';
 import type { Admin, Consumer, KafkaConfig, Producer } from 'kafkajs';
 import type { BenchPayload } from './payload.js';
-import { elapsedMs } from './stats.js';
+import { timedBatches, timedSends } from './timed-sends.js';
 
 const { Kafka, CompressionTypes, Partitioners, logLevel } = kafkajs;
 
@@ -55,14 +55,11 @@ export async function rawBatchedPublish(
   payloads: readonly BenchPayload[],
   batchSize: number,
 ): Promise<number> {
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < payloads.length; i += batchSize) {
+  return timedBatches(payloads.length, batchSize, async (i, end) => {
     const messages = [];
-    for (const p of payloads.slice(i, i + batchSize))
-      messages.push({ key: p.orderId, value: JSON.stringify(p) });
+    for (const p of payloads.slice(i, end)) messages.push({ key: p.orderId, value: JSON.stringify(p) });
     await producer.send({ topic, acks: -1, timeout: 30000, compression: CompressionTypes.None, messages });
-  }
-  return payloads.length / (elapsedMs(start) / 1000);
+  });
 }
 
 /** The key and headers of one record gomes would send, made before the clock starts. */
@@ -84,17 +81,14 @@ export async function rawIdenticalPublish(
   batchSize: number,
 ): Promise<number> {
   if (frames.length !== payloads.length) throw new Error('one record frame per payload');
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < payloads.length; i += batchSize) {
+  return timedBatches(payloads.length, batchSize, async (i, end) => {
     const messages = [];
-    const end = Math.min(payloads.length, i + batchSize);
     for (let j = i; j < end; j++) {
       const frame = frames[j]!;
       messages.push({ key: frame.key, value: JSON.stringify(payloads[j]), headers: frame.headers });
     }
     await producer.send({ topic, acks: -1, timeout: 30000, compression: CompressionTypes.None, messages });
-  }
-  return payloads.length / (elapsedMs(start) / 1000);
+  });
 }
 
 /** Awaited single sends (acks=-1); returns each send's latency in ms. */
@@ -103,9 +97,7 @@ export async function rawSingleLatencies(
   topic: string,
   payloads: readonly BenchPayload[],
 ): Promise<number[]> {
-  const latencies: number[] = [];
-  for (const p of payloads) {
-    const start = process.hrtime.bigint();
+  return timedSends(payloads, async (p) => {
     await producer.send({
       topic,
       acks: -1,
@@ -113,9 +105,7 @@ export async function rawSingleLatencies(
       compression: CompressionTypes.None,
       messages: [{ key: p.orderId, value: JSON.stringify(p) }],
     });
-    latencies.push(elapsedMs(start));
-  }
-  return latencies;
+  });
 }
 
 /** Result of one consume run. */

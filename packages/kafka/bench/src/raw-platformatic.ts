@@ -12,7 +12,7 @@ import {
 } from '@platformatic/kafka';
 import type { BenchPayload } from './payload.js';
 import { withTimeout, type ConsumeResult, type RecordFrame } from './raw-kafka.js';
-import { elapsedMs } from './stats.js';
+import { timedBatches, timedSends } from './timed-sends.js';
 
 /** An idempotent producer (acks=-1 implied), murmur2 as Java / kafkajs, 10 attempts. */
 export function rawPlatformaticProducer(brokers: readonly string[]): Producer {
@@ -40,17 +40,15 @@ export async function rawPlatformaticBatchedPublish(
   const encoded = headers
     ? new Map(Object.entries(headers).map(([k, v]) => [Buffer.from(k), Buffer.from(v)]))
     : undefined;
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < payloads.length; i += batchSize) {
+  return timedBatches(payloads.length, batchSize, async (i, end) => {
     const messages: MessageToProduce[] = [];
-    for (const p of payloads.slice(i, i + batchSize)) {
+    for (const p of payloads.slice(i, end)) {
       const value = Buffer.from(JSON.stringify(p));
       const key = Buffer.from(p.orderId);
       messages.push(encoded ? { topic, key, value, headers: new Map(encoded) } : { topic, key, value });
     }
     await producer.send({ messages, acks: ProduceAcks.ALL });
-  }
-  return payloads.length / (elapsedMs(start) / 1000);
+  });
 }
 
 /**
@@ -65,10 +63,8 @@ export async function rawPlatformaticIdenticalPublish(
   batchSize: number,
 ): Promise<number> {
   if (frames.length !== payloads.length) throw new Error('one record frame per payload');
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < payloads.length; i += batchSize) {
+  return timedBatches(payloads.length, batchSize, async (i, end) => {
     const messages: MessageToProduce[] = [];
-    const end = Math.min(payloads.length, i + batchSize);
     for (let j = i; j < end; j++) {
       const frame = frames[j]!;
       const headers = new Map<Buffer, Buffer>();
@@ -81,8 +77,7 @@ export async function rawPlatformaticIdenticalPublish(
       });
     }
     await producer.send({ messages, acks: ProduceAcks.ALL });
-  }
-  return payloads.length / (elapsedMs(start) / 1000);
+  });
 }
 
 /** Awaited single sends (acks=-1); returns each send's latency in ms. */
@@ -91,16 +86,12 @@ export async function rawPlatformaticSingleLatencies(
   topic: string,
   payloads: readonly BenchPayload[],
 ): Promise<number[]> {
-  const latencies: number[] = [];
-  for (const p of payloads) {
-    const start = process.hrtime.bigint();
+  return timedSends(payloads, async (p) => {
     await producer.send({
       messages: [{ topic, key: Buffer.from(p.orderId), value: Buffer.from(JSON.stringify(p)) }],
       acks: ProduceAcks.ALL,
     });
-    latencies.push(elapsedMs(start));
-  }
-  return latencies;
+  });
 }
 
 /**
