@@ -8,33 +8,21 @@ import { InProcessBusTransport } from '../bus/in-process-bus-transport.js';
 import { QueryBus } from '../bus/query-bus.js';
 import type { RequestReplyCoordinator } from '../bus/request-reply-coordinator.js';
 import { GomesError, toError } from '../errors/gomes-error.js';
-import type { Logger } from '../logging/logger.js';
-import type { Message } from '../message/message.js';
-import type { GomesTelemetry } from '../observability/gomes-telemetry.js';
-import type { ChannelResolver } from '../pipeline/processing-context.js';
 import type { RegisteredConfiguration } from './configuration-check.js';
 import type { GomesOptions } from './gomes-options.js';
-import type { GomesRuntime } from './gomes-runtime.js';
-import type { GomesState } from './gomes-state.js';
+import type { GomesInstanceContext } from './instance-context.js';
 
 /** The kind of a bus, as `showActiveEndpoints` names it. @internal */
 export type BusKind = 'Command-Bus' | 'Query-Bus' | 'Event-Bus';
 
 /** What the buses of an instance are built from. @internal */
-export interface GomesBusesDependencies {
+export interface GomesBusesDependencies extends GomesInstanceContext {
   readonly options: GomesOptions;
   /** The registered action handlers, and publisher channels (a bus by channel finds its reply channel there). */
   readonly config: Pick<RegisteredConfiguration, 'registry' | 'publishers'>;
   readonly dispatcher: ActionDispatcher;
   readonly validation: ResolvedActionValidationOptions;
-  readonly channels: ChannelResolver;
   readonly coordinator: RequestReplyCoordinator;
-  readonly telemetry: GomesTelemetry;
-  readonly logger: Logger;
-  readonly state: () => GomesState;
-  /** The started runtime; throws `GOMES_ILLEGAL_STATE` before `start()`. */
-  readonly startedRuntime: () => GomesRuntime;
-  readonly onUnhandledError: (error: Error, message?: Message) => void;
 }
 
 /**

@@ -2,28 +2,18 @@ import type { ConsumerChannelBuilder } from '../channel/channel-builders.js';
 import { EventDrivenConsumer } from '../endpoint/event-driven-consumer.js';
 import { PollingConsumer } from '../endpoint/polling-consumer.js';
 import { GomesError } from '../errors/gomes-error.js';
-import type { Logger } from '../logging/logger.js';
-import type { GomesTelemetry } from '../observability/gomes-telemetry.js';
 import { consumerObservability } from '../observability/tracing-middleware.js';
 import type { MessageHandlerFn } from '../pipeline/message-handler.js';
-import type { ChannelResolver } from '../pipeline/processing-context.js';
 import type { GomesRuntime } from './gomes-runtime.js';
-import type { GomesState } from './gomes-state.js';
 import type { ConsumerSnapshot } from './health.js';
+import type { GomesInstanceContext } from './instance-context.js';
 
 /** What the consumers of an instance are made from. @internal */
-export interface GomesConsumersDependencies {
+export interface GomesConsumersDependencies extends GomesInstanceContext {
   /** The registered consumer channels. */
   readonly consumers: readonly ConsumerChannelBuilder[];
   /** The terminal step of an event-driven consumer: the registered action handlers. */
   readonly dispatch: MessageHandlerFn;
-  readonly channels: ChannelResolver;
-  readonly telemetry: GomesTelemetry;
-  readonly logger: Logger;
-  readonly state: () => GomesState;
-  /** The started runtime; throws `GOMES_ILLEGAL_STATE` before `start()`. */
-  readonly startedRuntime: () => GomesRuntime;
-  readonly onUnhandledError: (error: Error) => void;
 }
 
 /**

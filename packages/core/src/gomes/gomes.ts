@@ -20,7 +20,6 @@ import type { ReplayReport } from '../replay/replay-report.js';
 import { ConfigurationError } from '../errors/configuration-error.js';
 import { GomesError } from '../errors/gomes-error.js';
 import type { Logger } from '../logging/logger.js';
-import type { Message } from '../message/message.js';
 import { newMessageId } from '../message/message-id.js';
 import { GomesTelemetry } from '../observability/gomes-telemetry.js';
 import type { ChannelResolver } from '../pipeline/processing-context.js';
@@ -39,6 +38,7 @@ import type { GomesState } from './gomes-state.js';
 import { assessHealth } from './health.js';
 import { resolveHealthOptions, type ResolvedHealthOptions } from './health-options.js';
 import type { HealthReport } from './health-report.js';
+import type { GomesInstanceContext } from './instance-context.js';
 import { UnhandledErrors, type UnhandledErrorListener } from './unhandled-errors.js';
 
 export type { GomesState } from './gomes-state.js';
@@ -90,13 +90,13 @@ export class Gomes {
       stop: async () => this.#stopEndpoints(),
     });
     this.#unhandled = new UnhandledErrors(this.#logger);
-    const shared = {
+    const shared: GomesInstanceContext = {
       channels: this.#channels,
       telemetry: this.#telemetry,
       logger: this.#logger,
       state: () => this.#lifecycle.state,
       startedRuntime: () => this.#lifecycle.startedRuntime(),
-      onUnhandledError: (error: Error, message?: Message) => this.#unhandled.emit(error, message),
+      onUnhandledError: (error, message) => this.#unhandled.emit(error, message),
     };
     this.#buses = new GomesBuses({
       ...shared,
