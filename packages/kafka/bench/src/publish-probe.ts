@@ -123,7 +123,7 @@ async function main(): Promise<void> {
     for (const s of sides) {
       const ratio = (anchor: ProbeSide | undefined, name: string): string =>
         anchor && anchor !== s
-          ? `, ${((median(s.rates) / median(anchor.rates)) * 100).toFixed(1)}% of ${name} (runs ${s.rates.map((r, i) => Math.round((r / anchor.rates[i]!) * 100)).join('/')})`
+          ? `, ${((median(s.rates) / median(anchor.rates)) * 100).toFixed(1)}% of ${name} (median of the reps' ratios ${(median(s.rates.map((r, i) => r / anchor.rates[i]!)) * 100).toFixed(1)}%: ${s.rates.map((r, i) => Math.round((r / anchor.rates[i]!) * 100)).join('/')})`
           : '';
       log(
         `${s.label.padEnd(16)} median ${Math.round(median(s.rates))} msgs/s, CPU ${median(s.cpu).toFixed(1)} µs/msg${ratio(kv, 'kafkajs k+v')}${ratio(identical, 'plt identical')}`,
