@@ -110,17 +110,18 @@ describe('platformatic outbound records', () => {
     expect(c2.value('v')).toEqual(Buffer.from('v'));
   });
 
-  it('a prepared record keeps its fields and carries its encoded form, which encodeRecord returns as it is', () => {
+  it('a prepared record holds its key and value encoded (same bytes), its headers as given, and its encoded form, which encodeRecord returns as it is', () => {
     const record = { ...gomesRecord(4), partition: 1 };
     const prepared = new PreparedPlatformaticRecord(record);
-    expect({ ...prepared }).toMatchObject({
-      key: record.key,
-      value: record.value,
-      headers: record.headers,
-      partition: 1,
-    });
+    expect(prepared.key).toEqual(Buffer.from(record.key as string));
+    expect(prepared.value).toEqual(Buffer.from(record.value as string));
+    expect(prepared.headers).toBe(record.headers);
+    expect(prepared.partition).toBe(1);
     expect(encodeRecord(prepared)).toBe(prepared.message);
     expect(prepared.message.partition).toBe(1);
+    expect(prepared.message.value).toBe(prepared.value);
     expect(wire([{ topic: 't', ...prepared.message }])).toEqual(wire([plainMessage(record, 't')]));
+    const tombstone = new PreparedPlatformaticRecord({ key: 'k', value: null, headers: {} });
+    expect(tombstone.value).toBeNull();
   });
 });

@@ -16,25 +16,27 @@ export interface PlatformaticOutboundMessage {
 }
 
 /**
- * A {@link DriverOutboundRecord} (its fields as given) together with its encoded form. Made by the
- * platformatic producer's `prepare`; its `send` takes the encoded form as it is.
+ * A {@link DriverOutboundRecord} already encoded: its key and value are the encoded Buffers (the
+ * same bytes; a buffered record then holds its value once, not as a string and a Buffer), its
+ * headers the given strings (the publisher sizes batches with them). Made by the platformatic
+ * producer's `prepare`; its `send` takes the encoded form as it is.
  *
  * @internal
  */
 export class PreparedPlatformaticRecord implements DriverOutboundRecord {
-  readonly key: string | Buffer | null;
-  readonly value: Buffer | string | null;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
   readonly headers: Readonly<Record<string, string>>;
   readonly partition?: number;
   /** The encoded record (shared by every request the record goes in: never mutated). */
   readonly message: PlatformaticOutboundMessage;
 
   constructor(record: DriverOutboundRecord) {
-    this.key = record.key;
-    this.value = record.value;
+    this.message = encodeRecord(record);
+    this.key = this.message.key ?? null;
+    this.value = this.message.value ?? null;
     this.headers = record.headers;
     if (record.partition !== undefined) this.partition = record.partition;
-    this.message = encodeRecord(record);
   }
 }
 
