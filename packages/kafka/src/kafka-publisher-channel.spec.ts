@@ -1,6 +1,6 @@
 import { MessageBuilder, isGomesError, noopLogger, type Message } from '@gomes/core';
 import { waitFor } from '@gomes/core/testing';
-import type { DriverProduceRequest, DriverProducer } from './driver/kafka-driver.js';
+import type { DriverOutboundRecord, DriverProduceRequest, DriverProducer } from './driver/kafka-driver.js';
 import { producerRequestTimeoutMs } from './driver/kafkajs-driver.js';
 import { KafkaMessageTranslator, type KafkaOutboundRecord } from './kafka-message-translator.js';
 import { KafkaPublisherChannel } from './kafka-publisher-channel.js';
@@ -46,6 +46,45 @@ describe('KafkaPublisherChannel (fake driver)', () => {
     expect(sent).toHaveLength(3);
     sent.forEach((record, i) => expect(record).toBe(made[i]));
     expect(producers[0]!.sent).toHaveLength(1); // sends of one tick share one request
+    await channel.close();
+  });
+
+  it('hands a driver that prepares records the prepared record, prepared when the message is sent (while an earlier request is under way), once per message', async () => {
+    const requests: { records: readonly DriverOutboundRecord[]; ack: () => void }[] = [];
+    const prepared: { record: DriverOutboundRecord; requestsUnderWay: number }[] = [];
+    const producer: DriverProducer = {
+      connect: async () => undefined,
+      prepare: (record) => {
+        const made = { ...record };
+        prepared.push({ record: made, requestsUnderWay: requests.length });
+        return made;
+      },
+      send: async (request) =>
+        new Promise((resolve) => {
+          requests.push({ records: request.records, ack: () => resolve([]) });
+        }),
+      flush: async () => undefined,
+      close: async () => undefined,
+    };
+    const channel = new KafkaPublisherChannel(
+      't',
+      producer,
+      DEFAULT_KAFKA_PUBLISHER_OPTIONS,
+      undefined,
+      noopLogger,
+    );
+    const first = channel.send(msg(1));
+    await waitFor(() => requests.length === 1);
+    const second = channel.send(msg(2)); // prepared now, while the first request is with the broker
+    const third = channel.send(msg(3));
+    expect(prepared.map((p) => p.requestsUnderWay)).toEqual([0, 1, 1]);
+    requests[0]!.ack();
+    await waitFor(() => requests.length === 2);
+    requests[1]!.ack();
+    await Promise.all([first, second, third]);
+    const sent = requests.flatMap((r) => r.records);
+    expect(sent).toHaveLength(3);
+    sent.forEach((record, i) => expect(record).toBe(prepared[i]!.record));
     await channel.close();
   });
 

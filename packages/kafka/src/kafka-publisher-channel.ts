@@ -164,8 +164,11 @@ export class KafkaPublisherChannel implements PublisherChannel {
   /** Translates `outgoing` and enqueues its record. May throw synchronously. */
   // eslint-disable-next-line @typescript-eslint/promise-function-async
   #sendNow(outgoing: Message, signal: AbortSignal | undefined): Promise<void> {
+    const record = this.#options.translator.toRecord(outgoing, this.#context);
+    const producer = this.#producer.current;
     const pending = new PendingRecord(
-      this.#options.translator.toRecord(outgoing, this.#context),
+      // Encoded now (drivers that can), while an earlier request is with the broker.
+      producer.prepare ? producer.prepare(record) : record,
       outgoing.messageId,
       !this.#options.async,
       Date.now() + this.#options.sendTimeoutMs,

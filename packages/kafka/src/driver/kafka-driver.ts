@@ -107,6 +107,14 @@ export interface DriverProducerOptions {
 /** A producer. @internal */
 export interface DriverProducer {
   connect(): Promise<void>;
+  /**
+   * Optional: the same record (the same bytes on the wire) in the form `send` takes fastest, e.g.
+   * encoded to Buffers. The publisher calls it when a record is enqueued, so the work is done while
+   * an earlier request is with the broker rather than on the next request's critical path. `send`
+   * takes records whether prepared or not. Pure: it does not depend on this producer's state (a
+   * record prepared by one producer may be sent by its replacement).
+   */
+  prepare?(record: DriverOutboundRecord): DriverOutboundRecord;
   /** Resolves once the broker acknowledged with `acks`. */
   send(request: DriverProduceRequest): Promise<DriverRecordMetadata[]>;
   /** Resolves when every `send` started so far has settled. */

@@ -12,6 +12,7 @@ import type {
   DriverAdmin,
   DriverConsumer,
   DriverConsumerOptions,
+  DriverOutboundRecord,
   DriverProduceRequest,
   DriverProducer,
   DriverProducerOptions,
@@ -25,6 +26,7 @@ import type { PlatformaticKafka } from './platformatic-loader.js';
 import { PlatformaticAdmin } from './platformatic-admin.js';
 import { PlatformaticConsumer } from './platformatic-consumer.js';
 import { normalizePlatformaticError } from './platformatic-errors.js';
+import { encodeRecord, PreparedPlatformaticRecord } from './platformatic-outbound.js';
 
 const SUPPORTED_COMPRESSION: ReadonlySet<CompressionCodec> = new Set<CompressionCodec>([
   'none',
@@ -140,8 +142,6 @@ class PlatformaticDriver implements KafkaDriver {
   }
 }
 
-const EMPTY_HEADERS = new Map<Buffer, Buffer>();
-
 class PlatformaticProducer implements DriverProducer {
   readonly #producer: Producer;
   readonly #inFlight = new Set<Promise<unknown>>();
@@ -158,22 +158,18 @@ class PlatformaticProducer implements DriverProducer {
     });
   }
 
+  /** Encodes the record now (key, value, headers as Buffers): `send` then takes it as it is. */
+  prepare(record: DriverOutboundRecord): DriverOutboundRecord {
+    return new PreparedPlatformaticRecord(record);
+  }
+
   async send(request: DriverProduceRequest): Promise<DriverRecordMetadata[]> {
     const { topic } = request;
     const messages = request.records.map((r) => {
-      let headers = EMPTY_HEADERS;
-      for (const name in r.headers) {
-        if (headers === EMPTY_HEADERS) headers = new Map();
-        headers.set(Buffer.from(name), Buffer.from(r.headers[name] as string));
-      }
-      return {
-        topic,
-        key: typeof r.key === 'string' ? Buffer.from(r.key) : (r.key ?? undefined),
-        // The translator may hand over the value as a string (kafkajs encodes strings itself).
-        value: typeof r.value === 'string' ? Buffer.from(r.value) : (r.value ?? undefined),
-        headers,
-        ...(r.partition === undefined ? {} : { partition: r.partition }),
-      };
+      const { key, value, headers, partition } = encodeRecord(r);
+      return partition === undefined
+        ? { topic, key, value, headers }
+        : { topic, key, value, headers, partition };
     });
     const promise = this.#producer.send({
       messages,
