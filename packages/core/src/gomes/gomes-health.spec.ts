@@ -27,10 +27,12 @@ function gate(): { promise: Promise<void>; open: () => void } {
 }
 
 /** An instance consuming `jobs` (3 partitions) as `worker`, with `handle` as the job handler. */
-function app(handle: (job: JobQueued) => Promise<void> | void): Gomes {
+function app(handle: (job: JobQueued) => Promise<void> | void, stallTimeoutMs = STALL_MS): Gomes {
   const broker = new InMemoryBroker({ defaultPartitions: 3 });
   broker.createTopic('jobs', 3);
-  return createGomes({ health: { stallTimeoutMs: STALL_MS, livenessStallTimeoutMs: LIVENESS_STALL_MS } })
+  return createGomes({
+    health: { stallTimeoutMs, livenessStallTimeoutMs: Math.max(LIVENESS_STALL_MS, stallTimeoutMs * 3) },
+  })
     .addChannelConnection(inMemoryConnection('memory', { broker }))
     .addPublisherChannel(inMemoryPublisher('memory', 'jobs'))
     .addConsumerChannel(inMemoryConsumer('memory', 'jobs', 'worker'))
@@ -117,14 +119,19 @@ describe('gomes.health() on the in-memory transport', () => {
   });
 
   it('is not stalled while a slow handler keeps making progress', async () => {
-    const gomes = track(app(async () => new Promise<void>((resolve) => setTimeout(resolve, STALL_MS / 4))));
+    // Each job takes a tenth of the stall timeout, so a busy machine's timer lag (tens of ms) does
+    // not read as a stall; 16 jobs are 1.6 stall timeouts of work.
+    const stallMs = 1000;
+    const gomes = track(
+      app(async () => new Promise<void>((resolve) => setTimeout(resolve, stallMs / 10)), stallMs),
+    );
     await gomes.start();
     const consumer = gomes.eventDrivenConsumer('worker');
     await consumer.run();
-    await publish(gomes, ...Array.from({ length: 16 }, (_, i) => `job-${i}`)); // ~400 ms of work, > stallTimeoutMs
-    await holdsFor(() => consumer.stats.succeeded === 16 || gomes.health().ready, STALL_MS * 3);
-    await waitFor(() => consumer.stats.succeeded === 16, 5000);
-  });
+    await publish(gomes, ...Array.from({ length: 16 }, (_, i) => `job-${i}`));
+    await holdsFor(() => consumer.stats.succeeded === 16 || gomes.health().ready, stallMs * 1.5);
+    await waitFor(() => consumer.stats.succeeded === 16, 10_000);
+  }, 20_000);
 
   it('turns not ready and not live when a consumer crashes (stopOnError), and ready again with a new run', async () => {
     let failing = true;

@@ -247,7 +247,7 @@ describe('idempotentConsumer', () => {
     const { run } = pipeline(
       counting,
       async (m) => {
-        await waitFor(() => renewals.length >= 6, 5000); // two lease lengths of 300 ms
+        await waitFor(() => renewals.length >= 6, 15_000); // two lease lengths of 300 ms
         racer = await deliver(other.run, m);
         return undefined;
       },
@@ -256,7 +256,7 @@ describe('idempotentConsumer', () => {
     const delivery = await deliver(run, message('m-1'));
     expect(delivery.acked).toBe(true);
     expect(racer?.nacked).toBe(true);
-  });
+  }, 20_000);
 
   it('exposes the claim to the handler as the current claim', async () => {
     const store = new InMemoryIdempotencyStore();
