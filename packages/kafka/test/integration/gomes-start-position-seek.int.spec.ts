@@ -319,6 +319,20 @@ describe('start positions and seek over Kafka (consume core)', () => {
       await committedAt(group, f.topic, f.ends);
     });
 
+    it('an offset past the end is out of range on the broker: the partition restarts as startOffset says', async () => {
+      const f = await fixture();
+      const group = uniqueTopic('g-sps-out-of-range');
+      await groupAtEnd(f, group);
+      // startOffset earliest (the default, as auto.offset.reset): partition 0 is read from its start.
+      const run = await consume(f, group, {
+        start: { kind: 'offsets', offsets: { 0: String(f.ends[0]! + 1000) } },
+      });
+      await waitFor(() => run.ids.length === f.ends[0]!, 60_000, { description: `${f.ends[0]} handled` });
+      await holdsFor(() => run.ids.length === f.ends[0]!, 300);
+      expect(offsetsIn(run.seen, 0)).toEqual(range(0, f.ends[0]!));
+      await committedAt(group, f.topic, f.ends);
+    });
+
     it('earliest re-reads every partition of a group that committed', async () => {
       const f = await fixture();
       const group = uniqueTopic('g-sps-committed-earliest');
