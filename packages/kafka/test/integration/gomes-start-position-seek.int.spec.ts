@@ -369,6 +369,64 @@ describe('start positions and seek over Kafka (consume core)', () => {
       await committedAt(group, f.topic, f.ends);
     });
 
+    it('repeated seeks while records keep arriving: each partition is read again from exactly each target', async () => {
+      const f = await fixture();
+      const group = uniqueTopic('g-sps-seek-live');
+      const run = await consume(f, group);
+      let produced = 0;
+      let producing = true;
+      const background = (async () => {
+        while (producing) {
+          await publishPhase(f.producer, f.topic, 'c', 30);
+          produced += 30;
+        }
+      })();
+      const targets = [10, 60, 35];
+      for (const [round, target] of targets.entries()) {
+        await waitFor(() => run.ids.length >= (round + 1) * 250, 60_000, { description: `round ${round}` });
+        const moved = await run.consumer.seek({
+          kind: 'offsets',
+          offsets: Object.fromEntries(range(0, PARTITIONS).map((p) => [p, String(target)])),
+        });
+        expect(moved).toHaveLength(PARTITIONS);
+      }
+      producing = false;
+      await background;
+      const total = 2 * PER_PHASE + produced;
+      await mapPositions(f.topic, total, () => 'c', f.byId);
+      const ends = range(0, PARTITIONS).map(
+        (p) => [...f.byId.values()].filter((x) => x.partition === p).length,
+      );
+      await waitFor(
+        () => range(0, PARTITIONS).every((p) => offsetsIn(run.seen, p).at(-1) === ends[p]! - 1),
+        60_000,
+        { description: 'every partition at its end' },
+      );
+      await holdsFor(
+        () => range(0, PARTITIONS).every((p) => offsetsIn(run.seen, p).at(-1) === ends[p]! - 1),
+        300,
+      );
+      for (let p = 0; p < PARTITIONS; p++) {
+        // Contiguous runs; each jump lands on the next seek's target (a seek from exactly its target
+        // shows no jump). A batch fetched before a seek and handed out after it would jump elsewhere.
+        const seen = offsetsIn(run.seen, p);
+        expect(seen[0]).toBe(0);
+        let next = 0;
+        for (let i = 1; i < seen.length; i++) {
+          if (seen[i] === seen[i - 1]! + 1) continue;
+          while (next < targets.length && targets[next] !== seen[i]) next++;
+          expect({ partition: p, index: i, jumpTo: seen[i], isNextTarget: next < targets.length }).toEqual({
+            partition: p,
+            index: i,
+            jumpTo: seen[i],
+            isNextTarget: true,
+          });
+          next++;
+        }
+      }
+      await committedAt(group, f.topic, ends);
+    });
+
     it('by offset with a record in flight: it finishes and is committed; buffered records are dropped, the target re-read', async () => {
       const f = await fixture();
       const group = uniqueTopic('g-sps-seek-offset');
