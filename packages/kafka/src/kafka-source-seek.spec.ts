@@ -4,13 +4,27 @@
 import type { SourceListener, SourceRecord } from '@gomes/core/transport';
 import { waitFor } from '@gomes/core/testing';
 import { setup } from '../test/support/fake-kafka-driver.js';
+import { KafkaMessageTranslator } from './kafka-message-translator.js';
+import { JsonMessageSerializer } from './message-serializer.js';
 
-/** A listener recording assignments and batches; the first revoke drains only on `release()`. */
-function holdingListener() {
+/** JSON whose decoding first waits for `open()` (as a schema lookup would). */
+class GatedSerializer extends JsonMessageSerializer {
+  open: () => void = () => undefined;
+  /** Records whose preparation started. */
+  preparing = 0;
+  readonly #gate = new Promise<void>((resolve) => (this.open = resolve));
+  prepareDeserialize(): Promise<void> {
+    this.preparing++;
+    return this.#gate;
+  }
+}
+
+/** A listener recording assignments and batches; the first revoke (by default) drains only on `release()`. */
+function holdingListener(holdFirstRevoke = true) {
   const events: string[] = [];
   const batches: { partition: number; offsets: bigint[] }[] = [];
   let release: () => void = () => undefined;
-  let held = false;
+  let held = !holdFirstRevoke;
   const listener: SourceListener = {
     assigned: (partitions) => void events.push(`assigned ${partitions.join(',')}`),
     revoked: async (partitions) => {
@@ -50,6 +64,29 @@ describe('KafkaSource seek (fake driver)', () => {
     await c.deliver(1, [3, 4]);
     expect(l.batches).toEqual([{ partition: 1, offsets: [3n, 4n] }]);
     expect(c.resolved.get(1)).toBe('4');
+    await source.close();
+  });
+
+  it('drops a batch that became stale while its records were being prepared for decoding', async () => {
+    const serializer = new GatedSerializer();
+    const { channel, consumers } = setup({
+      consumeCore: true,
+      translator: new KafkaMessageTranslator(serializer),
+    });
+    const source = channel.openSource!();
+    const l = holdingListener(false);
+    await source.start(l.listener);
+    const c = consumers[0]!;
+    await waitFor(() => l.events.includes('assigned 0,1'));
+    const preparing = c.deliver(0, [40, 41]);
+    await waitFor(() => serializer.preparing > 0); // past the source's first staleness check
+    source.seek(0, 5n);
+    serializer.open();
+    await preparing;
+    expect(l.batches).toEqual([]);
+    expect(c.resolved.get(0)).toBeUndefined();
+    await c.deliver(0, [5]);
+    expect(l.batches).toEqual([{ partition: 0, offsets: [5n] }]);
     await source.close();
   });
 
