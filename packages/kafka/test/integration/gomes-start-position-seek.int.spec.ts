@@ -166,12 +166,16 @@ async function consume(
     startOffset?: KafkaStartOffset;
     /** Awaited before a record is recorded as handled (to hold one in flight). */
     hold?: (pos: Pos) => Promise<void> | undefined;
+    /** Throws in the handler of `pos` at this attempt (the channel retries: 3 attempts, 300 ms apart). */
+    fail?: (pos: Pos, attempt: number) => boolean;
   } = {},
 ): Promise<Running> {
   const ids: string[] = [];
   const logger = recording();
   let channel = consumerBuilder(f.topic, 'counter').withGroupId(group).withConsumeCore();
   if (options.startOffset) channel = channel.withStartOffset(options.startOffset);
+  if (options.fail)
+    channel = channel.withRetry({ maxAttempts: 3, initialDelayMs: 300, multiplier: 1, jitter: 0 });
   const app = kafkaGomes(`sps-${group}`, { logger })
     .addConsumerChannel(channel)
     .addActionHandler(
@@ -179,6 +183,7 @@ async function consume(
         // Records published during a test are mapped to positions after they were read back.
         const pos = f.byId.get(ctx.messageId);
         if (pos) await options.hold?.(pos);
+        if (pos && options.fail?.(pos, ctx.attempt)) throw new Error(`attempt ${ctx.attempt} fails`);
         ids.push(ctx.messageId);
       }),
     );
@@ -425,6 +430,44 @@ describe('start positions and seek over Kafka (consume core)', () => {
         }
       }
       await committedAt(group, f.topic, ends);
+    });
+
+    it('by offset while a record waits for its retry: the seek waits for its retries; it is handled once and committed', async () => {
+      const f = await fixture();
+      const group = uniqueTopic('g-sps-seek-retry');
+      const attempts: number[] = [];
+      let seekResolvedAfter: number | undefined;
+      const run = await consume(f, group, {
+        fail: (pos, attempt) => {
+          if (pos.partition !== 0 || pos.offset !== 50) return false;
+          attempts.push(attempt);
+          return attempt < 3;
+        },
+      });
+      await waitFor(() => attempts.length === 1, 60_000, { description: 'first attempt of 0/50 failed' });
+      const target = 100;
+      const moved = await run.consumer
+        .seek({ kind: 'offsets', offsets: { 0: String(target) } })
+        .finally(() => (seekResolvedAfter = attempts.length));
+      expect(moved).toEqual([{ partition: 0, offset: String(target) }]);
+      // Its retries ran before the partition moved: the third attempt succeeded.
+      expect(seekResolvedAfter).toBe(3);
+      expect(attempts).toEqual([1, 2, 3]);
+      const end0 = f.ends[0]!;
+      await waitFor(() => offsetsIn(run.seen, 0).at(-1) === end0 - 1, 60_000, {
+        description: 'partition 0 at its end',
+      });
+      await committedAt(group, f.topic, f.ends);
+      const seen0 = offsetsIn(run.seen, 0);
+      // From the target on: each record once, in order, at the end of what partition 0 handled.
+      expect(seen0.slice(seen0.length - (end0 - target))).toEqual(range(target, end0));
+      // Before the seek: 0/50 handled exactly once, nothing twice. Records of other keys ran while
+      // it waited for its retries (the wait holds no processor), some past the target: those are
+      // handled again from the target; those not started were dropped by the seek.
+      const before = seen0.slice(0, seen0.length - (end0 - target));
+      expect(before.filter((o) => o === 50)).toEqual([50]);
+      expect(new Set(before).size).toBe(before.length);
+      expect(before.slice(0, 50)).toEqual(range(0, 50));
     });
 
     it('by offset with a record in flight: it finishes and is committed; buffered records are dropped, the target re-read', async () => {
