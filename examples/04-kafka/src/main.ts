@@ -1,7 +1,7 @@
 /**
  * Example 04 — gomes on a real Kafka broker.
  *
- * Three scenarios, run in sequence, each with its own gomes instance(s) and KafkaConnection:
+ * Four scenarios, run in sequence, each with its own gomes instance(s) and KafkaConnection:
  *
  *   1. a producer service publishes keyed events (the key picks the partition, so one customer's
  *      events stay in order);
@@ -9,7 +9,10 @@
  *      key in order, offsets committed gap-free;
  *   3. request-reply between two gomes instances: `send()` on the checkout side resolves to the
  *      inventory side's handler result (and rejects with its error); then two replicas of checkout,
- *      configured alike, send at the same time and each gets the replies to its own requests.
+ *      configured alike, send at the same time and each gets the replies to its own requests;
+ *   4. (optional) start position and seek: a new consumer group "audit" reads the orders topic from
+ *      a point in time (`withStartPosition`, offsets by timestamp from the broker), then rewinds to
+ *      the earliest records with `seek` while it runs.
  *
  * Broker: KAFKA_BROKERS (comma-separated, default 127.0.0.1:19092). Driver: GOMES_KAFKA_DRIVER
  * (`kafkajs`, the default, or `platformatic`), read here and passed as the connection's `driver`
@@ -29,6 +32,7 @@ import {
   Query,
   QueryHandler,
   createGomes,
+  defineEventHandler,
   isGomesError,
   type Gomes,
   type LogFields,
@@ -199,8 +203,10 @@ function describeError(error: unknown): string {
 const CUSTOMERS = ['alice', 'bob', 'carol'];
 const ORDERS = 12;
 
-/** 1. A producer service: publishes keyed events; the topic is created with 3 partitions. */
-async function producerService(): Promise<void> {
+/** 1. A producer service: publishes keyed events; the topic is created with 3 partitions. Returns
+ * a time between order #6 and order #7 (for scenario 4). */
+async function producerService(): Promise<Date> {
+  let since = new Date();
   step(`1. producer service: ${ORDERS} orderPlaced events to ${TOPICS.orders}, keyed by customer`);
   const app = kafkaApp('order-service').addPublisherChannel(
     new KafkaPublisherChannelBuilder('kafka', TOPICS.orders).withTopic({ partitions: 3 }),
@@ -214,9 +220,18 @@ async function producerService(): Promise<void> {
       partitionKey: customerId,
     });
     console.log(`  [order-service] published orderPlaced #${orderNo} key=${customerId}`);
+    if (orderNo === ORDERS / 2) since = await instantAfterLastRecord();
   }
   await app.shutdown();
   console.log('  [order-service] shut down (publisher flushed)');
+  return since;
+}
+
+/** A time after every record written so far: waits for the clock to move on by a millisecond. */
+async function instantAfterLastRecord(): Promise<Date> {
+  const last = Date.now();
+  while (Date.now() <= last) await new Promise((resolve) => setTimeout(resolve, 1));
+  return new Date();
 }
 
 /** 2. A consumer group with several processors: keys in parallel, each key in order. */
@@ -322,12 +337,41 @@ async function requestReply(): Promise<void> {
   }
 }
 
+/**
+ * 4. Start position and seek (optional): a new group reads the topic from a point in time — the
+ * broker resolves the time to an offset per partition (`offsetsForTimes`) — then, while it runs, is
+ * moved back to the earliest records. Both need the consume core (`withConsumeCore()`).
+ */
+async function startPositionAndSeek(since: Date): Promise<void> {
+  step(`4. start position and seek: group "audit" reads ${TOPICS.orders} from a point in time, then rewinds`);
+  const audited: number[] = [];
+  const app = kafkaApp('audit')
+    .addConsumerChannel(consumer(TOPICS.orders, 'audit').withConsumeCore())
+    .addActionHandler(defineEventHandler(OrderPlaced, (event) => void audited.push(event.orderNo)));
+  await app.start();
+  // Applied at the first assignment of each partition, over any committed offset of the group.
+  const audit = app.eventDrivenConsumer('audit').withStartPosition({ kind: 'timestamp', timestamp: since });
+  await audit.run();
+  const sorted = (orders: number[]): string => [...orders].sort((a, b) => a - b).join(', ');
+  await until('the orders since the start position', () => audited.length === ORDERS / 2);
+  console.log(`  [audit] started after order #${ORDERS / 2}: orders ${sorted(audited)}`);
+  // Running handlers finish, what is done is committed, then every partition is read from its start.
+  const moved = await audit.seek({ kind: 'earliest' });
+  console.log(
+    `  [audit] seek earliest: ${moved.length} partitions moved to offset ${[...new Set(moved.map((m) => m.offset))].join(', ')}`,
+  );
+  await until('every order again', () => audited.length === ORDERS / 2 + ORDERS);
+  console.log(`  [audit] after the seek: orders ${sorted(audited.slice(ORDERS / 2))}`);
+  await app.shutdown();
+}
+
 export async function main(): Promise<void> {
   const startedAt = Date.now();
   console.log(`gomes example 04 — Kafka at ${BROKERS.join(',')}, driver ${DRIVER} (run ${RUN})`);
-  await producerService();
+  const since = await producerService();
   await consumerGroup();
   await requestReply();
+  await startPositionAndSeek(since);
   console.log(`\ndone in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
 }
 

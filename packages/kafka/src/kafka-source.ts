@@ -1,5 +1,5 @@
 import { GomesError, type ConsumerChannelStatus, type PartitionLag } from '@gomes/core';
-import type { PartitionedSource, SourceListener, SourceRecord } from '@gomes/core/transport';
+import type { PartitionedSource, SourceListener, SourcePosition, SourceRecord } from '@gomes/core/transport';
 import type {
   DriverBatch,
   DriverBatchControl,
@@ -12,6 +12,7 @@ import { rootMessage } from './kafka-errors.js';
 import { sharedPromise } from './internal/async-utils.js';
 import { removeCrashedMember } from './crashed-member.js';
 import { RestartBudget, restartUntilRunning } from './restart-policy.js';
+import { resolveSourceOffsets } from './source-offset-resolver.js';
 import { SourcePartitions } from './source-partitions.js';
 import { toSourceRecord } from './source-record.js';
 import {
@@ -154,6 +155,14 @@ export class KafkaSource implements PartitionedSource {
   /** @inheritDoc */
   seek(partition: number, offset: bigint): void {
     this.#consumer?.seek(this.#topic, partition, offset.toString());
+  }
+
+  /** @inheritDoc */
+  async resolveOffsets(
+    partitions: readonly number[],
+    position: SourcePosition,
+  ): Promise<ReadonlyMap<number, bigint>> {
+    return resolveSourceOffsets(this.#config.driver, this.#topic, partitions, position);
   }
 
   /** @inheritDoc */

@@ -1,5 +1,6 @@
 // Runs examples/04-kafka (built with tsc) against the real broker as a child process and checks
-// what it prints: keyed events published, per-key order with several processors, request-reply.
+// what it prints: keyed events published, per-key order with several processors, request-reply, a
+// consumer group started from a point in time and sought back to the earliest records.
 import { buildExample, runExample } from '../../../../examples/test-support/run-example.js';
 import { env, testDriverName } from '../support/kafka-harness.js';
 
@@ -8,7 +9,7 @@ const DIR = '04-kafka';
 beforeAll(() => buildExample(DIR), 120_000);
 
 describe('example 04-kafka', () => {
-  it('runs the three scenarios against the broker and exits by itself with code 0', async () => {
+  it('runs the four scenarios against the broker and exits by itself with code 0', async () => {
     const { code, stdout, stderr } = await runExample(DIR, {
       timeoutMs: 90_000,
       env: { KAFKA_BROKERS: env.brokers.join(','), GOMES_KAFKA_DRIVER: testDriverName() },
@@ -44,6 +45,10 @@ describe('example 04-kafka', () => {
     expect(stdout).toContain(
       '[checkout replica 2] replies: 5 its own, 5 for the other replica (dropped, counted)',
     );
+    // 4. start position and seek: the orders published after the point in time, then all again
+    expect(stdout).toContain('[audit] started after order #6: orders 7, 8, 9, 10, 11, 12\n');
+    expect(stdout).toContain('[audit] seek earliest: 3 partitions moved to offset 0\n');
+    expect(stdout).toContain('[audit] after the seek: orders 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12\n');
     expect(stdout).not.toContain('[gomes error]');
     expect(stdout).toMatch(/done in \d+\.\d s/);
   }, 120_000);

@@ -55,6 +55,10 @@ export class FakeConsumer implements DriverConsumer {
   seek(_t: string, partition: number, offset: string): void {
     this.seeks.push([partition, offset]);
   }
+  /** Seeks of `partition` so far: a batch delivered before one is stale (as the real drivers). */
+  seeksOf(partition: number): number {
+    return this.seeks.filter(([p]) => p === partition).length;
+  }
   async commit(offsets: readonly TopicPartitionOffset[]): Promise<boolean> {
     this.commits.push([...offsets]);
     return this.commitResult;
@@ -95,12 +99,14 @@ export class FakeConsumer implements DriverConsumer {
       headers: { messageId: `m-${partition}-${o}` },
       timestamp: '0',
     }));
+    // The batch is "fetched" now: a seek of its partition from here on makes it stale.
+    const seeksAtFetch = this.seeksOf(partition);
     await this.handler!(
       { topic: 't', partition, records, highWatermark: String((offsets.at(-1) ?? -1) + 1) },
       {
         resolveOffset: (o) => this.resolved.set(partition, o),
         isRunning: () => true,
-        isStale: () => false,
+        isStale: () => this.seeksOf(partition) !== seeksAtFetch,
         ...(heartbeat ? { heartbeat } : {}),
       },
     );
