@@ -43,6 +43,8 @@ export class KafkaSource implements PartitionedSource {
   readonly channelName: string;
   readonly group: string;
   readonly settlement = 'offsets' as const;
+  /** @inheritDoc */
+  readonly commitIntervalMs: number;
   readonly #config: SubscriptionConfig;
   readonly #topic: string;
   readonly #abort = new AbortController();
@@ -77,6 +79,7 @@ export class KafkaSource implements PartitionedSource {
     this.#topic = config.topics[0] as string;
     this.channelName = config.channelTopic;
     this.group = config.groupId;
+    this.commitIntervalMs = config.options.commitIntervalMs;
     this.#budget = new RestartBudget({
       maxRestarts: config.options.maxRestarts,
       initialDelayMs: config.options.restartBackoffMs,
@@ -157,6 +160,11 @@ export class KafkaSource implements PartitionedSource {
   }
 
   /** @inheritDoc */
+  settled(partition: number, next: bigint): void {
+    this.#partitions.progressed(partition, next);
+  }
+
+  /** @inheritDoc */
   async commit(offsets: ReadonlyMap<number, bigint>): Promise<void> {
     const consumer = this.#consumer;
     if (!consumer) throw new GomesError('ILLEGAL_STATE', 'The Kafka consumer is not running: commit skipped');
@@ -168,7 +176,7 @@ export class KafkaSource implements PartitionedSource {
       })),
     );
     if (!stored) throw new GomesError('ILLEGAL_STATE', 'The Kafka consumer is not running: commit skipped');
-    for (const [partition, offset] of offsets) this.#partitions.committed(partition, offset);
+    for (const [partition, offset] of offsets) this.#partitions.progressed(partition, offset);
   }
 
   /** @inheritDoc */
