@@ -1,4 +1,4 @@
-import { GomesError } from '@gomes/core';
+import { GomesError, isGomesError } from '@gomes/core';
 import type { DecodeResult, SourceRecord } from '@gomes/core/transport';
 import { describeDecodeError } from './kafka-errors.js';
 import type { DriverInboundRecord } from './driver/kafka-driver.js';
@@ -22,6 +22,7 @@ export function toSourceRecord(
     rawValue: record.value === null ? undefined : record.value,
     decode: (): DecodeResult => {
       if (undecodable) {
+        if (isGomesError(undecodable)) return { ok: false, error: undecodable };
         const error = new GomesError(
           'TRANSLATION_FAILED',
           `Cannot decode record ${record.topic}/${record.partition}@${record.offset}: ${describeDecodeError(undecodable)}`,
