@@ -368,7 +368,8 @@ export class ConsumeEngine {
   #scheduleCommit(): void {
     const interval = this.#p.source.commitIntervalMs ?? 0;
     if (interval <= 0) {
-      this.#commitImmediate ??= setImmediate(() => {
+      if (this.#commitImmediate !== undefined) return;
+      this.#commitImmediate = setImmediate(() => {
         this.#commitImmediate = undefined;
         void this.#commitNow();
       });

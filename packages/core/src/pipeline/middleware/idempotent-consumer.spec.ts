@@ -100,10 +100,11 @@ describe('idempotentConsumer', () => {
         store,
         async (m) => {
           runs.push(m.messageId);
-          if (runs.length > 1) return;
+          if (runs.length > 1) return undefined;
           await new Promise<void>((resolve, reject) => {
             finish = outcome === 'resolve' ? resolve : () => reject(new Error('late failure'));
           });
+          return undefined;
         },
         { timeoutMs: 50 },
       );
