@@ -180,7 +180,9 @@ export class KafkaConsumerChannel implements ConsumerChannel {
         `Kafka consumer "${this.name}" already has an active subscription`,
       );
     }
-    const source = new KafkaSource(this.#subscriptionConfig());
+    // The dead-letter producer the consumer used through this source is released with it (gomes
+    // never closes consumer channels themselves).
+    const source = new KafkaSource(this.#subscriptionConfig(), async () => this.#closeDeadLetters());
     this.#subscription = undefined;
     this.#source = source;
     return source;
@@ -242,6 +244,10 @@ export class KafkaConsumerChannel implements ConsumerChannel {
   /** Closes the current subscription, if any. Idempotent. */
   async close(): Promise<void> {
     await this.#active?.close();
+    await this.#closeDeadLetters();
+  }
+
+  async #closeDeadLetters(): Promise<void> {
     const deadLetters = this.#deadLetters;
     this.#deadLetters = undefined;
     await deadLetters?.close();

@@ -68,7 +68,11 @@ export class KafkaSource implements PartitionedSource {
   #crashReason: string | undefined;
   #groupJoins = 0;
 
-  constructor(config: SubscriptionConfig) {
+  /** Run once the source closed (the channel releases what it opened for this source). */
+  readonly #onClosed: (() => Promise<void>) | undefined;
+
+  constructor(config: SubscriptionConfig, onClosed?: () => Promise<void>) {
+    this.#onClosed = onClosed;
     if (config.topics.length !== 1 || config.ephemeral) {
       throw new GomesError(
         'ILLEGAL_STATE',
@@ -188,6 +192,7 @@ export class KafkaSource implements PartitionedSource {
     await this.#disconnect();
     await this.#restartLoop;
     this.#state = 'stopped';
+    await this.#onClosed?.();
   });
 
   async #startConsumer(): Promise<void> {
