@@ -62,6 +62,7 @@ export type {
   PartitionLag,
   SubscribeOptions,
   Subscription,
+  TransportDeadLetterChannel,
 } from './channel/consumer-channel.js';
 export type { ChannelConnection, ChannelConnectionState } from './channel/channel-connection.js';
 export {

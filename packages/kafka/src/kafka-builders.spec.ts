@@ -64,7 +64,7 @@ describe('KafkaConsumerChannelBuilder', () => {
   it('maps every Go gomes option', () => {
     const b = new KafkaConsumerChannelBuilder('kafka', 'orders', 'svc')
       .withPartition(2)
-      .withGroupTopics('a', 'b')
+      .withGroupTopics('a')
       .withQueueCapacity(7)
       .withMinBytes(10)
       .withMaxBytes(2048)
@@ -80,7 +80,7 @@ describe('KafkaConsumerChannelBuilder', () => {
     expect(b.validate()).toEqual([]);
     expect(b.options).toMatchObject({
       partition: 2,
-      groupTopics: ['a', 'b'],
+      groupTopics: ['a'],
       queueCapacity: 7,
       minBytes: 10,
       maxBytes: 2048,

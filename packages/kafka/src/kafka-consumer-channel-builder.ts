@@ -97,7 +97,11 @@ export class KafkaConsumerChannelBuilder extends ConsumerChannelAdapterBuilder {
     return this.withOptions({ partition });
   }
 
-  /** Topics the group reads instead of the channel topic. */
+  /**
+   * The topic the group reads instead of the channel topic. One topic: a consumer reads one
+   * partition space (several topics fail `start()` with a ConfigurationError; use one consumer
+   * channel per topic).
+   */
   withGroupTopics(...topics: string[]): this {
     return this.withOptions({ groupTopics: Object.freeze([...topics]) });
   }
@@ -108,11 +112,12 @@ export class KafkaConsumerChannelBuilder extends ConsumerChannelAdapterBuilder {
   }
 
   /**
-   * Event-driven consumers of this channel run on gomes' consume core (see
-   * {@link KafkaConsumerOptions.consumeCore}; opt-in while issue 9 step 3 is completed).
+   * Does nothing: event-driven consumers of every Kafka channel run on gomes' consume core.
+   * @deprecated The consume core is the only Kafka consume path; remove the call. Removed in the
+   * next release.
    */
-  withConsumeCore(enabled = true): this {
-    return this.withOptions({ consumeCore: enabled });
+  withConsumeCore(_enabled = true): this {
+    return this;
   }
 
   /** Fetch: least bytes the broker waits for. */

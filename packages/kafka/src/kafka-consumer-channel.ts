@@ -8,6 +8,7 @@ import {
   type PartitionLag,
   type SubscribeOptions,
   type Subscription,
+  type TransportDeadLetterChannel,
 } from '@gomes/core';
 import type { KafkaDriver, TopicPartitions } from './driver/kafka-driver.js';
 import type { KafkaConsumerOptions } from './kafka-consumer-options.js';
@@ -18,6 +19,7 @@ import {
   type SubscriptionConfig,
 } from './kafka-consumer-subscription.js';
 import { KafkaSource } from './kafka-source.js';
+import { DeadLetterPublisher } from './dead-letter-publisher.js';
 
 /** Construction parameters of a {@link KafkaConsumerChannel}. @internal */
 export interface KafkaConsumerChannelParams {
@@ -88,6 +90,7 @@ export class KafkaConsumerChannel implements ConsumerChannel {
   #subscription: KafkaConsumerSubscription | undefined;
   /** The source an event-driven consumer runs on (see {@link KafkaConsumerChannel.openSource}). */
   #source: KafkaSource | undefined;
+  #deadLetters: DeadLetterPublisher | undefined;
   readonly #createdAt = Date.now();
 
   /** @internal Built by {@link KafkaConsumerChannelBuilder}. */
@@ -98,7 +101,7 @@ export class KafkaConsumerChannel implements ConsumerChannel {
     this.groupId = params.groupId;
     this.topics = Object.freeze([...(params.options.groupTopics ?? [params.topic])]);
     this.deadLetterTopic = params.deadLetterTopic;
-    if (params.options.consumeCore && params.ephemeral !== true) this.openSource = () => this.#openSource();
+    if (params.ephemeral !== true && this.topics.length === 1) this.openSource = () => this.#openSource();
     this.#logger = (params.logger ?? noopLogger).child({
       consumer: params.consumerName,
       groupId: params.groupId,
@@ -177,10 +180,27 @@ export class KafkaConsumerChannel implements ConsumerChannel {
         `Kafka consumer "${this.name}" already has an active subscription`,
       );
     }
-    const source = new KafkaSource(this.#subscriptionConfig());
+    // The dead-letter producer the consumer used through this source is released with it (gomes
+    // never closes consumer channels themselves).
+    const source = new KafkaSource(this.#subscriptionConfig(), async () => this.#closeDeadLetters());
     this.#subscription = undefined;
     this.#source = source;
     return source;
+  }
+
+  /**
+   * The channel's dead-letter topic as a publisher for gomes' consume core: undecodable records go
+   * there (core's envelope, the record's original bytes), and so do messages that failed for good
+   * when the topic was named with `withDeadLetterTopic` and the consumer names no dead-letter
+   * channel. Created on first use (the topic too, 1 partition, when missing).
+   */
+  deadLetterChannel(): TransportDeadLetterChannel | undefined {
+    if (this.#params.ephemeral === true) return undefined;
+    this.#deadLetters ??= new DeadLetterPublisher(this.#params.driver, this.deadLetterTopic, this.#logger);
+    return {
+      publisher: this.#deadLetters,
+      forFailedMessages: this.#params.options.deadLetterTopic !== undefined,
+    };
   }
 
   /** The current subscription or source. */
@@ -224,5 +244,12 @@ export class KafkaConsumerChannel implements ConsumerChannel {
   /** Closes the current subscription, if any. Idempotent. */
   async close(): Promise<void> {
     await this.#active?.close();
+    await this.#closeDeadLetters();
+  }
+
+  async #closeDeadLetters(): Promise<void> {
+    const deadLetters = this.#deadLetters;
+    this.#deadLetters = undefined;
+    await deadLetters?.close();
   }
 }

@@ -25,7 +25,10 @@ export interface KafkaConsumerOptions {
    * not apply. @default 'classic'
    */
   readonly groupProtocol: KafkaGroupProtocol;
-  /** Topics consumed by the group instead of the channel topic (Go `WithGroupTopics`). @default [channel topic] */
+  /**
+   * The topic consumed by the group instead of the channel topic (Go `WithGroupTopics`); one topic
+   * (a consumer reads one partition space). @default [channel topic]
+   */
   readonly groupTopics: readonly string[] | undefined;
   /** Consume only this partition (Go `WithPartition`): one member of the group reads it, others stand by. @default all */
   readonly partition: number | undefined;
@@ -35,15 +38,6 @@ export interface KafkaConsumerOptions {
    * (see `KafkaConsumerChannel`). @default 100
    */
   readonly queueCapacity: number;
-  /**
-   * Event-driven consumers of this channel run on gomes' consume core (the channel offers
-   * `openSource()`: intake, key ordering, retries without a processor, one settle point, commits and
-   * revoke drain in `@gomes/core`). Opt-in while issue 9 step 3 is completed: undecodable records
-   * then go to the consumer's dead-letter channel (`withDeadLetterChannelName`), and the source
-   * commits as soon as a record is settled (`commitIntervalMs` is not applied). Channels reading
-   * several topics (`groupTopics`) and ephemeral readers cannot use it. @default false
-   */
-  readonly consumeCore: boolean;
   /** Fetch: least bytes the broker waits for. @default 1 */
   readonly minBytes: number;
   /**
@@ -100,7 +94,6 @@ export const DEFAULT_KAFKA_CONSUMER_OPTIONS: Readonly<KafkaConsumerOptions> = Ob
   groupTopics: undefined,
   partition: undefined,
   queueCapacity: 100,
-  consumeCore: false,
   minBytes: 1,
   maxBytes: 1048576,
   maxWaitMs: 500,
@@ -137,8 +130,10 @@ export function validateKafkaConsumerOptions(o: KafkaConsumerOptions): string[] 
       'withPartition cannot be used with the consumer group protocol (KIP-848): the broker assigns the partitions; use the classic protocol',
     );
   }
-  if (o.consumeCore && o.groupTopics !== undefined && o.groupTopics.length > 1) {
-    problems.push('consumeCore reads one topic: remove withGroupTopics or withConsumeCore');
+  if (o.groupTopics !== undefined && o.groupTopics.length > 1) {
+    problems.push(
+      `groupTopics names ${o.groupTopics.length} topics: a consumer reads one topic; use one consumer channel per topic`,
+    );
   }
   if (o.groupTopics !== undefined) {
     if (o.groupTopics.length === 0) problems.push('groupTopics must name at least one topic');

@@ -37,18 +37,16 @@ function recorder() {
 }
 
 describe('KafkaSource (fake driver)', () => {
-  it('is offered only with consumeCore; validation rejects consumeCore with several group topics', () => {
-    expect(setup().channel.openSource).toBeUndefined();
-    expect(setup({ consumeCore: true }).channel.openSource).toBeInstanceOf(Function);
-    const options = { ...DEFAULT_KAFKA_CONSUMER_OPTIONS, consumeCore: true };
-    expect(validateKafkaConsumerOptions(options)).toEqual([]);
-    expect(validateKafkaConsumerOptions({ ...options, groupTopics: ['a', 'b'] })).toEqual([
-      'consumeCore reads one topic: remove withGroupTopics or withConsumeCore',
-    ]);
+  it('is offered by every non-ephemeral channel; validation rejects several group topics', () => {
+    expect(setup().channel.openSource).toBeInstanceOf(Function);
+    expect(validateKafkaConsumerOptions(DEFAULT_KAFKA_CONSUMER_OPTIONS)).toEqual([]);
+    expect(
+      validateKafkaConsumerOptions({ ...DEFAULT_KAFKA_CONSUMER_OPTIONS, groupTopics: ['a', 'b'] }),
+    ).toEqual(['groupTopics names 2 topics: a consumer reads one topic; use one consumer channel per topic']);
   });
 
   it('hands whole batches over, resolves the fetch position once buffered, decodes lazily', async () => {
-    const { channel, consumers } = setup({ consumeCore: true });
+    const { channel, consumers } = setup();
     const source = channel.openSource!();
     const r = recorder();
     await source.start(r.listener);
@@ -61,7 +59,7 @@ describe('KafkaSource (fake driver)', () => {
     expect(c.resolved.get(0)).toBe('12');
     const decoded = r.batches[0]!.records.map((x) => x.decode().ok);
     expect(decoded).toEqual([true, false, true]);
-    expect(r.batches[0]!.records[1]!.rawValue).toBe('{"not json');
+    expect(r.batches[0]!.records[1]!.rawValue).toEqual(Buffer.from('{"not json'));
     expect(source.lag()).toEqual([{ channel: 't', partition: 0, group: 'g', lag: 3 }]);
     await source.commit(new Map([[0, 12n]]));
     expect(c.lastCommit(0)).toBe('12');
@@ -72,7 +70,7 @@ describe('KafkaSource (fake driver)', () => {
   });
 
   it('a commit the client skipped rejects (the core retries it)', async () => {
-    const { channel, consumers } = setup({ consumeCore: true });
+    const { channel, consumers } = setup();
     const source = channel.openSource!();
     await source.start(recorder().listener);
     consumers[0]!.commitResult = false;
@@ -81,7 +79,7 @@ describe('KafkaSource (fake driver)', () => {
   });
 
   it('revokes only the partitions that leave, and hands new ones over once the revoke drained', async () => {
-    const { channel, consumers } = setup({ consumeCore: true });
+    const { channel, consumers } = setup();
     const source = channel.openSource!();
     const r = recorder();
     await source.start(r.listener);
@@ -107,7 +105,7 @@ describe('KafkaSource (fake driver)', () => {
   });
 
   it('a new member id (evicted) keeps nothing: every partition is revoked and assigned again', async () => {
-    const { channel, consumers } = setup({ consumeCore: true });
+    const { channel, consumers } = setup();
     const source = channel.openSource!();
     const r = recorder();
     await source.start(r.listener);
@@ -119,7 +117,7 @@ describe('KafkaSource (fake driver)', () => {
   });
 
   it('restarts after a crash (not ready meanwhile), removing the crashed member first', async () => {
-    const { channel, consumers } = setup({ consumeCore: true });
+    const { channel, consumers } = setup();
     const source = channel.openSource!();
     const r = recorder();
     await source.start(r.listener);

@@ -44,6 +44,8 @@ export class KafkaSource implements PartitionedSource {
   readonly channelName: string;
   readonly group: string;
   readonly settlement = 'offsets' as const;
+  /** @inheritDoc */
+  readonly commitIntervalMs: number;
   readonly #config: SubscriptionConfig;
   readonly #topic: string;
   readonly #abort = new AbortController();
@@ -67,7 +69,11 @@ export class KafkaSource implements PartitionedSource {
   #crashReason: string | undefined;
   #groupJoins = 0;
 
-  constructor(config: SubscriptionConfig) {
+  /** Run once the source closed (the channel releases what it opened for this source). */
+  readonly #onClosed: (() => Promise<void>) | undefined;
+
+  constructor(config: SubscriptionConfig, onClosed?: () => Promise<void>) {
+    this.#onClosed = onClosed;
     if (config.topics.length !== 1 || config.ephemeral) {
       throw new GomesError(
         'ILLEGAL_STATE',
@@ -78,6 +84,7 @@ export class KafkaSource implements PartitionedSource {
     this.#topic = config.topics[0] as string;
     this.channelName = config.channelTopic;
     this.group = config.groupId;
+    this.commitIntervalMs = config.options.commitIntervalMs;
     this.#budget = new RestartBudget({
       maxRestarts: config.options.maxRestarts,
       initialDelayMs: config.options.restartBackoffMs,
@@ -166,6 +173,11 @@ export class KafkaSource implements PartitionedSource {
   }
 
   /** @inheritDoc */
+  settled(partition: number, next: bigint): void {
+    this.#partitions.progressed(partition, next);
+  }
+
+  /** @inheritDoc */
   async commit(offsets: ReadonlyMap<number, bigint>): Promise<void> {
     const consumer = this.#consumer;
     if (!consumer) throw new GomesError('ILLEGAL_STATE', 'The Kafka consumer is not running: commit skipped');
@@ -177,7 +189,7 @@ export class KafkaSource implements PartitionedSource {
       })),
     );
     if (!stored) throw new GomesError('ILLEGAL_STATE', 'The Kafka consumer is not running: commit skipped');
-    for (const [partition, offset] of offsets) this.#partitions.committed(partition, offset);
+    for (const [partition, offset] of offsets) this.#partitions.progressed(partition, offset);
   }
 
   /** @inheritDoc */
@@ -189,6 +201,7 @@ export class KafkaSource implements PartitionedSource {
     await this.#disconnect();
     await this.#restartLoop;
     this.#state = 'stopped';
+    await this.#onClosed?.();
   });
 
   async #startConsumer(): Promise<void> {

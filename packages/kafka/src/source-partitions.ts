@@ -4,15 +4,15 @@ import type { PartitionLag, PartitionProgress } from '@gomes/core';
 interface Progress {
   /** High watermark of the latest fetch. */
   highWatermark: bigint | undefined;
-  /** Committed position (next offset to read), else the first fetched offset. */
+  /** Settled position (next offset to read), else the first fetched offset. */
   position: bigint | undefined;
-  /** When the committed position last advanced, the partition was assigned, or seen caught up. */
+  /** When the settled position last advanced, the partition was assigned, or seen caught up. */
   lastProgressAt: number;
 }
 
 /**
  * The partitions a {@link KafkaSource} owns, with the high watermark of their latest fetch and
- * their committed position, for lag and health. Released partitions leave it at once.
+ * their settled position (reported by the core before it commits), for lag and health. Released partitions leave it at once.
  *
  * @internal
  */
@@ -50,8 +50,8 @@ export class SourcePartitions {
     progress.highWatermark = highWatermark;
   }
 
-  /** A commit stored `offset` (the next offset to read). */
-  committed(partition: number, offset: bigint): void {
+  /** The core settled (or committed) everything before `offset` (the next offset to read). */
+  progressed(partition: number, offset: bigint): void {
     const progress = this.#owned.get(partition);
     if (!progress) return;
     if (progress.position === undefined || offset > progress.position) {
@@ -60,7 +60,7 @@ export class SourcePartitions {
     }
   }
 
-  /** Lag of each partition fetched at least once: high watermark − committed position. */
+  /** Lag of each partition fetched at least once: high watermark − settled position. */
   lag(channel: string, group: string): PartitionLag[] {
     const lags: PartitionLag[] = [];
     for (const [partition, { highWatermark: hw, position }] of this.#owned) {

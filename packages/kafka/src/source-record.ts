@@ -1,4 +1,6 @@
+import { GomesError, isGomesError } from '@gomes/core';
 import type { DecodeResult, SourceRecord } from '@gomes/core/transport';
+import { describeDecodeError } from './kafka-errors.js';
 import type { DriverInboundRecord } from './driver/kafka-driver.js';
 import type { KafkaMessageTranslator } from './kafka-message-translator.js';
 
@@ -17,9 +19,21 @@ export function toSourceRecord(
     offset: BigInt(record.offset),
     key: record.key === null ? `${record.topic}/${record.partition}` : record.key.toString('utf8'),
     headers: record.headers,
-    rawValue: record.value === null ? undefined : record.value.toString('utf8'),
+    rawValue: record.value === null ? undefined : record.value,
     decode: (): DecodeResult => {
-      if (undecodable) return { ok: false, error: undecodable };
+      if (undecodable) {
+        if (isGomesError(undecodable)) return { ok: false, error: undecodable };
+        const error = new GomesError(
+          'TRANSLATION_FAILED',
+          `Cannot decode record ${record.topic}/${record.partition}@${record.offset}: ${describeDecodeError(undecodable)}`,
+          {
+            cause: undecodable,
+            retriable: false,
+            details: { topic: record.topic, partition: record.partition, offset: record.offset },
+          },
+        );
+        return { ok: false, error };
+      }
       try {
         return { ok: true, message: translator.fromRecord(record) };
       } catch (error) {

@@ -1,6 +1,7 @@
 import type { Message } from '../message/message.js';
 import type { PartitionedSource } from '../transport/spi/partitioned-source.js';
 import type { ConsumerChannelStatus } from './consumer-channel-status.js';
+import type { PublisherChannel } from './publisher-channel.js';
 
 /** Where a delivered message sits in its channel (for dead-letter envelopes and logs). @public */
 export interface DeliveryPosition {
@@ -91,6 +92,18 @@ export interface Subscription {
 }
 
 /**
+ * A consumer channel's own dead-letter channel (see {@link ConsumerChannel.deadLetterChannel}).
+ *
+ * @public
+ */
+export interface TransportDeadLetterChannel {
+  /** Where dead letters are published (its `name` is the dead-letter channel name). */
+  readonly publisher: PublisherChannel;
+  /** Whether messages that failed for good go there too (not only undecodable records). */
+  readonly forFailedMessages: boolean;
+}
+
+/**
  * Inbound contract #2: a channel a consumer subscribes to (a topic with a consumer group, a queue,
  * an in-memory channel).
  *
@@ -111,6 +124,13 @@ export interface ConsumerChannel {
    * — instead of `subscribe`. One source or subscription at a time.
    */
   openSource?(options: { readonly consumerName: string }): PartitionedSource;
+  /**
+   * Optional: the transport's own dead-letter channel (Kafka: `withDeadLetterTopic`, else
+   * `<topic>.DLQ`), used by an event-driven consumer that names no dead-letter channel
+   * (`withDeadLetterChannelName`): undecodable records always go there; failed messages only when
+   * `forFailedMessages` (the channel was named explicitly). Core's envelope is used either way.
+   */
+  deadLetterChannel?(): TransportDeadLetterChannel | undefined;
   /** Starts handing deliveries to `handler`. One subscription at a time. */
   subscribe(handler: DeliveryHandler, options?: SubscribeOptions): Promise<Subscription>;
   /**

@@ -10,6 +10,7 @@ import type { PartitionedSource, SourceRecord } from '../transport/spi/partition
 import type { ConsumerCounters } from '../endpoint/tracked-delivery.js';
 import { KeyScheduler, type RunResult } from './key-scheduler.js';
 import { PartitionIntake } from './partition-intake.js';
+import type { PartitionOffsetTracker } from '../channel/partition-offset-tracker.js';
 import { offerProcessorRelease } from './processor-release.js';
 import { undecodableDeadLetter, undecodableError } from './undecodable-dead-letter.js';
 import type { SeekedPartition, StartPosition } from './start-position.js';
@@ -62,7 +63,8 @@ export class ConsumeEngine {
   readonly #intakes = new Map<number, PartitionIntake>();
   readonly #running = new Map<Work, Promise<void>>();
   readonly #scheduler: KeyScheduler<Work>;
-  #commitTimer: ReturnType<typeof setImmediate> | undefined;
+  #commitImmediate: ReturnType<typeof setImmediate> | undefined;
+  #commitTimer: ReturnType<typeof setTimeout> | undefined;
   #committing: Promise<void> | undefined;
   #intakeOpen = true;
   readonly #mover: PartitionMover;
@@ -159,6 +161,8 @@ export class ConsumeEngine {
     }
     const owned = [...this.#intakes.values()];
     for (const intake of owned) intake.revoked = true;
+    clearTimeout(this.#commitTimer);
+    this.#commitTimer = undefined;
     await this.#commitNow(owned);
     await this.#p.source.close();
   }
@@ -310,7 +314,10 @@ export class ConsumeEngine {
         }),
       );
     }
-    if (intake.settle(work.record.offset)) this.#scheduleCommit();
+    if (intake.settle(work.record.offset)) {
+      source.settled?.(intake.partition, (intake.tracker as PartitionOffsetTracker).committable);
+      this.#scheduleCommit();
+    }
     if (intake.paused && intake.buffered <= this.#p.maxBufferedRecordsPerPartition / 2) {
       intake.paused = false;
       if (this.#intakeOpen) this.#p.source.resume([intake.partition]);
@@ -354,12 +361,24 @@ export class ConsumeEngine {
     await this.#commitNow(intakes);
   }
 
+  /**
+   * After the settled prefix moved: commits it at the end of this turn (`commitIntervalMs` 0) or at the end of the commit interval (also on revoke and
+   * stop), so a member that dies between settle and commit gets the records redelivered.
+   */
   #scheduleCommit(): void {
-    if (this.#commitTimer !== undefined) return;
-    this.#commitTimer = setImmediate(() => {
-      this.#commitTimer = undefined;
-      void this.#commitNow();
-    });
+    const interval = this.#p.source.commitIntervalMs ?? 0;
+    if (interval <= 0) {
+      if (this.#commitImmediate !== undefined) return;
+      this.#commitImmediate = setImmediate(() => {
+        this.#commitImmediate = undefined;
+        void this.#commitNow();
+      });
+    } else if (this.#commitTimer === undefined && this.#intakeOpen) {
+      this.#commitTimer = setTimeout(() => {
+        this.#commitTimer = undefined;
+        void this.#commitNow();
+      }, interval);
+    }
   }
 
   /**

@@ -46,15 +46,43 @@ describe('KeyScheduler', () => {
     expect(c.started.map((i) => i.n)).toEqual([1, 3]);
     c.finish(1);
     await waitFor(() => c.started.length === 3);
-    // a#2 became ready after c was queued: c first.
-    expect(c.started.map((i) => i.n)).toEqual([1, 3, 4]);
+    // a#2 was enqueued before c#4: the oldest ready item starts first.
+    expect(c.started.map((i) => i.n)).toEqual([1, 3, 2]);
     c.finish(3);
     await waitFor(() => c.started.length === 4);
-    expect(c.started.map((i) => i.n)).toEqual([1, 3, 4, 2]);
+    expect(c.started.map((i) => i.n)).toEqual([1, 3, 2, 4]);
     c.finish(4);
     c.finish(2);
     await s.whenIdle();
     expect(s.size).toBe(0);
+  });
+
+  it('with one processor, runs items of different keys in enqueue (offset) order', async () => {
+    const ran: number[] = [];
+    const s = scheduler(1, async (item) => {
+      ran.push(item.n);
+      await Promise.resolve();
+      return { kind: 'done' };
+    });
+    // Two records of key a, then b, then a again, then b twice: one processor must keep this order.
+    ['a', 'a', 'b', 'a', 'b', 'b', 'c', 'a'].forEach((key, n) => s.enqueue({ key, n }));
+    await s.whenIdle();
+    expect(ran).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  it('keeps enqueue order across keys after queued items were removed', async () => {
+    const c = controlled();
+    const s = scheduler(1, c.run);
+    ['a', 'b', 'b', 'c'].forEach((key, n) => s.enqueue({ key, n }));
+    expect(c.started.map((i) => i.n)).toEqual([0]);
+    expect(s.remove((i) => i.n === 1).map((i) => i.n)).toEqual([1]);
+    c.finish(0);
+    await waitFor(() => c.started.length === 2);
+    c.finish(2);
+    await waitFor(() => c.started.length === 3);
+    c.finish(3);
+    await s.whenIdle();
+    expect(c.started.map((i) => i.n)).toEqual([0, 2, 3]);
   });
 
   it('an item asked to run again waits without a processor: other keys run meanwhile, its key stays blocked', async () => {

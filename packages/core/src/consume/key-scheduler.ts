@@ -8,6 +8,8 @@ export type RunResult =
 /** The items of one ordering key, oldest first; the head is running, waiting or next. */
 interface KeyLane<T> {
   readonly items: T[];
+  /** Enqueue sequence number of each item (parallel to `items`). */
+  readonly seqs: number[];
   head: number;
   state: 'queued' | 'ready' | 'running' | 'waiting';
   timer: ReturnType<typeof setTimeout> | undefined;
@@ -24,9 +26,12 @@ interface KeyLane<T> {
  */
 export class KeyScheduler<T> {
   readonly #lanes = new Map<string, KeyLane<T>>();
-  /** Keys whose head may start, in the order they became ready. */
-  #ready: string[] = [];
-  #readyHead = 0;
+  /**
+   * Keys whose head may start, by the enqueue order of their head item (a min-heap): the oldest
+   * item of any key starts first, so one processor runs items in enqueue (offset) order across keys.
+   */
+  readonly #ready = new ReadyHeap();
+  #seq = 0;
   #running = 0;
   #size = 0;
   readonly #idleWaiters: (() => void)[] = [];
@@ -64,10 +69,11 @@ export class KeyScheduler<T> {
     const key = this.#keyOf(item);
     let lane = this.#lanes.get(key);
     if (!lane) {
-      lane = { items: [], head: 0, state: 'queued', timer: undefined };
+      lane = { items: [], seqs: [], head: 0, state: 'queued', timer: undefined };
       this.#lanes.set(key, lane);
     }
     lane.items.push(item);
+    lane.seqs.push(this.#seq++);
     this.#size++;
     if (lane.state === 'queued') this.#makeReady(key, lane);
     this.#pump();
@@ -82,15 +88,21 @@ export class KeyScheduler<T> {
     for (const [key, lane] of this.#lanes) {
       const running = lane.state === 'running' ? lane.items[lane.head] : undefined;
       const kept: T[] = [];
+      const keptSeqs: number[] = [];
       for (let i = lane.head; i < lane.items.length; i++) {
         const item = lane.items[i] as T;
         if (item !== running && predicate(item)) removed.push(item);
-        else kept.push(item);
+        else {
+          kept.push(item);
+          keptSeqs.push(lane.seqs[i] as number);
+        }
       }
       if (kept.length === lane.items.length - lane.head) continue;
       this.#size -= lane.items.length - lane.head - kept.length;
       lane.items.length = 0;
       lane.items.push(...kept);
+      lane.seqs.length = 0;
+      lane.seqs.push(...keptSeqs);
       lane.head = 0;
       if (lane.state === 'waiting' && (kept.length === 0 || kept[0] !== running)) {
         clearTimeout(lane.timer);
@@ -98,7 +110,8 @@ export class KeyScheduler<T> {
         lane.state = 'queued';
       }
       if (kept.length === 0 && lane.state !== 'running') this.#lanes.delete(key);
-      else if (lane.state === 'queued') this.#makeReady(key, lane);
+      // A ready lane whose head changed is queued again under its new head's sequence number.
+      else if (lane.state === 'queued' || lane.state === 'ready') this.#makeReady(key, lane);
     }
     this.#pump();
     this.#notifyIdle();
@@ -145,7 +158,7 @@ export class KeyScheduler<T> {
 
   #makeReady(key: string, lane: KeyLane<T>): void {
     lane.state = 'ready';
-    this.#ready.push(key);
+    this.#ready.push(lane.seqs[lane.head] as number, key);
   }
 
   #pump(): void {
@@ -153,17 +166,14 @@ export class KeyScheduler<T> {
       this.#running++;
       (this.#resuming.shift() as () => void)();
     }
-    while (this.#running < this.#concurrency && this.#readyHead < this.#ready.length) {
-      const key = this.#ready[this.#readyHead++] as string;
+    while (this.#running < this.#concurrency && this.#ready.size > 0) {
+      const [seq, key] = this.#ready.pop();
       const lane = this.#lanes.get(key);
       if (!lane || lane.state !== 'ready' || lane.head >= lane.items.length) continue;
+      if (lane.seqs[lane.head] !== seq) continue; // stale entry (the lane changed since)
       lane.state = 'running';
       this.#running++;
       void this.#start(key, lane, lane.items[lane.head] as T);
-    }
-    if (this.#readyHead > 1024 && this.#readyHead * 2 > this.#ready.length) {
-      this.#ready = this.#ready.slice(this.#readyHead);
-      this.#readyHead = 0;
     }
   }
 
@@ -199,6 +209,7 @@ export class KeyScheduler<T> {
       } else {
         if (lane.head > 64 && lane.head * 2 > lane.items.length) {
           lane.items.splice(0, lane.head);
+          lane.seqs.splice(0, lane.head);
           lane.head = 0;
         }
         this.#makeReady(key, lane);
@@ -211,5 +222,58 @@ export class KeyScheduler<T> {
   #notifyIdle(): void {
     if (this.#size !== 0) return;
     for (const resolve of this.#idleWaiters.splice(0)) resolve();
+  }
+}
+
+/** A binary min-heap of (sequence number, key) pairs. */
+class ReadyHeap {
+  readonly #seqs: number[] = [];
+  readonly #keys: string[] = [];
+
+  get size(): number {
+    return this.#seqs.length;
+  }
+
+  push(seq: number, key: string): void {
+    const seqs = this.#seqs;
+    const keys = this.#keys;
+    let i = seqs.length;
+    seqs.push(seq);
+    keys.push(key);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if ((seqs[parent] as number) <= seq) break;
+      seqs[i] = seqs[parent] as number;
+      keys[i] = keys[parent] as string;
+      i = parent;
+    }
+    seqs[i] = seq;
+    keys[i] = key;
+  }
+
+  /** Removes and returns the smallest pair; only when `size > 0`. */
+  pop(): [number, string] {
+    const seqs = this.#seqs;
+    const keys = this.#keys;
+    const top: [number, string] = [seqs[0] as number, keys[0] as string];
+    const lastSeq = seqs.pop() as number;
+    const lastKey = keys.pop() as string;
+    const n = seqs.length;
+    if (n > 0) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= n) break;
+        const r = l + 1;
+        const c = r < n && (seqs[r] as number) < (seqs[l] as number) ? r : l;
+        if ((seqs[c] as number) >= lastSeq) break;
+        seqs[i] = seqs[c] as number;
+        keys[i] = keys[c] as string;
+        i = c;
+      }
+      seqs[i] = lastSeq;
+      keys[i] = lastKey;
+    }
+    return top;
   }
 }

@@ -16,7 +16,7 @@ export function undecodableError(error: Error): Error {
 
 /**
  * The dead letter of a record that could not be decoded: the standard envelope (see
- * `deadLetterMessage`) around the raw stored value and headers, plus the undecodable reason
+ * `deadLetterMessage`) around the raw stored value (its exact bytes) and headers, plus the undecodable reason
  * headers. The same envelope as a failed delivery, published through the consumer's dead-letter
  * channel.
  *
@@ -28,8 +28,8 @@ export function undecodableDeadLetter(
   position: DeliveryPosition,
   channelName: string,
   endpointName: string,
-): Message<string | undefined> {
-  const original = new Message<string | undefined>(record.rawValue, { ...record.headers });
+): Message<Uint8Array | string | undefined> {
+  const original = new Message<Uint8Array | string | undefined>(record.rawValue, { ...record.headers });
   const letter = deadLetterMessage(
     original,
     error,

@@ -102,6 +102,8 @@ export class EventDrivenConsumer {
   /** Set when the channel offers a partitioned source: the consume core runs the consumer. */
   #engine: ConsumeEngine | undefined;
   #pipeline: MessageHandlerFn | undefined;
+  #channels: EventDrivenConsumerInit['channels'];
+  #deadLetterChannelName: string | undefined;
   #subscribing: Promise<Subscription> | undefined;
   #subscription: Subscription | undefined;
   #stopPromise: Promise<void> | undefined;
@@ -111,6 +113,7 @@ export class EventDrivenConsumer {
   constructor(init: EventDrivenConsumerInit) {
     this.name = init.name;
     this.#init = init;
+    this.#channels = init.channels;
     this.#logger = init.logger.child({ consumer: init.name });
     this.#done = new Promise<void>((resolve) => (this.#resolveDone = resolve));
   }
@@ -263,9 +266,12 @@ export class EventDrivenConsumer {
       ],
       `event-driven consumer "${this.name}"`,
     );
+    const deadLetter = this.#deadLetterSetup(onSource);
+    this.#channels = deadLetter.channels;
+    this.#deadLetterChannelName = deadLetter.undecodable;
     this.#pipeline = consumerPipeline({
       settledByCaller: onSource,
-      endpointOptions: this.#init.endpointOptions,
+      endpointOptions: deadLetter.endpointOptions,
       processingTimeoutMs: o.messageProcessingTimeoutMs,
       handler: this.#init.handler,
       nackDelayMs: o.nackDelayMs,
@@ -333,8 +339,8 @@ export class EventDrivenConsumer {
       name: this.name,
       source,
       pipeline: this.#pipeline as MessageHandlerFn,
-      channels: this.#init.channels,
-      deadLetterChannelName: this.#init.endpointOptions.deadLetterChannelName,
+      channels: this.#channels,
+      deadLetterChannelName: this.#deadLetterChannelName,
       processors: o.amountOfProcessors,
       maxBufferedRecordsPerPartition: maxBuffered,
       nackDelayMs: o.nackDelayMs,
@@ -358,6 +364,30 @@ export class EventDrivenConsumer {
     }
     this.#listenRunSignal(signal);
     this.#logger.info('Consumer running', { channel: this.#init.channel.channelName, ...o });
+  }
+
+  /**
+   * The dead-letter channels: the consumer's (`withDeadLetterChannelName`), else the transport's own
+   * (Kafka `withDeadLetterTopic` / `<topic>.DLQ`) — always for undecodable records, and for failed
+   * messages when the transport's was named explicitly. One envelope (core's) either way.
+   */
+  #deadLetterSetup(onSource: boolean): {
+    channels: EventDrivenConsumerInit['channels'];
+    endpointOptions: EventDrivenConsumerInit['endpointOptions'];
+    undecodable: string | undefined;
+  } {
+    const { channels, endpointOptions } = this.#init;
+    const own = endpointOptions.deadLetterChannelName;
+    const transport = onSource && own === undefined ? this.#init.channel.deadLetterChannel?.() : undefined;
+    if (!transport) return { channels, endpointOptions, undecodable: own };
+    const { publisher } = transport;
+    return {
+      channels: { publisher: (name) => (name === publisher.name ? publisher : channels.publisher(name)) },
+      endpointOptions: transport.forFailedMessages
+        ? { ...endpointOptions, deadLetterChannelName: publisher.name }
+        : endpointOptions,
+      undecodable: publisher.name,
+    };
   }
 
   /** Retry waits on the consume core run without a processor (other keys keep flowing). */
@@ -573,7 +603,7 @@ export class EventDrivenConsumer {
     const base = this.#logger;
     const ctx = scopedContext(
       entry.scope,
-      { endpointName: this.name, delivery, channels: this.#init.channels, state },
+      { endpointName: this.name, delivery, channels: this.#channels, state },
       // The noop logger's children are itself; other loggers make the child on first use.
       base === noopLogger ? noopLogger : undefined,
       () =>

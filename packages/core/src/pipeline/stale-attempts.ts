@@ -3,8 +3,12 @@ import type { ProcessingState } from './processing-context.js';
 /** Where the unsettled timed-out attempts of one delivery are kept (on its `ProcessingState`). */
 const STALE: unique symbol = Symbol('gomes.staleAttempts');
 
+/** Set on the state once an abandoned attempt's handler finished without throwing. */
+const STALE_SUCCEEDED: unique symbol = Symbol('gomes.staleAttemptSucceeded');
+
 interface WithStale {
   [STALE]?: Set<Promise<void>>;
+  [STALE_SUCCEEDED]?: true;
 }
 
 /**
@@ -36,4 +40,25 @@ export function staleAttemptsSettled(state: ProcessingState): Promise<void> | un
   const set = (state as ProcessingState & WithStale)[STALE];
   if (set === undefined || set.size === 0) return undefined;
   return Promise.all([...set]).then(() => undefined);
+}
+
+/**
+ * Records that an abandoned attempt of `state` finished without throwing (its handler's effects
+ * happened although the attempt was given up).
+ *
+ * @internal
+ */
+export function markStaleAttemptSucceeded(state: ProcessingState): void {
+  const slots = state as ProcessingState & WithStale;
+  if (slots[STALE_SUCCEEDED]) return;
+  Object.defineProperty(slots, STALE_SUCCEEDED, { value: true, enumerable: false });
+}
+
+/**
+ * Whether an abandoned (timed-out or aborted) attempt of `state` finished without throwing.
+ *
+ * @internal
+ */
+export function staleAttemptSucceeded(state: ProcessingState): boolean {
+  return (state as ProcessingState & WithStale)[STALE_SUCCEEDED] === true;
 }

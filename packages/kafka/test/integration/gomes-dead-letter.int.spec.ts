@@ -8,7 +8,7 @@ import { Event, EventHandler, type EventDrivenConsumer, type Gomes } from '@gome
 import { holdsFor } from '@gomes/core/testing';
 import { KafkaPublisherChannelBuilder } from '@gomes/kafka';
 import { uniqueTopic } from '../support/kafka-test-env.js';
-import { closeAll, createTopic, readRaw, waitFor } from '../support/kafka-harness.js';
+import { admin, closeAll, createTopic, readRaw, waitFor } from '../support/kafka-harness.js';
 import { committedOffsets, consumerBuilder, kafkaGomes, readDeadLetters } from '../support/gomes-kafka.js';
 
 afterEach(closeAll);
@@ -135,6 +135,46 @@ describe('gomes dead letters over Kafka', () => {
     expect(dead!.message.payload).toEqual({ parcelId: 'poison-1', seq: 1 });
     expect(dead!.message.causationId).toBe(originals[1]!.headers['messageId']);
     expect(dead!.message.route).toBeUndefined();
+    expect(consumer.stats.deadLettered).toBe(1);
+  });
+
+  it('withDeadLetterTopic(t) on the consumer channel is its dead-letter channel: a failed message goes to t (created when missing) with core envelope, no publisher registered', async () => {
+    const topic = await createTopic(uniqueTopic('dl-topic'), 1);
+    const dlqTopic = uniqueTopic('dl-topic-parked');
+    const group = uniqueTopic('g-dl-topic');
+    const events = (await producer(topic)).eventBusByChannel(topic);
+    await events.publish(new ParcelScanned('poison-0', 0));
+    await events.publish(new ParcelScanned('p-1', 1));
+
+    const tracker = new ParcelTracker();
+    const app = kafkaGomes('dl-topic-consumer');
+    app
+      .addConsumerChannel(
+        consumerBuilder(topic, CONSUMER)
+          .withGroupId(group)
+          .withRetry({ maxAttempts: 2, initialDelayMs: 50, jitter: 0 })
+          .withDeadLetterTopic(dlqTopic),
+      )
+      .addActionHandler(tracker);
+    await app.start();
+    const consumer = app.eventDrivenConsumer(CONSUMER);
+    await consumer.run();
+
+    // The consumer creates the topic with its first dead letter.
+    await waitFor(() => consumer.stats.deadLettered === 1, 60_000, { description: 'the dead letter' });
+    expect((await (await admin()).describeTopics([dlqTopic]))[0]?.partitions).toBe(1);
+    const [dead] = await readDeadLetters(dlqTopic, 1, 60_000);
+    await waitFor(async () => (await committedOffsets(group, topic))[0] === 2, 20_000, {
+      description: 'commit past both',
+    });
+    const env = dead!.envelope;
+    expect(env.errorMessage).toBe('parcel poison-0 has an unreadable label');
+    expect(env.attempts).toBe(2);
+    expect(env.originChannel).toBe(topic);
+    expect(env.originOffset).toBe('0');
+    expect(env.consumer).toBe(CONSUMER);
+    expect(dead!.message.payload).toEqual({ parcelId: 'poison-0', seq: 0 });
+    expect(tracker.done.map((h) => h.parcelId)).toEqual(['p-1']);
     expect(consumer.stats.deadLettered).toBe(1);
   });
 

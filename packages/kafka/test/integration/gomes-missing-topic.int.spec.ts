@@ -62,7 +62,7 @@ describe('a consumer of a topic that does not exist', () => {
     const channelTopic = await createTopic(uniqueTopic('missing-channel'), 1);
     const other = uniqueTopic('missing-group-topic');
     const app = kafkaGomes('missing-group')
-      .addConsumerChannel(consumerBuilder(channelTopic, 'group-reader').withGroupTopics(channelTopic, other))
+      .addConsumerChannel(consumerBuilder(channelTopic, 'group-reader').withGroupTopics(other))
       .addActionHandler(defineEventHandler(SomethingHappened, () => undefined));
     const error = await errorOf(app.start());
     expect(error.code).toBe('GOMES_TOPIC_NOT_FOUND');

@@ -40,7 +40,5 @@ describeTransportContract('kafka', {
     (await readRaw(`${topic}.DLQ`, 1)).map((r) => new Message(r.value?.toString('utf8'), { ...r.headers })),
   publisher: (connectionName, topic) => new KafkaPublisherChannelBuilder(connectionName, topic),
   consumer: (connectionName, topic, consumerName, groupId) =>
-    consumerBuilder(topic, consumerName, connectionName)
-      .withGroupId(groupId ?? consumerName)
-      .withConsumeCore(),
+    consumerBuilder(topic, consumerName, connectionName).withGroupId(groupId ?? consumerName),
 });

@@ -39,7 +39,13 @@ function context(delivery: TestDelivery, endpointName = 'orders'): ProcessingCon
 function pipeline(
   store: IdempotencyStore,
   handler: MessageHandlerFn,
-  extra: { deadLetter?: boolean; retries?: number; leaseMs?: number; scope?: string } = {},
+  extra: {
+    deadLetter?: boolean;
+    retries?: number;
+    leaseMs?: number;
+    scope?: string;
+    timeoutMs?: number;
+  } = {},
 ) {
   const duplicates: string[] = [];
   const run = consumerPipeline({
@@ -56,7 +62,7 @@ function pipeline(
       ...(extra.deadLetter ? { deadLetterChannelName: 'dlq' } : {}),
       ...(extra.retries ? { retry: { maxAttempts: extra.retries, initialDelayMs: 0, jitter: 0 } } : {}),
     },
-    processingTimeoutMs: 0,
+    processingTimeoutMs: extra.timeoutMs ?? 0,
     nackDelayMs: 0,
     handler,
     hooks: { onDuplicate: (_m, key) => void duplicates.push(key) },
@@ -71,6 +77,51 @@ async function deliver(run: MessageHandlerFn, m: Message, endpointName = 'orders
 }
 
 describe('idempotentConsumer', () => {
+  it.each([
+    ['finishes after all: the key is marked done and a redelivery is skipped', 'resolve', ['m-1'], 1],
+    ['fails after all: the key is released and a redelivery runs', 'reject', ['m-1', 'm-1'], 0],
+  ] as const)(
+    'a timed-out attempt whose handler ignored its signal holds the key; when it %s',
+    async (_what, outcome, expectedRuns, expectedDuplicates) => {
+      const settledAs: string[] = [];
+      const store = new (class extends InMemoryIdempotencyStore {
+        override async markDone(key: string, token: string, ttlMs: number): Promise<void> {
+          settledAs.push('done');
+          return super.markDone(key, token, ttlMs);
+        }
+        override async release(key: string, token: string): Promise<void> {
+          settledAs.push('released');
+          return super.release(key, token);
+        }
+      })();
+      const runs: string[] = [];
+      let finish: (() => void) | undefined;
+      const { run, duplicates } = pipeline(
+        store,
+        async (m) => {
+          runs.push(m.messageId);
+          if (runs.length > 1) return undefined;
+          await new Promise<void>((resolve, reject) => {
+            finish = outcome === 'resolve' ? resolve : () => reject(new Error('late failure'));
+          });
+          return undefined;
+        },
+        { timeoutMs: 50 },
+      );
+      const first = await deliver(run, message('m-1'));
+      expect(first.nacked).toBe(true);
+      expect((await store.claim(storedKey('orders', 'm-1'), 1000)).status).toBe('held');
+      expect(settledAs).toEqual([]);
+      finish?.();
+      await waitFor(() => settledAs.length === 1);
+      expect(settledAs).toEqual([outcome === 'resolve' ? 'done' : 'released']);
+      const again = await deliver(run, message('m-1'));
+      expect(again.acked).toBe(true);
+      expect(runs).toEqual(expectedRuns);
+      expect(duplicates).toHaveLength(expectedDuplicates);
+    },
+  );
+
   it('runs a message once: a redelivery of a processed message is acked without the handler and reported', async () => {
     const store = new InMemoryIdempotencyStore();
     const handled: string[] = [];

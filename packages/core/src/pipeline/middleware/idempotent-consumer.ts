@@ -11,7 +11,7 @@ import type { Logger } from '../../logging/logger.js';
 import type { Message } from '../../message/message.js';
 import type { HandlerMiddleware } from '../message-handler.js';
 import type { ProcessingContext } from '../processing-context.js';
-import { staleAttemptsSettled } from '../stale-attempts.js';
+import { staleAttemptSucceeded, staleAttemptsSettled } from '../stale-attempts.js';
 
 /** Hooks of {@link idempotentConsumer}. @public */
 export interface IdempotentConsumerHooks {
@@ -39,7 +39,9 @@ export interface IdempotentConsumerHooks {
  *    A message the pipeline dead-lettered (`ctx.state.deadLettered`) is **released** instead, so a
  *    re-driven copy runs.
  * 4. On failure **release** the claim so a retry can run (after the abandoned attempts of a
- *    timed-out handler settled, holding the lease until then), and re-throw.
+ *    timed-out or aborted handler settled, holding the lease until then), and re-throw. When such
+ *    an abandoned attempt finished without throwing after all, the key is **marked done** instead:
+ *    its effects happened, so a redelivery (e.g. to a partition's new owner) is skipped.
  *
  * `withIdempotency(store, options)` on a consumer builder places it right inside `acknowledge`, so
  * the claim covers every retry and the dead-letter step; see docs/idempotency.md. Used through
@@ -96,10 +98,13 @@ export function idempotentConsumer(
       result = await runWithIdempotencyClaim({ store, key, token, ttlMs }, async () => next(message, ctx));
     } catch (error) {
       const stale = staleAttemptsSettled(ctx.state);
-      // A timed-out handler may still run: hold the lease until it settled, then release.
+      // A timed-out (or aborted: shutdown, revoke) handler may still run: hold the lease until it
+      // settled, then release — or mark the key done when it finished after all (its effects
+      // happened: a redelivery must not run it again).
       const releasing = (stale ?? Promise.resolve()).then(async () => {
         lease.stop();
-        await release(store, key, token, ctx.logger);
+        if (staleAttemptSucceeded(ctx.state)) await markDone(store, key, token, ttlMs, ctx.logger);
+        else await release(store, key, token, ctx.logger);
       });
       if (!stale) await releasing;
       throw error;
@@ -109,16 +114,26 @@ export function idempotentConsumer(
       await release(store, key, token, ctx.logger);
       return result;
     }
-    try {
-      await store.markDone(key, token, ttlMs);
-    } catch (error) {
-      ctx.logger.error(
-        'The message succeeded but its idempotency marker could not be written; a redelivery of it would run again',
-        { idempotencyKey: key, store: store.description, errorMessage: toError(error).message },
-      );
-    }
+    await markDone(store, key, token, ttlMs, ctx.logger);
     return result;
   };
+}
+
+async function markDone(
+  store: IdempotencyStore,
+  key: string,
+  token: string,
+  ttlMs: number,
+  logger: Logger,
+): Promise<void> {
+  try {
+    await store.markDone(key, token, ttlMs);
+  } catch (error) {
+    logger.error(
+      'The message succeeded but its idempotency marker could not be written; a redelivery of it would run again',
+      { idempotencyKey: key, store: store.description, errorMessage: toError(error).message },
+    );
+  }
 }
 
 /** The stored key: the scope (URI-encoded, so it holds no `:`) and the message key. @internal */

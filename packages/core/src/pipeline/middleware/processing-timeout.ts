@@ -4,7 +4,7 @@ import type { Message } from '../../message/message.js';
 import { AbortScope, abortScopeOf, childContext } from '../abort-scope.js';
 import type { HandlerMiddleware } from '../message-handler.js';
 import type { ProcessingContext } from '../processing-context.js';
-import { addStaleAttempt, staleAttemptsSettled } from '../stale-attempts.js';
+import { addStaleAttempt, markStaleAttemptSucceeded, staleAttemptsSettled } from '../stale-attempts.js';
 
 /** Largest timeout `setTimeout` supports, in ms. @public */
 export const MAX_PROCESSING_TIMEOUT_MS = 2_147_483_647;
@@ -85,18 +85,20 @@ export function processingTimeout(timeoutMs: number, hooks: ProcessingTimeoutHoo
         const trackStale = (running: Promise<unknown>, since: number): void => {
           addStaleAttempt(
             ctx.state,
-            running.then(noop, noop).then(() => {
-              const lateMs = Math.round(performance.now() - since);
-              ctx.logger.warn(
-                'A timed-out or aborted attempt settled after it was given up (handlers should honour ctx.signal)',
-                {
-                  messageId: message.messageId,
-                  lateMs,
-                  timeoutMs,
-                },
-              );
-              hooks.onStaleAttemptSettled?.(message, lateMs, ctx);
-            }),
+            running
+              .then(() => markStaleAttemptSucceeded(ctx.state), noop)
+              .then(() => {
+                const lateMs = Math.round(performance.now() - since);
+                ctx.logger.warn(
+                  'A timed-out or aborted attempt settled after it was given up (handlers should honour ctx.signal)',
+                  {
+                    messageId: message.messageId,
+                    lateMs,
+                    timeoutMs,
+                  },
+                );
+                hooks.onStaleAttemptSettled?.(message, lateMs, ctx);
+              }),
           );
         };
         const abandon = (): void => {

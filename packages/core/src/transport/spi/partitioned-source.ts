@@ -22,8 +22,11 @@ export interface SourceRecord {
   readonly key: string;
   /** The stored headers, as the transport read them (for dead letters of undecodable records). */
   readonly headers: Readonly<Record<string, string>>;
-  /** The stored value as text (for dead letters of undecodable records); `undefined` when empty. */
-  readonly rawValue: string | undefined;
+  /**
+   * The stored value as it was read — bytes (a Node `Buffer` is a `Uint8Array`) or text — for dead
+   * letters of undecodable records, which keep it exactly; `undefined` when empty.
+   */
+  readonly rawValue: Uint8Array | string | undefined;
   /** Decodes the record; called once, by the consumer core, when the record is about to run. */
   decode(): DecodeResult;
 }
@@ -85,6 +88,12 @@ export interface PartitionedSource {
   readonly group?: string;
   /** How records are settled. */
   readonly settlement: SourceSettlement;
+  /**
+   * How often the core commits the settled offsets, in ms (`settlement: 'offsets'`): settled records
+   * are committed on this interval, on revoke and on close — not one commit per record. 0 or absent:
+   * as soon as the settled prefix moved.
+   */
+  readonly commitIntervalMs?: number;
   /** Joins the group (or opens the queue) and starts fetching; resolves once it runs. */
   start(listener: SourceListener): Promise<void>;
   /** Stops fetching these partitions until `resume`. */
@@ -116,6 +125,11 @@ export interface PartitionedSource {
    * broker delivers it again.
    */
   settle?(partition: number, record: SourceRecord, outcome: 'ack' | 'requeue'): Promise<void>;
+  /**
+   * The settled prefix of `partition` moved to `next` (the next offset to read), before it is
+   * committed. For lag and health: lag counts what is not settled, not what is not committed yet.
+   */
+  settled?(partition: number, next: bigint): void;
   /** Lag of each owned partition (a snapshot; empty when unknown). */
   lag(): readonly PartitionLag[];
   /** Stops fetching, revokes what it owns (through the listener) and leaves. Idempotent. */
