@@ -168,4 +168,34 @@ describe('KeyScheduler abandoning', () => {
     await s.whenIdle();
     expect(c.started.map((i) => i.n)).toEqual([1, 3]);
   });
+  it('items that give their processor back at once start one after another without growing the stack', async () => {
+    // A batch handler's events (or polled deliveries) wait without a processor as soon as they
+    // start: with thousands of records ready, handing the freed processor on synchronously nested
+    // every start in the previous one until the stack overflowed.
+    const errors: unknown[] = [];
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let release: () => void = () => undefined;
+    const blocker = new Promise<void>((resolve) => (release = resolve));
+    let started = 0;
+    const s: KeyScheduler<Item> = new KeyScheduler<Item>({
+      concurrency: 1,
+      keyOf: (i) => i.key,
+      run: async (item) => {
+        started++;
+        if (item.n === 0) await blocker;
+        else await s.withoutProcessor(async () => gate);
+        return { kind: 'done' };
+      },
+      onError: (error) => errors.push(error),
+    });
+    const items = 20_000;
+    for (let n = 0; n <= items; n++) s.enqueue({ key: `k${n}`, n });
+    release();
+    await waitFor(() => started === items + 1);
+    open();
+    await s.whenIdle();
+    expect(errors).toEqual([]);
+    expect(s.size).toBe(0);
+  });
 });

@@ -125,7 +125,10 @@ export class KeyScheduler<T> {
    */
   async withoutProcessor<R>(wait: () => Promise<R>): Promise<R> {
     this.#running--;
-    this.#pump();
+    // Handed on in a microtask, not here: the next item's run may itself give its processor back
+    // at once (a batch handler's event), and starting it inside this call would nest every such
+    // start in the previous one until the stack overflows.
+    queueMicrotask(() => this.#pump());
     try {
       return await wait();
     } finally {

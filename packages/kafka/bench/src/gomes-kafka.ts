@@ -1,12 +1,11 @@
 /**
  * The gomes side: the Kafka publisher channel (sync and async mode), the event bus over that
  * channel, and the full consumer path users get (createGomes + consumer channel +
- * eventDrivenConsumer + a no-op event handler), all with gomes' defaults.
+ * eventDrivenConsumer: gomes-consume.ts), all with gomes' defaults.
  */
 import {
   createGomes,
   DEFAULT_ORIGIN,
-  defineEventHandler,
   Event,
   MessageBuilder,
   newMessageId,
@@ -16,17 +15,15 @@ import {
 } from '@gomes/core';
 import {
   KafkaConnection,
-  KafkaConsumerChannelBuilder,
   KafkaMessageTranslator,
   KafkaPublisherChannelBuilder,
   type KafkaDriverName,
   type KafkaOutboundRecord,
   type KafkaPublisherChannel,
-  type MessageSerializer,
   type SerializationContext,
 } from '@gomes/kafka';
 import type { BenchPayload } from './payload.js';
-import { withTimeout, type ConsumeResult, type RecordFrame } from './raw-kafka.js';
+import type { RecordFrame } from './raw-kafka.js';
 import { elapsedMs } from './stats.js';
 
 /** Route of the benchmark event. */
@@ -220,70 +217,6 @@ export async function gomesEventBusPublish(
   // eslint-disable-next-line @typescript-eslint/promise-function-async
   await windowed(payloads, window, (p) => bus.publish(Object.assign(new BenchOrderPlaced(), p)));
   return payloads.length / (elapsedMs(start) / 1000);
-}
-
-/** Non-default consumer settings (informational runs only; `{}` = gomes' defaults). */
-export interface ConsumeTuning {
-  /** Kafka consumer channel `withQueueCapacity` (default 100). */
-  readonly queueCapacity?: number;
-  /** Event-driven consumer `withMessageProcessingTimeout` (default 100000; 0 = off). */
-  readonly processingTimeoutMs?: number;
-  /** Consumer channel `withSerializer` (default JSON). */
-  readonly serializer?: MessageSerializer;
-  /** The connection's driver (default kafkajs). */
-  readonly driver?: KafkaDriverName;
-}
-
-/**
- * The full consumer path: createGomes, a Kafka consumer channel (fresh group, gomes' defaults), a
- * no-op event handler, `eventDrivenConsumer(...).run()`. The clock runs from the first handler call
- * to the last; `shutdown()` then commits the acked offsets (checked by the caller).
- */
-export async function gomesConsume(
-  brokers: readonly string[],
-  topic: string,
-  groupId: string,
-  expected: number,
-  timeoutMs: number,
-  tuning: ConsumeTuning = {},
-): Promise<ConsumeResult> {
-  let count = 0;
-  let first: bigint | undefined;
-  let last: bigint | undefined;
-  let finish: () => void = () => undefined;
-  const done = new Promise<void>((resolve) => (finish = resolve));
-  const errors: Error[] = [];
-  const app = createGomes({ name: 'bench-consumer' });
-  app.addChannelConnection(new KafkaConnection('kafka', brokers, { driver: tuning.driver ?? 'kafkajs' }));
-  const base = new KafkaConsumerChannelBuilder('kafka', topic, 'bench-consumer').withGroupId(groupId);
-  const builder = tuning.serializer ? base.withSerializer(tuning.serializer) : base;
-  app.addConsumerChannel(
-    tuning.queueCapacity === undefined ? builder : builder.withQueueCapacity(tuning.queueCapacity),
-  );
-  app.addActionHandler(
-    defineEventHandler(BenchOrderPlaced, () => {
-      first ??= process.hrtime.bigint();
-      if (++count === expected) {
-        last = process.hrtime.bigint();
-        finish();
-      }
-    }),
-  );
-  app.onUnhandledError((error) => errors.push(error));
-  await app.start();
-  try {
-    const consumer = app.eventDrivenConsumer('bench-consumer');
-    if (tuning.processingTimeoutMs !== undefined)
-      consumer.withMessageProcessingTimeout(tuning.processingTimeoutMs);
-    await consumer.run();
-    await withTimeout(done, timeoutMs, () => `gomes consumer got ${count}/${expected} messages`);
-  } finally {
-    await app.shutdown();
-  }
-  if (errors.length > 0)
-    throw new Error(`gomes consumer reported ${errors.length} error(s): ${errors[0]!.message}`);
-  const ms = Number((last ?? 0n) - (first ?? 0n)) / 1e6;
-  return { msgsPerSec: count / (ms / 1000), count };
 }
 
 /** Runs `task` over `items` with at most `window` tasks pending. */
