@@ -1,6 +1,7 @@
 import { GomesError, NonRetriableError, toError } from '../errors/gomes-error.js';
 import type { Logger } from '../logging/logger.js';
 import { waitWithoutProcessor } from '../consume/processor-release.js';
+import { DispatchHandlerContext } from './dispatch-source.js';
 import type { HandlerContext } from './handler-context.js';
 
 /**
@@ -91,7 +92,8 @@ export class BatchCollector<A> {
     if (this.#pending.length >= this.#maxSize) this.#flush();
     else this.#timer ??= setTimeout(() => this.#flush(), this.#maxWaitMs);
     try {
-      const settled = await waitWithoutProcessor(context.message, async () => outcome);
+      const delivery = DispatchHandlerContext.deliveryOf(context);
+      const settled = await waitWithoutProcessor(context.message, delivery, async () => outcome);
       if (!settled.ok) throw settled.error;
     } finally {
       signal.removeEventListener('abort', onAbort);

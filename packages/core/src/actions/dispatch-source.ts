@@ -1,4 +1,5 @@
 import type { ActionEnvelope } from '../bus/action-envelope.js';
+import type { Delivery } from '../channel/consumer-channel.js';
 import type { Logger } from '../logging/logger.js';
 import { Message, type HeaderValues } from '../message/message.js';
 import type { ProcessingContext } from '../pipeline/processing-context.js';
@@ -45,6 +46,11 @@ export class DispatchHandlerContext implements HandlerContext {
   /** @inheritDoc */
   get message(): Message {
     return messageOf(this.#source);
+  }
+
+  /** The transport delivery of `context`'s call, when gomes made `context` (see `waitWithoutProcessor`). */
+  static deliveryOf(context: HandlerContext): Delivery | undefined {
+    return context instanceof DispatchHandlerContext ? context.#context.delivery : undefined;
   }
 
   /** @inheritDoc */

@@ -1,4 +1,4 @@
-import type { Delivery, DeliveryPosition, NackOptions } from '../channel/consumer-channel.js';
+import type { DeliveryPosition, NackOptions } from '../channel/consumer-channel.js';
 import { GomesError, toError } from '../errors/gomes-error.js';
 import { noopLogger, type Logger } from '../logging/logger.js';
 import type { Message } from '../message/message.js';
@@ -10,7 +10,7 @@ import type { PartitionedSource, SourceRecord } from '../transport/spi/partition
 import type { ConsumerCounters } from '../endpoint/tracked-delivery.js';
 import { KeyScheduler, type RunResult } from './key-scheduler.js';
 import { PartitionIntake } from './partition-intake.js';
-import { offerProcessorRelease } from './processor-release.js';
+import { PROCESSOR_RELEASE, type ReleasableDelivery } from './processor-release.js';
 import { undecodableDeadLetter, undecodableError } from './undecodable-dead-letter.js';
 import type { SeekedPartition, StartPosition } from './start-position.js';
 import { PartitionMover } from './partition-mover.js';
@@ -213,13 +213,13 @@ export class ConsumeEngine {
       const decoded = work.record.decode();
       if (!decoded.ok) return this.#deadLetterUndecodable(work, undecodableError(decoded.error), position);
       work.message = decoded.message;
-      offerProcessorRelease(decoded.message, this.#release);
     }
     const message = work.message;
     const scope = new AbortScope();
     work.scope = scope;
     const explicit: { nack?: NackOptions; ack?: true } = {};
-    const delivery: Delivery = {
+    const delivery: ReleasableDelivery = {
+      [PROCESSOR_RELEASE]: this.#release,
       message,
       key: work.record.key,
       position,
