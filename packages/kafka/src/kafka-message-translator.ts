@@ -176,7 +176,10 @@ export class KafkaMessageTranslator {
   fromRecord(record: KafkaInboundRecord): Message {
     const cloudEvent = cloudEventsModeOf(record.headers);
     let headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(record.headers)) {
+    const names = Object.keys(record.headers); // no [name, value] pair allocated per header
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
+      const value = record.headers[name]!;
       if (name === KafkaHeaders.CONTENT_TYPE) continue;
       const normalized = LEGACY_TRACE_HEADERS[name];
       if (normalized !== undefined) {

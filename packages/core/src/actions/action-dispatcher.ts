@@ -54,7 +54,9 @@ export class ActionDispatcher {
   /** The pipeline terminal step: handles `message`; commands and queries return their reply. */
   readonly handle: MessageHandlerFn = async (message, context) => {
     const entry = this.#entry(message);
-    const result = await this.#run(entry, message, context);
+    // Awaited only when it is a promise: a handler that finished synchronously costs no extra one.
+    const pending = this.#run(entry, message, context);
+    const result = isThenable(pending) ? await pending : pending;
     if (entry.descriptor.kind === 'event') return undefined;
     const reply = MessageBuilder.withPayload(result).messageType('Document').causationId(message.messageId);
     if (message.correlationId !== undefined) reply.correlationId(message.correlationId);
@@ -111,12 +113,7 @@ export class ActionDispatcher {
   #handlers(entry: ActionEntry, action: object, source: DispatchSource, context: ProcessingContext): unknown {
     const handlers = entry.handlers;
     if (entry.descriptor.kind !== 'event') return this.#call(handlers[0]!, action, source, context);
-    if (handlers.length === 1) {
-      return this.#settle(handlers[0]!, action, source, context).then((error) => {
-        if (error !== undefined) throw error;
-        return undefined;
-      });
-    }
+    if (handlers.length === 1) return this.#callOne(handlers[0]!, action, source, context);
     return Promise.all(handlers.map(async (h) => this.#settle(h, action, source, context))).then((errors) => {
       const failures = errors.flatMap((error, i) =>
         error === undefined ? [] : [{ handler: handlers[i]!.handlerName, error }],
@@ -163,6 +160,26 @@ export class ActionDispatcher {
     return h.handle(action, new DispatchHandlerContext(source, context, undefined));
   };
 
+  /**
+   * The only handler of an event: `undefined`, or a promise of it, failing with the handler's error
+   * as an Error (what `#settle` gives, without its two promises when the handler returns no
+   * promise).
+   */
+  #callOne(
+    h: HandlerDefinition,
+    action: object,
+    source: DispatchSource,
+    context: ProcessingContext,
+  ): unknown {
+    let result: unknown;
+    try {
+      result = this.#call(h, action, source, context);
+    } catch (error) {
+      throw toError(error);
+    }
+    return isThenable(result) ? Promise.resolve(result).then(toUndefined, rethrowAsError) : undefined;
+  }
+
   /** One event handler call, settled: `undefined` when it succeeded, else its error (as an Error). */
   async #settle(
     h: HandlerDefinition,
@@ -178,6 +195,21 @@ export class ActionDispatcher {
     }
   }
 }
+
+/** Whether `value` is a promise or another thenable (what `await` waits for). */
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+const toUndefined = (): undefined => undefined;
+
+const rethrowAsError = (error: unknown): never => {
+  throw toError(error);
+};
 
 /**
  * The pipeline terminal step of a registry (see {@link ActionDispatcher.handle}).

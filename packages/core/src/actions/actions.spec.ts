@@ -162,6 +162,37 @@ describe('toActionInstance with hostile or malformed payloads', () => {
     expect(Object.getOwnPropertyDescriptor(instance, 'name')?.value).toBe('x');
   });
 
+  it('copies own data as writable, enumerable, configurable properties in payload order, methods of the class included', () => {
+    class Plain {
+      describe(): string {
+        return 'method';
+      }
+    }
+    const instance = toActionInstance(Plain, { b: 1, a: 'x', describe: 'shadowed', toString: 't' });
+    expect(Object.keys(instance)).toEqual(['b', 'a', 'describe', 'toString']);
+    for (const key of ['b', 'a', 'describe', 'toString']) {
+      expect(Object.getOwnPropertyDescriptor(instance, key)).toEqual({
+        value: ({ b: 1, a: 'x', describe: 'shadowed', toString: 't' } as Record<string, unknown>)[key],
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      });
+    }
+  });
+
+  it('copies own data even over a read-only property or an inherited setter of the class', () => {
+    class Base {
+      set inherited(_v: string) {
+        throw new Error('setter ran');
+      }
+    }
+    class ReadOnly extends Base {}
+    Object.defineProperty(ReadOnly.prototype, 'fixed', { value: 'proto', writable: false });
+    const instance: object = toActionInstance(ReadOnly, { fixed: 'own', inherited: 'x' });
+    expect(Object.getOwnPropertyDescriptor(instance, 'fixed')?.value).toBe('own');
+    expect(Object.getOwnPropertyDescriptor(instance, 'inherited')?.value).toBe('x');
+  });
+
   it.each([
     ['null', null],
     ['an array', [1, 2]],

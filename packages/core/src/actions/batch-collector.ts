@@ -1,6 +1,8 @@
 import { GomesError, NonRetriableError, toError } from '../errors/gomes-error.js';
 import type { Logger } from '../logging/logger.js';
 import { waitWithoutProcessor } from '../consume/processor-release.js';
+import { AbortScope } from '../pipeline/abort-scope.js';
+import { DispatchHandlerContext } from './dispatch-source.js';
 import type { HandlerContext } from './handler-context.js';
 
 /**
@@ -72,29 +74,35 @@ export class BatchCollector<A> {
 
   /** Adds one event; resolves when its outcome is done, rejects with its failure otherwise. */
   async add(event: A, context: HandlerContext): Promise<void> {
-    const signal = context.signal;
-    if (signal.aborted) throw toError(signal.reason);
+    // The context's abort scope when it has one: its signal is then never made (see `AbortScope`).
+    const scope = DispatchHandlerContext.scopeOf(context);
+    const signal = scope === undefined ? context.signal : undefined;
+    if (scope ? scope.aborted : signal!.aborted) throw toError(scope ? scope.reason : signal!.reason);
     let entry: Entry<A> | undefined;
     const outcome = new Promise<Settled>((resolve) => {
       entry = { event, context, settle: resolve };
     });
     const added = entry as unknown as Entry<A>;
-    const onAbort = (): void => {
+    const onAbort = (reason: unknown): void => {
       const at = this.#pending.indexOf(added);
       if (at < 0) return;
       this.#pending.splice(at, 1);
       if (this.#pending.length === 0) this.#clearTimer();
-      added.settle({ ok: false, error: toError(signal.reason) });
+      added.settle({ ok: false, error: toError(reason) });
     };
-    signal.addEventListener('abort', onAbort, { once: true });
+    const listener = signal ? (): void => onAbort(signal.reason) : undefined;
+    if (scope) scope.onAbort(onAbort);
+    else signal!.addEventListener('abort', listener!, { once: true });
     this.#pending.push(added);
     if (this.#pending.length >= this.#maxSize) this.#flush();
     else this.#timer ??= setTimeout(() => this.#flush(), this.#maxWaitMs);
     try {
-      const settled = await waitWithoutProcessor(context.message, async () => outcome);
+      const delivery = DispatchHandlerContext.deliveryOf(context);
+      const settled = await waitWithoutProcessor(context.message, delivery, async () => outcome);
       if (!settled.ok) throw settled.error;
     } finally {
-      signal.removeEventListener('abort', onAbort);
+      if (scope) scope.offAbort(onAbort);
+      else signal!.removeEventListener('abort', listener!);
     }
   }
 
@@ -112,11 +120,22 @@ export class BatchCollector<A> {
 
   async #run(entries: readonly Entry<A>[]): Promise<void> {
     const contexts = entries.map((e) => e.context);
-    const batch: BatchContext = {
-      signal: AbortSignal.any(contexts.map((c) => c.signal)),
-      logger: (contexts[0] as HandlerContext).logger,
-      contexts,
-    };
+    const logger = (contexts[0] as HandlerContext).logger;
+    const scopes = contexts.map((c) => DispatchHandlerContext.scopeOf(c));
+    let batch: BatchContext;
+    if (scopes.every((s) => s !== undefined)) {
+      // AbortSignal.any of the events' signals, made only when the handler reads it.
+      const any = anyScope(scopes);
+      batch = {
+        get signal(): AbortSignal {
+          return any.signal;
+        },
+        logger,
+        contexts,
+      };
+    } else {
+      batch = { signal: AbortSignal.any(contexts.map((c) => c.signal)), logger, contexts };
+    }
     let outcomes: readonly BatchRecordOutcome[] | void;
     try {
       outcomes = await this.#handle(
@@ -164,4 +183,20 @@ export class BatchCollector<A> {
         };
     }
   }
+}
+
+/**
+ * A scope that aborts, with its reason, as soon as one of `scopes` aborts (at once when one already
+ * did): `AbortSignal.any` of their signals, without making them.
+ */
+function anyScope(scopes: readonly AbortScope[]): AbortScope {
+  const any = new AbortScope();
+  const aborted = scopes.find((s) => s.aborted);
+  if (aborted) {
+    any.abort(aborted.reason);
+    return any;
+  }
+  const follow = (reason: unknown): void => any.abort(reason);
+  for (const scope of scopes) scope.onAbort(follow);
+  return any;
 }

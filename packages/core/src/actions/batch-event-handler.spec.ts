@@ -246,6 +246,33 @@ describe('batch event handlers (in-memory transport)', () => {
     expect(dead.map((m) => (m.payload as { id: number }).id)).toEqual([0]);
   });
 
+  it("the batch's signal aborts with the reason of the first of its events' signals to abort (a timeout)", async () => {
+    const seen: { aborted: boolean; reason: unknown }[] = [];
+    const gomes = await start(
+      defineBatchEventHandler(
+        ItemAdded,
+        async (_events, context: BatchContext) => {
+          const signal = context.signal;
+          const before = signal.aborted;
+          await new Promise<void>((resolve) =>
+            signal.addEventListener('abort', () => resolve(), { once: true }),
+          );
+          seen.push({ aborted: before, reason: signal.reason });
+          return ['done', 'done'];
+        },
+        { maxSize: 2, maxWaitMs: 60_000 },
+      ),
+      2,
+    );
+    await gomes.eventDrivenConsumer('batcher').stop();
+    const consumer = gomes.eventDrivenConsumer('batcher').withMessageProcessingTimeout(200);
+    await consumer.run();
+    await send(gomes, items(2));
+    await waitFor(() => seen.length === 1, 5000);
+    expect(seen[0]!.aborted).toBe(false);
+    expect(seen[0]!.reason).toMatchObject({ code: 'GOMES_PROCESSING_TIMEOUT' });
+  });
+
   it('rejects invalid options with one ConfigurationError listing every problem', () => {
     let error: unknown;
     try {

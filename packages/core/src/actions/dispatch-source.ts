@@ -1,4 +1,6 @@
 import type { ActionEnvelope } from '../bus/action-envelope.js';
+import type { Delivery } from '../channel/consumer-channel.js';
+import { abortScopeOf, type AbortScope } from '../pipeline/abort-scope.js';
 import type { Logger } from '../logging/logger.js';
 import { Message, type HeaderValues } from '../message/message.js';
 import type { ProcessingContext } from '../pipeline/processing-context.js';
@@ -45,6 +47,19 @@ export class DispatchHandlerContext implements HandlerContext {
   /** @inheritDoc */
   get message(): Message {
     return messageOf(this.#source);
+  }
+
+  /**
+   * The abort scope whose lazy signal `context.signal` is, when gomes made `context` from a scoped
+   * processing context: listening to it costs no `AbortSignal` (see `AbortScope`).
+   */
+  static scopeOf(context: HandlerContext): AbortScope | undefined {
+    return context instanceof DispatchHandlerContext ? abortScopeOf(context.#context) : undefined;
+  }
+
+  /** The transport delivery of `context`'s call, when gomes made `context` (see `waitWithoutProcessor`). */
+  static deliveryOf(context: HandlerContext): Delivery | undefined {
+    return context instanceof DispatchHandlerContext ? context.#context.delivery : undefined;
   }
 
   /** @inheritDoc */

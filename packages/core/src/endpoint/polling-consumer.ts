@@ -161,6 +161,7 @@ export class PollingConsumer {
     const delivery = ctx.delivery;
     const outcome = await waitWithoutProcessor(
       message,
+      delivery,
       async () =>
         new Promise<PolledOutcome>((resolve, reject) => {
           const signal = ctx.signal;

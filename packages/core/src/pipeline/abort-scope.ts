@@ -57,11 +57,17 @@ export class AbortScope {
   onAbort(listener: (reason: unknown) => void): () => void {
     if (this.#aborted) return noop;
     (this.#listeners ??= []).push(listener);
-    return () => {
-      const listeners = this.#listeners;
-      const index = listeners ? listeners.indexOf(listener) : -1;
-      if (index >= 0) listeners!.splice(index, 1);
-    };
+    return () => this.offAbort(listener);
+  }
+
+  /** Removes `listener` (added by {@link AbortScope.onAbort}); nothing when it is not there. */
+  offAbort(listener: (reason: unknown) => void): void {
+    const listeners = this.#listeners;
+    if (listeners === undefined) return;
+    // The latest first: an attempt usually removes the listener it added last.
+    const index = listeners.lastIndexOf(listener);
+    if (index === listeners.length - 1) listeners.pop();
+    else if (index >= 0) listeners.splice(index, 1);
   }
 }
 

@@ -2,7 +2,7 @@ import { ConfigurationError } from '../../errors/configuration-error.js';
 import { GomesError } from '../../errors/gomes-error.js';
 import type { Message } from '../../message/message.js';
 import { AbortScope, abortScopeOf, childContext } from '../abort-scope.js';
-import type { HandlerMiddleware } from '../message-handler.js';
+import type { HandlerMiddleware, MessageHandlerFn } from '../message-handler.js';
 import type { ProcessingContext } from '../processing-context.js';
 import { addStaleAttempt, markStaleAttemptSucceeded, staleAttemptsSettled } from '../stale-attempts.js';
 
@@ -59,99 +59,181 @@ export function processingTimeout(timeoutMs: number, hooks: ProcessingTimeoutHoo
   return (next) => {
     if (timeoutMs === 0) return next;
     const deadlines = new DeadlineQueue(timeoutMs);
-    return async (message, ctx) => {
+    const step: AttemptStep = { next, deadlines, timeoutMs, hooks };
+    // Not `async`: the attempt's own promise is handed back, without an extra hop per message.
+    // eslint-disable-next-line @typescript-eslint/promise-function-async
+    return (message, ctx) => {
       const parentScope = abortScopeOf(ctx);
       const parentSignal = parentScope === undefined ? ctx.signal : undefined;
       if (parentScope ? parentScope.aborted : parentSignal!.aborted) {
-        throw abortReasonError(parentScope ? parentScope.reason : parentSignal!.reason);
+        return Promise.reject(abortReasonError(parentScope ? parentScope.reason : parentSignal!.reason));
       }
       const previous = staleAttemptsSettled(ctx.state);
-      if (previous) await awaitPreviousAttempt(previous, timeoutMs, message, ctx, parentScope, parentSignal);
-      const scope = new AbortScope();
-      const inner = childContext(ctx, parentScope, scope);
-      return new Promise<Message | undefined>((resolve, reject) => {
-        let settled = false;
-        let detach: (() => void) | undefined;
-        let work: Promise<Message | undefined> | undefined;
-        let abandonedAt: number | undefined;
-        const settle = (): boolean => {
-          if (settled) return false;
-          settled = true;
-          deadlines.remove(deadline);
-          detach?.();
-          return true;
-        };
-        /** Records the still-running `work` as a stale attempt of this message. */
-        const trackStale = (running: Promise<unknown>, since: number): void => {
-          addStaleAttempt(
-            ctx.state,
-            running
-              .then(() => markStaleAttemptSucceeded(ctx.state), noop)
-              .then(() => {
-                const lateMs = Math.round(performance.now() - since);
-                ctx.logger.warn(
-                  'A timed-out or aborted attempt settled after it was given up (handlers should honour ctx.signal)',
-                  {
-                    messageId: message.messageId,
-                    lateMs,
-                    timeoutMs,
-                  },
-                );
-                hooks.onStaleAttemptSettled?.(message, lateMs, ctx);
-              }),
-          );
-        };
-        const abandon = (): void => {
-          abandonedAt = performance.now();
-          if (work) trackStale(work, abandonedAt);
-        };
-        const deadline = deadlines.add(() => {
-          if (!settle()) return;
-          const error = new GomesError(
-            'PROCESSING_TIMEOUT',
-            `Processing of message ${message.messageId} did not finish within ${timeoutMs} ms`,
-            { details: { timeoutMs, messageId: message.messageId } },
-          );
-          scope.abort(error);
-          abandon();
-          reject(error);
-        });
-        const onParentAbort = (reason: unknown): void => {
-          scope.abort(reason);
-          if (settle()) {
-            abandon();
-            reject(abortReasonError(reason));
-          }
-        };
-        if (parentScope) {
-          // The attempt's scope follows its parent until the attempt settles (like AbortSignal.any).
-          detach = parentScope.onAbort(onParentAbort);
-        } else {
-          const signal = parentSignal!;
-          const listener = (): void => onParentAbort(signal.reason);
-          signal.addEventListener('abort', listener, { once: true });
-          detach = () => signal.removeEventListener('abort', listener);
-        }
-        try {
-          work = next(message, inner);
-        } catch (error) {
-          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- rethrown unchanged
-          work = Promise.reject(error);
-        }
-        // Abandoned while `next` was being called (a synchronous parent abort).
-        if (abandonedAt !== undefined) trackStale(work, abandonedAt);
-        work.then(
-          (result) => {
-            if (settle()) resolve(result);
-          },
-          (error: unknown) => {
-            // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the step's failure, unchanged
-            if (settle()) reject(error);
-          },
-        );
-      });
+      if (previous === undefined) return runAttempt(step, message, ctx, parentScope, parentSignal);
+      return awaitPreviousAttempt(previous, timeoutMs, message, ctx, parentScope, parentSignal).then(
+        async () => runAttempt(step, message, ctx, parentScope, parentSignal),
+      );
     };
   };
+}
+
+/** What every attempt of one `processingTimeout` step shares. */
+interface AttemptStep {
+  readonly next: MessageHandlerFn;
+  readonly deadlines: DeadlineQueue;
+  readonly timeoutMs: number;
+  readonly hooks: ProcessingTimeoutHooks;
+}
+
+/** Runs one bounded attempt (see {@link Attempt}). */
+// Not `async`: the attempt's own promise is handed back, without an extra hop per message.
+// eslint-disable-next-line @typescript-eslint/promise-function-async
+function runAttempt(
+  step: AttemptStep,
+  message: Message,
+  ctx: ProcessingContext,
+  parentScope: AbortScope | undefined,
+  parentSignal: AbortSignal | undefined,
+): Promise<Message | undefined> {
+  return new Promise<Message | undefined>((resolve, reject) => {
+    new Attempt(step, message, ctx, resolve, reject).start(parentScope, parentSignal);
+  });
+}
+
+/**
+ * One attempt of a `processingTimeout` step: runs the rest of the pipeline with a child scope and
+ * settles once, with its outcome, on its deadline (a `GOMES_PROCESSING_TIMEOUT` error) or on the
+ * parent's abort, whichever comes first. It is its own entry in the step's {@link DeadlineQueue}
+ * and its own parent-abort listener, so an attempt costs one object (and three bound callbacks)
+ * rather than a closure per concern.
+ */
+class Attempt implements Deadline {
+  // Deadline entry.
+  readonly at: number;
+  prev: Deadline | undefined = undefined;
+  next: Deadline | undefined = undefined;
+  queued = false;
+  readonly #step: AttemptStep;
+  readonly #message: Message;
+  readonly #ctx: ProcessingContext;
+  readonly #scope = new AbortScope();
+  readonly #resolve: (result: Message | undefined) => void;
+  readonly #reject: (error: unknown) => void;
+  #settled = false;
+  #parentScope: AbortScope | undefined;
+  #parentSignal: AbortSignal | undefined;
+  #signalListener: (() => void) | undefined;
+  #work: Promise<Message | undefined> | undefined;
+  #abandonedAt: number | undefined;
+
+  constructor(
+    step: AttemptStep,
+    message: Message,
+    ctx: ProcessingContext,
+    resolve: (result: Message | undefined) => void,
+    reject: (error: unknown) => void,
+  ) {
+    this.#step = step;
+    this.#message = message;
+    this.#ctx = ctx;
+    this.#resolve = resolve;
+    this.#reject = reject;
+    this.at = performance.now() + step.timeoutMs;
+  }
+
+  start(parentScope: AbortScope | undefined, parentSignal: AbortSignal | undefined): void {
+    const inner = childContext(this.#ctx, parentScope, this.#scope);
+    this.#step.deadlines.add(this);
+    if (parentScope) {
+      // The attempt's scope follows its parent until the attempt settles (like AbortSignal.any).
+      this.#parentScope = parentScope;
+      parentScope.onAbort(this.#onParentAbort);
+    } else {
+      const signal = parentSignal!;
+      const listener = (): void => this.#onParentAbort(signal.reason);
+      this.#parentSignal = signal;
+      this.#signalListener = listener;
+      signal.addEventListener('abort', listener, { once: true });
+    }
+    let work: Promise<Message | undefined>;
+    try {
+      work = this.#step.next(this.#message, inner);
+    } catch (error) {
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- rethrown unchanged
+      work = Promise.reject(error);
+    }
+    this.#work = work;
+    // Abandoned while `next` was being called (a synchronous parent abort).
+    if (this.#abandonedAt !== undefined) this.#trackStale(work, this.#abandonedAt);
+    work.then(this.#onResult, this.#onFailure);
+  }
+
+  /** The deadline passed (called by the {@link DeadlineQueue}). */
+  fire(): void {
+    if (!this.#settle()) return;
+    const { timeoutMs } = this.#step;
+    const messageId = this.#message.messageId;
+    const error = new GomesError(
+      'PROCESSING_TIMEOUT',
+      `Processing of message ${messageId} did not finish within ${timeoutMs} ms`,
+      { details: { timeoutMs, messageId } },
+    );
+    this.#scope.abort(error);
+    this.#abandon();
+    this.#reject(error);
+  }
+
+  readonly #onParentAbort = (reason: unknown): void => {
+    this.#scope.abort(reason);
+    if (this.#settle()) {
+      this.#abandon();
+      this.#reject(abortReasonError(reason));
+    }
+  };
+
+  readonly #onResult = (result: Message | undefined): void => {
+    if (this.#settle()) this.#resolve(result);
+  };
+
+  readonly #onFailure = (error: unknown): void => {
+    if (this.#settle()) this.#reject(error);
+  };
+
+  #settle(): boolean {
+    if (this.#settled) return false;
+    this.#settled = true;
+    this.#step.deadlines.remove(this);
+    if (this.#parentScope) this.#parentScope.offAbort(this.#onParentAbort);
+    else if (this.#signalListener) this.#parentSignal!.removeEventListener('abort', this.#signalListener);
+    return true;
+  }
+
+  #abandon(): void {
+    this.#abandonedAt = performance.now();
+    if (this.#work) this.#trackStale(this.#work, this.#abandonedAt);
+  }
+
+  /** Records the still-running `running` as a stale attempt of this message. */
+  #trackStale(running: Promise<unknown>, since: number): void {
+    const ctx = this.#ctx;
+    const message = this.#message;
+    const { timeoutMs, hooks } = this.#step;
+    addStaleAttempt(
+      ctx.state,
+      running.then(() => markStaleAttemptSucceeded(ctx.state), noop).then(() => {
+        const lateMs = Math.round(performance.now() - since);
+        ctx.logger.warn(
+          'A timed-out or aborted attempt settled after it was given up (handlers should honour ctx.signal)',
+          {
+            messageId: message.messageId,
+            lateMs,
+            timeoutMs,
+          },
+        );
+        hooks.onStaleAttemptSettled?.(message, lateMs, ctx);
+      }),
+    );
+  }
 }
 
 const noop = (): void => undefined;
@@ -210,7 +292,7 @@ function abortReasonError(reason: unknown): Error {
 
 interface Deadline {
   readonly at: number;
-  readonly fire: () => void;
+  fire(): void;
   prev: Deadline | undefined;
   next: Deadline | undefined;
   queued: boolean;
@@ -232,19 +314,15 @@ class DeadlineQueue {
     this.#timeoutMs = timeoutMs;
   }
 
-  add(fire: () => void): Deadline {
-    const deadline: Deadline = {
-      at: performance.now() + this.#timeoutMs,
-      fire,
-      prev: this.#tail,
-      next: undefined,
-      queued: true,
-    };
+  /** Appends `deadline` (its `at` is `timeoutMs` from now, so the list stays sorted). */
+  add(deadline: Deadline): void {
+    deadline.prev = this.#tail;
+    deadline.next = undefined;
+    deadline.queued = true;
     if (this.#tail) this.#tail.next = deadline;
     else this.#head = deadline;
     this.#tail = deadline;
     if (this.#timer === undefined) this.#arm(this.#timeoutMs);
-    return deadline;
   }
 
   remove(deadline: Deadline): void {

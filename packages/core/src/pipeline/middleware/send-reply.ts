@@ -1,7 +1,7 @@
 import { GomesError, isGomesError, toError } from '../../errors/gomes-error.js';
 import { MessageBuilder } from '../../message/message-builder.js';
 import type { Message } from '../../message/message.js';
-import type { HandlerMiddleware } from '../message-handler.js';
+import type { HandlerMiddleware, MessageHandlerFn } from '../message-handler.js';
 import type { ProcessingContext } from '../processing-context.js';
 
 /**
@@ -66,7 +66,30 @@ export interface SendReplyOptions {
  * @public
  */
 export function sendReply(options: SendReplyOptions = {}): HandlerMiddleware {
-  return (next) => async (message, ctx) => {
+  return (next) => {
+    const withReply = replying(next, options);
+    // Not `async`: one promise per message instead of an async step's.
+    // eslint-disable-next-line @typescript-eslint/promise-function-async
+    return (message, ctx) => {
+      if (message.replyTo) return withReply(message, ctx);
+      // Nothing to reply (result or error): `next`'s outcome, a failure as an Error, with one
+      // promise instead of an async step's.
+      try {
+        return Promise.resolve(next(message, ctx)).then(undefined, rethrowAsError);
+      } catch (thrown) {
+        return Promise.reject(toError(thrown));
+      }
+    };
+  };
+}
+
+const rethrowAsError = (thrown: unknown): never => {
+  throw toError(thrown);
+};
+
+/** The step for a request with a `replyTo`. */
+function replying(next: MessageHandlerFn, options: SendReplyOptions): MessageHandlerFn {
+  return async (message, ctx) => {
     let result: Message | undefined;
     try {
       result = await next(message, ctx);
