@@ -340,13 +340,13 @@ async function requestReply(): Promise<void> {
 /**
  * 4. Start position and seek (optional): a new group reads the topic from a point in time — the
  * broker resolves the time to an offset per partition (`offsetsForTimes`) — then, while it runs, is
- * moved back to the earliest records. Both need the consume core (`withConsumeCore()`).
+ * moved back to the earliest records.
  */
 async function startPositionAndSeek(since: Date): Promise<void> {
   step(`4. start position and seek: group "audit" reads ${TOPICS.orders} from a point in time, then rewinds`);
   const audited: number[] = [];
   const app = kafkaApp('audit')
-    .addConsumerChannel(consumer(TOPICS.orders, 'audit').withConsumeCore())
+    .addConsumerChannel(consumer(TOPICS.orders, 'audit'))
     .addActionHandler(defineEventHandler(OrderPlaced, (event) => void audited.push(event.orderNo)));
   await app.start();
   // Applied at the first assignment of each partition, over any committed offset of the group.

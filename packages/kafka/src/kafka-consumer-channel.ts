@@ -167,7 +167,7 @@ export class KafkaConsumerChannel implements ConsumerChannel {
    * The channel as a {@link PartitionedSource} for gomes' consume core (an event-driven consumer
    * runs on it): a consumer-group member that fetches, reports assignments and revokes, and commits
    * what the core gives it, restarting after crashes like a subscription. Present only when the
-   * channel opted in (`withConsumeCore()`; not on ephemeral readers). One source or subscription
+   * channel is not an ephemeral reader. One source or subscription
    * at a time: it throws `GOMES_ILLEGAL_STATE` when a subscription or source is already active.
    */
   readonly openSource?: () => PartitionedSource;

@@ -42,7 +42,7 @@ function holdingListener(holdFirstRevoke = true) {
 
 describe('KafkaSource seek (fake driver)', () => {
   it('drops a batch fetched before a seek of its partition, unresolved; batches fetched after it flow', async () => {
-    const { channel, consumers } = setup({ consumeCore: true });
+    const { channel, consumers } = setup({});
     const source = channel.openSource!();
     const l = holdingListener();
     await source.start(l.listener);
@@ -70,7 +70,6 @@ describe('KafkaSource seek (fake driver)', () => {
   it('drops a batch that became stale while its records were being prepared for decoding', async () => {
     const serializer = new GatedSerializer();
     const { channel, consumers } = setup({
-      consumeCore: true,
       translator: new KafkaMessageTranslator(serializer),
     });
     const source = channel.openSource!();
@@ -91,7 +90,7 @@ describe('KafkaSource seek (fake driver)', () => {
   });
 
   it('a seek of another partition leaves an in-flight batch alone', async () => {
-    const { channel, consumers } = setup({ consumeCore: true });
+    const { channel, consumers } = setup({});
     const source = channel.openSource!();
     const l = holdingListener();
     await source.start(l.listener);
@@ -108,7 +107,7 @@ describe('KafkaSource seek (fake driver)', () => {
   });
 
   it('resolveOffsets answers each position with the broker`s list-offsets (fake admin)', async () => {
-    const { channel } = setup({ consumeCore: true });
+    const { channel } = setup({});
     const source = channel.openSource!();
     expect(source.resolveOffsets).toBeInstanceOf(Function);
     // The fake admin's topic has one partition 0 with low 0, high 0 and offset 0 at any time.

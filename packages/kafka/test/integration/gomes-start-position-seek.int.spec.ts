@@ -172,7 +172,7 @@ async function consume(
 ): Promise<Running> {
   const ids: string[] = [];
   const logger = recording();
-  let channel = consumerBuilder(f.topic, 'counter').withGroupId(group).withConsumeCore();
+  let channel = consumerBuilder(f.topic, 'counter').withGroupId(group);
   if (options.startOffset) channel = channel.withStartOffset(options.startOffset);
   if (options.fail)
     channel = channel.withRetry({ maxAttempts: 3, initialDelayMs: 300, multiplier: 1, jitter: 0 });

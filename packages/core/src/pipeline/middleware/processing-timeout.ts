@@ -220,18 +220,20 @@ class Attempt implements Deadline {
     const { timeoutMs, hooks } = this.#step;
     addStaleAttempt(
       ctx.state,
-      running.then(() => markStaleAttemptSucceeded(ctx.state), noop).then(() => {
-        const lateMs = Math.round(performance.now() - since);
-        ctx.logger.warn(
-          'A timed-out or aborted attempt settled after it was given up (handlers should honour ctx.signal)',
-          {
-            messageId: message.messageId,
-            lateMs,
-            timeoutMs,
-          },
-        );
-        hooks.onStaleAttemptSettled?.(message, lateMs, ctx);
-      }),
+      running
+        .then(() => markStaleAttemptSucceeded(ctx.state), noop)
+        .then(() => {
+          const lateMs = Math.round(performance.now() - since);
+          ctx.logger.warn(
+            'A timed-out or aborted attempt settled after it was given up (handlers should honour ctx.signal)',
+            {
+              messageId: message.messageId,
+              lateMs,
+              timeoutMs,
+            },
+          );
+          hooks.onStaleAttemptSettled?.(message, lateMs, ctx);
+        }),
     );
   }
 }
