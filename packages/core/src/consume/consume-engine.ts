@@ -74,6 +74,7 @@ export class ConsumeEngine {
     this.#scheduler = new KeyScheduler<Work>({
       concurrency: params.processors,
       keyOf: (work) => work.laneKey,
+      groupOf: (work) => work.intake.partition,
       // The run's own promise, without an async wrapper's extra hop per message.
       // eslint-disable-next-line @typescript-eslint/promise-function-async
       run: (work) => this.#run(work),

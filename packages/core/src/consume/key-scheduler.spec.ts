@@ -70,6 +70,41 @@ describe('KeyScheduler', () => {
     expect(ran).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
   });
 
+  it('interleaves groups (partitions): a group enqueued in bulk first does not hold back the others', async () => {
+    // One processor; partition p0's whole batch is enqueued before p1's and p2's (one fetch hands
+    // over partition after partition). Each partition's items still run in enqueue (offset) order.
+    interface Grouped extends Item {
+      readonly group: string;
+    }
+    const started: Grouped[] = [];
+    const s = new KeyScheduler<Grouped>({
+      concurrency: 1,
+      keyOf: (i) => `${i.group}/${i.key}`,
+      groupOf: (i) => i.group,
+      run: async (item) => {
+        started.push(item);
+        await Promise.resolve();
+        return { kind: 'done' };
+      },
+      onError: () => undefined,
+    });
+    let n = 0;
+    for (const group of ['p0', 'p1', 'p2'])
+      for (let i = 0; i < 4; i++) s.enqueue({ group, key: `k${i}`, n: n++ });
+    await s.whenIdle();
+    const order = started.map((i) => `${i.group}:${i.n}`);
+    // p0:0 started at once; then the first items of p1 and p2 (stamped at the clock), then p0:1.
+    expect(order[0]).toBe('p0:0');
+    expect(new Set(order.slice(1, 3))).toEqual(new Set(['p1:4', 'p2:8']));
+    expect(order[3]).toBe('p0:1');
+    for (const group of ['p0', 'p1', 'p2']) {
+      const ns = started.filter((i) => i.group === group).map((i) => i.n);
+      expect(ns).toEqual([...ns].sort((a, b) => a - b));
+    }
+    // Fair: within the first 6 starts every partition ran at least once.
+    expect(new Set(started.slice(0, 6).map((i) => i.group))).toEqual(new Set(['p0', 'p1', 'p2']));
+  });
+
   it('keeps enqueue order across keys after queued items were removed', async () => {
     const c = controlled();
     const s = scheduler(1, c.run);

@@ -8,7 +8,7 @@ export type RunResult =
 /** The items of one ordering key, oldest first; the head is running, waiting or next. */
 interface KeyLane<T> {
   readonly items: T[];
-  /** Enqueue sequence number of each item (parallel to `items`). */
+  /** Fair-queuing stamp of each item (parallel to `items`; see `KeyScheduler.#ready`). */
   readonly seqs: number[];
   head: number;
   state: 'queued' | 'ready' | 'running' | 'waiting';
@@ -27,11 +27,18 @@ interface KeyLane<T> {
 export class KeyScheduler<T> {
   readonly #lanes = new Map<string, KeyLane<T>>();
   /**
-   * Keys whose head may start, by the enqueue order of their head item (a min-heap): the oldest
-   * item of any key starts first, so one processor runs items in enqueue (offset) order across keys.
+   * Keys whose head may start, by the stamp of their head item (a min-heap). Items of one group (a
+   * partition) are stamped in enqueue order, so one processor runs a partition's items in offset
+   * order across keys; a group's stamps start at the stamp of the item started last (start-time
+   * fair queuing), so groups interleave: a partition whose large batch was enqueued first does not
+   * hold back the partitions enqueued after it.
    */
   readonly #ready = new ReadyHeap();
-  #seq = 0;
+  /** Stamp of the latest item started (the virtual clock). */
+  #clock = 0;
+  /** Next stamp per group. */
+  readonly #groupNext = new Map<string | number, number>();
+  readonly #groupOf: ((item: T) => string | number) | undefined;
   #running = 0;
   #size = 0;
   readonly #idleWaiters: (() => void)[] = [];
@@ -45,11 +52,14 @@ export class KeyScheduler<T> {
   constructor(params: {
     readonly concurrency: number;
     readonly keyOf: (item: T) => string;
+    /** The fairness group of an item (its partition); one group when absent. Keys never span groups. */
+    readonly groupOf?: (item: T) => string | number;
     readonly run: (item: T) => Promise<RunResult>;
     readonly onError: (error: unknown) => void;
   }) {
     this.#concurrency = params.concurrency;
     this.#keyOf = params.keyOf;
+    this.#groupOf = params.groupOf;
     this.#run = params.run;
     this.#onError = params.onError;
   }
@@ -73,7 +83,10 @@ export class KeyScheduler<T> {
       this.#lanes.set(key, lane);
     }
     lane.items.push(item);
-    lane.seqs.push(this.#seq++);
+    const group = this.#groupOf ? this.#groupOf(item) : 0;
+    const stamp = Math.max(this.#groupNext.get(group) ?? 0, this.#clock);
+    this.#groupNext.set(group, stamp + 1);
+    lane.seqs.push(stamp);
     this.#size++;
     if (lane.state === 'queued') this.#makeReady(key, lane);
     this.#pump();
@@ -174,6 +187,7 @@ export class KeyScheduler<T> {
       const lane = this.#lanes.get(key);
       if (!lane || lane.state !== 'ready' || lane.head >= lane.items.length) continue;
       if (lane.seqs[lane.head] !== seq) continue; // stale entry (the lane changed since)
+      if (seq > this.#clock) this.#clock = seq;
       lane.state = 'running';
       this.#running++;
       void this.#start(key, lane, lane.items[lane.head] as T);
@@ -228,7 +242,7 @@ export class KeyScheduler<T> {
   }
 }
 
-/** A binary min-heap of (sequence number, key) pairs. */
+/** A binary min-heap of (stamp, key) pairs. */
 class ReadyHeap {
   readonly #seqs: number[] = [];
   readonly #keys: string[] = [];
