@@ -200,9 +200,10 @@ ${input.avro.length > 0 ? markdownTable(input.avro, AVRO_VS_JSON_HEADER) : 'Not 
   value, \`resolveOffset\` per message, processed offsets committed every 1 s and at the end (like gomes' default
   \`commitIntervalMs\` 1000), fetch settings equal to gomes' defaults (minBytes 1, maxWait 500 ms, 1 MiB per partition),
   read_committed. gomes: the full path users get: \`createGomes()\`, \`KafkaConnection\`, \`KafkaConsumerChannelBuilder\` with its
-  defaults (queueCapacity 100, commit interval 1 s), a no-op \`defineEventHandler\`, \`gomes.eventDrivenConsumer(name).run()\` with
-  its defaults (1 processor, message validation on), i.e. translation, the handler pipeline (ack, dead letter, retry, timeout),
-  the action dispatcher and gap-safe offset tracking, ack after the handler. After each run both groups' committed offsets
+  defaults (commit interval 1 s), a no-op \`defineEventHandler\`, \`gomes.eventDrivenConsumer(name).run()\` with
+  its defaults (1 processor, message validation on, 1000 records buffered per partition), i.e. the consume core (whole
+  fetched batches into a per-partition intake, the key scheduler, one settle point, gap-safe commits every 1 s), translation,
+  the handler pipeline (ack, dead letter, retry, timeout), the action dispatcher, ack after the handler. After each run both groups' committed offsets
   are checked to equal the log end offsets (both at-least-once, nothing lost). 2b: \`withAmountOfProcessors(4)\` (keys are
   distinct, so four records run at once). 2c: \`defineBatchEventHandler\` with \`maxSize\` ${s.batchSize} instead of the
   single handler. 2d: every 100th record (by \`seq\`) always throws a retriable error; the consumer retries it
