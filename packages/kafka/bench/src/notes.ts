@@ -45,6 +45,21 @@ the same records), plus \`process.cpuUsage()\` per message.
 - **Measuring on a shared machine.** Forcing \`gc()\` between in-process runs charged the collector's lazily finished work
   to the next slice (ten times slower), and five back-to-back Kafka runs per side moved by 20 % between invocations: both
   benchmarks now interleave the sides in slices, without forced collections.
+- **Consume on the consume core (issue 9).** Every Kafka event-driven consumer now runs on the consume core. CPU per
+  consumed record (\`process.cpuUsage()\` over 30,000 records of 1 KiB JSON, no-op handler, same session, loaded machine):
+  raw kafkajs \`eachBatch\` + \`JSON.parse\` 19–29 µs; gomes 53–66 µs before this round, 45–50 µs after (batch handler
+  150–185 → 92–121 µs). The consumer is CPU-bound (its partition buffers never fill, so nothing pauses), so throughput
+  follows CPU. Profile before (self time): GC 19–28 %, \`deserialize\` 3.9 %, the kafkajs record decoder 3.4 %,
+  \`toActionInstance\` 2.6 %, a \`WeakMap.set\` per message for the processor release 2.2 % (plus ephemeron work in GC),
+  async hooks ~4 %, then the dispatcher's, send-reply's and processing timeout's promise layers. Changes: the only handler
+  of an event is called without an extra settle promise; send-reply passes through for messages without \`replyTo\`; the
+  processing timeout runs each attempt as one object (its own deadline entry and abort listener) instead of an async step
+  with eight closures; the engine keeps the attempt's own promise; \`toActionInstance\` assigns plainly when the class has
+  no setter or read-only property; the translator walks \`Object.keys\`; the processor release rides on the delivery (a
+  symbol slot), not a WeakMap; a batch's \`AbortSignal.any\` is made only when the handler reads it. Left: the async hooks
+  come from \`inheritCausation\` (on by default): every handler call runs in an \`AsyncLocalStorage\`, which on Node 20
+  turns on promise hooks for every promise in the process (turning it off saved 3–5 µs per record); the key scheduler's
+  lane object, items array and map entry per record; the tracing middleware's map set/delete per message with tracing off.
 
 ## Earlier performance work (consume path, first publish pass)
 
