@@ -299,26 +299,52 @@ export class PlatformaticConsumer implements DriverConsumer {
     const consumer = this.#consumer;
     const unknown = [...this.#assigned].filter(([k]) => !this.#positions.has(k)).map(([, tp]) => tp);
     if (!consumer || unknown.length === 0) return;
+    const seeks = this.#seekCounts(unknown);
     const offsets = await committedOrStartOffsets(consumer, unknown, this.#startPolicy());
-    for (const { topic, partition, offset } of offsets) this.#place(topic, partition, offset, generation);
+    for (const { topic, partition, offset } of offsets)
+      this.#place(topic, partition, offset, generation, seeks);
   }
 
   /** Places partitions at their earliest or latest offset (the start policy). */
   async #resetPositions(partitions: readonly { topic: string; partition: number }[], generation: number) {
     const consumer = this.#consumer;
     if (!consumer) return;
+    const seeks = this.#seekCounts(partitions);
     const offsets = await startOffsets(consumer, partitions, this.#startPolicy());
-    for (const { topic, partition, offset } of offsets) this.#place(topic, partition, offset, generation);
+    for (const { topic, partition, offset } of offsets)
+      this.#place(topic, partition, offset, generation, seeks);
+  }
+
+  /** How often each partition was sought so far (a lookup started now is stale after another seek). */
+  #seekCounts(partitions: readonly { topic: string; partition: number }[]): Map<string, number> {
+    return new Map(
+      partitions.map(({ topic, partition }) => [
+        key(topic, partition),
+        this.#seeks.get(key(topic, partition)) ?? 0,
+      ]),
+    );
   }
 
   #startPolicy(): StartPolicy {
     return { fromBeginning: this.#fromBeginning, readCommitted: this.#options.readCommitted };
   }
 
-  /** Sets a position found by a lookup, unless a seek or a newer assignment came first. */
-  #place(topic: string, partition: number, offset: bigint, generation: number): void {
+  /**
+   * Sets a position found by a lookup, unless a seek or a newer assignment came first. `seeks`: the
+   * partitions' seek counts when the lookup started — a seek since then (even one whose position was
+   * dropped again, e.g. out of range) makes the lookup stale: a late committed-offset lookup must not
+   * overwrite where an out-of-range reset is about to place the partition.
+   */
+  #place(
+    topic: string,
+    partition: number,
+    offset: bigint,
+    generation: number,
+    seeks: ReadonlyMap<string, number>,
+  ): void {
     const k = key(topic, partition);
     if (generation !== this.#generation || this.#positions.has(k) || !this.#assigned.has(k)) return;
+    if ((this.#seeks.get(k) ?? 0) !== (seeks.get(k) ?? 0)) return;
     this.#positions.set(k, offset);
     this.#wakeLoop();
   }

@@ -332,7 +332,13 @@ describe('start positions and seek over Kafka (consume core)', () => {
       const run = await consume(f, group, {
         start: { kind: 'offsets', offsets: { 0: String(f.ends[0]! + 1000) } },
       });
-      await waitFor(() => run.ids.length === f.ends[0]!, 60_000, { description: `${f.ends[0]} handled` });
+      await waitFor(() => run.ids.length === f.ends[0]!, 60_000, {
+        description: `${f.ends[0]} handled`,
+      }).catch((e: unknown) => {
+        throw new Error(
+          `${String(e)}; got ${run.ids.length}: ${JSON.stringify(run.seen.map((p) => [p.partition, p.offset]))}`,
+        );
+      });
       await holdsFor(() => run.ids.length === f.ends[0]!, 300);
       expect(offsetsIn(run.seen, 0)).toEqual(range(0, f.ends[0]!));
       await committedAt(group, f.topic, f.ends);
