@@ -1,5 +1,6 @@
 import { GomesError, type Logger, type Message, type PublisherChannel, type SendOptions } from '@gomes/core';
-import type { DriverProducer, KafkaDriver } from './driver/kafka-driver.js';
+import type { KafkaDriver } from './driver/kafka-driver.js';
+import { openChannelProducer } from './channel-producer.js';
 import { KafkaPublisherChannel } from './kafka-publisher-channel.js';
 import { DEFAULT_KAFKA_PUBLISHER_OPTIONS } from './kafka-publisher-options.js';
 import { ensureTopic } from './topic-provisioner.js';
@@ -54,21 +55,7 @@ export class DeadLetterPublisher implements PublisherChannel {
       await admin.disconnect().catch(() => undefined);
     }
     const o = DEFAULT_KAFKA_PUBLISHER_OPTIONS;
-    const createProducer = (): DriverProducer =>
-      driver.createProducer({
-        idempotent: o.idempotent,
-        maxAttempts: o.maxAttempts,
-        maxInFlightRequests: 1,
-        allowAutoTopicCreation: false,
-        produceTimeoutMs: o.requestTimeoutMs,
-      });
-    const producer = createProducer();
-    try {
-      await producer.connect();
-    } catch (error) {
-      await producer.close().catch(() => undefined);
-      throw error;
-    }
+    const { producer, createProducer } = await openChannelProducer(driver, o);
     const channel = new KafkaPublisherChannel(
       this.name,
       producer,

@@ -8,7 +8,7 @@ import {
   type MessageEnvelopeFormat,
   type PreflightContext,
 } from '@gomes/core';
-import type { CompressionCodec, DriverProducer, RequiredAcks } from './driver/kafka-driver.js';
+import type { CompressionCodec, RequiredAcks } from './driver/kafka-driver.js';
 import { KafkaChannelReader } from './kafka-channel-reader.js';
 import { KafkaConnection } from './kafka-connection.js';
 import { toConnectionError } from './kafka-errors.js';
@@ -17,6 +17,7 @@ import {
   type KafkaMessageTranslatorOptions,
   type KafkaWireFormat,
 } from './kafka-message-translator.js';
+import { openChannelProducer } from './channel-producer.js';
 import { KafkaPublisherChannel } from './kafka-publisher-channel.js';
 import {
   DEFAULT_KAFKA_PUBLISHER_OPTIONS,
@@ -219,21 +220,13 @@ export class KafkaPublisherChannelBuilder extends PublisherChannelAdapterBuilder
         await admin.disconnect().catch(() => undefined);
       }
     }
-    const createProducer = (): DriverProducer =>
-      driver.createProducer({
-        idempotent: o.idempotent,
-        maxAttempts: o.maxAttempts,
-        maxInFlightRequests: 1,
-        allowAutoTopicCreation: false,
-        produceTimeoutMs: o.requestTimeoutMs,
-      });
-    const producer = createProducer();
+    let opened: Awaited<ReturnType<typeof openChannelProducer>>;
     try {
-      await producer.connect();
+      opened = await openChannelProducer(driver, o);
     } catch (error) {
-      await producer.close().catch(() => undefined);
       throw toConnectionError(error, where, { topic: this.channelName });
     }
+    const { producer, createProducer } = opened;
     return new KafkaPublisherChannel(
       this.channelName,
       producer,

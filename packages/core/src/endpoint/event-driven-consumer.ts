@@ -28,7 +28,7 @@ import {
 } from '../consume/start-position.js';
 import { abortableSleep } from '../internal/abortable-sleep.js';
 import { KeyedExecutor } from './keyed-executor.js';
-import { TrackedDelivery, type ConsumerCounters } from './tracked-delivery.js';
+import { TrackedDelivery, zeroCounters, type ConsumerCounters } from './tracked-delivery.js';
 
 type Counters = ConsumerCounters;
 
@@ -72,24 +72,7 @@ export class EventDrivenConsumer {
   readonly #init: EventDrivenConsumerInit;
   readonly #logger: Logger;
   readonly #options: EventDrivenConsumerOptions = { ...DEFAULT_EVENT_DRIVEN_CONSUMER_OPTIONS };
-  readonly #counters: Counters = {
-    received: 0,
-    succeeded: 0,
-    failed: 0,
-    retried: 0,
-    deadLettered: 0,
-    filtered: 0,
-    duplicates: 0,
-    acked: 0,
-    nacked: 0,
-    repliesDropped: 0,
-    subscriptionErrors: 0,
-    ackFailures: 0,
-    nackFailures: 0,
-    staleAttempts: 0,
-    undecodableDropped: 0,
-    inFlight: 0,
-  };
+  readonly #counters: Counters = zeroCounters();
   readonly #inFlight = new Set<InFlight>();
   readonly #outcomes = new WeakMap<ProcessingState, 'filtered' | 'deadLettered' | 'duplicates'>();
   readonly #nackedThrough = new Map<string, number>();

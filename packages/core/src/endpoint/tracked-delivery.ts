@@ -6,6 +6,28 @@ import type { EventDrivenConsumerStats } from './event-driven-consumer-options.j
 /** Mutable consumer counters. @internal */
 export type ConsumerCounters = { -readonly [K in keyof EventDrivenConsumerStats]: number };
 
+/** Consumer counters, all zero. @internal */
+export function zeroCounters(): ConsumerCounters {
+  return {
+    received: 0,
+    succeeded: 0,
+    failed: 0,
+    retried: 0,
+    deadLettered: 0,
+    filtered: 0,
+    duplicates: 0,
+    acked: 0,
+    nacked: 0,
+    repliesDropped: 0,
+    subscriptionErrors: 0,
+    ackFailures: 0,
+    nackFailures: 0,
+    staleAttempts: 0,
+    undecodableDropped: 0,
+    inFlight: 0,
+  };
+}
+
 /**
  * A delivery that settles at most once (so a forced shutdown nack cannot be followed by an ack).
  *

@@ -2,7 +2,7 @@
 // source the test drives by hand, records to feed it, and the engine's parameters with test defaults.
 import type { PartitionLag } from '../../src/channel/consumer-channel.js';
 import type { ConsumeEngineParams } from '../../src/consume/consume-engine.js';
-import type { ConsumerCounters } from '../../src/endpoint/tracked-delivery.js';
+import { zeroCounters } from '../../src/endpoint/tracked-delivery.js';
 import { noopLogger } from '../../src/logging/logger.js';
 import { MessageBuilder } from '../../src/message/message-builder.js';
 import type {
@@ -85,28 +85,6 @@ export function sourceRecord(offset: number, key = `k${offset}`, undecodable = f
   };
 }
 
-/** Consumer counters, all zero. */
-export function zeroCounters(): ConsumerCounters {
-  return {
-    received: 0,
-    succeeded: 0,
-    failed: 0,
-    retried: 0,
-    deadLettered: 0,
-    filtered: 0,
-    duplicates: 0,
-    acked: 0,
-    nacked: 0,
-    repliesDropped: 0,
-    subscriptionErrors: 0,
-    ackFailures: 0,
-    nackFailures: 0,
-    staleAttempts: 0,
-    undecodableDropped: 0,
-    inFlight: 0,
-  };
-}
-
 /** The engine's parameters: `source` and `pipeline` given, the rest test defaults unless overridden. */
 export function engineParams(
   params: Pick<ConsumeEngineParams, 'source' | 'pipeline'> & Partial<ConsumeEngineParams>,
@@ -128,3 +106,5 @@ export function engineParams(
     ...params,
   };
 }
+
+export { zeroCounters };

@@ -68,21 +68,13 @@ import {
   type PublishRow,
   type ResultRow,
 } from './report.js';
-import { percentile, spread, type Spread } from './stats.js';
-
-const env = (name: string, fallback: number): number => {
-  const raw = process.env[name];
-  const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isInteger(value) || value < 1)
-    throw new Error(`${name} must be a positive integer, got ${raw}`);
-  return value;
-};
+import { percentile, positiveIntEnv, spread, type Spread } from './stats.js';
 
 const BROKERS = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:19092').split(',');
-const REPS = env('BENCH_REPS', 5);
-const PUBLISH_MESSAGES = env('BENCH_PUBLISH_MESSAGES', 20000);
-const CONSUME_MESSAGES = env('BENCH_CONSUME_MESSAGES', 30000);
-const LATENCY_SENDS = env('BENCH_LATENCY_SENDS', 500);
+const REPS = positiveIntEnv('BENCH_REPS', 5);
+const PUBLISH_MESSAGES = positiveIntEnv('BENCH_PUBLISH_MESSAGES', 20000);
+const CONSUME_MESSAGES = positiveIntEnv('BENCH_CONSUME_MESSAGES', 30000);
+const LATENCY_SENDS = positiveIntEnv('BENCH_LATENCY_SENDS', 500);
 const WRITE_DOCS = process.env['BENCH_WRITE_DOCS'] !== '0';
 const ONLY = new Set((process.env['BENCH_ONLY'] ?? 'publish,latency,consume,java,avro').split(','));
 const PARTITIONS = 3;

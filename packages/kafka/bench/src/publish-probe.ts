@@ -28,18 +28,11 @@ import {
   rawPlatformaticProducer,
 } from './raw-platformatic.js';
 import { rawAdmin, rawBatchedPublish, rawProducer, type RecordFrame } from './raw-kafka.js';
-
-const env = (name: string, fallback: number): number => {
-  const raw = process.env[name];
-  const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isInteger(value) || value < 1)
-    throw new Error(`${name} must be a positive integer, got ${raw}`);
-  return value;
-};
+import { positiveIntEnv } from './stats.js';
 
 const BROKERS = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:19092').split(',');
-const REPS = env('PROBE_REPS', 5);
-const MESSAGES = env('PROBE_MESSAGES', 10000);
+const REPS = positiveIntEnv('PROBE_REPS', 5);
+const MESSAGES = positiveIntEnv('PROBE_MESSAGES', 10000);
 const BATCH_SIZE = 100;
 const WINDOW = 2 * BATCH_SIZE;
 const RUN = `gomes-probe-${Date.now().toString(36)}`;
