@@ -40,14 +40,19 @@ function holdingListener(holdFirstRevoke = true) {
   return { listener, events, batches, release: () => release() };
 }
 
+/** A source of the fake driver started with a {@link holdingListener}, once partitions 0 and 1 are assigned. */
+async function startedSource(holdFirstRevoke = true, options: Parameters<typeof setup>[0] = {}) {
+  const { channel, consumers } = setup(options);
+  const source = channel.openSource!();
+  const l = holdingListener(holdFirstRevoke);
+  await source.start(l.listener);
+  await waitFor(() => l.events.includes('assigned 0,1'));
+  return { source, l, c: consumers[0]! };
+}
+
 describe('KafkaSource seek (fake driver)', () => {
   it('drops a batch fetched before a seek of its partition, unresolved; batches fetched after it flow', async () => {
-    const { channel, consumers } = setup({});
-    const source = channel.openSource!();
-    const l = holdingListener();
-    await source.start(l.listener);
-    const c = consumers[0]!;
-    await waitFor(() => l.events.includes('assigned 0,1'));
+    const { source, l, c } = await startedSource();
     // Partition 0 leaves; its revoke is held, so a batch of partition 1 waits behind it in the source.
     c.join([1]);
     await waitFor(() => l.events.includes('revoked 0'));
@@ -69,14 +74,9 @@ describe('KafkaSource seek (fake driver)', () => {
 
   it('drops a batch that became stale while its records were being prepared for decoding', async () => {
     const serializer = new GatedSerializer();
-    const { channel, consumers } = setup({
+    const { source, l, c } = await startedSource(false, {
       translator: new KafkaMessageTranslator(serializer),
     });
-    const source = channel.openSource!();
-    const l = holdingListener(false);
-    await source.start(l.listener);
-    const c = consumers[0]!;
-    await waitFor(() => l.events.includes('assigned 0,1'));
     const preparing = c.deliver(0, [40, 41]);
     await waitFor(() => serializer.preparing > 0); // past the source's first staleness check
     source.seek(0, 5n);
@@ -90,12 +90,7 @@ describe('KafkaSource seek (fake driver)', () => {
   });
 
   it('a seek of another partition leaves an in-flight batch alone', async () => {
-    const { channel, consumers } = setup({});
-    const source = channel.openSource!();
-    const l = holdingListener();
-    await source.start(l.listener);
-    const c = consumers[0]!;
-    await waitFor(() => l.events.includes('assigned 0,1'));
+    const { source, l, c } = await startedSource();
     c.join([1, 2]);
     await waitFor(() => l.events.includes('revoked 0'));
     const inFlight = c.deliver(1, [7, 8]);
