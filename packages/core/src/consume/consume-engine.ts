@@ -99,9 +99,11 @@ export class ConsumeEngine {
         this.#scheduler.remove((work) => intakes.has(work.intake));
       },
       commit: async (intakes) => this.#commitNow(intakes),
-      replace: (intake) => {
+      replace: (intake, movedTo) => {
         intake.revoked = true;
-        this.#intakes.set(intake.partition, new PartitionIntake(intake.partition));
+        const fresh = new PartitionIntake(intake.partition, movedTo);
+        this.#intakes.set(intake.partition, fresh);
+        return fresh;
       },
     });
   }

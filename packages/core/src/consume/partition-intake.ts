@@ -26,9 +26,13 @@ export class PartitionIntake {
    * untracked (so no commit passes them) until the partition is re-read from its new position.
    */
   held = false;
+  /** Where a move (start position, seek) placed the partition: committed before any record of it. */
+  readonly #movedTo: bigint | undefined;
 
-  constructor(partition: number) {
+  /** @param movedTo where a move placed the partition (its first commit, before any record settles). */
+  constructor(partition: number, movedTo?: bigint) {
     this.partition = partition;
+    this.#movedTo = movedTo;
   }
 
   /** Tracks a fetched offset; false when it was fetched already (a refetch after a seek). */
@@ -49,9 +53,12 @@ export class PartitionIntake {
     return this.tracker?.ack(offset) ?? false;
   }
 
-  /** The position to commit, when it moved since the last commit. */
+  /**
+   * The position to commit, when it moved since the last commit: the settled prefix, or before the
+   * first record, where a move placed the partition (so the move survives a restart or a rebalance).
+   */
   get pendingCommit(): bigint | undefined {
-    const next = this.tracker?.committable;
+    const next = this.tracker?.committable ?? this.#movedTo;
     return next !== undefined && next !== this.committed ? next : undefined;
   }
 }

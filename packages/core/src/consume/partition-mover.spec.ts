@@ -37,11 +37,27 @@ describe('PartitionMover (through the consume engine)', () => {
     expect(source.seeks).toEqual([[0, 100n]]);
     expect(source.paused.has(0)).toBe(false);
     expect(handled).toEqual([]);
-    expect(source.commits).toEqual([]);
+    // The start position is committed at once, before any record of it is handled.
+    expect(source.commits).toEqual([new Map([[0, 100n]])]);
     await source.listener.batch(0, [record(100), record(101)]);
     await waitFor(() => source.commits.at(-1)?.get(0) === 102n);
     expect(handled).toEqual([100, 101]);
     await e.stop(100, false);
+  });
+
+  it('a seek commits its target when it resolves: a restart before any record of it is handled resumes there', async () => {
+    const source = new ScriptedSource();
+    const { engine: e, handled } = engine(source, undefined);
+    await e.start();
+    source.listener.assigned([0]);
+    await source.listener.batch(0, [record(0), record(1), record(2), record(3), record(4)]);
+    await waitFor(() => source.committed(0) === 5n);
+    expect(await e.seek({ kind: 'offsets', offsets: { 0: '2' } })).toEqual([{ partition: 0, offset: '2' }]);
+    expect(source.committed(0)).toBe(2n);
+    expect(handled).toEqual([0, 1, 2, 3, 4]);
+    await e.stop(100, false);
+    // Nothing of the new position was handled: stopping commits nothing past it.
+    expect(source.committed(0)).toBe(2n);
   });
 
   it('applies the start position once per partition: a partition assigned again keeps its committed position', async () => {

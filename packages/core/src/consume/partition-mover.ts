@@ -22,8 +22,11 @@ export interface PartitionMoverHost {
   drain(intakes: ReadonlySet<PartitionIntake>): Promise<void>;
   /** Commits the settled prefix of `intakes`. */
   commit(intakes: readonly PartitionIntake[]): Promise<void>;
-  /** Ends `intake`'s ownership (its late work is never acked) and gives its partition a fresh intake. */
-  replace(intake: PartitionIntake): void;
+  /**
+   * Ends `intake`'s ownership (its late work is never acked) and gives its partition a fresh intake,
+   * placed at `movedTo` (its first commit).
+   */
+  replace(intake: PartitionIntake, movedTo: bigint): PartitionIntake;
 }
 
 /**
@@ -31,7 +34,8 @@ export interface PartitionMoverHost {
  * start position) or on request (`seek`) — through the source's `pause` / `seek` / `resume`,
  * without losing work: buffered records not started are dropped untracked (so no commit passes
  * them), running handlers finish, what is done is committed, then the partition is read again
- * from its new position with a fresh intake. One move at a time.
+ * from its new position with a fresh intake, and the new position is committed at once (so the
+ * move survives a crash restart or a rebalance). One move at a time.
  *
  * @internal
  */
@@ -134,15 +138,20 @@ export class PartitionMover {
     await h.drain(new Set(intakes));
     await h.commit(intakes);
     const moved: SeekedPartition[] = [];
+    const fresh: PartitionIntake[] = [];
     for (const intake of intakes) {
       const offset = offsets.get(intake.partition);
       // Revoked (or stopping) meanwhile: the partition is not ours to move any more.
       if (offset === undefined || h.intake(intake.partition) !== intake || !h.open()) continue;
-      h.replace(intake);
+      fresh.push(h.replace(intake, offset));
       h.source.seek(intake.partition, offset);
       moved.push({ partition: intake.partition, offset: offset.toString() });
     }
     if (moved.length > 0) h.source.resume(moved.map((m) => m.partition));
+    // The new positions are committed at once: a restart or a rebalance before any record of them
+    // is handled resumes there, not at the old committed offset (a failed commit is retried with
+    // the partition's next one).
+    await h.commit(fresh);
     h.logger.info('Partitions moved', { position: position.kind, moved });
     return moved;
   }

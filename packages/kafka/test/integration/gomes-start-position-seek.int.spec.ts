@@ -274,6 +274,32 @@ describe('start positions and seek over Kafka (consume core)', () => {
       expect(before.slice(0, 50)).toEqual(range(0, 50));
     });
 
+    it('commits its target when it resolves, before any record of it is handled (a restart resumes there)', async () => {
+      const f = await fixture();
+      const group = uniqueTopic('g-sps-seek-durable');
+      await groupAtEnd(f, group);
+      const held = gate();
+      let seeking = false;
+      const run = await consume(f, group, {
+        hold: (pos) => (seeking && pos.partition === 0 ? held.promise : undefined),
+      });
+      seeking = true;
+      const target = 10;
+      expect(await run.consumer.seek({ kind: 'offsets', offsets: { 0: String(target) } })).toEqual([
+        { partition: 0, offset: String(target) },
+      ]);
+      // On the broker at once, while the first record of the target is still held: a member that
+      // crashed now would resume from the target, not from the old committed offset (the end).
+      await committedAt(group, f.topic, [target, f.ends[1]!, f.ends[2]!]);
+      expect(run.seen).toEqual([]);
+      held.open();
+      await waitFor(() => offsetsIn(run.seen, 0).length === f.ends[0]! - target, 60_000, {
+        description: 'partition 0 re-read from the target',
+      });
+      expect(offsetsIn(run.seen, 0)).toEqual(range(target, f.ends[0]!));
+      await committedAt(group, f.topic, f.ends);
+    });
+
     it('by offset with a record in flight: it finishes and is committed; buffered records are dropped, the target re-read', async () => {
       const f = await fixture();
       const group = uniqueTopic('g-sps-seek-offset');
