@@ -12,32 +12,27 @@
  */
 import type { ConnectionPool, Consumer, MessagesStream } from '@platformatic/kafka';
 import type {
-  DriverBatch,
   DriverBatchHandler,
   DriverConsumer,
   DriverConsumerListener,
   DriverConsumerOptions,
   KafkaDriverConfig,
   TopicPartitionOffset,
-  TopicPartitions,
 } from './kafka-driver.js';
-import { baseOptions } from './platformatic-driver.js';
+import { baseOptions, groupConsumerOptions } from './platformatic-driver.js';
 import type { PlatformaticKafka } from './platformatic-loader.js';
-import { fixedPartitionsAssignor, roundRobinAssignor } from './platformatic-assigners.js';
-import { findApiId, normalizePlatformaticError } from './platformatic-errors.js';
-import { fetchedRecords, type FetchResponsePartition } from './platformatic-records.js';
+import { normalizePlatformaticError } from './platformatic-errors.js';
 import {
   BatchHandlerError,
   committedOrStartOffsets,
-  fetchFromLeader,
-  handleBatch,
   partitionKey as key,
-  STALE_METADATA,
   startOffsets,
   type StartPolicy,
 } from './platformatic-fetch.js';
 
 import { PlatformaticGroup } from './platformatic-group.js';
+import { fetchRound, type FetchRoundHost } from './platformatic-fetch-round.js';
+import { PartitionPositions } from './platformatic-positions.js';
 
 type Lifecycle = 'new' | 'connected' | 'running' | 'crashed' | 'closed';
 
@@ -56,15 +51,10 @@ export class PlatformaticConsumer implements DriverConsumer {
   #topics: readonly string[] = [];
   #fromBeginning = false;
   /** Partitions of the current assignment (key → topic, partition). */
-  #assigned = new Map<string, { topic: string; partition: number }>();
+  readonly #partitions = new PartitionPositions();
   /** Bumped at every rebalance start and assignment: a batch fetched before is stale. */
   #generation = 0;
   #rebalancing = false;
-  /** Next offset to fetch per assigned partition; absent while unknown (being looked up). */
-  readonly #positions = new Map<string, bigint>();
-  /** Bumped per partition by every seek or position reset: a batch fetched before is stale. */
-  readonly #seeks = new Map<string, number>();
-  readonly #paused = new Set<string>();
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
   #closing: Promise<void> | undefined;
@@ -79,35 +69,7 @@ export class PlatformaticConsumer implements DriverConsumer {
     this.#throwIfClosed();
     const o = this.#options;
     const base = baseOptions(this.#config, this.#config.retries);
-    const assignor = o.onlyPartitions ? fixedPartitionsAssignor(o.onlyPartitions) : roundRobinAssignor;
-    const group =
-      o.groupProtocol === 'consumer'
-        ? {
-            groupProtocol: 'consumer' as const,
-            // The broker owns the session under KIP-848; the library still validates these two.
-            sessionTimeout: o.sessionTimeoutMs,
-            rebalanceTimeout: Math.max(o.rebalanceTimeoutMs, o.sessionTimeoutMs),
-          }
-        : {
-            sessionTimeout: o.sessionTimeoutMs,
-            // The library requires rebalanceTimeout >= sessionTimeout (Kafka does not).
-            rebalanceTimeout: Math.max(o.rebalanceTimeoutMs, o.sessionTimeoutMs),
-            heartbeatInterval: o.heartbeatIntervalMs,
-            protocols: [assignor.protocol],
-            partitionAssigner: assignor.assign,
-          };
-    const consumer = new this.#kafka.Consumer({
-      ...base,
-      ...group,
-      groupId: o.groupId,
-      autocommit: false,
-      minBytes: o.minBytes,
-      maxBytes: o.maxBytes,
-      maxWaitTime: o.maxWaitTimeMs,
-      isolationLevel: o.readCommitted ? 1 : 0,
-      metadataMaxAge: o.metadataMaxAgeMs,
-      autocreateTopics: o.allowAutoTopicCreation,
-    });
+    const consumer = new this.#kafka.Consumer(groupConsumerOptions(base, o));
     this.#consumer = consumer;
     this.#group = new PlatformaticGroup(this.#kafka, consumer, o.groupId, o.groupProtocol);
     this.#pool = new this.#kafka.ConnectionPool(base.clientId, { ...base, ownerId: consumer.instanceId });
@@ -165,18 +127,16 @@ export class PlatformaticConsumer implements DriverConsumer {
   }
 
   pause(topic: string, partitions: readonly number[]): void {
-    for (const partition of partitions) this.#paused.add(key(topic, partition));
+    for (const partition of partitions) this.#partitions.pause(topic, partition);
   }
 
   resume(topic: string, partitions: readonly number[]): void {
-    for (const partition of partitions) this.#paused.delete(key(topic, partition));
+    for (const partition of partitions) this.#partitions.resume(topic, partition);
     this.#wakeLoop();
   }
 
   seek(topic: string, partition: number, offset: string): void {
-    const k = key(topic, partition);
-    this.#positions.set(k, BigInt(offset));
-    this.#seeks.set(k, (this.#seeks.get(k) ?? 0) + 1);
+    this.#partitions.seek(topic, partition, BigInt(offset));
     this.#wakeLoop();
   }
 
@@ -253,8 +213,8 @@ export class PlatformaticConsumer implements DriverConsumer {
     if (this.#lifecycle !== 'running' && this.#lifecycle !== 'connected') return;
     const assignments = this.#consumer.assignments ?? [];
     const next = new Set(this.#filter(assignments).map(({ topic, partition }) => key(topic, partition)));
-    if (next.size === this.#assigned.size && [...next].every((k) => this.#assigned.has(k))) return;
-    if (this.#assigned.size > 0) this.#onRebalancing();
+    if (this.#partitions.sameAs(next)) return;
+    if (this.#partitions.size > 0) this.#onRebalancing();
     this.#applyAssignment(assignments);
   }
 
@@ -277,16 +237,7 @@ export class PlatformaticConsumer implements DriverConsumer {
     if (this.#lifecycle === 'closed' || this.#lifecycle === 'crashed') return;
     this.#generation++;
     this.#rebalancing = false;
-    this.#assigned = new Map(this.#filter(assignments).map((tp) => [key(tp.topic, tp.partition), tp]));
-    this.#positions.clear();
-    for (const k of [...this.#paused]) if (!this.#assigned.has(k)) this.#paused.delete(k);
-    const byTopic = new Map<string, number[]>();
-    for (const { topic, partition } of this.#assigned.values())
-      byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
-    const assignment: TopicPartitions[] = [...byTopic].map(([topic, partitions]) => ({
-      topic,
-      partitions: partitions.sort((a, b) => a - b),
-    }));
+    const assignment = this.#partitions.assign(this.#filter(assignments));
     this.#group?.joined();
     const memberId = this.#consumer?.memberId ?? '';
     for (const l of this.#listeners) l.onGroupJoin?.(assignment, memberId);
@@ -297,9 +248,9 @@ export class PlatformaticConsumer implements DriverConsumer {
   /** Starts every assigned partition without a position at its committed offset, else per the start policy. */
   async #resolvePositions(generation: number): Promise<void> {
     const consumer = this.#consumer;
-    const unknown = [...this.#assigned].filter(([k]) => !this.#positions.has(k)).map(([, tp]) => tp);
+    const unknown = this.#partitions.unknown();
     if (!consumer || unknown.length === 0) return;
-    const seeks = this.#seekCounts(unknown);
+    const seeks = this.#partitions.seekCounts(unknown);
     const offsets = await committedOrStartOffsets(consumer, unknown, this.#startPolicy());
     for (const { topic, partition, offset } of offsets)
       this.#place(topic, partition, offset, generation, seeks);
@@ -309,32 +260,17 @@ export class PlatformaticConsumer implements DriverConsumer {
   async #resetPositions(partitions: readonly { topic: string; partition: number }[], generation: number) {
     const consumer = this.#consumer;
     if (!consumer) return;
-    const seeks = this.#seekCounts(partitions);
+    const seeks = this.#partitions.seekCounts(partitions);
     const offsets = await startOffsets(consumer, partitions, this.#startPolicy());
     for (const { topic, partition, offset } of offsets)
       this.#place(topic, partition, offset, generation, seeks);
-  }
-
-  /** How often each partition was sought so far (a lookup started now is stale after another seek). */
-  #seekCounts(partitions: readonly { topic: string; partition: number }[]): Map<string, number> {
-    return new Map(
-      partitions.map(({ topic, partition }) => [
-        key(topic, partition),
-        this.#seeks.get(key(topic, partition)) ?? 0,
-      ]),
-    );
   }
 
   #startPolicy(): StartPolicy {
     return { fromBeginning: this.#fromBeginning, readCommitted: this.#options.readCommitted };
   }
 
-  /**
-   * Sets a position found by a lookup, unless a seek or a newer assignment came first. `seeks`: the
-   * partitions' seek counts when the lookup started — a seek since then (even one whose position was
-   * dropped again, e.g. out of range) makes the lookup stale: a late committed-offset lookup must not
-   * overwrite where an out-of-range reset is about to place the partition.
-   */
+  /** Sets a position found by a lookup of `generation` (see {@link PartitionPositions.place}). */
   #place(
     topic: string,
     partition: number,
@@ -342,11 +278,8 @@ export class PlatformaticConsumer implements DriverConsumer {
     generation: number,
     seeks: ReadonlyMap<string, number>,
   ): void {
-    const k = key(topic, partition);
-    if (generation !== this.#generation || this.#positions.has(k) || !this.#assigned.has(k)) return;
-    if ((this.#seeks.get(k) ?? 0) !== (seeks.get(k) ?? 0)) return;
-    this.#positions.set(k, offset);
-    this.#wakeLoop();
+    if (generation !== this.#generation) return;
+    if (this.#partitions.place({ topic, partition }, offset, seeks)) this.#wakeLoop();
   }
 
   // ---- fetch loop ----------------------------------------------------------------------------
@@ -355,18 +288,13 @@ export class PlatformaticConsumer implements DriverConsumer {
     let failures = 0;
     while (this.#lifecycle === 'running') {
       if (this.#options.groupProtocol === 'consumer') this.#checkAssignment();
-      const wanted = this.#rebalancing
-        ? []
-        : [...this.#assigned].filter(([k]) => !this.#paused.has(k) && this.#positions.has(k));
+      const wanted = this.#rebalancing ? [] : this.#partitions.fetchable();
       if (wanted.length === 0) {
         await this.#idle(Math.min(this.#options.maxWaitTimeMs, 200));
         continue;
       }
       try {
-        await this.#fetchOnce(
-          wanted.map(([, tp]) => tp),
-          handler,
-        );
+        await fetchRound(this.#fetchRoundHost(), wanted, handler);
         failures = 0;
       } catch (error) {
         if (this.#lifecycle !== 'running') return;
@@ -387,108 +315,22 @@ export class PlatformaticConsumer implements DriverConsumer {
     }
   }
 
-  /** One fetch per partition leader (concurrently), then their batches, one at a time. */
-  async #fetchOnce(partitions: readonly { topic: string; partition: number }[], handler: DriverBatchHandler) {
-    const consumer = this.#requireConsumer();
-    const metadata = await consumer.metadata({ topics: [...this.#topics] });
-    const generation = this.#generation;
-    const byLeader = new Map<
-      number,
-      { topicId: string; topic: string; partition: number; offset: bigint; seek: number }[]
-    >();
-    for (const { topic, partition } of partitions) {
-      const info = metadata.topics.get(topic);
-      const leader = info?.partitions[partition]?.leader;
-      const k = key(topic, partition);
-      const offset = this.#positions.get(k);
-      if (info === undefined || leader === undefined || leader < 0 || offset === undefined) continue;
-      const list = byLeader.get(leader) ?? [];
-      list.push({ topicId: info.id, topic, partition, offset, seek: this.#seeks.get(k) ?? 0 });
-      byLeader.set(leader, list);
-    }
-    if (byLeader.size === 0) {
-      consumer.clearMetadata();
-      await this.#idle(200);
-      return;
-    }
-    const fetches = [...byLeader].map(async ([leader, requested]) => ({
-      requested,
-      response: await fetchFromLeader(
-        this.#kafka,
-        consumer,
-        this.#pool,
-        metadata.brokers.get(leader),
-        requested,
-        this.#options,
-      ),
-    }));
-    for (const { requested, response } of await Promise.all(fetches)) {
-      const ids = new Map(requested.map((r) => [`${r.topicId}:${r.partition}`, r]));
-      for (const topicResponse of response.responses) {
-        for (const p of topicResponse.partitions) {
-          const request = ids.get(`${topicResponse.topicId}:${p.partitionIndex}`);
-          if (request) await this.#onPartition(request, p, generation, handler);
-        }
-      }
-    }
-  }
-
-  async #onPartition(
-    request: { topic: string; partition: number; offset: bigint; seek: number },
-    response: FetchResponsePartition,
-    generation: number,
-    handler: DriverBatchHandler,
-  ): Promise<void> {
-    const { topic, partition } = request;
-    const k = key(topic, partition);
-    const current = (): boolean =>
-      this.#lifecycle === 'running' &&
-      generation === this.#generation &&
-      (this.#seeks.get(k) ?? 0) === request.seek &&
-      this.#assigned.has(k);
-    // Paused, sought or rebalanced since the fetch: dropped, fetched again from the position.
-    if (!current() || this.#paused.has(k)) return;
-    if (response.errorCode !== 0) {
-      const error = new this.#kafka.ProtocolError(response.errorCode);
-      const name = findApiId(error);
-      if (name === 'OFFSET_OUT_OF_RANGE') {
-        this.#positions.delete(k);
-        this.#seeks.set(k, request.seek + 1);
-        await this.#resetPositions([{ topic, partition }], generation);
-        return;
-      }
-      if (name !== undefined && STALE_METADATA.has(name)) {
-        this.#consumer?.clearMetadata();
-        return;
-      }
-      throw normalizePlatformaticError(error);
-    }
-    const fetched = fetchedRecords(topic, partition, response, request.offset, this.#options.readCommitted);
-    if (fetched.lastOffset === undefined) return;
-    const lastOffset = fetched.lastOffset.toString();
-    if (fetched.records.length > 0) {
-      const batch: DriverBatch = {
-        topic,
-        partition,
-        records: fetched.records,
-        highWatermark: response.highWatermark.toString(),
-      };
-      await handleBatch(handler, batch, {
-        resolveOffset: (offset) => {
-          if (current()) this.#positions.set(k, BigInt(offset) + 1n);
-        },
-        isRunning: () => this.#lifecycle === 'running' && generation === this.#generation,
-        isStale: () => !current(),
-        heartbeat: async () => {
-          if (this.#lifecycle === 'running' && generation !== this.#generation)
-            throw new Error('The group is rebalancing');
-        },
-      });
-    } else if (current() && fetched.lastOffset >= request.offset) {
-      // Only transaction markers or aborted records: nothing to hand over, the position moves on.
-      this.#positions.set(k, fetched.lastOffset + 1n);
-    }
-    for (const l of this.#listeners) l.onBatchEnd?.(topic, partition, lastOffset);
+  #fetchRoundHost(): FetchRoundHost {
+    return {
+      kafka: this.#kafka,
+      consumer: this.#requireConsumer(),
+      pool: this.#pool,
+      options: this.#options,
+      topics: this.#topics,
+      partitions: this.#partitions,
+      isRunning: () => this.#lifecycle === 'running',
+      generation: () => this.#generation,
+      idle: async (ms) => this.#idle(ms),
+      resetPositions: async (partitions, generation) => this.#resetPositions(partitions, generation),
+      batchEnd: (topic, partition, lastOffset) => {
+        for (const l of this.#listeners) l.onBatchEnd?.(topic, partition, lastOffset);
+      },
+    };
   }
 
   async #idle(ms: number): Promise<void> {

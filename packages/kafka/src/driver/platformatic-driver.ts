@@ -6,7 +6,8 @@
  * @packageDocumentation
  */
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
-import type { BaseOptions, ProduceResult, Producer, SASLOptions } from '@platformatic/kafka';
+import type { BaseOptions, ConsumerOptions, ProduceResult, Producer, SASLOptions } from '@platformatic/kafka';
+import { fixedPartitionsAssignor, roundRobinAssignor } from './platformatic-assigners.js';
 import type {
   CompressionCodec,
   DriverAdmin,
@@ -69,6 +70,48 @@ export function baseOptions(
     options.sasl = { mechanism, username: config.sasl.username, password: () => password.reveal() };
   }
   return options;
+}
+
+/**
+ * The library `Consumer`'s options for a group member of the driver: `base` plus the group
+ * protocol's settings (the round-robin or fixed-partitions assignor on the classic protocol), no
+ * auto-commit, and the fetch limits.
+ *
+ * @internal
+ */
+export function groupConsumerOptions(
+  base: BaseOptions,
+  o: DriverConsumerOptions,
+): ConsumerOptions<Buffer, Buffer, Buffer, Buffer> {
+  const assignor = o.onlyPartitions ? fixedPartitionsAssignor(o.onlyPartitions) : roundRobinAssignor;
+  const group =
+    o.groupProtocol === 'consumer'
+      ? {
+          groupProtocol: 'consumer' as const,
+          // The broker owns the session under KIP-848; the library still validates these two.
+          sessionTimeout: o.sessionTimeoutMs,
+          rebalanceTimeout: Math.max(o.rebalanceTimeoutMs, o.sessionTimeoutMs),
+        }
+      : {
+          sessionTimeout: o.sessionTimeoutMs,
+          // The library requires rebalanceTimeout >= sessionTimeout (Kafka does not).
+          rebalanceTimeout: Math.max(o.rebalanceTimeoutMs, o.sessionTimeoutMs),
+          heartbeatInterval: o.heartbeatIntervalMs,
+          protocols: [assignor.protocol],
+          partitionAssigner: assignor.assign,
+        };
+  return {
+    ...base,
+    ...group,
+    groupId: o.groupId,
+    autocommit: false,
+    minBytes: o.minBytes,
+    maxBytes: o.maxBytes,
+    maxWaitTime: o.maxWaitTimeMs,
+    isolationLevel: o.readCommitted ? 1 : 0,
+    metadataMaxAge: o.metadataMaxAgeMs,
+    autocreateTopics: o.allowAutoTopicCreation,
+  };
 }
 
 /** Exponential backoff with jitter between `initialRetryTimeMs` and `maxRetryTimeMs` (as kafkajs). */
