@@ -20,10 +20,10 @@ import {
   type SeekOptions,
   type StartPosition,
 } from '../consume/start-position.js';
-import { withinBudget } from '../internal/within-budget.js';
 import type { ConsumeEngine } from '../consume/consume-engine.js';
 import type { SubscriptionSource } from '../consume/subscription-source.js';
 import { eventDrivenConsumerEngine } from './event-driven-consumer-engine.js';
+import { stopConsumeEngine } from './event-driven-consumer-stop.js';
 
 /**
  * Event-Driven Consumer: runs every message of a consumer channel through the consumer pipeline
@@ -336,29 +336,14 @@ export class EventDrivenConsumer {
     }
     this.#state = 'stopping';
     this.#logger.info('Consumer stopping', { inFlight: engine.inFlight, budgetMs });
-    const subscription = this.#subscriptionSource;
-    void subscription?.stopIntake();
-    // Synchronously first: a message failing meanwhile is left to the transport, not run again.
-    const stopping = engine
-      .stop(budgetMs, this.#error !== undefined)
-      .catch((e: unknown) =>
-        this.#logger.error('Closing the source failed', { errorMessage: toError(e).message }),
-      );
-    const graceMs = this.#options.stopGraceMs;
-    if (!(await withinBudget(stopping, budgetMs === Infinity ? Infinity : budgetMs + graceMs))) {
-      const pending = subscription?.pending();
-      this.#logger.error('Stop grace expired; abandoning the transport calls still pending', {
-        stopGraceMs: graceMs,
-        inFlight: engine.inFlight,
-        ...(pending
-          ? {
-              subscriptionStopPending: pending.subscriptionStopPending,
-              // Not settled with the transport: it redelivers them (they were never acked).
-              abandonedDeliveries: pending.unsettled,
-            }
-          : {}),
-      });
-    }
+    await stopConsumeEngine({
+      engine,
+      subscription: this.#subscriptionSource,
+      budgetMs,
+      crashed: this.#error !== undefined,
+      graceMs: this.#options.stopGraceMs,
+      logger: this.#logger,
+    });
     this.#state = this.#error ? 'crashed' : 'stopped';
     this.#logger.info('Consumer stopped', { state: this.#state, ...this.#counters });
     this.#resolveDone();
