@@ -306,13 +306,6 @@ export {
   GOMES_INSTRUMENTATION_VERSION,
 } from './observability/gomes-telemetry.js';
 export type { PipelineObservability } from './observability/pipeline-observability.js';
-export {
-  KeyedExecutor,
-  DEFAULT_KEYED_EXECUTOR_OPTIONS,
-  type KeyedExecutorOptions,
-  type KeyedExecutorStats,
-  type KeyedTask,
-} from './endpoint/keyed-executor.js';
 export { EventDrivenConsumer } from './endpoint/event-driven-consumer.js';
 export {
   startPositionProblems,

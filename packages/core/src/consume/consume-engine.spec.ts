@@ -1,4 +1,4 @@
-import type { ConsumerCounters } from '../endpoint/tracked-delivery.js';
+import type { ConsumerCounters } from './consumer-counters.js';
 import type { Message } from '../message/message.js';
 import { RecordingPublisherChannel } from '../testing/recording-publisher-channel.js';
 import { waitFor } from '../testing/wait-for.js';

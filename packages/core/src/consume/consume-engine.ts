@@ -7,7 +7,7 @@ import type { MessageHandlerFn } from '../pipeline/message-handler.js';
 import type { ChannelResolver, ProcessingState } from '../pipeline/processing-context.js';
 import { staleAttemptsSettled } from '../pipeline/stale-attempts.js';
 import type { PartitionedSource, SourceRecord } from '../transport/spi/partitioned-source.js';
-import type { ConsumerCounters } from '../endpoint/tracked-delivery.js';
+import type { ConsumerCounters } from './consumer-counters.js';
 import { KeyScheduler, type RunResult } from './key-scheduler.js';
 import { PartitionIntake } from './partition-intake.js';
 import type { PartitionOffsetTracker } from '../channel/partition-offset-tracker.js';
@@ -327,6 +327,7 @@ export class ConsumeEngine {
   }
 
   #position(work: Work): DeliveryPosition {
+    if (work.record.position) return work.record.position;
     const source = this.#p.source;
     return {
       channel: source.channelName,

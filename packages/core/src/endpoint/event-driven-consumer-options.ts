@@ -53,12 +53,14 @@ export interface EventDrivenConsumerOptions {
   messageProcessingTimeoutMs: number;
   /** Stop the consumer when a message ends in failure (nacked) or the subscription reports an error. @default false */
   stopOnError: boolean;
-  /** Deliveries accepted and unfinished (queued + processing); `undefined` = `amountOfProcessors * 2`. */
+  /**
+   * Deprecated alias of `maxBufferedRecordsPerPartition` (on a subscribe-only channel: deliveries
+   * accepted and unfinished); `undefined` = use `maxBufferedRecordsPerPartition`.
+   */
   queueCapacity: number | undefined;
   /**
-   * Records fetched and not settled per partition, on transports that offer a partitioned source
-   * (in-memory; Kafka once moved onto the SPI): the source partition is paused when it is full and
-   * resumed below half. Bounds memory without a shared queue, so one key's backlog never stops
+   * Records fetched and not settled per partition (a subscribe-only channel: its one
+   * pseudo-partition): the source partition is paused when it is full and resumed below half. Bounds memory without a shared queue, so one key's backlog never stops
    * other keys. @default 1000
    */
   maxBufferedRecordsPerPartition: number;
@@ -110,7 +112,7 @@ export interface EventDrivenConsumerStats {
   readonly received: number;
   /** Messages whose handler succeeded (acked). */
   readonly succeeded: number;
-  /** Messages that ended in failure (nacked for redelivery). */
+  /** Failures for good without a dead letter (the message is never acked: it runs again after the nack delay). */
   readonly failed: number;
   /** Retries made. */
   readonly retried: number;
@@ -122,13 +124,13 @@ export interface EventDrivenConsumerStats {
   readonly duplicates: number;
   /** Deliveries acked. */
   readonly acked: number;
-  /** Deliveries nacked (failures, shutdown, ordering guard). */
+  /** Failures that run again (never acked; on a subscribe-only channel nacked to the transport at stop). */
   readonly nacked: number;
   /** Replies dropped because their `replyTo` channel does not exist. */
   readonly repliesDropped: number;
   /** Subscription-level errors reported by the channel. */
   readonly subscriptionErrors: number;
-  /** Transport acks that failed (the message is redelivered; counted as failed). */
+  /** Transport acks that failed (the transport redelivers the message). */
   readonly ackFailures: number;
   /** Transport nacks that failed (the transport redelivers unacknowledged messages on its own). */
   readonly nackFailures: number;

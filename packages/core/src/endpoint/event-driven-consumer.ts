@@ -1,15 +1,9 @@
-import type { ConsumerChannel, Delivery, Subscription } from '../channel/consumer-channel.js';
-import type { Message } from '../message/message.js';
 import type { PartitionedSource } from '../transport/spi/partitioned-source.js';
+import type { Message } from '../message/message.js';
 import { ConfigurationError } from '../errors/configuration-error.js';
 import { GomesError, toError } from '../errors/gomes-error.js';
-import { noopLogger, type Logger } from '../logging/logger.js';
-import { consumerPipeline } from '../pipeline/consumer-pipeline.js';
-import type { MessageHandlerFn } from '../pipeline/message-handler.js';
-import { AbortScope, scopedContext } from '../pipeline/abort-scope.js';
-import type { ProcessingState } from '../pipeline/processing-context.js';
+import type { Logger } from '../logging/logger.js';
 import { MAX_PROCESSING_TIMEOUT_MS } from '../pipeline/middleware/processing-timeout.js';
-import { staleAttemptsSettled } from '../pipeline/stale-attempts.js';
 import {
   DEFAULT_CONSUMER_STOP_BUDGET_MS,
   DEFAULT_EVENT_DRIVEN_CONSUMER_OPTIONS,
@@ -19,42 +13,36 @@ import {
   type EventDrivenConsumerState,
   type EventDrivenConsumerStats,
 } from './event-driven-consumer-options.js';
-import { ConsumeEngine } from '../consume/consume-engine.js';
+import { zeroCounters, type ConsumerCounters } from '../consume/consumer-counters.js';
 import {
   startPositionProblems,
   type SeekedPartition,
   type SeekOptions,
   type StartPosition,
 } from '../consume/start-position.js';
-import { abortableSleep } from '../internal/abortable-sleep.js';
-import { KeyedExecutor } from './keyed-executor.js';
-import { TrackedDelivery, zeroCounters, type ConsumerCounters } from './tracked-delivery.js';
-
-type Counters = ConsumerCounters;
-
-interface InFlight {
-  readonly delivery: TrackedDelivery;
-  readonly seq: number;
-  /** Aborted on a forced stop; its `AbortSignal` is created only if the pipeline reads it. */
-  readonly scope: AbortScope;
-  release?: () => void;
-}
+import type { ConsumeEngine } from '../consume/consume-engine.js';
+import type { SubscriptionSource } from '../consume/subscription-source.js';
+import { eventDrivenConsumerEngine } from './event-driven-consumer-engine.js';
+import { stopConsumeEngine } from './event-driven-consumer-stop.js';
 
 /**
- * Event-Driven Consumer: subscribes to a consumer channel and runs every delivery through the
- * consumer pipeline (see `consumerPipeline`: ack/nack, dead letter, reply, retry, timeout,
- * middleware, interceptors, filter, then `handler`).
+ * Event-Driven Consumer: runs every message of a consumer channel through the consumer pipeline
+ * (see `consumerPipeline`: dead letter, reply, retry, timeout, middleware, interceptors, filter,
+ * then `handler`) on gomes' consume engine — one path for every channel: the channel's
+ * partitioned source (`ConsumerChannel.openSource`: Kafka, in-memory) or, for a subscribe-only
+ * channel, its subscription as a one-partition source with per-record settlement.
  *
  * - **Settlement:** a message is acked only after its handler succeeded, it was filtered out, or it
- *   was safely dead-lettered; otherwise it is nacked and redelivered. Never dropped silently.
- * - **Concurrency and order:** up to `amountOfProcessors` messages run at once; deliveries with the
- *   same `Delivery.key` run one at a time, in order. When a message is nacked, the deliveries of
- *   its key already accepted behind it are nacked unprocessed too, so they are not handled before
- *   its redelivery.
- * - **Backpressure:** the delivery handler resolves once the delivery is accepted; at most
- *   `queueCapacity` deliveries are accepted and unfinished.
- * - **Stop:** see {@link EventDrivenConsumer.stop}: accepted deliveries finish within the budget. `stopOnError` (default false, unlike Go gomes)
- *   stops the consumer when a message ends nacked or the subscription reports an error; the state
+ *   was safely dead-lettered. A message that failed for good without a dead letter is never acked:
+ *   it runs again after `nackDelayMs` (its key's later messages wait for it). Never dropped silently.
+ * - **Concurrency and order:** up to `amountOfProcessors` messages run at once; messages with the
+ *   same key (in the same partition) run one at a time, in order; a message waiting for a retry
+ *   holds no processor.
+ * - **Backpressure:** at most `maxBufferedRecordsPerPartition` (or the deprecated `queueCapacity`)
+ *   records per partition are fetched and unsettled; a subscribe-only channel's delivery handler
+ *   waits for room before it accepts the next delivery.
+ * - **Stop:** see {@link EventDrivenConsumer.stop}: accepted messages finish within the budget. `stopOnError` (default false, unlike Go gomes)
+ *   stops the consumer when a message fails for good or the transport reports an error; the state
  *   is then `crashed`.
  *
  * @example
@@ -72,23 +60,15 @@ export class EventDrivenConsumer {
   readonly #init: EventDrivenConsumerInit;
   readonly #logger: Logger;
   readonly #options: EventDrivenConsumerOptions = { ...DEFAULT_EVENT_DRIVEN_CONSUMER_OPTIONS };
-  readonly #counters: Counters = zeroCounters();
-  readonly #inFlight = new Set<InFlight>();
-  readonly #outcomes = new WeakMap<ProcessingState, 'filtered' | 'deadLettered' | 'duplicates'>();
-  readonly #nackedThrough = new Map<string, number>();
+  readonly #counters: ConsumerCounters = zeroCounters();
   readonly #done: Promise<void>;
   #resolveDone: () => void = () => undefined;
   #state: EventDrivenConsumerState = 'idle';
   #error: Error | undefined;
-  #seq = 0;
-  #executor: KeyedExecutor | undefined;
-  /** Set when the channel offers a partitioned source: the consume core runs the consumer. */
+  /** Set by `run()`: the consume engine that runs the consumer. */
   #engine: ConsumeEngine | undefined;
-  #pipeline: MessageHandlerFn | undefined;
-  #channels: EventDrivenConsumerInit['channels'];
-  #deadLetterChannelName: string | undefined;
-  #subscribing: Promise<Subscription> | undefined;
-  #subscription: Subscription | undefined;
+  /** Set when the channel only offers `subscribe`: the engine's source over the subscription. */
+  #subscriptionSource: SubscriptionSource | undefined;
   #stopPromise: Promise<void> | undefined;
   /** Removes the abort listener `run(signal)` added. */
   #unlistenRunSignal: (() => void) | undefined;
@@ -96,7 +76,6 @@ export class EventDrivenConsumer {
   constructor(init: EventDrivenConsumerInit) {
     this.name = init.name;
     this.#init = init;
-    this.#channels = init.channels;
     this.#logger = init.logger.child({ consumer: init.name });
     this.#done = new Promise<void>((resolve) => (this.#resolveDone = resolve));
   }
@@ -187,7 +166,7 @@ export class EventDrivenConsumer {
       `seek of consumer "${this.name}"`,
     );
     const engine = this.#engine;
-    if (this.#state !== 'running' || !engine) {
+    if (this.#state !== 'running' || !engine || this.#subscriptionSource) {
       throw new GomesError(
         'ILLEGAL_STATE',
         `Consumer "${this.name}" cannot seek: it is ${this.#state}` +
@@ -211,7 +190,7 @@ export class EventDrivenConsumer {
   get stats(): EventDrivenConsumerStats {
     return Object.freeze({
       ...this.#counters,
-      inFlight: this.#engine ? this.#engine.inFlight : this.#inFlight.size,
+      inFlight: this.#engine?.inFlight ?? 0,
     });
   }
 
@@ -226,8 +205,9 @@ export class EventDrivenConsumer {
   }
 
   /**
-   * Validates the options (one `ConfigurationError` listing every problem), subscribes, and resolves
-   * once subscribed. Aborting `signal` stops the consumer gracefully (as `stop()`).
+   * Validates the options (one `ConfigurationError` listing every problem), opens the channel's
+   * source (or subscribes), and resolves once it runs. Aborting `signal` stops the consumer
+   * gracefully (as `stop()`).
    *
    * @throws ConfigurationError on invalid options; GomesError `GOMES_ILLEGAL_STATE` when not idle;
    * the channel's error when subscribing fails (the state is then `crashed`).
@@ -237,154 +217,52 @@ export class EventDrivenConsumer {
       throw new GomesError('ILLEGAL_STATE', `Consumer "${this.name}" cannot run: it is ${this.#state}`);
     }
     const o = this.#options;
-    const onSource = this.#init.channel.openSource !== undefined;
+    const channel = this.#init.channel;
     ConfigurationError.throwIfAny(
       [
         ...validateEventDrivenConsumerOptions(o, this.#init),
-        ...(o.startPosition !== undefined && !onSource
+        ...(o.startPosition !== undefined && channel.openSource === undefined
           ? [
-              `startPosition needs a transport with a partitioned source; channel "${this.#init.channel.channelName}" has none: remove withStartPosition`,
+              `startPosition needs a transport with a partitioned source; channel "${channel.channelName}" has none: remove withStartPosition`,
             ]
           : []),
       ],
       `event-driven consumer "${this.name}"`,
     );
-    const deadLetter = this.#deadLetterSetup(onSource);
-    this.#channels = deadLetter.channels;
-    this.#deadLetterChannelName = deadLetter.undecodable;
-    this.#pipeline = consumerPipeline({
-      settledByCaller: onSource,
-      endpointOptions: deadLetter.endpointOptions,
-      processingTimeoutMs: o.messageProcessingTimeoutMs,
-      handler: this.#init.handler,
-      nackDelayMs: o.nackDelayMs,
-      ...(onSource
-        ? { retryHooks: this.#freeProcessorWhileWaiting(this.#init.retryHooks) }
-        : this.#init.retryHooks
-          ? { retryHooks: this.#init.retryHooks }
-          : {}),
-      ...(this.#init.observability ? { observability: this.#init.observability } : {}),
-      hooks: {
-        onRetry: () => void this.#counters.retried++,
-        onDeadLettered: (_m, _e, ctx) => this.#outcomes.set(ctx.state, 'deadLettered'),
-        onFiltered: (_m, ctx) => this.#outcomes.set(ctx.state, 'filtered'),
-        onDuplicate: (_m, _key, ctx) => this.#outcomes.set(ctx.state, 'duplicates'),
-        onReplyDropped: () => void this.#counters.repliesDropped++,
-        onStaleAttemptSettled: () => void this.#counters.staleAttempts++,
-      },
-    });
-    this.#executor = new KeyedExecutor({
-      concurrency: o.amountOfProcessors,
-      capacity: o.queueCapacity ?? o.amountOfProcessors * 2,
-      onTaskError: (error) =>
-        this.#logger.error('Unexpected error in message task', { errorMessage: error.message }),
-    });
     this.#state = 'running';
-    if (onSource) return this.#runEngine(signal);
-    try {
-      this.#subscribing = this.#init.channel.subscribe(async (d) => this.#onDelivery(d), {
-        onError: (error) => this.#onSubscriptionError(error),
-      });
-      this.#subscription = await this.#subscribing;
-    } catch (error) {
-      this.#error = toError(error);
-      this.#state = 'crashed';
-      this.#logger.error('Subscribing failed', { errorMessage: this.#error.message });
-      this.#resolveDone();
-      throw error;
-    }
-    this.#listenRunSignal(signal);
-    this.#logger.info('Consumer running', { channel: this.#init.channel.channelName, ...o });
-  }
-
-  async #runEngine(signal: AbortSignal | undefined): Promise<void> {
-    const o = this.#options;
     let source: PartitionedSource;
     try {
-      source = (this.#init.channel.openSource as NonNullable<ConsumerChannel['openSource']>)({
-        consumerName: this.name,
-      });
+      ({
+        engine: this.#engine,
+        source,
+        subscription: this.#subscriptionSource,
+      } = eventDrivenConsumerEngine({
+        init: this.#init,
+        options: o,
+        counters: this.#counters,
+        logger: this.#logger,
+        onFailed: (error, message) => this.#onEngineFailure(error, message),
+        onSourceError: (error) => this.#onSubscriptionError(error),
+      }));
     } catch (error) {
-      this.#error = toError(error);
-      this.#state = 'crashed';
-      this.#logger.error('Subscribing failed', { errorMessage: this.#error.message });
-      this.#resolveDone();
-      throw error;
+      return this.#failedToStart(error);
     }
-    let maxBuffered = o.maxBufferedRecordsPerPartition;
-    if (o.queueCapacity !== undefined) {
-      this.#logger.warn('queueCapacity is deprecated: use withMaxBufferedRecordsPerPartition', {
-        queueCapacity: o.queueCapacity,
-      });
-      maxBuffered = o.queueCapacity;
-    }
-    this.#engine = new ConsumeEngine({
-      name: this.name,
-      source,
-      pipeline: this.#pipeline as MessageHandlerFn,
-      channels: this.#channels,
-      deadLetterChannelName: this.#deadLetterChannelName,
-      processors: o.amountOfProcessors,
-      maxBufferedRecordsPerPartition: maxBuffered,
-      nackDelayMs: o.nackDelayMs,
-      revokeBudgetMs: o.revokeBudgetMs,
-      startPosition: o.startPosition,
-      counters: this.#counters,
-      logger: this.#logger,
-      outcomeOf: (state) => this.#outcomes.get(state),
-      onFailed: (error, message) => this.#onEngineFailure(error, message),
-      onSourceError: (error) => this.#onSubscriptionError(error),
-    });
     try {
       await this.#engine.start();
     } catch (error) {
-      this.#error = toError(error);
-      this.#state = 'crashed';
-      this.#logger.error('Subscribing failed', { errorMessage: this.#error.message });
       await source.close().catch(() => undefined);
-      this.#resolveDone();
-      throw error;
+      return this.#failedToStart(error);
     }
     this.#listenRunSignal(signal);
-    this.#logger.info('Consumer running', { channel: this.#init.channel.channelName, ...o });
+    this.#logger.info('Consumer running', { channel: channel.channelName, ...o });
   }
 
-  /**
-   * The dead-letter channels: the consumer's (`withDeadLetterChannelName`), else the transport's own
-   * (Kafka `withDeadLetterTopic` / `<topic>.DLQ`) — always for undecodable records, and for failed
-   * messages when the transport's was named explicitly. One envelope (core's) either way.
-   */
-  #deadLetterSetup(onSource: boolean): {
-    channels: EventDrivenConsumerInit['channels'];
-    endpointOptions: EventDrivenConsumerInit['endpointOptions'];
-    undecodable: string | undefined;
-  } {
-    const { channels, endpointOptions } = this.#init;
-    const own = endpointOptions.deadLetterChannelName;
-    const transport = onSource && own === undefined ? this.#init.channel.deadLetterChannel?.() : undefined;
-    if (!transport) return { channels, endpointOptions, undecodable: own };
-    const { publisher } = transport;
-    return {
-      channels: { publisher: (name) => (name === publisher.name ? publisher : channels.publisher(name)) },
-      endpointOptions: transport.forFailedMessages
-        ? { ...endpointOptions, deadLetterChannelName: publisher.name }
-        : endpointOptions,
-      undecodable: publisher.name,
-    };
-  }
-
-  /** Retry waits on the consume core run without a processor (other keys keep flowing). */
-  #freeProcessorWhileWaiting(
-    hooks: EventDrivenConsumerInit['retryHooks'],
-  ): NonNullable<EventDrivenConsumerInit['retryHooks']> {
-    const sleep = hooks?.sleep ?? abortableSleep;
-    return {
-      ...(hooks?.random ? { random: hooks.random } : {}),
-      sleep: async (ms, signal) => {
-        const engine = this.#engine;
-        return engine ? engine.retryWait(async () => sleep(ms, signal)) : sleep(ms, signal);
-      },
-    };
+  #failedToStart(error: unknown): never {
+    this.#error = toError(error);
+    this.#state = 'crashed';
+    this.#logger.error('Subscribing failed', { errorMessage: this.#error.message });
+    this.#resolveDone();
+    throw error;
   }
 
   #onEngineFailure(error: Error, message: Message | undefined): void {
@@ -414,18 +292,19 @@ export class EventDrivenConsumer {
   }
 
   /**
-   * Stops gracefully: stops fetching, lets in-flight messages — running, and accepted but not started
-   * (at most `queueCapacity`) — finish within `budgetMs`, then aborts the signals of those still
-   * running and nacks them with the ones not started (they are redelivered, never acked), then closes
-   * the subscription (which commits what was acked). Finishing the accepted deliveries keeps the acked
-   * offsets of a partition gap-free, so a restarted consumer does not get messages already processed.
-   * When the consumer stops because it crashed (`stopOnError`), deliveries not started are nacked
-   * unprocessed at once.
+   * Stops gracefully: stops fetching (a subscription: `Subscription.stop()`), lets the messages
+   * accepted — running, waiting for a retry, and buffered but not started — finish within
+   * `budgetMs`, then aborts the signals of those still running and drops the ones not started (never
+   * acked: they are redelivered — a subscription's are nacked), commits what is done and closes the
+   * source. Finishing the accepted messages keeps the committed offsets of a partition gap-free, so a
+   * restarted consumer does not get messages already processed. A message waiting to run again after
+   * a failure is left to the transport at once. When the consumer stops because it crashed
+   * (`stopOnError`), messages not started are dropped (never acked) at once.
    *
    * Bounded: once the budget expired, the transport gets at most `stopGraceMs` (default 5 s) more to
-   * nack the aborted deliveries, stop and close the subscription; what is still pending then is
-   * abandoned (logged as an error; the transport redelivers whatever it did not settle) and the
-   * consumer is `stopped`. `budgetMs` `Infinity` waits for the in-flight messages without a timer.
+   * settle, commit and close; what is still pending then is abandoned (logged as an error; the
+   * transport redelivers whatever it did not settle) and the consumer is `stopped`. `budgetMs`
+   * `Infinity` waits for the in-flight messages without a timer.
    * Idempotent; concurrent calls share one promise (the first call's budget applies).
    *
    * @throws GomesError `GOMES_CONFIGURATION` when `budgetMs` is not an integer in 0..2147483647 nor
@@ -449,207 +328,25 @@ export class EventDrivenConsumer {
   async #doStop(budgetMs: number): Promise<void> {
     this.#unlistenRunSignal?.();
     this.#unlistenRunSignal = undefined;
-    if (this.#state === 'idle' || this.#state === 'crashed') {
-      if (this.#state === 'idle') this.#state = 'stopped';
+    const engine = this.#engine;
+    if (this.#state === 'idle' || this.#state === 'crashed' || !engine) {
+      if (this.#state !== 'crashed') this.#state = 'stopped';
       this.#resolveDone();
       return;
     }
     this.#state = 'stopping';
-    if (this.#engine) {
-      this.#logger.info('Consumer stopping', { inFlight: this.#engine.inFlight, budgetMs });
-      await this.#engine
-        .stop(budgetMs, this.#error !== undefined)
-        .catch((e: unknown) =>
-          this.#logger.error('Closing the source failed', { errorMessage: toError(e).message }),
-        );
-      this.#state = this.#error ? 'crashed' : 'stopped';
-      this.#logger.info('Consumer stopped', { state: this.#state, ...this.#counters });
-      this.#resolveDone();
-      return;
-    }
-    this.#logger.info('Consumer stopping', { inFlight: this.#inFlight.size, budgetMs });
-    await this.#subscribing?.catch(() => undefined);
-    const subscription = this.#subscription;
-    let fetchingStopped = false;
-    const stopFetching = (subscription?.stop() ?? Promise.resolve())
-      .catch((e: unknown) =>
-        this.#logger.error('Stopping the subscription failed', { errorMessage: toError(e).message }),
-      )
-      .finally(() => (fetchingStopped = true));
-    const drained = Promise.all([stopFetching, this.#executor?.drain()]);
-    const graceMs = this.#options.stopGraceMs;
-    // Past the budget, the transport gets one grace period in total for everything left.
-    let graceEndsAt: number | undefined;
-    const remainingGrace = (): number =>
-      graceEndsAt === undefined ? graceMs : Math.max(0, graceEndsAt - Date.now());
-    if (!(await withinBudget(drained, budgetMs))) {
-      graceEndsAt = Date.now() + graceMs;
-      this.#logger.warn('Stop budget expired; aborting and nacking in-flight messages', {
-        inFlight: this.#inFlight.size,
-        stopGraceMs: graceMs,
-      });
-      if (!(await withinBudget(Promise.all([this.#abortInFlight(), drained]), remainingGrace()))) {
-        this.#logger.error('Stop grace expired; abandoning the transport calls still pending', {
-          stopGraceMs: graceMs,
-          subscriptionStopPending: !fetchingStopped,
-          // Not settled by the transport: it redelivers them (they were never acked).
-          abandonedDeliveries: [...this.#inFlight].map(({ delivery }) => ({
-            messageId: delivery.message.messageId,
-            key: delivery.key,
-            position: delivery.position,
-          })),
-        });
-      }
-    }
-    const closing = (async () => subscription?.close())().then(
-      () => true,
-      (e: unknown) => {
-        this.#logger.error('Closing the subscription failed', { errorMessage: toError(e).message });
-        return true;
-      },
-    );
-    if (!(await withinBudget(closing, remainingGrace()))) {
-      this.#logger.error('Closing the subscription did not finish within the stop grace; abandoned', {
-        stopGraceMs: graceMs,
-      });
-    }
+    this.#logger.info('Consumer stopping', { inFlight: engine.inFlight, budgetMs });
+    await stopConsumeEngine({
+      engine,
+      subscription: this.#subscriptionSource,
+      budgetMs,
+      crashed: this.#error !== undefined,
+      graceMs: this.#options.stopGraceMs,
+      logger: this.#logger,
+    });
     this.#state = this.#error ? 'crashed' : 'stopped';
     this.#logger.info('Consumer stopped', { state: this.#state, ...this.#counters });
     this.#resolveDone();
-  }
-
-  async #abortInFlight(): Promise<void> {
-    const reason = new GomesError('ABORTED', `Consumer "${this.name}" stopped before the message finished`);
-    const entries = [...this.#inFlight];
-    for (const entry of entries) entry.scope.abort(reason);
-    await Promise.all(
-      entries.map(async (entry) => {
-        await entry.delivery.nack({ delayMs: 0 }).catch(() => undefined);
-        entry.release?.();
-      }),
-    );
-  }
-
-  async #onDelivery(delivery: Delivery): Promise<void> {
-    this.#counters.received++;
-    const executor = this.#executor;
-    if (this.#state !== 'running' || !executor) {
-      await this.#nackUnprocessed(
-        new TrackedDelivery(delivery, this.#counters, this.#logger),
-        'consumer is stopping',
-      );
-      return;
-    }
-    const entry: InFlight = {
-      delivery: new TrackedDelivery(delivery, this.#counters, this.#logger),
-      seq: ++this.#seq,
-      scope: new AbortScope(),
-    };
-    this.#inFlight.add(entry);
-    await executor.submit(delivery.key, async () => this.#process(entry));
-  }
-
-  async #process(entry: InFlight): Promise<void> {
-    const { delivery, seq } = entry;
-    try {
-      if (!this.#mayStart(entry)) return await this.#nackUnprocessed(delivery, 'consumer is stopping');
-      const guard = this.#nackedThrough.get(delivery.key);
-      if (guard !== undefined && seq <= guard) {
-        return await this.#nackUnprocessed(delivery, 'an earlier message with the same key was nacked');
-      }
-      this.#nackedThrough.delete(delivery.key);
-      // Finishes with the pipeline, or earlier when a forced stop released the entry.
-      await new Promise<void>((resolve, reject) => {
-        entry.release = resolve;
-        this.#runPipeline(entry).then(resolve, reject);
-      });
-    } finally {
-      this.#inFlight.delete(entry);
-      if (this.#inFlight.size === 0) this.#nackedThrough.clear();
-    }
-  }
-
-  /**
-   * Whether an accepted delivery may start: while running, and during a graceful stop until the
-   * budget expires (it was handed over, so finishing it keeps the acked offsets gap-free; nacking it
-   * would make the transport redeliver the later messages already processed). Not after a crash.
-   */
-  #mayStart(entry: InFlight): boolean {
-    if (this.#state === 'running') return true;
-    return this.#state === 'stopping' && this.#error === undefined && !entry.scope.aborted;
-  }
-
-  async #runPipeline(entry: InFlight): Promise<void> {
-    const { delivery } = entry;
-    const message = delivery.message;
-    const state: ProcessingState = { attempts: 0 };
-    const base = this.#logger;
-    const ctx = scopedContext(
-      entry.scope,
-      { endpointName: this.name, delivery, channels: this.#channels, state },
-      // The noop logger's children are itself; other loggers make the child on first use.
-      base === noopLogger ? noopLogger : undefined,
-      () =>
-        base.child({
-          messageId: message.messageId,
-          correlationId: message.correlationId,
-          route: message.route,
-        }),
-    );
-    let failure: Error | undefined;
-    try {
-      await (this.#pipeline as MessageHandlerFn)(message, ctx);
-      if (delivery.settled === undefined) await delivery.ack();
-    } catch (thrown) {
-      failure = toError(thrown);
-      if (delivery.settled === undefined) await delivery.nack({ delayMs: 0 }).catch(() => undefined);
-    }
-    if (delivery.settled === 'ack' && !delivery.ackFailed) {
-      const outcome = this.#outcomes.get(state);
-      if (outcome) this.#counters[outcome]++;
-      else this.#counters.succeeded++;
-    } else if (delivery.endedNacked && !entry.scope.aborted) {
-      // Nacked by the pipeline, by the handler through ctx.delivery (even if it then returned
-      // normally), or not acknowledged because the ack failed: it will be redelivered, so the
-      // deliveries of its key accepted behind it must not run before it.
-      this.#counters.failed++;
-      this.#nackedThrough.set(delivery.key, this.#seq);
-      if (this.#options.stopOnError && this.#state === 'running') {
-        this.#crash(
-          new GomesError(
-            'CONSUMER_CRASHED',
-            `Consumer "${this.name}" stopped: a message failed and stopOnError is set`,
-            {
-              cause: failure,
-              details: { messageId: message.messageId },
-            },
-          ),
-        );
-      }
-    }
-    // A timed-out attempt whose handler ignored its signal may still run: keep this key (and the
-    // processor slot) until it settled, so the next message of the key never runs concurrently
-    // with it. A forced stop releases the entry (see #abortInFlight).
-    const stale = staleAttemptsSettled(state);
-    if (stale) {
-      this.#logger.warn(
-        'Holding the key until a timed-out attempt settles (handlers should honour ctx.signal)',
-        {
-          messageId: message.messageId,
-          key: delivery.key,
-        },
-      );
-      await stale;
-    }
-  }
-
-  async #nackUnprocessed(delivery: TrackedDelivery, why: string): Promise<void> {
-    this.#logger.debug(`Nacking message unprocessed: ${why}`, { messageId: delivery.message.messageId });
-    try {
-      await delivery.nack({ delayMs: 0 });
-    } catch (e) {
-      this.#logger.error('Nack failed', { errorMessage: toError(e).message });
-    }
   }
 
   #onSubscriptionError(error: Error): void {
@@ -683,17 +380,5 @@ export class EventDrivenConsumer {
     }
     Object.assign(this.#options, changes);
     return this;
-  }
-}
-
-/** Whether `promise` settled within `ms` (`Infinity`: waits for it, with no timer). */
-async function withinBudget(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  if (ms === Infinity) return promise.then(() => true);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  try {
-    return await Promise.race([promise.then(() => true), expired]);
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -2,7 +2,7 @@
 // source the test drives by hand, records to feed it, and the engine's parameters with test defaults.
 import type { PartitionLag } from '../../src/channel/consumer-channel.js';
 import type { ConsumeEngineParams } from '../../src/consume/consume-engine.js';
-import { zeroCounters } from '../../src/endpoint/tracked-delivery.js';
+import { zeroCounters } from '../../src/consume/consumer-counters.js';
 import { noopLogger } from '../../src/logging/logger.js';
 import { MessageBuilder } from '../../src/message/message-builder.js';
 import type {

@@ -1,4 +1,4 @@
-import type { PartitionLag } from '../../channel/consumer-channel.js';
+import type { DeliveryPosition, PartitionLag } from '../../channel/consumer-channel.js';
 import type { Message } from '../../message/message.js';
 
 /**
@@ -27,6 +27,12 @@ export interface SourceRecord {
    * letters of undecodable records, which keep it exactly; `undefined` when empty.
    */
   readonly rawValue: Uint8Array | string | undefined;
+  /**
+   * Where the record sits in its channel, when the source knows better than its partition and
+   * offset (a subscription's pseudo-partition: the delivery's own position). Absent: the core
+   * builds it from the source's channel and group, the partition and `offset`.
+   */
+  readonly position?: DeliveryPosition;
   /** Decodes the record; called once, by the consumer core, when the record is about to run. */
   decode(): DecodeResult;
 }

@@ -1,0 +1,196 @@
+import { ConfigurationError } from '../errors/configuration-error.js';
+import { GomesError, isGomesError } from '../errors/gomes-error.js';
+import type { EventDrivenConsumer } from './event-driven-consumer.js';
+import { gate, msg, setup, turns, waitFor } from '../../test/support/fake-subscription-channel.js';
+
+// Lifecycle of a consumer on a subscribe-only channel (through the engine's subscription source):
+// backpressure, stop, stopOnError, transport errors, validation.
+describe('EventDrivenConsumer on a subscribe-only channel: lifecycle', () => {
+  let running: EventDrivenConsumer[] = [];
+  afterEach(async () => {
+    await Promise.all(running.map(async (c) => c.stop(100)));
+    running = [];
+  });
+  const start = async (c: EventDrivenConsumer): Promise<EventDrivenConsumer> => {
+    running.push(c);
+    await c.run();
+    return c;
+  };
+
+  it('bounds accepted deliveries to the queue capacity (backpressure)', async () => {
+    const g = gate();
+    const { channel, consumer } = setup({ handler: async (m) => g.promise.then(() => m) });
+    await start(consumer.withAmountOfProcessors(1).withQueueCapacity(3));
+    for (let i = 0; i < 10; i++) channel.push(msg({ i }), `k${i}`);
+    await waitFor(() => channel.handedOver === 4);
+    await turns();
+    expect(channel.handedOver).toBe(4); // 3 accepted + 1 waiting for room
+    expect(consumer.stats.inFlight).toBe(3); // the accepted ones
+    expect(channel.acks).toEqual([]);
+    g.open();
+    await waitFor(() => channel.acks.length === 10);
+  });
+
+  it('stop lets in-flight messages finish, accepted-but-unstarted ones included (no gap), then closes', async () => {
+    const g = gate();
+    let started = 0;
+    const { channel, consumer } = setup({
+      handler: async (m) => {
+        started++;
+        await g.promise;
+        return m;
+      },
+    });
+    await start(consumer);
+    const [first, second] = [msg({ n: 1 }), msg({ n: 2 })];
+    channel.push(first, 'k');
+    channel.push(second, 'k');
+    await waitFor(() => started === 1 && channel.handedOver === 2);
+    let stopped = false;
+    const stopping = consumer.stop(5000).then(() => (stopped = true));
+    await turns();
+    expect(consumer.state).toBe('stopping');
+    expect(stopped).toBe(false);
+    expect(channel.stopped).toBe(true);
+    g.open();
+    await stopping;
+    expect(channel.acks).toEqual([first.messageId, second.messageId]);
+    expect(channel.nacks).toEqual([]);
+    expect(started).toBe(2);
+    expect(channel.closed).toBe(true);
+    expect(consumer.state).toBe('stopped');
+    await consumer.done;
+  });
+
+  it('aborts in-flight messages when the stop budget expires and nacks them with the accepted ones not started (never acked)', async () => {
+    let signal: AbortSignal | undefined;
+    let started = 0;
+    const { channel, consumer } = setup({
+      handler: async (_m, ctx) => {
+        started++;
+        signal = ctx.signal;
+        return new Promise<never>(() => undefined); // ignores its signal
+      },
+    });
+    await start(consumer.withMessageProcessingTimeout(0));
+    const [m, queued] = [msg({ n: 1 }), msg({ n: 2 })];
+    channel.push(m);
+    channel.push(queued);
+    await waitFor(() => signal !== undefined && channel.handedOver === 2);
+    await Promise.all([consumer.stop(20), consumer.stop(60_000)]); // the second call shares the first
+    expect(signal?.aborted).toBe(true);
+    expect(started).toBe(1);
+    expect(channel.nacks).toEqual([
+      { id: m.messageId, delayMs: 0 },
+      { id: queued.messageId, delayMs: 0 },
+    ]);
+    expect(channel.acks).toEqual([]);
+    expect(channel.closed).toBe(true);
+    expect(consumer.state).toBe('stopped');
+  });
+
+  it('a consumer stopping on error (stopOnError) nacks accepted deliveries unprocessed', async () => {
+    const g = gate();
+    const handled: unknown[] = [];
+    const { channel, consumer } = setup({
+      handler: async (m) => {
+        if ((m.payload as { n: number }).n === 1) {
+          await g.promise;
+          throw new Error('boom');
+        }
+        handled.push(m.payload);
+        return m;
+      },
+    });
+    await start(consumer.withStopOnError(true).withAmountOfProcessors(1).withQueueCapacity(3));
+    const [failing, next] = [msg({ n: 1 }), msg({ n: 2 })];
+    channel.push(failing, 'a');
+    channel.push(next, 'b');
+    await waitFor(() => channel.handedOver === 2);
+    g.open();
+    await consumer.done;
+    expect(consumer.state).toBe('crashed');
+    expect(handled).toEqual([]);
+    expect(channel.nacks.map((n) => n.id)).toEqual([failing.messageId, next.messageId]);
+  });
+
+  it('stopOnError: a failed message stops the consumer as crashed; it is nacked, never acked', async () => {
+    const errors: Error[] = [];
+    const { channel, consumer } = setup({
+      handler: async () => Promise.reject(new Error('boom')),
+      onError: (e) => errors.push(e),
+    });
+    await start(consumer.withStopOnError(true));
+    channel.push(msg());
+    await consumer.done;
+    expect(consumer.state).toBe('crashed');
+    expect(channel.nacks).toHaveLength(1);
+    expect(channel.closed).toBe(true);
+    expect(isGomesError(consumer.error) && consumer.error.code).toBe('GOMES_CONSUMER_CRASHED');
+    expect(errors).toEqual([consumer.error]);
+  });
+
+  it('logs, counts and reports subscription errors; with stopOnError they crash the consumer', async () => {
+    const errors: Error[] = [];
+    const { channel, consumer } = setup({ onError: (e) => errors.push(e) });
+    await start(consumer.withStopOnError(true));
+    const crash = new GomesError('CONSUMER_CRASHED', 'client died');
+    channel.options?.onError?.(crash);
+    await consumer.done;
+    expect(errors).toEqual([crash]);
+    expect(consumer.stats.subscriptionErrors).toBe(1);
+    expect(consumer.state).toBe('crashed');
+    expect(consumer.error).toBe(crash);
+  });
+
+  it('validates every option at run and refuses to run twice or to change options once running', async () => {
+    const { consumer } = setup({ endpoint: { deadLetterChannelName: 'missing', retry: { maxAttempts: 0 } } });
+    consumer.withAmountOfProcessors(0).withMessageProcessingTimeout(-5).withQueueCapacity(0);
+    const error: unknown = await consumer.run().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect((error as ConfigurationError).problems).toHaveLength(5);
+    expect(consumer.state).toBe('idle');
+
+    const ok = setup().consumer;
+    await start(ok);
+    await expect(ok.run()).rejects.toThrow(/cannot run/);
+    expect(() => ok.withAmountOfProcessors(2)).toThrow(GomesError);
+  });
+
+  it('stop before run ends idle consumers; aborting the run signal stops gracefully', async () => {
+    const idle = setup().consumer;
+    await idle.stop();
+    expect(idle.state).toBe('stopped');
+    await idle.done;
+
+    const { channel, consumer } = setup();
+    const ac = new AbortController();
+    running.push(consumer);
+    await consumer.run(ac.signal);
+    ac.abort();
+    await consumer.done;
+    expect(consumer.state).toBe('stopped');
+    expect(channel.closed).toBe(true);
+  });
+});
+
+describe('EventDrivenConsumer start position and seek without a partitioned source', () => {
+  it('run() fails with a ConfigurationError naming withStartPosition; seek fails with GOMES_ILLEGAL_STATE', async () => {
+    const { consumer } = setup();
+    await expect(consumer.seek({ kind: 'earliest' })).rejects.toMatchObject({ code: 'GOMES_ILLEGAL_STATE' });
+    await expect(consumer.withStartPosition({ kind: 'earliest' }).run()).rejects.toThrow(
+      /startPosition needs a transport with a partitioned source[\s\S]*withStartPosition/,
+    );
+    expect(consumer.state).toBe('idle');
+  });
+
+  it('seek on a running consumer fails with GOMES_ILLEGAL_STATE naming the missing partitioned source', async () => {
+    const { consumer } = setup();
+    await consumer.run();
+    await expect(consumer.seek({ kind: 'earliest' })).rejects.toMatchObject({
+      code: 'GOMES_ILLEGAL_STATE',
+      message: expect.stringMatching(/without a partitioned source/),
+    });
+    await consumer.stop(100);
+  });
+});
