@@ -1,6 +1,7 @@
 import {
   GomesError,
   noopLogger,
+  SourceSubscription,
   type ConsumerChannel,
   type ConsumerChannelStatus,
   type DeliveryHandler,
@@ -13,11 +14,7 @@ import {
 import type { KafkaDriver, TopicPartitions } from './driver/kafka-driver.js';
 import type { KafkaConsumerOptions } from './kafka-consumer-options.js';
 import type { PartitionedSource } from '@gomes/core/transport';
-import {
-  KafkaConsumerSubscription,
-  type KafkaConsumerState,
-  type SubscriptionConfig,
-} from './kafka-consumer-subscription.js';
+import type { KafkaConsumerState, SubscriptionConfig } from './kafka-consumer-state.js';
 import { KafkaSource } from './kafka-source.js';
 import { DeadLetterPublisher } from './dead-letter-publisher.js';
 
@@ -87,8 +84,9 @@ export class KafkaConsumerChannel implements ConsumerChannel {
   readonly deadLetterTopic: string;
   readonly #params: KafkaConsumerChannelParams;
   readonly #logger: Logger;
-  #subscription: KafkaConsumerSubscription | undefined;
-  /** The source an event-driven consumer runs on (see {@link KafkaConsumerChannel.openSource}). */
+  /** The subscription of `subscribe`, running on {@link KafkaConsumerChannel.#source}. */
+  #subscription: SourceSubscription | undefined;
+  /** The source of the subscription, or the one an event-driven consumer runs on (see `openSource`). */
   #source: KafkaSource | undefined;
   #deadLetters: DeadLetterPublisher | undefined;
   readonly #createdAt = Date.now();
@@ -128,7 +126,7 @@ export class KafkaConsumerChannel implements ConsumerChannel {
    * `gomes.consumer.lag` gauge. Empty without a subscription or before the first fetch.
    */
   consumerLag(): readonly PartitionLag[] {
-    return this.#source ? this.#source.lag() : (this.#subscription?.consumerLag() ?? []);
+    return this.#source?.lag() ?? [];
   }
 
   /**
@@ -157,7 +155,26 @@ export class KafkaConsumerChannel implements ConsumerChannel {
    */
   async subscribe(handler: DeliveryHandler, options: SubscribeOptions = {}): Promise<Subscription> {
     await this.#releaseInactive();
-    const subscription = new KafkaConsumerSubscription(this.#subscriptionConfig(), handler, options);
+    const source = new KafkaSource(this.#subscriptionConfig(), async () => this.#closeDeadLetters());
+    const logger = this.#logger;
+    const subscription = new SourceSubscription({
+      name: this.name,
+      source,
+      handler,
+      queueCapacity: this.#params.options.queueCapacity,
+      onError: (error) => {
+        logger.error('Kafka consumer error', {
+          reason: error.message,
+          code: (error as { code?: unknown }).code,
+        });
+        options.onError?.(error);
+      },
+      deadLetters: this.#deadLetterPublisher(),
+      logger,
+      rejectedRedeliveryDelayMs: 0,
+      deadLetterRetryDelayMs: this.#params.options.restartBackoffMs,
+    });
+    this.#source = source;
     this.#subscription = subscription;
     await subscription.start();
     return subscription;
@@ -196,16 +213,21 @@ export class KafkaConsumerChannel implements ConsumerChannel {
    */
   deadLetterChannel(): TransportDeadLetterChannel | undefined {
     if (this.#params.ephemeral === true) return undefined;
-    this.#deadLetters ??= new DeadLetterPublisher(this.#params.driver, this.deadLetterTopic, this.#logger);
     return {
-      publisher: this.#deadLetters,
+      publisher: this.#deadLetterPublisher(),
       forFailedMessages: this.#params.options.deadLetterTopic !== undefined,
     };
   }
 
-  /** The current subscription or source. */
-  get #active(): KafkaConsumerSubscription | KafkaSource | undefined {
-    return this.#source ?? this.#subscription;
+  /** The dead-letter topic's publisher (also of ephemeral readers' subscriptions), created on first use. */
+  #deadLetterPublisher(): DeadLetterPublisher {
+    this.#deadLetters ??= new DeadLetterPublisher(this.#params.driver, this.deadLetterTopic, this.#logger);
+    return this.#deadLetters;
+  }
+
+  /** The current source (of a subscription or of an event-driven consumer). */
+  get #active(): KafkaSource | undefined {
+    return this.#source;
   }
 
   /** Closes a subscription or source that gave up restarting; rejects when one is still active. */
@@ -219,6 +241,7 @@ export class KafkaConsumerChannel implements ConsumerChannel {
       );
     }
     this.#source = undefined;
+    this.#subscription = undefined;
   }
 
   #subscriptionConfig(): SubscriptionConfig {
@@ -238,11 +261,12 @@ export class KafkaConsumerChannel implements ConsumerChannel {
 
   /** Commits what is acked now (also done every `commitIntervalMs`). */
   async commit(): Promise<void> {
-    await this.#subscription?.commitAcked();
+    await this.#subscription?.commit();
   }
 
   /** Closes the current subscription, if any. Idempotent. */
   async close(): Promise<void> {
+    await this.#subscription?.close();
     await this.#active?.close();
     await this.#closeDeadLetters();
   }

@@ -83,6 +83,7 @@ export class SourceSubscription implements Subscription {
   #stopped = false;
   #closed = false;
   #roundRobin = 0;
+  #deadLettered = 0;
   #wakeUp: (() => void) | undefined;
 
   constructor(params: SourceSubscriptionParams) {
@@ -114,6 +115,11 @@ export class SourceSubscription implements Subscription {
     let n = 0;
     for (const lane of this.#lanes.values()) n += lane.handedOver.size;
     return n;
+  }
+
+  /** Undecodable records written to the dead-letter channel. */
+  get deadLettered(): number {
+    return this.#deadLettered;
   }
 
   /** Commits the settled offsets now. */
@@ -327,6 +333,7 @@ export class SourceSubscription implements Subscription {
         await new Promise((resolve) => setTimeout(resolve, this.#p.deadLetterRetryDelayMs ?? 1000));
         if (!current()) return; // revoked, rewound or closed: the record is read again by whoever reads it next
       }
+      this.#deadLettered++;
       this.#p.logger.warn('Undecodable record dead-lettered', {
         ...where,
         deadLetterChannel: deadLetters.name,
