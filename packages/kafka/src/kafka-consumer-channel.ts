@@ -33,38 +33,22 @@ export interface KafkaConsumerChannelParams {
 
 /**
  * A Kafka topic, read by a consumer group, as a gomes {@link ConsumerChannel} (Go gomes' inbound
- * channel adapter), with at-least-once delivery and no loss on failure:
+ * channel adapter), with at-least-once delivery and no loss on failure. Both ways of consuming run
+ * on a {@link KafkaSource} (one consumer-group member, the `@gomes/core/transport` SPI):
  *
- * - **Order and backpressure.** Records of a partition are handed over in offset order; the
- *   handler's promise is awaited before the next one. At most `queueCapacity` records per partition
- *   are handed over and unacked; while reached, the partition is paused until acks make room.
- * - **Prefetch buffer.** Every record of a fetched batch is kept until handed over (never fetched
- *   twice); the batch handler returns to kafkajs (which then fetches more) once at most `maxBytes`
- *   / 2 of the partition is still buffered, so about 1.5 × `maxBytes` per partition are buffered
- *   at most. While waiting it heartbeats and it returns at once on stop, seek or rebalance: a
- *   handler slower than `sessionTimeoutMs` does not get the member evicted.
- * - **Gap-safe commits.** Auto-commit is off. Each partition tracks handed-over offsets in a
- *   `PartitionOffsetTracker`; only the prefix of acked offsets is committed (every
- *   `commitIntervalMs`, and on rebalance and close), whatever order acks arrive in.
- * - **Nack** rewinds the partition to the nacked offset (after `delayMs`): it and the records after
- *   it are delivered again with `deliveryAttempt + 1`; late acks of those are ignored.
- * - **Rebalance.** When a rebalance is detected, hand-over stops and acked offsets are committed
- *   while the member still owns its partitions (before the re-join). Revoked partitions' buffers,
- *   trackers and later acks are discarded, never committed in the new generation (their unacked
- *   records go to the new owner); kept partitions continue where they were. A member that
- *   re-joins with a new member id (evicted) starts over on every partition.
- * - **Undecodable records** go to the dead-letter topic with the reason (`gomes.dlq.*` headers) and
- *   are then committed past. A dead-letter write that fails is retried with backoff; one that
- *   cannot succeed (record too large, not authorized) is reported and keeps its partition paused
- *   on the record (never skipped) until a rebalance keeps the partition or the consumer restarts.
- * - **Crashes.** A kafkajs consumer crash (the broker gone, the network down, …) is reported
- *   through `SubscribeOptions.onError` as `GOMES_CONSUMER_CRASHED` and the member is restarted with
- *   capped exponential backoff and jitter (`withRestartPolicy`), for as long as the channel runs:
- *   an outage of any length heals by itself. Before it joins again, a restart removes the crashed
- *   member from the group (it could not leave while the broker was gone), so the partitions come
- *   back at once rather than after the session timeout. A finite `maxRestarts` ends a crash loop
- *   (a final non-retriable `GOMES_CONSUMER_CRASHED`, resources released, `subscribe` may be called
- *   again). `state` shows `running` / `rebalancing` / `crashed` / `stopping` / `stopped`.
+ * - `openSource()`: an event-driven consumer runs gomes' consume core on it.
+ * - `subscribe(handler)`: core's `SourceSubscription` runs on it — records of a partition handed over
+ *   in offset order, the handler's promise awaited before the next one, at most `queueCapacity`
+ *   unsettled per partition (the partition paused meanwhile), gap-safe commits (every
+ *   `commitIntervalMs`, on revoke and close), `nack` rewinding the partition (seek) after `delayMs`
+ *   with `deliveryAttempt + 1`, undecodable records to the dead-letter topic, revoked partitions'
+ *   unsettled deliveries dropped (never committed in the new generation).
+ * - **Crashes.** A consumer crash (the broker gone, the network down, …) is reported through
+ *   `SubscribeOptions.onError` as `GOMES_CONSUMER_CRASHED` and the member is restarted with capped
+ *   exponential backoff and jitter (`withRestartPolicy`), for as long as the channel runs, removing
+ *   the crashed member from the group first. A finite `maxRestarts` ends a crash loop (a final
+ *   non-retriable `GOMES_CONSUMER_CRASHED`, resources released, `subscribe` may be called again).
+ *   `state` shows `running` / `rebalancing` / `crashed` / `stopping` / `stopped`.
  * - **Ephemeral readers** (`KafkaConsumerChannelBuilder.asEphemeralReader`, used by gomes for reply
  *   consumers) are alone in a group of their own, start at the end of every partition (positioned
  *   before `subscribe()` resolves) and keep their positions in memory instead of committing.
