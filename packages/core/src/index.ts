@@ -313,6 +313,7 @@ export {
   type SeekOptions,
   type StartPosition,
 } from './consume/start-position.js';
+export { SourceSubscription, type SourceSubscriptionParams } from './consume/source-subscription.js';
 export {
   DEFAULT_EVENT_DRIVEN_CONSUMER_OPTIONS,
   DEFAULT_CONSUMER_STOP_BUDGET_MS,
@@ -343,7 +344,6 @@ export {
   DEFAULT_IN_MEMORY_CONSUMER_OPTIONS,
   inMemoryConsumer,
   resolveInMemoryConsumerOptions,
-  InMemorySubscription,
   HANDLER_REJECTED_REDELIVERY_DELAY_MS,
   murmur2,
   partitionForKey,

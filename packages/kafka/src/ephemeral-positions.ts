@@ -1,9 +1,6 @@
-import type {
-  DriverConsumer,
-  KafkaDriver,
-  TopicPartitionOffset,
-  TopicPartitions,
-} from './driver/kafka-driver.js';
+import type { DriverConsumer, TopicPartitionOffset } from './driver/kafka-driver.js';
+import { toConnectionError } from './kafka-errors.js';
+import type { SubscriptionConfig } from './kafka-consumer-state.js';
 
 function key(topic: string, partition: number): string {
   return `${topic}\u0000${partition}`;
@@ -15,12 +12,11 @@ function key(topic: string, partition: number): string {
  * later reader never resumes from them:
  *
  * - {@link EphemeralPositions.atEnd} reads the end offset of every partition **before** the member
- *   joins its group; after each join, {@link EphemeralPositions.seekAssigned} seeks every assigned
- *   partition there (a kept partition seeks to where its reading continues itself), before the
- *   first fetch. So every record
- *   written after the subscription started is read, and none written before it.
- * - Commits of the subscription go to {@link EphemeralPositions.committer}: the acked prefix moves
- *   the position, so a rejoin (eviction, restart after a crash) continues from it.
+ *   joins its group; after each join, the `KafkaSource` seeks every newly assigned partition there
+ *   before its first fetch (a kept partition continues where it was). So every record written after
+ *   the subscription started is read, and none written before it.
+ * - Commits of the source go to {@link EphemeralPositions.committer}: the acked prefix moves the
+ *   position, so a rejoin (eviction, restart after a crash) continues from it.
  * - A partition that did not exist at start has no position: it is read from its beginning (the
  *   member subscribes `fromBeginning`), which holds only records written after the start.
  *
@@ -28,11 +24,14 @@ function key(topic: string, partition: number): string {
  */
 export class EphemeralPositions {
   readonly #next = new Map<string, bigint>();
+  /** The offset after the last fetched record of each owned partition. */
+  readonly #fetched = new Map<string, bigint>();
 
   private constructor() {}
 
-  /** The end offsets of every partition of `topics`, read now. */
-  static async atEnd(driver: KafkaDriver, topics: readonly string[]): Promise<EphemeralPositions> {
+  /** The end offsets of every partition of the consumer's topics, read now. */
+  static async atEnd(config: SubscriptionConfig): Promise<EphemeralPositions> {
+    const { driver, topics, groupId, consumerName } = config;
     const positions = new EphemeralPositions();
     const admin = driver.createAdmin();
     try {
@@ -41,6 +40,11 @@ export class EphemeralPositions {
         for (const { partition, offset } of await admin.fetchEndOffsets(topic))
           positions.#next.set(key(topic, partition), BigInt(offset));
       }
+    } catch (error) {
+      throw toConnectionError(error, `Kafka for consumer "${consumerName}" (group "${groupId}")`, {
+        groupId,
+        topics: [...topics],
+      });
     } finally {
       await admin.disconnect().catch(() => undefined);
     }
@@ -64,22 +68,29 @@ export class EphemeralPositions {
     },
   };
 
+  /** A batch of `partition` was handed over; its next fetch starts at `next`. */
+  fetched(topic: string, partition: number, next: bigint): void {
+    this.#fetched.set(key(topic, partition), next);
+  }
+
+  /** `partitions` were revoked: their fetch positions are forgotten. */
+  released(topic: string, partitions: readonly number[]): void {
+    for (const p of partitions) this.#fetched.delete(key(topic, p));
+  }
+
   /**
-   * After a group join: seeks every assigned partition that `placesItself` does not (a kept
-   * partition that fetched already seeks to its own next offset) to its position. Partitions with
-   * no position are left to the driver (read from the beginning).
+   * After a group join, before any fetch: seeks every assigned partition — a kept partition that
+   * fetched already to its next fetch (the group has no committed offset to continue from), any
+   * other to its position. Partitions with no position are left to the driver (read from the beginning).
    */
   seekAssigned(
-    assignment: readonly TopicPartitions[],
-    placesItself: (topic: string, partition: number) => boolean,
-    seek: (topic: string, partition: number, offset: string) => void,
+    topic: string,
+    partitions: readonly number[],
+    seek: (partition: number, offset: string) => void,
   ): void {
-    for (const { topic, partitions } of assignment) {
-      for (const partition of partitions) {
-        const offset = this.get(topic, partition);
-        if (offset !== undefined && !placesItself(topic, partition))
-          seek(topic, partition, offset.toString());
-      }
+    for (const p of partitions) {
+      const offset = this.#fetched.get(key(topic, p)) ?? this.get(topic, p);
+      if (offset !== undefined) seek(p, offset.toString());
     }
   }
 }

@@ -54,6 +54,6 @@ export {
   type KafkaIsolationLevel,
   type KafkaStartOffset,
 } from './kafka-consumer-options.js';
-export type { KafkaConsumerState } from './kafka-consumer-subscription.js';
+export type { KafkaConsumerState } from './kafka-consumer-state.js';
 export { KafkaConsumerChannel } from './kafka-consumer-channel.js';
 export { KafkaConsumerChannelBuilder } from './kafka-consumer-channel-builder.js';

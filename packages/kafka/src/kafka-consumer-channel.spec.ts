@@ -2,7 +2,7 @@
 // exercised by test/integration; these cover what a broker cannot be made to do on demand: crashes).
 import { isGomesError, type Delivery } from '@gomes/core';
 import { waitFor } from '@gomes/core/testing';
-import { setup } from '../test/support/fake-kafka-driver.js';
+import { setup, tick } from '../test/support/fake-kafka-driver.js';
 
 const offsetOf = (d: Delivery): number => Number(d.position.offset);
 
@@ -69,46 +69,6 @@ describe('KafkaConsumerChannel (fake driver)', () => {
     await channel.close();
   });
 
-  it('holds the batch handler (heartbeating) while more than half a fetch is buffered, and releases it when there is room', async () => {
-    // maxBytes 40: the handler returns once at most 20 bytes (value + key) are buffered; a record here is 9 bytes.
-    const { channel, consumers } = setup({ maxBytes: 40, minBytes: 1, heartbeatIntervalMs: 5 });
-    const got: Delivery[] = [];
-    let release!: () => void;
-    await channel.subscribe(async (d) => {
-      got.push(d);
-      if (got.length === 1) await new Promise<void>((r) => (release = r));
-    });
-    const c = consumers[0]!;
-    let heartbeats = 0;
-    let returned = false;
-    const batch = c
-      .deliver(0, [0, 1, 2, 3, 4, 5], async () => void heartbeats++)
-      .then(() => (returned = true));
-    await waitFor(() => got.length === 1);
-    await waitFor(() => heartbeats >= 2); // the member stays alive while the handler waits
-    expect(returned).toBe(false); // 45 bytes buffered: no new fetch yet
-    expect(c.resolved.get(0)).toBe('5');
-    release();
-    await batch; // drained to <= 20 bytes
-    await waitFor(() => got.length === 6);
-    expect(got.map(offsetOf)).toEqual([0, 1, 2, 3, 4, 5]);
-    await channel.close();
-  });
-
-  it('ends a waiting batch handler when the channel stops', async () => {
-    const { channel, consumers } = setup({ maxBytes: 40, minBytes: 1, heartbeatIntervalMs: 5 });
-    await channel.subscribe(async () => new Promise<void>(() => undefined)); // never accepts
-    const c = consumers[0]!;
-    let returned = false;
-    const batch = c.deliver(0, [0, 1, 2, 3, 4, 5]).then(() => (returned = true));
-    await new Promise((r) => setTimeout(r, 20));
-    expect(returned).toBe(false);
-    const closing = channel.close();
-    await batch;
-    expect(returned).toBe(true);
-    await closing;
-  });
-
   it('nack invalidates later deliveries and seeks back after the delay', async () => {
     const { channel, consumers } = setup();
     const got: Delivery[] = [];
@@ -145,6 +105,7 @@ describe('KafkaConsumerChannel (fake driver)', () => {
     expect(channel.state).toBe('rebalancing');
     c.join([0]);
     expect(channel.assignment).toEqual([{ topic: 't', partitions: [0] }]);
+    await tick(); // the revoke ran (after the join): partition 1's acked prefix committed
     const commitsBefore = c.commits.length;
     await got[1]!.ack(); // revoked: not committed
     await new Promise((r) => setImmediate(r));

@@ -1,6 +1,7 @@
 import {
   GomesError,
   noopLogger,
+  SourceSubscription,
   type ConsumerChannel,
   type ConsumerChannelStatus,
   type DeliveryHandler,
@@ -13,11 +14,7 @@ import {
 import type { KafkaDriver, TopicPartitions } from './driver/kafka-driver.js';
 import type { KafkaConsumerOptions } from './kafka-consumer-options.js';
 import type { PartitionedSource } from '@gomes/core/transport';
-import {
-  KafkaConsumerSubscription,
-  type KafkaConsumerState,
-  type SubscriptionConfig,
-} from './kafka-consumer-subscription.js';
+import type { KafkaConsumerState, SubscriptionConfig } from './kafka-consumer-state.js';
 import { KafkaSource } from './kafka-source.js';
 import { DeadLetterPublisher } from './dead-letter-publisher.js';
 
@@ -36,38 +33,22 @@ export interface KafkaConsumerChannelParams {
 
 /**
  * A Kafka topic, read by a consumer group, as a gomes {@link ConsumerChannel} (Go gomes' inbound
- * channel adapter), with at-least-once delivery and no loss on failure:
+ * channel adapter), with at-least-once delivery and no loss on failure. Both ways of consuming run
+ * on a {@link KafkaSource} (one consumer-group member, the `@gomes/core/transport` SPI):
  *
- * - **Order and backpressure.** Records of a partition are handed over in offset order; the
- *   handler's promise is awaited before the next one. At most `queueCapacity` records per partition
- *   are handed over and unacked; while reached, the partition is paused until acks make room.
- * - **Prefetch buffer.** Every record of a fetched batch is kept until handed over (never fetched
- *   twice); the batch handler returns to kafkajs (which then fetches more) once at most `maxBytes`
- *   / 2 of the partition is still buffered, so about 1.5 × `maxBytes` per partition are buffered
- *   at most. While waiting it heartbeats and it returns at once on stop, seek or rebalance: a
- *   handler slower than `sessionTimeoutMs` does not get the member evicted.
- * - **Gap-safe commits.** Auto-commit is off. Each partition tracks handed-over offsets in a
- *   `PartitionOffsetTracker`; only the prefix of acked offsets is committed (every
- *   `commitIntervalMs`, and on rebalance and close), whatever order acks arrive in.
- * - **Nack** rewinds the partition to the nacked offset (after `delayMs`): it and the records after
- *   it are delivered again with `deliveryAttempt + 1`; late acks of those are ignored.
- * - **Rebalance.** When a rebalance is detected, hand-over stops and acked offsets are committed
- *   while the member still owns its partitions (before the re-join). Revoked partitions' buffers,
- *   trackers and later acks are discarded, never committed in the new generation (their unacked
- *   records go to the new owner); kept partitions continue where they were. A member that
- *   re-joins with a new member id (evicted) starts over on every partition.
- * - **Undecodable records** go to the dead-letter topic with the reason (`gomes.dlq.*` headers) and
- *   are then committed past. A dead-letter write that fails is retried with backoff; one that
- *   cannot succeed (record too large, not authorized) is reported and keeps its partition paused
- *   on the record (never skipped) until a rebalance keeps the partition or the consumer restarts.
- * - **Crashes.** A kafkajs consumer crash (the broker gone, the network down, …) is reported
- *   through `SubscribeOptions.onError` as `GOMES_CONSUMER_CRASHED` and the member is restarted with
- *   capped exponential backoff and jitter (`withRestartPolicy`), for as long as the channel runs:
- *   an outage of any length heals by itself. Before it joins again, a restart removes the crashed
- *   member from the group (it could not leave while the broker was gone), so the partitions come
- *   back at once rather than after the session timeout. A finite `maxRestarts` ends a crash loop
- *   (a final non-retriable `GOMES_CONSUMER_CRASHED`, resources released, `subscribe` may be called
- *   again). `state` shows `running` / `rebalancing` / `crashed` / `stopping` / `stopped`.
+ * - `openSource()`: an event-driven consumer runs gomes' consume core on it.
+ * - `subscribe(handler)`: core's `SourceSubscription` runs on it — records of a partition handed over
+ *   in offset order, the handler's promise awaited before the next one, at most `queueCapacity`
+ *   unsettled per partition (the partition paused meanwhile), gap-safe commits (every
+ *   `commitIntervalMs`, on revoke and close), `nack` rewinding the partition (seek) after `delayMs`
+ *   with `deliveryAttempt + 1`, undecodable records to the dead-letter topic, revoked partitions'
+ *   unsettled deliveries dropped (never committed in the new generation).
+ * - **Crashes.** A consumer crash (the broker gone, the network down, …) is reported through
+ *   `SubscribeOptions.onError` as `GOMES_CONSUMER_CRASHED` and the member is restarted with capped
+ *   exponential backoff and jitter (`withRestartPolicy`), for as long as the channel runs, removing
+ *   the crashed member from the group first. A finite `maxRestarts` ends a crash loop (a final
+ *   non-retriable `GOMES_CONSUMER_CRASHED`, resources released, `subscribe` may be called again).
+ *   `state` shows `running` / `rebalancing` / `crashed` / `stopping` / `stopped`.
  * - **Ephemeral readers** (`KafkaConsumerChannelBuilder.asEphemeralReader`, used by gomes for reply
  *   consumers) are alone in a group of their own, start at the end of every partition (positioned
  *   before `subscribe()` resolves) and keep their positions in memory instead of committing.
@@ -87,8 +68,9 @@ export class KafkaConsumerChannel implements ConsumerChannel {
   readonly deadLetterTopic: string;
   readonly #params: KafkaConsumerChannelParams;
   readonly #logger: Logger;
-  #subscription: KafkaConsumerSubscription | undefined;
-  /** The source an event-driven consumer runs on (see {@link KafkaConsumerChannel.openSource}). */
+  /** The subscription of `subscribe`, running on {@link KafkaConsumerChannel.#source}. */
+  #subscription: SourceSubscription | undefined;
+  /** The source of the subscription, or the one an event-driven consumer runs on (see `openSource`). */
   #source: KafkaSource | undefined;
   #deadLetters: DeadLetterPublisher | undefined;
   readonly #createdAt = Date.now();
@@ -128,7 +110,7 @@ export class KafkaConsumerChannel implements ConsumerChannel {
    * `gomes.consumer.lag` gauge. Empty without a subscription or before the first fetch.
    */
   consumerLag(): readonly PartitionLag[] {
-    return this.#source ? this.#source.lag() : (this.#subscription?.consumerLag() ?? []);
+    return this.#source?.lag() ?? [];
   }
 
   /**
@@ -157,7 +139,26 @@ export class KafkaConsumerChannel implements ConsumerChannel {
    */
   async subscribe(handler: DeliveryHandler, options: SubscribeOptions = {}): Promise<Subscription> {
     await this.#releaseInactive();
-    const subscription = new KafkaConsumerSubscription(this.#subscriptionConfig(), handler, options);
+    const source = new KafkaSource(this.#subscriptionConfig(), async () => this.#closeDeadLetters());
+    const logger = this.#logger;
+    const subscription = new SourceSubscription({
+      name: this.name,
+      source,
+      handler,
+      queueCapacity: this.#params.options.queueCapacity,
+      onError: (error) => {
+        logger.error('Kafka consumer error', {
+          reason: error.message,
+          code: (error as { code?: unknown }).code,
+        });
+        options.onError?.(error);
+      },
+      deadLetters: this.#deadLetterPublisher(),
+      logger,
+      rejectedRedeliveryDelayMs: 0,
+      deadLetterRetryDelayMs: this.#params.options.restartBackoffMs,
+    });
+    this.#source = source;
     this.#subscription = subscription;
     await subscription.start();
     return subscription;
@@ -196,16 +197,21 @@ export class KafkaConsumerChannel implements ConsumerChannel {
    */
   deadLetterChannel(): TransportDeadLetterChannel | undefined {
     if (this.#params.ephemeral === true) return undefined;
-    this.#deadLetters ??= new DeadLetterPublisher(this.#params.driver, this.deadLetterTopic, this.#logger);
     return {
-      publisher: this.#deadLetters,
+      publisher: this.#deadLetterPublisher(),
       forFailedMessages: this.#params.options.deadLetterTopic !== undefined,
     };
   }
 
-  /** The current subscription or source. */
-  get #active(): KafkaConsumerSubscription | KafkaSource | undefined {
-    return this.#source ?? this.#subscription;
+  /** The dead-letter topic's publisher (also of ephemeral readers' subscriptions), created on first use. */
+  #deadLetterPublisher(): DeadLetterPublisher {
+    this.#deadLetters ??= new DeadLetterPublisher(this.#params.driver, this.deadLetterTopic, this.#logger);
+    return this.#deadLetters;
+  }
+
+  /** The current source (of a subscription or of an event-driven consumer). */
+  get #active(): KafkaSource | undefined {
+    return this.#source;
   }
 
   /** Closes a subscription or source that gave up restarting; rejects when one is still active. */
@@ -219,6 +225,7 @@ export class KafkaConsumerChannel implements ConsumerChannel {
       );
     }
     this.#source = undefined;
+    this.#subscription = undefined;
   }
 
   #subscriptionConfig(): SubscriptionConfig {
@@ -238,11 +245,12 @@ export class KafkaConsumerChannel implements ConsumerChannel {
 
   /** Commits what is acked now (also done every `commitIntervalMs`). */
   async commit(): Promise<void> {
-    await this.#subscription?.commitAcked();
+    await this.#subscription?.commit();
   }
 
   /** Closes the current subscription, if any. Idempotent. */
   async close(): Promise<void> {
+    await this.#subscription?.close();
     await this.#active?.close();
     await this.#closeDeadLetters();
   }

@@ -1,12 +1,11 @@
 import { GomesError, type ConsumerChannelStatus, type PartitionLag } from '@gomes/core';
-import type { PartitionedSource, SourceListener, SourcePosition, SourceRecord } from '@gomes/core/transport';
+import type { PartitionedSource, SourceListener, SourcePosition } from '@gomes/core/transport';
 import type {
   DriverBatch,
   DriverBatchControl,
   DriverConsumer,
   TopicPartitions,
 } from './driver/kafka-driver.js';
-import { waitUntilDecodable } from './decode-readiness.js';
 import { toDriverConsumerOptions } from './kafka-consumer-options.js';
 import { rootMessage } from './kafka-errors.js';
 import { sharedPromise } from './internal/async-utils.js';
@@ -14,13 +13,14 @@ import { removeCrashedMember } from './crashed-member.js';
 import { RestartBudget, restartUntilRunning } from './restart-policy.js';
 import { resolveSourceOffsets } from './source-offset-resolver.js';
 import { SourcePartitions } from './source-partitions.js';
-import { toSourceRecord } from './source-record.js';
+import { prepareSourceRecords } from './source-record.js';
+import { EphemeralPositions } from './ephemeral-positions.js';
 import {
+  ConsumerStateClock,
   startFailure,
-  toTransportState,
   type KafkaConsumerState,
   type SubscriptionConfig,
-} from './kafka-consumer-subscription.js';
+} from './kafka-consumer-state.js';
 
 /**
  * A Kafka consumer-group member as a {@link PartitionedSource} (the `@gomes/core/transport` SPI):
@@ -37,6 +37,10 @@ import {
  * - **Crashes** (issue 7): reported as `GOMES_CONSUMER_CRASHED`; the member is restarted with the
  *   restart policy's backoff (by default it never gives up), removing the crashed member from the
  *   group first (LeaveGroup), so partitions come back at once. `status()` reads not ready meanwhile.
+ * - **Ephemeral readers** (`asEphemeralReader`): the end of every partition is read before the
+ *   member joins and each newly assigned partition is sought there before its first fetch;
+ *   `commit` moves these in-memory positions (nothing goes to the broker), so a rejoin continues
+ *   from them (see {@link EphemeralPositions}).
  *
  * @internal
  */
@@ -60,24 +64,24 @@ export class KafkaSource implements PartitionedSource {
   /** Revokes and assignments, in order: a new assignment is handed over once the revoke drained. */
   #transition: Promise<void> = Promise.resolve();
   #restartLoop: Promise<void> | undefined;
-  #restarting = false;
   #gaveUp = false;
+  readonly #state = new ConsumerStateClock();
   #starting = false;
   #startError: Error | undefined;
-  #stateValue: KafkaConsumerState = 'starting';
-  #stateSince = Date.now();
-  #crashReason: string | undefined;
   #groupJoins = 0;
+
+  /** An ephemeral reader's positions (read at start), in place of group commits. */
+  #positions: EphemeralPositions | undefined;
 
   /** Run once the source closed (the channel releases what it opened for this source). */
   readonly #onClosed: (() => Promise<void>) | undefined;
 
   constructor(config: SubscriptionConfig, onClosed?: () => Promise<void>) {
     this.#onClosed = onClosed;
-    if (config.topics.length !== 1 || config.ephemeral) {
+    if (config.topics.length !== 1) {
       throw new GomesError(
         'ILLEGAL_STATE',
-        `Kafka consumer "${config.consumerName}" reads several topics or is an ephemeral reader: it cannot run on the consume core (subscribe() instead)`,
+        `Kafka consumer "${config.consumerName}" reads several topics: a consumer reads one topic`,
       );
     }
     this.#config = config;
@@ -94,13 +98,7 @@ export class KafkaSource implements PartitionedSource {
 
   /** Current state. */
   get state(): KafkaConsumerState {
-    return this.#stateValue;
-  }
-
-  set #state(state: KafkaConsumerState) {
-    if (state === this.#stateValue) return;
-    this.#stateValue = state;
-    this.#stateSince = Date.now();
+    return this.#state.value;
   }
 
   /** Whether the restart policy gave up after crashes (nothing consumes any more). */
@@ -121,15 +119,7 @@ export class KafkaSource implements PartitionedSource {
 
   /** State and per-partition progress for `gomes.health()` (not ready while restarting). */
   status(): ConsumerChannelStatus {
-    const state =
-      this.#restarting && this.#stateValue === 'starting' ? 'crashed' : toTransportState(this.#stateValue);
-    return {
-      state,
-      since: this.#stateSince,
-      restarting: this.#restarting,
-      ...(state === 'crashed' && this.#crashReason !== undefined ? { error: this.#crashReason } : {}),
-      partitions: this.#partitions.progress(this.#topic, this.group),
-    };
+    return this.#state.status(this.#partitions.progress(this.#topic, this.group));
   }
 
   /** @inheritDoc */
@@ -141,9 +131,10 @@ export class KafkaSource implements PartitionedSource {
   async start(listener: SourceListener): Promise<void> {
     this.#listener = listener;
     try {
+      if (this.#config.ephemeral === true) this.#positions = await EphemeralPositions.atEnd(this.#config);
       await this.#startConsumer();
     } catch (error) {
-      this.#state = 'stopped';
+      this.#state.value = 'stopped';
       this.#abort.abort();
       throw error;
     }
@@ -161,6 +152,7 @@ export class KafkaSource implements PartitionedSource {
 
   /** @inheritDoc */
   seek(partition: number, offset: bigint): void {
+    this.#positions?.fetched(this.#topic, partition, offset);
     this.#consumer?.seek(this.#topic, partition, offset.toString());
   }
 
@@ -179,7 +171,7 @@ export class KafkaSource implements PartitionedSource {
 
   /** @inheritDoc */
   async commit(offsets: ReadonlyMap<number, bigint>): Promise<void> {
-    const consumer = this.#consumer;
+    const consumer = this.#positions?.committer ?? this.#consumer;
     if (!consumer) throw new GomesError('ILLEGAL_STATE', 'The Kafka consumer is not running: commit skipped');
     const stored = await consumer.commit(
       [...offsets].map(([partition, offset]) => ({
@@ -194,13 +186,13 @@ export class KafkaSource implements PartitionedSource {
 
   /** @inheritDoc */
   readonly close = sharedPromise(async () => {
-    if (this.#stateValue !== 'crashed') this.#state = 'stopping';
+    if (this.#state.value !== 'crashed') this.#state.value = 'stopping';
     this.#abort.abort();
-    this.#revokeAll();
+    this.#revoke(this.#partitions.owned());
     await this.#transition;
     await this.#disconnect();
     await this.#restartLoop;
-    this.#state = 'stopped';
+    this.#state.value = 'stopped';
     await this.#onClosed?.();
   });
 
@@ -210,13 +202,13 @@ export class KafkaSource implements PartitionedSource {
     this.#consumer = consumer;
     this.#memberId = undefined;
     this.#unlisten = consumer.listen({
-      onRebalancing: () => (this.#state = 'rebalancing'),
+      onRebalancing: () => (this.#state.value = 'rebalancing'),
       onGroupJoin: (assignment, memberId) => this.#onGroupJoin(assignment, memberId),
       onCrash: (error) => this.#onCrash(error),
     });
     this.#starting = true;
     this.#startError = undefined;
-    this.#state = 'starting';
+    this.#state.value = 'starting';
     const closed = (): boolean => this.#abort.signal.aborted;
     const where = `Kafka for consumer "${consumerName}" (group "${groupId}")`;
     try {
@@ -245,7 +237,7 @@ export class KafkaSource implements PartitionedSource {
       throw await startFailure(this.#config, error, where);
     }
     this.#budget.running();
-    if (this.#stateValue === 'starting') this.#state = 'running';
+    if (this.#state.value === 'starting') this.#state.value = 'running';
   }
 
   async #onBatch(batch: DriverBatch, control: DriverBatchControl): Promise<void> {
@@ -254,28 +246,17 @@ export class KafkaSource implements PartitionedSource {
     const last = batch.records[batch.records.length - 1];
     if (!listener || !last || !this.#wanted(batch.partition, control)) return;
     this.#partitions.fetched(batch.partition, BigInt(batch.highWatermark), BigInt(batch.records[0]!.offset));
-    const records: SourceRecord[] = [];
-    const { translator } = this.#config.options;
-    for (const record of batch.records) {
-      let undecodable: Error | undefined;
-      const pending = translator.prepareInbound(record);
-      if (pending) {
-        try {
-          const ready = await waitUntilDecodable(
-            { translator, signal: this.#abort.signal, report: (error) => listener.error(error) },
-            record,
-            pending,
-            () => !this.#wanted(batch.partition, control),
-          );
-          if (!ready) return; // revoked or closed while waiting: fetched again by the next owner
-        } catch (error) {
-          undecodable = error instanceof Error ? error : new Error(String(error));
-        }
-      }
-      records.push(toSourceRecord(record, translator, undecodable));
-    }
+    const records = await prepareSourceRecords(
+      batch.records,
+      this.#config.options.translator,
+      this.#abort.signal,
+      (error) => listener.error(error),
+      () => !this.#wanted(batch.partition, control),
+    );
+    if (!records) return; // revoked or closed while waiting: fetched again by the next owner
     if (!this.#wanted(batch.partition, control)) return;
     await listener.batch(batch.partition, records);
+    this.#positions?.fetched(this.#topic, batch.partition, BigInt(last.offset) + 1n);
     control.resolveOffset(last.offset);
   }
 
@@ -288,15 +269,11 @@ export class KafkaSource implements PartitionedSource {
     );
   }
 
-  /** Revokes every owned partition through the core (after the transitions before it). */
-  #revokeAll(): void {
-    this.#revoke(this.#partitions.owned());
-  }
-
   /** Revokes `partitions` through the core (after the transitions before it): it drains them. */
   #revoke(partitions: readonly number[]): void {
     if (partitions.length === 0) return;
     this.#partitions.release(partitions);
+    this.#positions?.released(this.#topic, partitions);
     const listener = this.#listener;
     this.#transition = this.#transition.then(async () => {
       await listener
@@ -326,7 +303,9 @@ export class KafkaSource implements PartitionedSource {
     this.#revoke(revoked);
     const kept = new Set(owned.filter((p) => !revoked.includes(p)));
     const added = partitions.filter((p) => !kept.has(p));
-    this.#state = this.#abort.signal.aborted ? 'stopping' : 'running';
+    // An ephemeral reader has no committed offsets: every partition is placed before its first fetch.
+    this.#positions?.seekAssigned(this.#topic, partitions, (p, o) => this.#consumer?.seek(this.#topic, p, o));
+    this.#state.value = this.#abort.signal.aborted ? 'stopping' : 'running';
     this.#config.logger.info('Kafka consumer assignment', {
       groupId: this.group,
       assignment: `${this.#topic}[${partitions.join(',')}]`,
@@ -336,6 +315,7 @@ export class KafkaSource implements PartitionedSource {
     if (added.length === 0) return;
     const consumer = this.#consumer;
     this.#partitions.assign(added);
+
     this.#transition = this.#transition.then(() => {
       if (this.#abort.signal.aborted || consumer !== this.#consumer) return;
       consumer?.resume(this.#topic, added); // clear a pause left from an earlier assignment
@@ -349,21 +329,21 @@ export class KafkaSource implements PartitionedSource {
       return;
     }
     if (this.#abort.signal.aborted) return;
-    this.#state = 'crashed';
-    this.#crashReason = rootMessage(error);
+    this.#state.value = 'crashed';
+    this.#state.crashReason = rootMessage(error);
     this.#budget.crashed();
     this.#staleMemberId = this.#memberId ?? this.#staleMemberId;
     this.#reportCrash(`Kafka consumer "${this.#config.consumerName}" crashed: ${rootMessage(error)}`, error);
-    this.#restarting = true;
+    this.#state.restarting = true;
     this.#restartLoop = this.#restart().finally(() => {
-      this.#restarting = false;
+      this.#state.restarting = false;
       this.#restartLoop = undefined;
     });
   }
 
   /** Restarts the client with the restart policy's backoff until it runs, closes, or the policy gives up. */
   async #restart(): Promise<void> {
-    this.#revokeAll();
+    this.#revoke(this.#partitions.owned());
     await this.#transition;
     await this.#disconnect();
     const name = this.#config.consumerName;
@@ -372,8 +352,8 @@ export class KafkaSource implements PartitionedSource {
       signal: this.#abort.signal,
       start: async () => this.#startConsumer(),
       onFailure: (error, restart) => {
-        this.#state = 'crashed';
-        this.#crashReason = `restart ${restart} failed: ${rootMessage(error)}`;
+        this.#state.value = 'crashed';
+        this.#state.crashReason = `restart ${restart} failed: ${rootMessage(error)}`;
         this.#reportCrash(
           `Restart ${restart} of Kafka consumer "${name}" failed: ${rootMessage(error)}`,
           error,
@@ -385,8 +365,9 @@ export class KafkaSource implements PartitionedSource {
       return;
     }
     if (outcome === 'closed') return;
-    this.#state = 'crashed';
+    this.#state.value = 'crashed';
     this.#gaveUp = true;
+    await this.#onClosed?.(); // nothing runs any more: release what the channel opened for it
     this.#reportCrash(
       `Kafka consumer "${name}" gave up after ${this.#budget.restarts} restart(s) (maxRestarts); it consumes nothing until it runs again`,
       undefined,

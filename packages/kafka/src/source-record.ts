@@ -1,6 +1,7 @@
 import { GomesError, isGomesError } from '@gomes/core';
 import type { DecodeResult, SourceRecord } from '@gomes/core/transport';
 import { describeDecodeError } from './kafka-errors.js';
+import { waitUntilDecodable } from './decode-readiness.js';
 import type { DriverInboundRecord } from './driver/kafka-driver.js';
 import type { KafkaMessageTranslator } from './kafka-message-translator.js';
 
@@ -41,4 +42,36 @@ export function toSourceRecord(
       }
     },
   };
+}
+
+/**
+ * A fetched batch as source records: records whose decoding needs I/O first (a schema registry)
+ * are prepared in order — a retriable failure is retried with backoff (see `waitUntilDecodable`), a
+ * non-retriable one makes the record undecodable. `undefined` when `halted()` turned true while
+ * waiting (revoked or closed: the batch is fetched again by the next owner).
+ *
+ * @internal
+ */
+export async function prepareSourceRecords(
+  records: readonly DriverInboundRecord[],
+  translator: KafkaMessageTranslator,
+  signal: AbortSignal,
+  report: (error: Error) => void,
+  halted: () => boolean,
+): Promise<SourceRecord[] | undefined> {
+  const prepared: SourceRecord[] = [];
+  for (const record of records) {
+    let undecodable: Error | undefined;
+    const pending = translator.prepareInbound(record);
+    if (pending) {
+      try {
+        if (!(await waitUntilDecodable({ translator, signal, report }, record, pending, halted)))
+          return undefined;
+      } catch (error) {
+        undecodable = error instanceof Error ? error : new Error(String(error));
+      }
+    }
+    prepared.push(toSourceRecord(record, translator, undecodable));
+  }
+  return prepared;
 }

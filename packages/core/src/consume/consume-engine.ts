@@ -15,6 +15,7 @@ import { PROCESSOR_RELEASE, type ReleasableDelivery } from './processor-release.
 import { undecodableDeadLetter, undecodableError } from './undecodable-dead-letter.js';
 import type { SeekedPartition, StartPosition } from './start-position.js';
 import { PartitionMover } from './partition-mover.js';
+import { OffsetCommits } from './offset-commits.js';
 
 /** What the engine needs from its consumer. @internal */
 export interface ConsumeEngineParams {
@@ -63,9 +64,7 @@ export class ConsumeEngine {
   readonly #intakes = new Map<number, PartitionIntake>();
   readonly #running = new Map<Work, Promise<unknown>>();
   readonly #scheduler: KeyScheduler<Work>;
-  #commitImmediate: ReturnType<typeof setImmediate> | undefined;
-  #commitTimer: ReturnType<typeof setTimeout> | undefined;
-  #committing: Promise<void> | undefined;
+  readonly #commits: OffsetCommits;
   #intakeOpen = true;
   readonly #mover: PartitionMover;
 
@@ -80,6 +79,12 @@ export class ConsumeEngine {
       run: (work) => this.#run(work),
       onError: (error) =>
         params.logger.error('Unexpected error in message task', { errorMessage: toError(error).message }),
+    });
+    this.#commits = new OffsetCommits({
+      source: params.source,
+      logger: params.logger,
+      owned: () => this.#intakes.values(),
+      open: () => this.#intakeOpen,
     });
     this.#mover = new PartitionMover({
       name: params.name,
@@ -98,7 +103,7 @@ export class ConsumeEngine {
         // A running message that failed was queued to run again: it is re-read from the new position.
         this.#scheduler.remove((work) => intakes.has(work.intake));
       },
-      commit: async (intakes) => this.#commitNow(intakes),
+      commit: async (intakes) => this.#commits.commitNow(intakes),
       replace: (intake, movedTo) => {
         intake.revoked = true;
         const fresh = new PartitionIntake(intake.partition, movedTo);
@@ -166,9 +171,8 @@ export class ConsumeEngine {
     }
     const owned = [...this.#intakes.values()];
     for (const intake of owned) intake.revoked = true;
-    clearTimeout(this.#commitTimer);
-    this.#commitTimer = undefined;
-    await this.#commitNow(owned);
+    this.#commits.cancelTimer();
+    await this.#commits.commitNow(owned);
     await this.#p.source.close();
   }
 
@@ -318,7 +322,7 @@ export class ConsumeEngine {
     }
     if (intake.settle(work.record.offset)) {
       source.settled?.(intake.partition, (intake.tracker as PartitionOffsetTracker).committable);
-      this.#scheduleCommit();
+      this.#commits.schedule();
     }
     if (intake.paused && intake.buffered <= this.#p.maxBufferedRecordsPerPartition / 2) {
       intake.paused = false;
@@ -361,60 +365,7 @@ export class ConsumeEngine {
       intake.revoked = true;
       this.#intakes.delete(intake.partition);
     }
-    await this.#commitNow(intakes);
-  }
-
-  /**
-   * After the settled prefix moved: commits it at the end of this turn (`commitIntervalMs` 0) or at the end of the commit interval (also on revoke and
-   * stop), so a member that dies between settle and commit gets the records redelivered.
-   */
-  #scheduleCommit(): void {
-    const interval = this.#p.source.commitIntervalMs ?? 0;
-    if (interval <= 0) {
-      if (this.#commitImmediate !== undefined) return;
-      this.#commitImmediate = setImmediate(() => {
-        this.#commitImmediate = undefined;
-        void this.#commitNow();
-      });
-    } else if (this.#commitTimer === undefined && this.#intakeOpen) {
-      this.#commitTimer = setTimeout(() => {
-        this.#commitTimer = undefined;
-        void this.#commitNow();
-      }, interval);
-    }
-  }
-
-  /**
-   * Commits the settled prefix of `intakes` (default: every owned partition, revoked ones being
-   * committed by their revoke); one commit at a time.
-   */
-  async #commitNow(intakes?: readonly PartitionIntake[]): Promise<void> {
-    while (this.#committing) await this.#committing;
-    const targets = intakes ?? [...this.#intakes.values()].filter((i) => !i.revoked);
-    const offsets = new Map<number, bigint>();
-    for (const intake of targets) {
-      const next = intake.pendingCommit;
-      if (next !== undefined) offsets.set(intake.partition, next);
-    }
-    if (offsets.size === 0 || this.#p.source.settlement !== 'offsets') return;
-    this.#committing = this.#p.source.commit(offsets).then(
-      () => {
-        for (const intake of targets) {
-          const next = offsets.get(intake.partition);
-          if (next !== undefined) intake.committed = next;
-        }
-      },
-      (error: unknown) => {
-        this.#p.logger.warn('Commit failed; retried with the next one', {
-          errorMessage: toError(error).message,
-        });
-      },
-    );
-    try {
-      await this.#committing;
-    } finally {
-      this.#committing = undefined;
-    }
+    await this.#commits.commitNow(intakes);
   }
 }
 

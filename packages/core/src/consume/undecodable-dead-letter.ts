@@ -2,6 +2,7 @@ import { GomesError, isGomesError } from '../errors/gomes-error.js';
 import { deadLetterMessage } from '../message/dead-letter-envelope.js';
 import { UndecodableRecordHeaders } from '../message/dead-letter-headers.js';
 import { Message } from '../message/message.js';
+import { PARTITION_KEY_HEADER } from '../message/message-headers.js';
 import type { DeliveryPosition } from '../channel/consumer-channel.js';
 import type { SourceRecord } from '../transport/spi/partitioned-source.js';
 
@@ -42,6 +43,8 @@ export function undecodableDeadLetter(
   );
   const now = new Date().toISOString();
   return new Message(letter.payload, {
+    // Same key as the source record, so per-key order carries over to the dead-letter channel.
+    ...(record.key ? { [PARTITION_KEY_HEADER]: record.key } : {}),
     ...letter.headers,
     [UndecodableRecordHeaders.REASON]: error.message || error.name,
     [UndecodableRecordHeaders.SOURCE_TOPIC]: position.channel,

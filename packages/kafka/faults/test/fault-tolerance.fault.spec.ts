@@ -37,7 +37,7 @@ const SHORT_OUTAGE_MS = 5000;
 /** The consumers' commit interval (gomes' default). */
 const COMMIT_INTERVAL_MS = 1000;
 const SHORT_SESSION_MS = 10_000;
-/** Hand-over pauses once a commit has gone unconfirmed this long (offset-committer.ts). */
+/** Bound used by the figures below: a commit interval of work plus this margin after a kill (was the old Kafka subscription's commit-stall hold). */
 const COMMIT_STALL_MS = 2000;
 
 /** The shape shared by every scenario; consumer settings are gomes' defaults unless a scenario says. */

@@ -157,7 +157,8 @@ describe('KafkaConsumerChannel (real broker)', () => {
     expect(dead!.headers[KafkaHeaders.DLQ_REASON]).toContain('Cannot decode record');
     expect(dead!.headers[KafkaHeaders.DLQ_ERROR_CODE]).toBe('GOMES_TRANSLATION_FAILED');
     expect(dead!.headers[KafkaHeaders.DLQ_SOURCE_OFFSET]).toBe('1');
-    expect(dead!.headers['messageId']).toBe('bad');
+    // Core's envelope: the letter has its own messageId; the original's headers are kept as gomes.original.*.
+    expect(dead!.headers['gomes.original.messageId']).toBe('bad');
     await waitFor(async () => (await committed(group, topic))[0] === '3', 10000, {
       description: 'committed past the bad record',
     });

@@ -7,7 +7,7 @@ import { GomesError } from '../../errors/gomes-error.js';
 import { newMessageId } from '../../message/message-id.js';
 import { InMemoryConsumerChannel } from './in-memory-consumer-channel.js';
 import { isInMemoryConnection } from './in-memory-connection.js';
-import type { InMemoryStartOffset } from './in-memory-subscription.js';
+import type { InMemoryStartOffset } from './in-memory-source.js';
 
 /** Transport options of an in-memory consumer. @public */
 export interface InMemoryConsumerOptions {

@@ -6,11 +6,16 @@ import type {
 } from '../../channel/consumer-channel.js';
 import type { ConsumerChannelStatus } from '../../channel/consumer-channel-status.js';
 import { GomesError } from '../../errors/gomes-error.js';
-import type { Logger } from '../../logging/logger.js';
+import { noopLogger, type Logger } from '../../logging/logger.js';
+import { SourceSubscription } from '../../consume/source-subscription.js';
 import type { InMemoryBroker } from './in-memory-broker.js';
 import type { PartitionedSource } from '../spi/partitioned-source.js';
-import { InMemorySource } from './in-memory-source.js';
-import { InMemorySubscription, type InMemoryStartOffset } from './in-memory-subscription.js';
+import { InMemoryPublisherChannel } from './in-memory-publisher-channel.js';
+import {
+  HANDLER_REJECTED_REDELIVERY_DELAY_MS,
+  InMemorySource,
+  type InMemoryStartOffset,
+} from './in-memory-source.js';
 
 /** What an {@link InMemoryConsumerChannel} reads and how. @public */
 export interface InMemoryConsumerChannelParams {
@@ -33,9 +38,11 @@ export interface InMemoryConsumerChannelParams {
 }
 
 /**
- * Consumes a topic of an {@link InMemoryBroker} as a member of a consumer group; see
- * {@link InMemorySubscription} for how deliveries are handed over, acked and nacked. One
- * subscription at a time; after `close()` it can subscribe again (and gets what was not committed).
+ * Consumes a topic of an {@link InMemoryBroker} as a member of a consumer group. `subscribe` runs
+ * core's {@link SourceSubscription} on an {@link InMemorySource} (see it for how deliveries are
+ * handed over, acked and nacked); undecodable records go to `<topic>.DLQ` on the same broker, and a
+ * handler that rejects gets its delivery again after {@link HANDLER_REJECTED_REDELIVERY_DELAY_MS}.
+ * One subscription at a time; after `close()` it can subscribe again (and gets what was not committed).
  *
  * @public
  */
@@ -99,29 +106,23 @@ export class InMemoryConsumerChannel implements ConsumerChannel {
    *
    * @throws GomesError `GOMES_ILLEGAL_STATE` while another subscription of this channel is open.
    */
-  async subscribe(handler: DeliveryHandler, options: SubscribeOptions = {}): Promise<InMemorySubscription> {
-    const { active, unlisten } = this.#open();
-    return Promise.resolve(
-      new InMemorySubscription({
-        broker: this.#params.broker,
-        topic: this.#params.topic,
-        groupId: this.#params.groupId,
-        queueCapacity: this.#params.queueCapacity,
-        startOffset: this.#params.startOffset,
-        handler,
-        onError: options.onError,
-        consumerName: this.#params.consumerName,
-        deadLetterTopic: `${this.#params.topic}.DLQ`,
-        ephemeral: this.#params.ephemeral === true,
-        ...(this.#params.logger ? { logger: this.#params.logger } : {}),
-        onClosed: () => {
-          active.closed = true;
-          this.#stoppedSince = Date.now();
-          unlisten();
-        },
-        onCommitted: (partition) => this.#progressAt.set(partition, Date.now()),
-      }),
-    );
+  async subscribe(handler: DeliveryHandler, options: SubscribeOptions = {}): Promise<SourceSubscription> {
+    const source = this.#source();
+    const subscription = new SourceSubscription({
+      name: this.#params.consumerName,
+      source,
+      handler,
+      queueCapacity: this.#params.queueCapacity,
+      maxUnsettled: this.#params.queueCapacity,
+      onError: options.onError,
+      deadLetters: new InMemoryPublisherChannel(this.#params.broker, `${this.#params.topic}.DLQ`),
+      logger: this.#params.logger ?? noopLogger,
+      rejectedRedeliveryDelayMs: HANDLER_REJECTED_REDELIVERY_DELAY_MS,
+      deadLetterRetryDelayMs: HANDLER_REJECTED_REDELIVERY_DELAY_MS,
+      deliveryAttempt: (partition, offset) => source.countDelivery(partition, offset),
+    });
+    await subscription.start();
+    return subscription;
   }
 
   /**
@@ -130,6 +131,10 @@ export class InMemoryConsumerChannel implements ConsumerChannel {
    * @throws GomesError `GOMES_ILLEGAL_STATE` while another subscription or source of this channel is open.
    */
   openSource(): PartitionedSource {
+    return this.#source();
+  }
+
+  #source(): InMemorySource {
     const { active, unlisten } = this.#open();
     return new InMemorySource({
       broker: this.#params.broker,

@@ -263,12 +263,17 @@ describe('in-memory consumer and publisher', () => {
 
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ code: 'GOMES_TRANSLATION_FAILED' });
-    const warning = logger.lines.find(
-      (l) => l.message === 'Undecodable record sent to the dead-letter topic',
-    );
+    const warning = logger.lines.find((l) => l.message === 'Undecodable record dead-lettered');
     expect(warning).toMatchObject({
       level: 'warn',
-      fields: { consumer: 'c', topic: 't', partition: 0, offset: '1', deadLetterTopic: 't.DLQ' },
+      fields: {
+        consumer: 'c',
+        channel: 't',
+        partition: 0,
+        offset: '1',
+        group: 'c',
+        deadLetterChannel: 't.DLQ',
+      },
     });
 
     const [dead] = broker.records('t.DLQ', 0);

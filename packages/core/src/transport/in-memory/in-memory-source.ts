@@ -8,7 +8,12 @@ import type {
 } from '../spi/partitioned-source.js';
 import type { InMemoryBroker, InMemoryRecord } from './in-memory-broker.js';
 import type { GroupMembership } from './in-memory-consumer-group.js';
-import type { InMemoryStartOffset } from './in-memory-subscription.js';
+
+/** Where a group with no committed offset starts reading a partition. @public */
+export type InMemoryStartOffset = 'earliest' | 'latest';
+
+/** How long a delivery whose handler rejected waits before it is delivered again, in ms. @public */
+export const HANDLER_REJECTED_REDELIVERY_DELAY_MS = 100;
 
 /** Most records handed over in one batch of a partition. */
 const MAX_BATCH_RECORDS = 500;
@@ -75,6 +80,11 @@ export class InMemorySource implements PartitionedSource {
     // Partitions assigned while joining arrived before the membership was known: pin them now.
     for (const partition of this.#cursors.keys()) this.#pin(partition);
     return Promise.resolve();
+  }
+
+  /** Counts a delivery of `offset` in the group (attempts survive members and subscriptions). */
+  countDelivery(partition: number, offset: bigint): number {
+    return this.#membership?.countDelivery(partition, offset) ?? 1;
   }
 
   pause(partitions: readonly number[]): void {

@@ -31,9 +31,5 @@ export {
   resolveInMemoryConsumerOptions,
   type InMemoryConsumerOptions,
 } from './in-memory-consumer-channel-builder.js';
-export {
-  InMemorySubscription,
-  HANDLER_REJECTED_REDELIVERY_DELAY_MS,
-  type InMemoryStartOffset,
-} from './in-memory-subscription.js';
+export { HANDLER_REJECTED_REDELIVERY_DELAY_MS, type InMemoryStartOffset } from './in-memory-source.js';
 export { murmur2, partitionForKey } from './partition-key.js';

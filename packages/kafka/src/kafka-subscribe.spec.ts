@@ -1,19 +1,15 @@
-// Unit tests of the subscription's rebalance, commit, restart and dead-letter rules with a fake
+// Unit tests of KafkaConsumerChannel.subscribe (core SourceSubscription on a KafkaSource): rebalance, commit, restart and dead-letter rules with a fake
 // driver (what a broker cannot be made to do on demand: a rebalance at an exact point, an eviction,
 // a crash during a restart, a dead-letter topic that refuses records).
 import { isGomesError, type Delivery } from '@gomes/core';
-import { holdsFor, waitFor } from '@gomes/core/testing';
+import { waitFor } from '@gomes/core/testing';
 import type { KafkaDriver } from './driver/kafka-driver.js';
 import { setup, tick, type FakeConsumer } from '../test/support/fake-kafka-driver.js';
 
 const at = (d: Delivery): string => `${d.position.partition}:${d.position.offset}`;
 const sleep = async (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const tooLarge = (): Error =>
-  Object.assign(new Error('The request included a message larger than the max message size'), {
-    type: 'MESSAGE_TOO_LARGE',
-  });
 
-describe('KafkaConsumerSubscription (fake driver)', () => {
+describe('KafkaConsumerChannel.subscribe (fake driver): rebalance, restart, dead letters', () => {
   it('hands over a record skipped at its turn because a rebalance started once the rebalance keeps its partition, and commits past it', async () => {
     const { channel, consumers } = setup();
     const got: Delivery[] = [];
@@ -73,59 +69,6 @@ describe('KafkaConsumerSubscription (fake driver)', () => {
     await channel.close();
   });
 
-  it('commits the acked offsets before the batch handler returns when a heartbeat fails (rebalance detected)', async () => {
-    const { channel, consumers } = setup({ commitIntervalMs: 60000 }); // no commit per ack
-    const got: Delivery[] = [];
-    await channel.subscribe(async (d) => void got.push(d));
-    const c = consumers[0]!;
-    await c.deliver(0, [0, 1, 2]);
-    await waitFor(() => got.length === 3);
-    await got[0]!.ack();
-    await got[1]!.ack();
-    expect(c.commits).toHaveLength(0);
-    const rebalancing = Object.assign(new Error('The group is rebalancing'), {
-      type: 'REBALANCE_IN_PROGRESS',
-    });
-    await c.deliver(0, [3], async () => {
-      throw rebalancing;
-    });
-    // Committed while the member still owns the partition, before the driver re-joins.
-    expect(c.lastCommit(0)).toBe('2');
-    await channel.close();
-  });
-
-  it('sends only the rebalance commit while rebalancing; after the join it commits kept partitions and never revoked ones', async () => {
-    const { channel, consumers } = setup();
-    const got: Delivery[] = [];
-    await channel.subscribe(async (d) => void got.push(d));
-    const c = consumers[0]!;
-    await c.deliver(0, [0, 1]);
-    await c.deliver(1, [10, 11]);
-    await waitFor(() => got.length === 4);
-    await got[0]!.ack();
-    await waitFor(() => c.lastCommit(0) === '1');
-    c.listener.onRebalancing?.();
-    await tick();
-    const afterRebalanceCommit = c.commits.length;
-    await got[1]!.ack(); // 0:1, partition kept
-    await got[2]!.ack(); // 1:10, partition revoked by the join below
-    await tick();
-    await tick();
-    expect(c.commits).toHaveLength(afterRebalanceCommit); // nothing while the join is under way
-    const atJoin = c.commits.length;
-    c.join([0]);
-    await waitFor(() => c.lastCommit(0) === '2');
-    await got[3]!.ack(); // 1:11, revoked: ignored
-    await tick();
-    expect(
-      c.commits
-        .slice(atJoin)
-        .flat()
-        .filter((o) => o.partition === 1),
-    ).toEqual([]);
-    await channel.close();
-  });
-
   it('revokes every partition when the member re-joins with a new member id (evicted), even one assigned again', async () => {
     const { channel, consumers } = setup();
     const got: Delivery[] = [];
@@ -136,6 +79,7 @@ describe('KafkaConsumerSubscription (fake driver)', () => {
     await got[0]!.ack();
     await waitFor(() => c.lastCommit(0) === '1');
     c.join([0, 1], 'member-2'); // kafkajs re-joins after UNKNOWN_MEMBER_ID without a rebalance event
+    await tick(); // the revoke of the old membership ran
     const atJoin = c.commits.length;
     await got[1]!.ack(); // delivered to the old membership: stale
     await tick();
@@ -252,26 +196,6 @@ describe('KafkaConsumerSubscription (fake driver)', () => {
     await channel.close();
   });
 
-  it('holds hand-over while commits stall (none confirmed for 2 s), so a restart redelivers only what the commit interval allows; resumes once a commit is confirmed', async () => {
-    const { channel, consumers } = setup({ commitIntervalMs: 100 });
-    const got: Delivery[] = [];
-    await channel.subscribe(async (d) => {
-      got.push(d);
-      await d.ack();
-    });
-    const c = consumers[0]!;
-    c.commitResult = false; // the broker is gone: no commit is confirmed
-    await c.deliver(0, [0, 1, 2]);
-    await waitFor(() => got.length === 3);
-    await sleep(2300);
-    await c.deliver(0, [3, 4, 5]);
-    await holdsFor(() => got.length === 3, 800, { description: 'nothing handed over while commits stall' });
-    c.commitResult = true; // commits go through again
-    await waitFor(() => got.length === 6, 3000, { description: 'hand-over resumes' });
-    await waitFor(() => c.lastCommit(0) === '6');
-    await channel.close();
-  });
-
   it('after giving up on restarts releases its dead-letter producer and can be replaced by subscribing again', async () => {
     const { channel, consumers, producers } = setup({ maxRestarts: 0 });
     const errors: Error[] = [];
@@ -289,42 +213,5 @@ describe('KafkaConsumerSubscription (fake driver)', () => {
     await consumers.at(-1)!.deliver(0, [1]);
     await waitFor(() => got.length === 1);
     await channel.close();
-  });
-
-  it('keeps the record and the partition paused on a non-retriable dead-letter failure, reports it, and retries after a rebalance keeps the partition', async () => {
-    let fail = true;
-    const { channel, consumers, producers } = setup({}, () => {
-      if (fail) throw tooLarge();
-    });
-    const errors: Error[] = [];
-    const got: Delivery[] = [];
-    await channel.subscribe(async (d) => void got.push(d), { onError: (e) => errors.push(e) });
-    const c = consumers[0]!;
-    await c.deliver(0, [0, 1, 2], undefined, (o) => Buffer.from(o === 1 ? 'not json' : '{}'));
-    await waitFor(() => errors.length === 1);
-    const error = errors[0]!;
-    expect(isGomesError(error) && [error.code, error.retriable]).toEqual(['GOMES_DEAD_LETTER_FAILED', false]);
-    await got[0]!.ack();
-    const ackedAt = Date.now();
-    await waitFor(() => c.lastCommit(0) === '1');
-    await sleep(50);
-    expect(got.map(at)).toEqual(['0:0']); // never skipped past the record it could not store
-    expect(c.lastCommit(0)).toBe('1');
-    expect(c.paused.has(0)).toBe(true);
-    expect(producers.map((p) => [p.sent.length, p.closed])).toEqual([[1, true]]); // not retried, closed
-    const p0 = channel.status().partitions.find((p) => p.partition === 0)!;
-    expect(p0.lag).toBe(2);
-    expect(p0.lastProgressAt).toBeLessThanOrEqual(ackedAt); // health sees no progress
-
-    fail = false;
-    c.listener.onRebalancing?.();
-    c.join([0, 1]);
-    await waitFor(() => got.length === 2);
-    expect(at(got[1]!)).toBe('0:2');
-    expect(channel.deadLettered).toBe(1);
-    await got[1]!.ack();
-    await waitFor(() => c.lastCommit(0) === '3');
-    await channel.close();
-    expect(producers.every((p) => p.closed)).toBe(true);
   });
 });
