@@ -325,7 +325,7 @@ describe('KafkaPublisherChannel (fake driver)', () => {
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
     const { channel, producers } = publisher(
-      { async: true, sendTimeoutMs: 150, maxBufferedMessages: 1, batchSize: 1, lingerMs: 0 },
+      { async: true, sendTimeoutMs: 1000, maxBufferedMessages: 1, batchSize: 1, lingerMs: 0 },
       async () => held,
     );
     const errors: Error[] = [];
@@ -333,6 +333,8 @@ describe('KafkaPublisherChannel (fake driver)', () => {
     await channel.send(msg(1)); // in the held request
     await new Promise((r) => setImmediate(r));
     await channel.send(msg(2)); // buffered
+    // No room until msg 2 times out (1 s: long enough that it cannot time out before this send
+    // starts waiting, even on a loaded machine).
     const waiting = channel.send(msg(3)).catch((e: unknown) => e); // no room
     expect(await waiting).toMatchObject({ code: 'GOMES_PUBLISH_FAILED' });
     await waitFor(() => errors.length >= 2, 2000);
