@@ -183,7 +183,8 @@ export class KeyScheduler<T> {
       (this.#resuming.shift() as () => void)();
     }
     while (this.#running < this.#concurrency && this.#ready.size > 0) {
-      const [seq, key] = this.#ready.pop();
+      const key = this.#ready.pop();
+      const seq = this.#ready.poppedSeq;
       const lane = this.#lanes.get(key);
       if (!lane || lane.state !== 'ready' || lane.head >= lane.items.length) continue;
       if (lane.seqs[lane.head] !== seq) continue; // stale entry (the lane changed since)
@@ -268,11 +269,18 @@ class ReadyHeap {
     keys[i] = key;
   }
 
-  /** Removes and returns the smallest pair; only when `size > 0`. */
-  pop(): [number, string] {
+  /** The stamp of the pair {@link ReadyHeap.pop} removed last. */
+  poppedSeq = 0;
+
+  /**
+   * Removes the smallest pair and returns its key (its stamp is then {@link ReadyHeap.poppedSeq}:
+   * no pair array per pop); only when `size > 0`.
+   */
+  pop(): string {
     const seqs = this.#seqs;
     const keys = this.#keys;
-    const top: [number, string] = [seqs[0] as number, keys[0] as string];
+    const top = keys[0] as string;
+    this.poppedSeq = seqs[0] as number;
     const lastSeq = seqs.pop() as number;
     const lastKey = keys.pop() as string;
     const n = seqs.length;

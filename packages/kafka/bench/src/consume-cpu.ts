@@ -9,7 +9,7 @@
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { gomesConnection, gomesAsyncPublish, gomesPublisher } from './gomes-kafka.js';
-import { gomesConsume, type ConsumeTuning } from './gomes-consume.js';
+import { gomesConsume } from './gomes-consume.js';
 import { makePayloads } from './payload.js';
 import { rawAdmin, rawConsume, type ConsumeResult } from './raw-kafka.js';
 import { positiveIntEnv } from './stats.js';
@@ -26,11 +26,11 @@ const TIMEOUT = 180_000;
 const log = (line: string): void => void process.stdout.write(`${line}\n`);
 
 const sides: Record<string, (group: string) => Promise<ConsumeResult>> = {
-  raw: (g) => rawConsume(BROKERS, TOPIC, g, RECORDS, TIMEOUT),
-  gomes: (g) => gomesConsume(BROKERS, TOPIC, g, RECORDS, TIMEOUT, {}),
-  nocause: (g) => gomesConsume(BROKERS, TOPIC, g, RECORDS, TIMEOUT, { inheritCausation: false }),
-  batch: (g) => gomesConsume(BROKERS, TOPIC, g, RECORDS, TIMEOUT, { batchMaxSize: 100 } as ConsumeTuning),
-  plt: (g) => gomesConsume(BROKERS, TOPIC, g, RECORDS, TIMEOUT, { driver: 'platformatic' }),
+  raw: async (g) => rawConsume(BROKERS, TOPIC, g, RECORDS, TIMEOUT),
+  gomes: async (g) => gomesConsume(BROKERS, TOPIC, g, RECORDS, TIMEOUT, {}),
+  nocause: async (g) => gomesConsume(BROKERS, TOPIC, g, RECORDS, TIMEOUT, { inheritCausation: false }),
+  batch: async (g) => gomesConsume(BROKERS, TOPIC, g, RECORDS, TIMEOUT, { batchMaxSize: 100 }),
+  plt: async (g) => gomesConsume(BROKERS, TOPIC, g, RECORDS, TIMEOUT, { driver: 'platformatic' }),
 };
 
 async function measure(name: string, rep: number): Promise<{ rate: number; cpu: number }> {
