@@ -41,6 +41,15 @@ async function measure(name: string, rep: number): Promise<{ rate: number; cpu: 
     await session.post('Profiler.setSamplingInterval', { interval: 200 });
     await session.post('Profiler.start');
   }
+  const heap = process.env['CPU_HEAP'] && name !== 'raw' ? new Session() : undefined;
+  if (heap) {
+    heap.connect();
+    await heap.post('HeapProfiler.startSampling', {
+      samplingInterval: 4096,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    } as never);
+  }
   const before = process.cpuUsage();
   const result = await sides[name]!(`${RUN}-${name}-${rep}`);
   const used = process.cpuUsage(before);
@@ -48,6 +57,11 @@ async function measure(name: string, rep: number): Promise<{ rate: number; cpu: 
     const { profile } = await session.post('Profiler.stop');
     writeFileSync(`${PROFILE}/${name}-${rep}.cpuprofile`, JSON.stringify(profile));
     session.disconnect();
+  }
+  if (heap) {
+    const { profile } = await heap.post('HeapProfiler.stopSampling');
+    writeFileSync(`${process.env['CPU_HEAP']}/${name}-${rep}.heapprofile`, JSON.stringify(profile));
+    heap.disconnect();
   }
   if (result.count !== RECORDS) throw new Error(`${name}: ${result.count}/${RECORDS}`);
   return { rate: result.msgsPerSec, cpu: (used.user + used.system) / RECORDS };
