@@ -16,32 +16,59 @@ export function toSourceRecord(
   translator: KafkaMessageTranslator,
   undecodable: Error | undefined,
 ): SourceRecord {
-  return {
-    offset: BigInt(record.offset),
-    key: record.key === null ? `${record.topic}/${record.partition}` : record.key.toString('utf8'),
-    headers: record.headers,
-    rawValue: record.value === null ? undefined : record.value,
-    decode: (): DecodeResult => {
-      if (undecodable) {
-        if (isGomesError(undecodable)) return { ok: false, error: undecodable };
-        const error = new GomesError(
-          'TRANSLATION_FAILED',
-          `Cannot decode record ${record.topic}/${record.partition}@${record.offset}: ${describeDecodeError(undecodable)}`,
-          {
-            cause: undecodable,
-            retriable: false,
-            details: { topic: record.topic, partition: record.partition, offset: record.offset },
-          },
-        );
-        return { ok: false, error };
-      }
-      try {
-        return { ok: true, message: translator.fromRecord(record) };
-      } catch (error) {
-        return { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
-      }
-    },
-  };
+  return new KafkaSourceRecord(record, translator, undecodable);
+}
+
+/**
+ * One object per fetched record, `decode` on its prototype: no closure (and its context) per
+ * record, which showed in the consume profile's allocations. The value is the fetched buffer
+ * itself (never copied).
+ */
+class KafkaSourceRecord implements SourceRecord {
+  readonly offset: bigint;
+  readonly key: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly rawValue: Buffer | undefined;
+  readonly #record: DriverInboundRecord;
+  readonly #translator: KafkaMessageTranslator;
+  readonly #undecodable: Error | undefined;
+
+  constructor(
+    record: DriverInboundRecord,
+    translator: KafkaMessageTranslator,
+    undecodable: Error | undefined,
+  ) {
+    this.offset = BigInt(record.offset);
+    this.key = record.key === null ? `${record.topic}/${record.partition}` : record.key.toString('utf8');
+    this.headers = record.headers;
+    this.rawValue = record.value === null ? undefined : record.value;
+    this.#record = record;
+    this.#translator = translator;
+    this.#undecodable = undecodable;
+  }
+
+  decode(): DecodeResult {
+    const record = this.#record;
+    const undecodable = this.#undecodable;
+    if (undecodable) {
+      if (isGomesError(undecodable)) return { ok: false, error: undecodable };
+      const error = new GomesError(
+        'TRANSLATION_FAILED',
+        `Cannot decode record ${record.topic}/${record.partition}@${record.offset}: ${describeDecodeError(undecodable)}`,
+        {
+          cause: undecodable,
+          retriable: false,
+          details: { topic: record.topic, partition: record.partition, offset: record.offset },
+        },
+      );
+      return { ok: false, error };
+    }
+    try {
+      return { ok: true, message: this.#translator.fromRecord(record) };
+    } catch (error) {
+      return { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
+    }
+  }
 }
 
 /**

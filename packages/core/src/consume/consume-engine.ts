@@ -50,6 +50,8 @@ interface Work {
   state: ProcessingState;
   deliveryAttempt: number;
   scope: AbortScope | undefined;
+  /** The running attempt (set while it is in `ConsumeEngine.#running`). */
+  running: Promise<RunResult> | undefined;
 }
 
 /**
@@ -62,7 +64,8 @@ interface Work {
 export class ConsumeEngine {
   readonly #p: ConsumeEngineParams;
   readonly #intakes = new Map<number, PartitionIntake>();
-  readonly #running = new Map<Work, Promise<unknown>>();
+  /** Work whose attempt runs now (its promise is `work.running`). */
+  readonly #running = new Set<Work>();
   readonly #scheduler: KeyScheduler<Work>;
   readonly #commits: OffsetCommits;
   #intakeOpen = true;
@@ -98,7 +101,8 @@ export class ConsumeEngine {
       drain: async (intakes) => {
         this.#scheduler.remove((work) => intakes.has(work.intake));
         const running: Promise<unknown>[] = [];
-        for (const [work, done] of this.#running) if (intakes.has(work.intake)) running.push(done);
+        for (const work of this.#running)
+          if (intakes.has(work.intake) && work.running) running.push(work.running);
         await Promise.all(running);
         // A running message that failed was queued to run again: it is re-read from the new position.
         this.#scheduler.remove((work) => intakes.has(work.intake));
@@ -161,7 +165,7 @@ export class ConsumeEngine {
         'ABORTED',
         `Consumer "${this.#p.name}" stopped before the message finished`,
       );
-      for (const work of this.#running.keys()) work.scope?.abort(reason);
+      for (const work of this.#running) work.scope?.abort(reason);
       if (this.#running.size > 0) {
         // Aborted, not awaited: whatever they do now is never acked (their partitions are released).
         this.#p.logger.warn('Stop budget expired; aborted the handlers still running (never acked)', {
@@ -198,6 +202,7 @@ export class ConsumeEngine {
         state: { attempts: 0 },
         deliveryAttempt: 1,
         scope: undefined,
+        running: undefined,
       });
     }
     if (!intake.paused && intake.buffered >= this.#p.maxBufferedRecordsPerPartition) {
@@ -206,56 +211,63 @@ export class ConsumeEngine {
     }
   }
 
-  async #run(work: Work): Promise<RunResult> {
-    if (work.intake.revoked) return DONE;
+  // The attempt's own promise, without an async wrapper's extra promise and hop per message.
+  // eslint-disable-next-line @typescript-eslint/promise-function-async
+  #run(work: Work): Promise<RunResult> {
+    if (work.intake.revoked) return Promise.resolve(DONE);
+    // `#attempt` adds `work` to `#running` synchronously and removes it when it ends; the promise
+    // is read by revoke and drain, which run in later turns.
     const done = this.#attempt(work);
-    this.#running.set(work, done);
-    try {
-      return await done;
-    } finally {
-      this.#running.delete(work);
-    }
+    if (this.#running.has(work)) work.running = done;
+    return done;
   }
 
   /** Runs one attempt and settles it: the one place that decides done / again / failed. */
   async #attempt(work: Work): Promise<RunResult> {
-    const position = this.#position(work);
-    if (work.message === undefined) {
-      const decoded = work.record.decode();
-      if (!decoded.ok) return this.#deadLetterUndecodable(work, undecodableError(decoded.error), position);
-      work.message = decoded.message;
-    }
-    const message = work.message;
-    const scope = new AbortScope();
-    work.scope = scope;
-    const explicit: { nack?: NackOptions; ack?: true } = {};
-    const delivery: ReleasableDelivery = {
-      [PROCESSOR_RELEASE]: this.#release,
-      message,
-      key: work.record.key,
-      position,
-      deliveryAttempt: work.deliveryAttempt,
-      ack: async () => void (explicit.ack ??= true),
-      nack: async (options: NackOptions = {}) =>
-        void (explicit.ack === undefined && (explicit.nack ??= options)),
-    };
-    const ctx = scopedContext(
-      scope,
-      { endpointName: this.#p.name, delivery, channels: this.#p.channels, state: work.state },
-      this.#p.logger === noopLogger ? noopLogger : undefined,
-      () => this.#p.logger.child({ messageId: message.messageId, correlationId: message.correlationId }),
-    );
-    let result: RunResult;
+    this.#running.add(work);
     try {
-      await this.#p.pipeline(message, ctx);
-      result = explicit.nack ? this.#failed(work, undefined, explicit.nack.delayMs) : this.#done(work);
-    } catch (thrown) {
-      if (work.intake.revoked || scope.aborted) result = DONE;
-      else result = this.#failed(work, toError(thrown), undefined);
+      const position = this.#position(work);
+      if (work.message === undefined) {
+        const decoded = work.record.decode();
+        if (!decoded.ok)
+          return await this.#deadLetterUndecodable(work, undecodableError(decoded.error), position);
+        work.message = decoded.message;
+      }
+      const message = work.message;
+      const scope = new AbortScope();
+      work.scope = scope;
+      const explicit: { nack?: NackOptions; ack?: true } = {};
+      const delivery: ReleasableDelivery = {
+        [PROCESSOR_RELEASE]: this.#release,
+        message,
+        key: work.record.key,
+        position,
+        deliveryAttempt: work.deliveryAttempt,
+        ack: async () => void (explicit.ack ??= true),
+        nack: async (options: NackOptions = {}) =>
+          void (explicit.ack === undefined && (explicit.nack ??= options)),
+      };
+      const ctx = scopedContext(
+        scope,
+        { endpointName: this.#p.name, delivery, channels: this.#p.channels, state: work.state },
+        this.#p.logger === noopLogger ? noopLogger : undefined,
+        () => this.#p.logger.child({ messageId: message.messageId, correlationId: message.correlationId }),
+      );
+      let result: RunResult;
+      try {
+        await this.#p.pipeline(message, ctx);
+        result = explicit.nack ? this.#failed(work, undefined, explicit.nack.delayMs) : this.#done(work);
+      } catch (thrown) {
+        if (work.intake.revoked || scope.aborted) result = DONE;
+        else result = this.#failed(work, toError(thrown), undefined);
+      }
+      const stale = staleAttemptsSettled(work.state);
+      if (stale) await stale;
+      return result;
+    } finally {
+      this.#running.delete(work);
+      work.running = undefined;
     }
-    const stale = staleAttemptsSettled(work.state);
-    if (stale) await stale;
-    return result;
   }
 
   #done(work: Work): RunResult {
@@ -333,12 +345,11 @@ export class ConsumeEngine {
   #position(work: Work): DeliveryPosition {
     if (work.record.position) return work.record.position;
     const source = this.#p.source;
-    return {
-      channel: source.channelName,
-      partition: work.intake.partition,
-      offset: work.record.offset.toString(),
-      ...(source.group === undefined ? {} : { group: source.group }),
-    };
+    const offset = work.record.offset.toString();
+    // One object literal per case (no spread of a temporary object per message).
+    return source.group === undefined
+      ? { channel: source.channelName, partition: work.intake.partition, offset }
+      : { channel: source.channelName, partition: work.intake.partition, offset, group: source.group };
   }
 
   /** Revoke: stop intake, abort and await the partitions' handlers within the budget, commit, release. */
@@ -349,10 +360,10 @@ export class ConsumeEngine {
     this.#scheduler.remove((work) => revoked.has(work.intake));
     const reason = new GomesError('ABORTED', 'Partition revoked before the message finished');
     const running: Promise<unknown>[] = [];
-    for (const [work, done] of this.#running) {
+    for (const work of this.#running) {
       if (revoked.has(work.intake)) {
         work.scope?.abort(reason);
-        running.push(done);
+        if (work.running) running.push(work.running);
       }
     }
     if (!(await within(Promise.all(running), this.#p.revokeBudgetMs))) {

@@ -27,6 +27,13 @@ interface KeyLane<T> {
 export class KeyScheduler<T> {
   readonly #lanes = new Map<string, KeyLane<T>>();
   /**
+   * Emptied lanes kept for the next new key: most keys have one item at a time, and a lane object
+   * with its two arrays per record showed in the consume profile's allocations. Only a lane that
+   * finished normally (nothing refers to it any more: no timer, no heap entry that can still match)
+   * is kept.
+   */
+  readonly #spareLanes: KeyLane<T>[] = [];
+  /**
    * Keys whose head may start, by the stamp of their head item (a min-heap). Items of one group (a
    * partition) are stamped in enqueue order, so one processor runs a partition's items in offset
    * order across keys; a group's stamps start at the stamp of the item started last (start-time
@@ -79,7 +86,7 @@ export class KeyScheduler<T> {
     const key = this.#keyOf(item);
     let lane = this.#lanes.get(key);
     if (!lane) {
-      lane = { items: [], seqs: [], head: 0, state: 'queued', timer: undefined };
+      lane = this.#spareLanes.pop() ?? { items: [], seqs: [], head: 0, state: 'queued', timer: undefined };
       this.#lanes.set(key, lane);
     }
     lane.items.push(item);
@@ -183,7 +190,8 @@ export class KeyScheduler<T> {
       (this.#resuming.shift() as () => void)();
     }
     while (this.#running < this.#concurrency && this.#ready.size > 0) {
-      const [seq, key] = this.#ready.pop();
+      const key = this.#ready.pop();
+      const seq = this.#ready.poppedSeq;
       const lane = this.#lanes.get(key);
       if (!lane || lane.state !== 'ready' || lane.head >= lane.items.length) continue;
       if (lane.seqs[lane.head] !== seq) continue; // stale entry (the lane changed since)
@@ -195,7 +203,7 @@ export class KeyScheduler<T> {
   }
 
   async #start(key: string, lane: KeyLane<T>, item: T): Promise<void> {
-    let result: RunResult = { kind: 'done' };
+    let result: RunResult = DONE;
     try {
       result = await this.#run(item);
     } catch (error) {
@@ -221,8 +229,16 @@ export class KeyScheduler<T> {
         this.#size--;
       }
       if (lane.head >= lane.items.length) {
-        if (this.#lanes.get(key) === lane) this.#lanes.delete(key);
         lane.state = 'queued';
+        if (this.#lanes.get(key) === lane) {
+          this.#lanes.delete(key);
+          if (this.#spareLanes.length < MAX_SPARE_LANES) {
+            lane.items.length = 0;
+            lane.seqs.length = 0;
+            lane.head = 0;
+            this.#spareLanes.push(lane);
+          }
+        }
       } else {
         if (lane.head > 64 && lane.head * 2 > lane.items.length) {
           lane.items.splice(0, lane.head);
@@ -241,6 +257,11 @@ export class KeyScheduler<T> {
     for (const resolve of this.#idleWaiters.splice(0)) resolve();
   }
 }
+
+const DONE: RunResult = Object.freeze({ kind: 'done' });
+
+/** How many emptied lanes a scheduler keeps for reuse. */
+const MAX_SPARE_LANES = 256;
 
 /** A binary min-heap of (stamp, key) pairs. */
 class ReadyHeap {
@@ -268,11 +289,18 @@ class ReadyHeap {
     keys[i] = key;
   }
 
-  /** Removes and returns the smallest pair; only when `size > 0`. */
-  pop(): [number, string] {
+  /** The stamp of the pair {@link ReadyHeap.pop} removed last. */
+  poppedSeq = 0;
+
+  /**
+   * Removes the smallest pair and returns its key (its stamp is then {@link ReadyHeap.poppedSeq}:
+   * no pair array per pop); only when `size > 0`.
+   */
+  pop(): string {
     const seqs = this.#seqs;
     const keys = this.#keys;
-    const top: [number, string] = [seqs[0] as number, keys[0] as string];
+    const top = keys[0] as string;
+    this.poppedSeq = seqs[0] as number;
     const lastSeq = seqs.pop() as number;
     const lastKey = keys.pop() as string;
     const n = seqs.length;

@@ -127,6 +127,20 @@ describe('timestamps', () => {
     expect(parseTimestamp(formatTimestamp(d)).getTime()).toBe(d.getTime());
     expect(parseTimestamp('2024-12-31 23:59:58').toISOString()).toBe('2024-12-31T23:59:58.000Z');
   });
+
+  it('normalises received timestamps: canonical text kept, anything else parsed and re-formatted or rejected', () => {
+    const read = (timestamp: string): string | undefined =>
+      MessageBuilder.fromHeaders(1, { timestamp }).build().headers['timestamp'];
+    expect(read('2026-01-02T03:04:05.006Z')).toBe('2026-01-02T03:04:05.006Z');
+    // Values Date.parse rolls over (no fast path may keep them as they are).
+    expect(read('2025-02-30T00:00:00.000Z')).toBe('2025-03-02T00:00:00.000Z');
+    expect(read('2025-01-01T24:00:00.000Z')).toBe('2025-01-02T00:00:00.000Z');
+    expect(read('2024-02-29T23:59:59.999Z')).toBe('2024-02-29T23:59:59.999Z');
+    expect(read('2026-01-02T03:04:05Z')).toBe('2026-01-02T03:04:05.000Z');
+    expect(read('2026-01-02T05:04:05.006+02:00')).toBe('2026-01-02T03:04:05.006Z');
+    expect(() => read('2025-13-01T00:00:00.000Z')).toThrow(/Invalid timestamp header/);
+    expect(() => read('2025-01-01T23:59:60.000Z')).toThrow(/Invalid timestamp header/);
+  });
 });
 
 describe('partitionKeyOf', () => {

@@ -108,8 +108,24 @@ let lastNormalized = '';
  */
 export function normalizeTimestamp(value: string): string {
   if (value === lastRaw) return lastNormalized;
+  if (isCanonical(value)) return value;
   const normalized = formatTimestamp(parseTimestamp(value));
   lastRaw = value;
   lastNormalized = normalized;
   return normalized;
+}
+
+const CANONICAL_FORMAT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/**
+ * Whether `value` is already what {@link formatTimestamp} would write for it (what gomes writes),
+ * without making a `Date` and its text: the canonical shape, a day of month up to 28 and an hour
+ * up to 23 (the values `Date.parse` would roll over into the next day or month otherwise), and a
+ * month, minute and second `Date.parse` accepts. Anything else takes the full parse and format.
+ */
+function isCanonical(value: string): boolean {
+  if (value.length !== 24 || !CANONICAL_FORMAT.test(value)) return false;
+  const day = (value.charCodeAt(8) - 48) * 10 + (value.charCodeAt(9) - 48);
+  const hour = (value.charCodeAt(11) - 48) * 10 + (value.charCodeAt(12) - 48);
+  return day >= 1 && day <= 28 && hour <= 23 && !Number.isNaN(Date.parse(value));
 }

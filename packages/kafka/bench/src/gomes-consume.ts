@@ -46,6 +46,8 @@ export interface ConsumeTuning {
   readonly serializer?: MessageSerializer;
   /** The connection's driver (default kafkajs). */
   readonly driver?: KafkaDriverName;
+  /** `GomesOptions.inheritCausation` (default gomes' default). */
+  readonly inheritCausation?: boolean;
 }
 
 /** What the handlers of one run saw. */
@@ -147,7 +149,10 @@ export async function gomesConsume(
   const poisoned = poisonCount(expected, poison);
   const counter = new RunCounter(expected - poisoned, poisoned * (poison?.attempts ?? 0));
   const errors: Error[] = [];
-  const app = createGomes({ name: 'bench-consumer' });
+  const app = createGomes({
+    name: 'bench-consumer',
+    ...(tuning.inheritCausation === undefined ? {} : { inheritCausation: tuning.inheritCausation }),
+  });
   app.addChannelConnection(new KafkaConnection('kafka', brokers, { driver: tuning.driver ?? 'kafkajs' }));
   let builder = new KafkaConsumerChannelBuilder('kafka', topic, 'bench-consumer').withGroupId(groupId);
   if (tuning.serializer) builder = builder.withSerializer(tuning.serializer);

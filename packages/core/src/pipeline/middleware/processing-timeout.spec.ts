@@ -39,16 +39,54 @@ describe('processingTimeout', () => {
     expect(seen?.reason).toBe(error);
   });
 
-  it('returns the result in time, clears its timer and shares the state object', async () => {
+  it('returns the result in time, shares the state object, and leaves one unreferenced timer that ends', async () => {
     jest.useFakeTimers();
+    const timers: NodeJS.Timeout[] = [];
+    const setTimeoutSpy = jest.spyOn(global, 'setTimeout');
     const ctx = ctxWith();
     const run = processingTimeout(1000)(async (m, inner) => {
       inner.state.attempts = 7;
       return m;
     });
     await expect(run(message, ctx)).resolves.toBe(message);
-    expect(jest.getTimerCount()).toBe(0);
     expect(ctx.state.attempts).toBe(7);
+    // One timer for every message run one at a time (not a setTimeout per message) ...
+    await expect(run(message, ctxWith())).resolves.toBe(message);
+    await expect(run(message, ctxWith())).resolves.toBe(message);
+    for (const r of setTimeoutSpy.mock.results) timers.push(r.value as NodeJS.Timeout);
+    setTimeoutSpy.mockRestore();
+    expect(timers).toHaveLength(1);
+    expect(jest.getTimerCount()).toBe(1);
+    // ... that keeps no process alive while nothing runs, and ends at its firing.
+    expect(timers[0]!.hasRef()).toBe(false);
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(jest.getTimerCount()).toBe(0);
+  });
+
+  it('references the shared timer again while a message runs, and times it out at its own deadline', async () => {
+    jest.useFakeTimers();
+    const setTimeoutSpy = jest.spyOn(global, 'setTimeout');
+    let hang = false;
+    const run = processingTimeout(1000)(async (m) =>
+      hang ? new Promise<Message | undefined>(() => undefined) : m,
+    );
+    await expect(run(message, ctxWith())).resolves.toBe(message);
+    const timer = setTimeoutSpy.mock.results[0]!.value as NodeJS.Timeout;
+    setTimeoutSpy.mockRestore();
+    expect(timer.hasRef()).toBe(false);
+    await jest.advanceTimersByTimeAsync(400);
+    // Started at 400: its deadline is 1400; the shared timer (armed for 1000) fires first and re-arms.
+    hang = true;
+    const outcome = run(message, ctxWith()).catch((e: unknown) => e);
+    expect(timer.hasRef()).toBe(true);
+    let settled = false;
+    void outcome.then(() => (settled = true));
+    await jest.advanceTimersByTimeAsync(999);
+    expect(settled).toBe(false);
+    await jest.advanceTimersByTimeAsync(1);
+    const error = await outcome;
+    expect(isGomesError(error) && error.code).toBe('GOMES_PROCESSING_TIMEOUT');
+    expect(jest.getTimerCount()).toBe(0);
   });
 
   it('propagates the parent abort to the handler signal and rejects at once', async () => {

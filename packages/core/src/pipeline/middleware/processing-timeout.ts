@@ -303,8 +303,11 @@ interface Deadline {
 /**
  * The deadlines of one `processingTimeout` step, checked by one shared timer instead of a
  * `setTimeout` per message. Every deadline is `timeoutMs` after it was added, so appending keeps
- * the list sorted; removal is O(1). The timer is armed for the earliest deadline, re-armed for the
- * next one when it fires, and cleared as soon as the list is empty (no timer outlives the work).
+ * the list sorted; removal is O(1). The timer is armed for the earliest deadline and re-armed for
+ * the next one when it fires. When the list empties, the timer is unreferenced, not cleared (it no
+ * longer keeps the process alive, and ends at its next firing): one message at a time would
+ * otherwise create and clear a timer per message (the consume profile showed it). A later deadline
+ * references it again; it fires at or before that deadline (deadlines only grow), and re-arms.
  */
 class DeadlineQueue {
   readonly #timeoutMs: number;
@@ -325,15 +328,13 @@ class DeadlineQueue {
     else this.#head = deadline;
     this.#tail = deadline;
     if (this.#timer === undefined) this.#arm(this.#timeoutMs);
+    else if (deadline.prev === undefined) this.#timer.ref();
   }
 
   remove(deadline: Deadline): void {
     if (!deadline.queued) return;
     this.#unlink(deadline);
-    if (this.#head === undefined && this.#timer !== undefined) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-    }
+    if (this.#head === undefined) this.#timer?.unref();
   }
 
   #unlink(deadline: Deadline): void {
