@@ -8,6 +8,7 @@ import type { ChannelResolver, ProcessingState } from '../pipeline/processing-co
 import { staleAttemptsSettled } from '../pipeline/stale-attempts.js';
 import type { PartitionedSource, SourceRecord } from '../transport/spi/partitioned-source.js';
 import type { ConsumerCounters } from './consumer-counters.js';
+import { withinBudget } from '../internal/within-budget.js';
 import { KeyScheduler, type RunResult } from './key-scheduler.js';
 import { PartitionIntake } from './partition-intake.js';
 import type { PartitionOffsetTracker } from '../channel/partition-offset-tracker.js';
@@ -159,7 +160,7 @@ export class ConsumeEngine {
     this.#p.source.pause([...this.#intakes.keys()]);
     // Messages waiting to run again after a failure are left to the next owner (never acked).
     this.#scheduler.abandonWaiting();
-    if (crashed || !(await within(this.#scheduler.whenIdle(), budgetMs))) {
+    if (crashed || !(await withinBudget(this.#scheduler.whenIdle(), budgetMs))) {
       this.#scheduler.remove(() => true);
       const reason = new GomesError(
         'ABORTED',
@@ -366,7 +367,7 @@ export class ConsumeEngine {
         if (work.running) running.push(work.running);
       }
     }
-    if (!(await within(Promise.all(running), this.#p.revokeBudgetMs))) {
+    if (!(await withinBudget(Promise.all(running), this.#p.revokeBudgetMs))) {
       this.#p.logger.warn('Revoke budget expired; handlers of revoked partitions still run (never acked)', {
         partitions,
       });
@@ -382,15 +383,3 @@ export class ConsumeEngine {
 
 const DONE: RunResult = Object.freeze({ kind: 'done' });
 const ABANDON: RunResult = Object.freeze({ kind: 'abandon' });
-
-/** Whether `promise` settled within `ms` (`Infinity`: waits without a timer). */
-async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  if (ms === Infinity) return promise.then(() => true);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  try {
-    return await Promise.race([promise.then(() => true), expired]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
