@@ -169,8 +169,8 @@ describe('EventDrivenConsumer', () => {
   });
 
   it('nacks (never acks) a failed message without dead-letter channel, and keeps running', async () => {
-    const { channel, consumer } = setup({ handler: async () => Promise.reject(new Error('boom')) });
-    await start(consumer.withNackDelay(7));
+    const { channel, consumer: base } = setup({ handler: async () => Promise.reject(new Error('boom')) });
+    const consumer = await start(base.withNackDelay(7));
     const m = msg();
     channel.push(m);
     await waitFor(() => channel.nacks.length === 1);
@@ -251,7 +251,7 @@ describe('EventDrivenConsumer', () => {
 
   it('times out an attempt: aborts its signal, then retries', async () => {
     const signals: AbortSignal[] = [];
-    const { channel, consumer } = setup({
+    const { channel, consumer: base } = setup({
       endpoint: { retry: fastRetry },
       handler: async (m, ctx) => {
         signals.push(ctx.signal);
@@ -259,7 +259,7 @@ describe('EventDrivenConsumer', () => {
         return m;
       },
     });
-    await start(consumer.withMessageProcessingTimeout(20));
+    const consumer = await start(base.withMessageProcessingTimeout(20));
     channel.push(msg());
     await waitFor(() => channel.acks.length === 1);
     expect(signals).toHaveLength(2);
@@ -285,7 +285,7 @@ describe('EventDrivenConsumer', () => {
     const seen: Record<string, number[]> = {};
     let active = 0;
     let maxActive = 0;
-    const { channel, consumer } = setup({
+    const { channel, consumer: base } = setup({
       handler: async (m) => {
         active++;
         maxActive = Math.max(maxActive, active);
@@ -296,7 +296,7 @@ describe('EventDrivenConsumer', () => {
         return m;
       },
     });
-    await start(consumer.withAmountOfProcessors(4).withQueueCapacity(16));
+    await start(base.withAmountOfProcessors(4).withQueueCapacity(16));
     const keys = ['a', 'b', 'c', 'd', 'e', 'f'];
     for (let i = 0; i < 90; i++) {
       const key = keys[i % keys.length] as string;
@@ -313,8 +313,8 @@ describe('EventDrivenConsumer', () => {
 
   it('bounds accepted deliveries to the queue capacity (backpressure)', async () => {
     const g = gate();
-    const { channel, consumer } = setup({ handler: async (m) => g.promise.then(() => m) });
-    await start(consumer.withAmountOfProcessors(1).withQueueCapacity(3));
+    const { channel, consumer: base } = setup({ handler: async (m) => g.promise.then(() => m) });
+    const consumer = await start(base.withAmountOfProcessors(1).withQueueCapacity(3));
     for (let i = 0; i < 10; i++) channel.push(msg({ i }), `k${i}`);
     await waitFor(() => channel.handedOver === 4);
     await turns();
@@ -358,14 +358,14 @@ describe('EventDrivenConsumer', () => {
   it('aborts and nacks in-flight messages when the stop budget expires; accepted ones not started are nacked unprocessed', async () => {
     let signal: AbortSignal | undefined;
     let started = 0;
-    const { channel, consumer } = setup({
+    const { channel, consumer: base } = setup({
       handler: async (_m, ctx) => {
         started++;
         signal = ctx.signal;
         return new Promise<never>(() => undefined); // ignores its signal
       },
     });
-    await start(consumer.withMessageProcessingTimeout(0));
+    const consumer = await start(base.withMessageProcessingTimeout(0));
     const [m, queued] = [msg({ n: 1 }), msg({ n: 2 })];
     channel.push(m);
     channel.push(queued);
@@ -385,7 +385,7 @@ describe('EventDrivenConsumer', () => {
   it('a consumer stopping on error (stopOnError) nacks accepted deliveries unprocessed', async () => {
     const g = gate();
     const handled: unknown[] = [];
-    const { channel, consumer } = setup({
+    const { channel, consumer: base } = setup({
       handler: async (m) => {
         if ((m.payload as { n: number }).n === 1) {
           await g.promise;
@@ -395,7 +395,7 @@ describe('EventDrivenConsumer', () => {
         return m;
       },
     });
-    await start(consumer.withStopOnError(true).withAmountOfProcessors(1).withQueueCapacity(3));
+    const consumer = await start(base.withStopOnError(true).withAmountOfProcessors(1).withQueueCapacity(3));
     const [failing, next] = [msg({ n: 1 }), msg({ n: 2 })];
     channel.push(failing, 'a');
     channel.push(next, 'b');
@@ -409,11 +409,11 @@ describe('EventDrivenConsumer', () => {
 
   it('stopOnError: a failed message is nacked, then the consumer stops as crashed', async () => {
     const errors: Error[] = [];
-    const { channel, consumer } = setup({
+    const { channel, consumer: base } = setup({
       handler: async () => Promise.reject(new Error('boom')),
       onError: (e) => errors.push(e),
     });
-    await start(consumer.withStopOnError(true));
+    const consumer = await start(base.withStopOnError(true));
     channel.push(msg());
     await consumer.done;
     expect(consumer.state).toBe('crashed');
@@ -424,12 +424,12 @@ describe('EventDrivenConsumer', () => {
   });
 
   it('does not stop on a dead-lettered message even with stopOnError', async () => {
-    const { channel, consumer } = setup({
+    const { channel, consumer: base } = setup({
       endpoint: { deadLetterChannelName: 'dlq' },
       handler: async () => Promise.reject(new Error('boom')),
       publishers: [publisher('dlq')],
     });
-    await start(consumer.withStopOnError(true));
+    const consumer = await start(base.withStopOnError(true));
     channel.push(msg());
     await waitFor(() => channel.acks.length === 1);
     expect(consumer.state).toBe('running');
@@ -438,7 +438,7 @@ describe('EventDrivenConsumer', () => {
   it('nacks later deliveries of a key unprocessed after an earlier one of that key was nacked', async () => {
     const handled: number[] = [];
     const ref: { channel?: FakeChannel } = {};
-    const { channel, consumer } = setup({
+    const { channel, consumer: base } = setup({
       handler: async (m) => {
         const { n } = m.payload as { n: number };
         handled.push(n);
@@ -451,7 +451,7 @@ describe('EventDrivenConsumer', () => {
       },
     });
     ref.channel = channel;
-    await start(consumer.withQueueCapacity(4));
+    await start(base.withQueueCapacity(4));
     [1, 2, 3].forEach((n) => channel.push(msg({ n }), 'same'));
     channel.push(msg({ n: 4 }), 'other');
     await waitFor(() => channel.nacks.length === 3 && channel.acks.length === 1);
@@ -525,8 +525,8 @@ describe('EventDrivenConsumer', () => {
 
   it('logs, counts and reports subscription errors; with stopOnError they crash the consumer', async () => {
     const errors: Error[] = [];
-    const { channel, consumer } = setup({ onError: (e) => errors.push(e) });
-    await start(consumer.withStopOnError(true));
+    const { channel, consumer: base } = setup({ onError: (e) => errors.push(e) });
+    const consumer = await start(base.withStopOnError(true));
     const crash = new GomesError('CONSUMER_CRASHED', 'client died');
     channel.options?.onError?.(crash);
     await consumer.done;
@@ -537,8 +537,10 @@ describe('EventDrivenConsumer', () => {
   });
 
   it('validates every option at run and refuses to run twice or to change options once running', async () => {
-    const { consumer } = setup({ endpoint: { deadLetterChannelName: 'missing', retry: { maxAttempts: 0 } } });
-    consumer.withAmountOfProcessors(0).withMessageProcessingTimeout(-5).withQueueCapacity(0);
+    const { consumer: base } = setup({
+      endpoint: { deadLetterChannelName: 'missing', retry: { maxAttempts: 0 } },
+    });
+    const consumer = base.withAmountOfProcessors(0).withMessageProcessingTimeout(-5).withQueueCapacity(0);
     const error: unknown = await consumer.run().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigurationError);
     expect((error as ConfigurationError).problems).toHaveLength(5);
@@ -548,6 +550,28 @@ describe('EventDrivenConsumer', () => {
     await start(ok);
     await expect(ok.run()).rejects.toThrow(/cannot run/);
     expect(() => ok.withAmountOfProcessors(2)).toThrow(GomesError);
+  });
+
+  it('with* returns a configured copy and leaves the original unchanged; running the original then fails', async () => {
+    const { channel, consumer: original } = setup();
+    const before = original.options;
+    const copy = original.withAmountOfProcessors(3).withStopOnError(true);
+    expect(copy).not.toBe(original);
+    expect(copy.options).toMatchObject({ amountOfProcessors: 3, stopOnError: true, nackDelayMs: 0 });
+    expect(original.options).toEqual(before);
+    expect(original.options.amountOfProcessors).toBe(1);
+
+    // `c.withX(1); await c.run()` must not silently run without withX.
+    const error: unknown = await original.run().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect((error as ConfigurationError).message).toMatch(/with\* returns a new/);
+    expect(original.state).toBe('idle');
+
+    await start(copy);
+    channel.push(msg());
+    await waitFor(() => channel.acks.length === 1);
+    expect(copy.stats.succeeded).toBe(1);
+    expect(original.stats.received).toBe(0);
   });
 
   it('stop before run ends idle consumers; aborting the run signal stops gracefully', async () => {
@@ -572,7 +596,7 @@ describe('EventDrivenConsumer', () => {
       const dlq = publisher('orders.dlq');
       const events: string[] = [];
       const first = gate();
-      const { channel, consumer } = setup({
+      const { channel, consumer: base } = setup({
         logger,
         endpoint: { deadLetterChannelName: 'orders.dlq' },
         publishers: [dlq],
@@ -584,7 +608,7 @@ describe('EventDrivenConsumer', () => {
           return m;
         },
       });
-      await start(consumer.withAmountOfProcessors(2).withMessageProcessingTimeout(20));
+      const consumer = await start(base.withAmountOfProcessors(2).withMessageProcessingTimeout(20));
       channel.push(msg({ n: 1 }), 'K');
       channel.push(msg({ n: 2 }), 'K');
       await waitFor(() => dlq.sent.length === 1); // message 1 timed out and was dead-lettered (acked)
@@ -607,7 +631,7 @@ describe('EventDrivenConsumer', () => {
     it('retries a timed-out message only after its stale attempt settled', async () => {
       const events: string[] = [];
       let calls = 0;
-      const { channel, consumer } = setup({
+      const { channel, consumer: base } = setup({
         endpoint: { retry: { maxAttempts: 2, initialDelayMs: 1, maxDelayMs: 1, jitter: 0 } },
         handler: async (m, ctx) => {
           const n = ++calls;
@@ -622,7 +646,7 @@ describe('EventDrivenConsumer', () => {
           return m;
         },
       });
-      await start(consumer.withMessageProcessingTimeout(50));
+      const consumer = await start(base.withMessageProcessingTimeout(50));
       channel.push(msg());
       await waitFor(() => channel.acks.length === 1);
       expect(events).toEqual(['start 1', 'end 1', 'start 2', 'end 2']);
@@ -641,7 +665,7 @@ describe('EventDrivenConsumer', () => {
         return { stop: async () => new Promise<never>(() => undefined), close: inner.close };
       };
       let started = false;
-      const { consumer } = setup({
+      const { consumer: base } = setup({
         logger,
         channel,
         handler: async () => {
@@ -649,7 +673,7 @@ describe('EventDrivenConsumer', () => {
           return new Promise<never>(() => undefined); // ignores its signal
         },
       });
-      await start(consumer.withMessageProcessingTimeout(0).withStopGrace(30));
+      const consumer = await start(base.withMessageProcessingTimeout(0).withStopGrace(30));
       channel.push(msg());
       await waitFor(() => started);
       await withTimeout(consumer.stop(10), 2000, 'stop() with a hung transport');
@@ -685,7 +709,7 @@ describe('EventDrivenConsumer', () => {
       const logger = recordingLogger();
       const handled: number[] = [];
       const g = gate();
-      const { channel, consumer } = setup({
+      const { channel, consumer: base } = setup({
         logger,
         handler: async (m) => {
           const n = (m.payload as { n: number }).n;
@@ -694,7 +718,7 @@ describe('EventDrivenConsumer', () => {
           return m;
         },
       });
-      await start(consumer.withAmountOfProcessors(2));
+      const consumer = await start(base.withAmountOfProcessors(2));
       const first = msg({ n: 1 });
       const second = msg({ n: 2 });
       channel.failAck.add(first.messageId);
@@ -738,7 +762,7 @@ describe('EventDrivenConsumer', () => {
     it('a handler that nacks through ctx.delivery and returns normally counts as failed and guards its key', async () => {
       const handled: number[] = [];
       const g = gate();
-      const { channel, consumer } = setup({
+      const { channel, consumer: base } = setup({
         handler: async (m, ctx) => {
           const n = (m.payload as { n: number }).n;
           handled.push(n);
@@ -749,7 +773,7 @@ describe('EventDrivenConsumer', () => {
           return m;
         },
       });
-      await start(consumer.withAmountOfProcessors(2));
+      const consumer = await start(base.withAmountOfProcessors(2));
       const [first, second] = [msg({ n: 1 }), msg({ n: 2 })];
       channel.push(first, 'K');
       channel.push(second, 'K');
