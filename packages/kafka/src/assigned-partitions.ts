@@ -1,4 +1,4 @@
-import type { PartitionLag, PartitionProgress } from '@gomes/core';
+import type { PartitionLag, PartitionProgress } from '@gomes/core/transport';
 import type { DriverBatch, TopicPartitions } from './driver/kafka-driver.js';
 import type { PartitionWorker } from './partition-worker.js';
 

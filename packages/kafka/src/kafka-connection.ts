@@ -1,12 +1,5 @@
-import {
-  ConfigurationError,
-  GomesError,
-  noopLogger,
-  type ChannelConnection,
-  type ExistingTopic,
-  type Logger,
-  type TopicAdmin,
-} from '@gomes/core';
+import { ConfigurationError, GomesError, noopLogger, type ChannelConnection, type Logger } from '@gomes/core';
+import type { ExistingTopic, TopicAdmin } from '@gomes/core/transport';
 import type { DriverAdmin } from './driver/kafka-driver.js';
 import type { KafkaDriver, KafkaDriverFactory, KafkaDriverName } from './driver/kafka-driver.js';
 import { createKafkajsDriver } from './driver/kafkajs-driver.js';

@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { ConfigurationError, type ChannelConnection } from '@gomes/core';
 import {
-  ConfigurationError,
   ConsumerChannelAdapterBuilder,
   type ChannelBuildContext,
-  type ChannelConnection,
   type PreflightContext,
-} from '@gomes/core';
+} from '@gomes/core/transport';
 import type { KafkaGroupProtocol } from './driver/kafka-driver.js';
 import { KafkaConnection } from './kafka-connection.js';
 import { KafkaConsumerChannel } from './kafka-consumer-channel.js';

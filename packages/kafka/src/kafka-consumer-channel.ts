@@ -1,18 +1,16 @@
+import { GomesError, noopLogger, type Logger } from '@gomes/core';
+import type { KafkaDriver, TopicPartitions } from './driver/kafka-driver.js';
+import type { KafkaConsumerOptions } from './kafka-consumer-options.js';
 import {
-  GomesError,
-  noopLogger,
+  type PartitionedSource,
   type ConsumerChannel,
   type ConsumerChannelStatus,
   type DeliveryHandler,
-  type Logger,
   type PartitionLag,
   type SubscribeOptions,
   type Subscription,
   type TransportDeadLetterChannel,
-} from '@gomes/core';
-import type { KafkaDriver, TopicPartitions } from './driver/kafka-driver.js';
-import type { KafkaConsumerOptions } from './kafka-consumer-options.js';
-import type { PartitionedSource } from '@gomes/core/transport';
+} from '@gomes/core/transport';
 import {
   KafkaConsumerSubscription,
   type KafkaConsumerState,

@@ -1,13 +1,12 @@
-import {
-  GomesError,
-  type ConsumerChannelStatus,
-  type ConsumerTransportState,
-  type DeliveryHandler,
-  type Logger,
-  type PartitionLag,
-  type SubscribeOptions,
-  type Subscription,
-} from '@gomes/core';
+import { GomesError, type Logger } from '@gomes/core';
+import type {
+  ConsumerChannelStatus,
+  ConsumerTransportState,
+  DeliveryHandler,
+  PartitionLag,
+  SubscribeOptions,
+  Subscription,
+} from '@gomes/core/transport';
 import type {
   DriverBatch,
   DriverBatchControl,

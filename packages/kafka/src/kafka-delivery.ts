@@ -1,4 +1,5 @@
-import type { Delivery, Message, NackOptions } from '@gomes/core';
+import type { Delivery, Message } from '@gomes/core';
+import type { NackOptions } from '@gomes/core/transport';
 import type { DriverInboundRecord } from './driver/kafka-driver.js';
 import type { PartitionWorker } from './partition-worker.js';
 

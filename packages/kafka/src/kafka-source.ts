@@ -1,5 +1,12 @@
-import { GomesError, type ConsumerChannelStatus, type PartitionLag } from '@gomes/core';
-import type { PartitionedSource, SourceListener, SourcePosition, SourceRecord } from '@gomes/core/transport';
+import { GomesError } from '@gomes/core';
+import {
+  type PartitionedSource,
+  type SourceListener,
+  type SourcePosition,
+  type SourceRecord,
+  type ConsumerChannelStatus,
+  type PartitionLag,
+} from '@gomes/core/transport';
 import type {
   DriverBatch,
   DriverBatchControl,

@@ -1,4 +1,5 @@
-import { PartitionOffsetTracker, type Delivery, type Logger, type Message } from '@gomes/core';
+import { type Delivery, type Logger, type Message } from '@gomes/core';
+import { PartitionOffsetTracker } from '@gomes/core/transport';
 import type { DriverBatchControl, DriverInboundRecord } from './driver/kafka-driver.js';
 import type { DeadLetterResult } from './dead-letter-writer.js';
 import { KafkaDelivery, type Token } from './kafka-delivery.js';
