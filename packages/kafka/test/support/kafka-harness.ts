@@ -64,7 +64,7 @@ export async function connection(
 ): Promise<KafkaConnection> {
   const c = new KafkaConnection('kafka', brokers, {
     driver: testDriverName(),
-    connectionTimeoutMs: 5000,
+    socketConnectTimeoutMs: 5000,
     ...options,
   });
   await c.connect();

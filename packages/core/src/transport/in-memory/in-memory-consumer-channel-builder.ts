@@ -74,9 +74,21 @@ export class InMemoryConsumerChannelBuilder extends ConsumerChannelAdapterBuilde
     return this.withTransport({ groupId });
   }
 
-  /** Most deliveries handed over and not settled at once (default 100). */
+  /**
+   * Most deliveries handed over and not settled at once, over all the member's partitions (option
+   * `queueCapacity`, default 100).
+   */
+  withMaxUnsettledDeliveries(deliveries: number): this {
+    return this.withTransport({ queueCapacity: deliveries });
+  }
+
+  /**
+   * @deprecated Use {@link InMemoryConsumerChannelBuilder.withMaxUnsettledDeliveries} (the same
+   * bound; "queue capacity" named different bounds on the consumer and on Kafka). Removed in the
+   * next release.
+   */
   withQueueCapacity(capacity: number): this {
-    return this.withTransport({ queueCapacity: capacity });
+    return this.withMaxUnsettledDeliveries(capacity);
   }
 
   /** Where a new group starts: `'earliest'` (default) or `'latest'` (only messages sent after joining). */
