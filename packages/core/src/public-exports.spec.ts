@@ -150,6 +150,7 @@ const TRANSPORT_SPI = [
   'readEndProblems',
   'readGoGomesDeadLetter',
   'readStartProblems',
+  'resolveOptions',
 ];
 
 const TESTING = [

@@ -70,3 +70,4 @@ export {
 export { readGoGomesDeadLetter, type GoGomesDeadLetter } from '../../message/go-gomes-dead-letter.js';
 export { provisionTopics, type ExistingTopic, type TopicAdmin } from '../../topics/topic-provisioning.js';
 export { injectTraceContext, extractTraceContext } from '../../observability/trace-context.js';
+export { resolveOptions, type ResolvedOptions } from '../../internal/resolve-options.js';
