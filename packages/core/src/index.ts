@@ -1,6 +1,8 @@
 /**
  * `@gomes/core`: messages, channels, buses, event-driven consumers, the handler pipeline and the
- * in-memory transport.
+ * in-memory transport — the user API. What a transport author implements or reuses is in
+ * `@gomes/core/transport`; test helpers are in `@gomes/core/testing`. The export list is pinned by
+ * public-exports.spec.ts.
  *
  * @packageDocumentation
  */
@@ -29,68 +31,24 @@ export {
 export { Message, type HeaderValues } from './message/message.js';
 export { MessageBuilder } from './message/message-builder.js';
 export { newMessageId } from './message/message-id.js';
-export { formatGoGomesTimestamp, formatTimestamp, parseTimestamp } from './message/timestamp.js';
+export { formatTimestamp, parseTimestamp } from './message/timestamp.js';
 export {
-  CLOUDEVENTS_JSON_CONTENT_TYPE,
   CLOUDEVENTS_MODES,
-  CLOUDEVENTS_SPEC_VERSION,
-  CloudEventsHeaders,
-  GOMES_ENVELOPE,
-  cloudEventAttributes,
-  cloudEventsBinaryHeaders,
-  cloudEventsModeOf,
-  decodeStructuredCloudEvent,
-  encodeStructuredCloudEvent,
-  envelopeProblems,
-  fromCloudEventsBinaryHeaders,
-  isJsonContentType,
-  messageEnvelope,
-  type CloudEventData,
   type CloudEventsEnvelopeOptions,
   type CloudEventsMode,
-  type MessageEnvelope,
   type MessageEnvelopeFormat,
-  type StructuredCloudEvent,
 } from './message/cloudevents.js';
 export type { PublisherChannel, SendOptions } from './channel/publisher-channel.js';
-export type {
-  ConsumerChannel,
-  Delivery,
-  DeliveryHandler,
-  DeliveryPosition,
-  NackOptions,
-  PartitionLag,
-  SubscribeOptions,
-  Subscription,
-  TransportDeadLetterChannel,
-} from './channel/consumer-channel.js';
+export type { Delivery, DeliveryPosition } from './channel/consumer-channel.js';
 export type { ChannelConnection, ChannelConnectionState } from './channel/channel-connection.js';
-export {
-  readEndProblems,
-  readStartProblems,
-  type ChannelReader,
-  type ChannelReadOptions,
-  type ChannelRecord,
-  type ReadEnd,
-  type ReadStart,
-  type RecordPosition,
-} from './channel/channel-reader.js';
-export type {
-  ConsumerChannelStatus,
-  ConsumerTransportState,
-  PartitionProgress,
-} from './channel/consumer-channel-status.js';
+export type { ReadEnd, ReadStart } from './channel/channel-reader.js';
 export {
   DEFAULT_CONSUMER_ENDPOINT_OPTIONS,
-  type ChannelBuildContext,
-  type PreflightContext,
   type ConsumerChannelBuilder,
   type ConsumerEndpointOptions,
   type ConsumerIdempotency,
   type PublisherChannelBuilder,
 } from './channel/channel-builders.js';
-export { ConsumerChannelAdapterBuilder } from './channel/consumer-channel-adapter-builder.js';
-export { PublisherChannelAdapterBuilder } from './channel/publisher-channel-adapter-builder.js';
 export type { ProcessingContext, ProcessingState, ChannelResolver } from './pipeline/processing-context.js';
 export {
   composeMiddleware,
@@ -99,13 +57,8 @@ export {
   type MessageFilterFn,
   type MessageHandlerFn,
 } from './pipeline/message-handler.js';
-export {
-  DEFAULT_RETRY_OPTIONS,
-  resolveRetryOptions,
-  retryDelayMs,
-  type RetryOptions,
-} from './pipeline/retry-options.js';
-export { PARTITION_KEY_HEADER, SUBJECT_HEADER, partitionKeyOf } from './message/message-headers.js';
+export { DEFAULT_RETRY_OPTIONS, retryDelayMs, type RetryOptions } from './pipeline/retry-options.js';
+export { PARTITION_KEY_HEADER, SUBJECT_HEADER } from './message/message-headers.js';
 export {
   Action,
   type ActionClass,
@@ -150,9 +103,7 @@ export type { PolledDelivery, PolledOutcome } from './endpoint/polled-delivery.j
 export { validateAction } from './actions/action-validation.js';
 export {
   DEFAULT_ACTION_VALIDATION_OPTIONS,
-  resolveActionValidationOptions,
   type ActionValidationOptions,
-  type ResolvedActionValidationOptions,
 } from './actions/action-validation-options.js';
 /**
  * class-transformer's `@Type(() => Class)`, re-exported: declares the class of a nested object (or
@@ -170,13 +121,8 @@ export { EventBus } from './bus/event-bus.js';
 export { Gomes, type GomesState, type UnhandledErrorListener } from './gomes/gomes.js';
 export type { ReplyOutcome, RequestReplyStats } from './bus/request-reply-coordinator.js';
 export { createGomes, gomes } from './gomes/create-gomes.js';
-export { DEFAULT_GOMES_OPTIONS, resolveGomesOptions, type GomesOptions } from './gomes/gomes-options.js';
-export {
-  DEFAULT_HEALTH_OPTIONS,
-  resolveHealthOptions,
-  type HealthOptions,
-  type ResolvedHealthOptions,
-} from './gomes/health-options.js';
+export { DEFAULT_GOMES_OPTIONS, type GomesOptions } from './gomes/gomes-options.js';
+export { DEFAULT_HEALTH_OPTIONS, type HealthOptions } from './gomes/health-options.js';
 export type {
   ConnectionHealth,
   ConsumerHealth,
@@ -197,7 +143,6 @@ export {
   type DeadLetterEnvelope,
   type DeadLetterSource,
 } from './message/dead-letter-envelope.js';
-export { readGoGomesDeadLetter, type GoGomesDeadLetter } from './message/go-gomes-dead-letter.js';
 export { DeadLetterChannel, DEFAULT_DEAD_LETTER_LIST_LIMIT } from './dead-letter/dead-letter-channel.js';
 export {
   readRedriveMarker,
@@ -261,7 +206,6 @@ export {
   DEFAULT_IDEMPOTENCY_OPTIONS,
   MIN_IDEMPOTENCY_LEASE_MS,
   MAX_IDEMPOTENCY_DURATION_MS,
-  validateIdempotencyOptions,
   type IdempotencyOptions,
 } from './idempotency/idempotency-options.js';
 export {
@@ -282,13 +226,7 @@ export {
   type TopicTemplate,
   type TopicTemplatesOptions,
 } from './topics/topic-templates.js';
-export {
-  provisionTopics,
-  type ExistingTopic,
-  type TopicAdmin,
-  type TopicDifference,
-  type TopicProvisioningReport,
-} from './topics/topic-provisioning.js';
+export type { TopicDifference, TopicProvisioningReport } from './topics/topic-provisioning.js';
 export {
   consumerPipeline,
   type ConsumerPipelineOptions,
@@ -300,57 +238,38 @@ export {
   GOMES_MESSAGING_SYSTEM,
 } from './observability/messaging-attributes.js';
 export { MessagingMetricNames } from './observability/messaging-metrics.js';
-export { TraceHeaders, injectTraceContext, extractTraceContext } from './observability/trace-context.js';
+export { TraceHeaders } from './observability/trace-context.js';
 export {
   GOMES_INSTRUMENTATION_SCOPE,
   GOMES_INSTRUMENTATION_VERSION,
 } from './observability/gomes-telemetry.js';
-export type { PipelineObservability } from './observability/pipeline-observability.js';
 export { EventDrivenConsumer } from './endpoint/event-driven-consumer.js';
-export {
-  startPositionProblems,
-  type SeekedPartition,
-  type SeekOptions,
-  type StartPosition,
-} from './consume/start-position.js';
-export { SourceSubscription, type SourceSubscriptionParams } from './consume/source-subscription.js';
+export type { SeekedPartition, SeekOptions, StartPosition } from './consume/start-position.js';
 export {
   DEFAULT_EVENT_DRIVEN_CONSUMER_OPTIONS,
   DEFAULT_CONSUMER_STOP_BUDGET_MS,
-  validateEventDrivenConsumerOptions,
-  type EventDrivenConsumerInit,
   type EventDrivenConsumerOptions,
   type EventDrivenConsumerState,
   type EventDrivenConsumerStats,
 } from './endpoint/event-driven-consumer-options.js';
-export { PartitionOffsetTracker } from './channel/partition-offset-tracker.js';
 export { PointToPointChannel } from './channel/point-to-point-channel.js';
 export { PublishSubscribeChannel } from './channel/publish-subscribe-channel.js';
 export {
   InMemoryBroker,
   DEFAULT_IN_MEMORY_BROKER_OPTIONS,
   MAX_IN_MEMORY_PARTITIONS,
-  resolveInMemoryBrokerOptions,
   InMemoryConnection,
-  IN_MEMORY_TRANSPORT,
   inMemoryConnection,
-  isInMemoryConnection,
   InMemoryPublisherChannel,
-  InMemoryChannelReader,
   InMemoryPublisherChannelBuilder,
   inMemoryPublisher,
   InMemoryConsumerChannel,
   InMemoryConsumerChannelBuilder,
   DEFAULT_IN_MEMORY_CONSUMER_OPTIONS,
   inMemoryConsumer,
-  resolveInMemoryConsumerOptions,
-  HANDLER_REJECTED_REDELIVERY_DELAY_MS,
-  murmur2,
   partitionForKey,
   type InMemoryBrokerOptions,
   type InMemoryRecord,
-  type GroupMemberListener,
-  type GroupMembership,
   type InMemoryConnectionOptions,
   type InMemoryConsumerChannelParams,
   type InMemoryConsumerOptions,

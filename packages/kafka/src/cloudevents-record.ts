@@ -1,14 +1,12 @@
+import { GomesError, type CloudEventsMode, type Message } from '@gomes/core';
 import {
   CLOUDEVENTS_JSON_CONTENT_TYPE,
   CloudEventsHeaders,
-  GomesError,
   cloudEventsBinaryHeaders,
   decodeStructuredCloudEvent,
   encodeStructuredCloudEvent,
   fromCloudEventsBinaryHeaders,
-  type CloudEventsMode,
-  type Message,
-} from '@gomes/core';
+} from '@gomes/core/transport';
 import { KafkaHeaders } from './kafka-headers.js';
 
 // The CloudEvents Kafka protocol binding on top of the translator's records (see

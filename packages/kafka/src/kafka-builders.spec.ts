@@ -61,6 +61,12 @@ describe('KafkaConsumerChannelBuilder', () => {
     expect(problems.join('\n')).toMatch(/withReadBatchTimeout is not supported/);
   });
 
+  it('withMaxUnsettledPerPartition names the per-partition bound; the deprecated withQueueCapacity still sets it', () => {
+    const b = new KafkaConsumerChannelBuilder('kafka', 'orders', 'svc');
+    expect(b.withMaxUnsettledPerPartition(40).options.queueCapacity).toBe(40);
+    expect(b.withQueueCapacity(30).options.queueCapacity).toBe(30);
+  });
+
   it('maps every Go gomes option', () => {
     const b = new KafkaConsumerChannelBuilder('kafka', 'orders', 'svc')
       .withPartition(2)

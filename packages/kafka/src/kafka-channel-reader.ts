@@ -1,15 +1,11 @@
+import { ConfigurationError, GomesError, type Logger, type ReadEnd, type ReadStart } from '@gomes/core';
 import {
-  ConfigurationError,
-  GomesError,
   readEndProblems,
   readStartProblems,
   type ChannelReader,
   type ChannelReadOptions,
   type ChannelRecord,
-  type Logger,
-  type ReadEnd,
-  type ReadStart,
-} from '@gomes/core';
+} from '@gomes/core/transport';
 import { BoundedTopicRead, type PartitionRange } from './bounded-topic-read.js';
 import type { DriverAdmin, DriverInboundRecord, KafkaDriver } from './driver/kafka-driver.js';
 import { asError } from './internal/async-utils.js';

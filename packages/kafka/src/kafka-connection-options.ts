@@ -52,7 +52,12 @@ export interface KafkaConnectionOptions {
   tls?: KafkaTlsOptions | boolean;
   /** SASL authentication. @default none */
   sasl?: KafkaSaslOptions;
-  /** TCP (and TLS) connect timeout per broker. @default 3000 */
+  /** Timeout of one TCP (and TLS) socket connect to a broker (kafkajs' `connectionTimeout`). @default 3000 */
+  socketConnectTimeoutMs?: number;
+  /**
+   * @deprecated Use `socketConnectTimeoutMs` (the same per-socket timeout; the old name was easy to
+   * confuse with `connectTimeoutMs`). Giving both fails validation. Removed in the next release.
+   */
   connectionTimeoutMs?: number;
   /** Timeout of one broker request. @default 30000 */
   requestTimeoutMs?: number;
@@ -62,7 +67,15 @@ export interface KafkaConnectionOptions {
   retries?: number;
   /** Retries while `connect()` verifies the cluster (kept low to fail fast). @default 1 */
   connectRetries?: number;
-  /** Upper bound of the whole `connect()` verification. @default 15000 */
+  /**
+   * Budget of the whole `connect()` (connecting and verifying the cluster, with `connectRetries`):
+   * past it, `connect()` (and `gomes.start()`) fails with `GOMES_CONNECTION_FAILED`. @default 15000
+   */
+  connectBudgetMs?: number;
+  /**
+   * @deprecated Use `connectBudgetMs` (the same bound of the whole `connect()`). Giving both fails
+   * validation. Removed in the next release.
+   */
   connectTimeoutMs?: number;
   /** First retry delay (exponential backoff with jitter). @default 300 */
   initialRetryTimeMs?: number;
@@ -76,11 +89,15 @@ export interface KafkaConnectionOptions {
 
 /** Defaults of {@link KafkaConnectionOptions}. @public */
 export const DEFAULT_KAFKA_CONNECTION_OPTIONS = Object.freeze({
+  socketConnectTimeoutMs: 3000,
+  /** @deprecated Use `socketConnectTimeoutMs`. */
   connectionTimeoutMs: 3000,
   requestTimeoutMs: 30000,
   authenticationTimeoutMs: 10000,
   retries: 5,
   connectRetries: 1,
+  connectBudgetMs: 15000,
+  /** @deprecated Use `connectBudgetMs`. */
   connectTimeoutMs: 15000,
   initialRetryTimeMs: 300,
   maxRetryTimeMs: 5000,
@@ -91,17 +108,40 @@ const KNOWN_OPTIONS = new Set([
   'clientId',
   'tls',
   'sasl',
+  'socketConnectTimeoutMs',
   'connectionTimeoutMs',
   'requestTimeoutMs',
   'authenticationTimeoutMs',
   'retries',
   'connectRetries',
+  'connectBudgetMs',
   'connectTimeoutMs',
   'initialRetryTimeMs',
   'maxRetryTimeMs',
   'logger',
   'driverFactory',
 ]);
+/** Renamed options: [new name, deprecated alias]. */
+const DEPRECATED_NAMES = [
+  ['socketConnectTimeoutMs', 'connectionTimeoutMs'],
+  ['connectBudgetMs', 'connectTimeoutMs'],
+] as const;
+
+/**
+ * The per-socket connect timeout and the `connect()` budget of `o`, from the new names or their
+ * deprecated aliases, else the defaults. @internal
+ */
+export function connectTimeoutsOf(o: KafkaConnectionOptions): {
+  readonly socketConnectTimeoutMs: number;
+  readonly connectBudgetMs: number;
+} {
+  const d = DEFAULT_KAFKA_CONNECTION_OPTIONS;
+  return {
+    socketConnectTimeoutMs: o.socketConnectTimeoutMs ?? o.connectionTimeoutMs ?? d.socketConnectTimeoutMs,
+    connectBudgetMs: o.connectBudgetMs ?? o.connectTimeoutMs ?? d.connectBudgetMs,
+  };
+}
+
 const MECHANISMS: readonly SaslMechanism[] = ['plain', 'scram-sha-256', 'scram-sha-512'];
 const DRIVERS: readonly KafkaDriverName[] = ['kafkajs', 'platformatic'];
 const BROKER = /^(\[[0-9a-fA-F:.]+\]|[^\s:/]+):(\d{1,5})$/;
@@ -136,10 +176,19 @@ export function validateKafkaConnectionOptions(
   }
   if (o.clientId !== undefined && o.clientId.trim() === '')
     problems.push(`${where}: clientId must not be empty`);
+  for (const [name, deprecated] of DEPRECATED_NAMES) {
+    if (o[name] !== undefined && o[deprecated] !== undefined) {
+      problems.push(
+        `${where}: both ${name} and its deprecated alias ${deprecated} are given; keep only ${name}`,
+      );
+    }
+  }
   for (const key of [
+    'socketConnectTimeoutMs',
     'connectionTimeoutMs',
     'requestTimeoutMs',
     'authenticationTimeoutMs',
+    'connectBudgetMs',
     'connectTimeoutMs',
     'initialRetryTimeMs',
     'maxRetryTimeMs',

@@ -1,12 +1,5 @@
-import {
-  ConfigurationError,
-  GomesError,
-  noopLogger,
-  type ChannelConnection,
-  type ExistingTopic,
-  type Logger,
-  type TopicAdmin,
-} from '@gomes/core';
+import { ConfigurationError, GomesError, noopLogger, type ChannelConnection, type Logger } from '@gomes/core';
+import type { ExistingTopic, TopicAdmin } from '@gomes/core/transport';
 import type { DriverAdmin } from './driver/kafka-driver.js';
 import type { KafkaDriver, KafkaDriverFactory, KafkaDriverName } from './driver/kafka-driver.js';
 import { createKafkajsDriver } from './driver/kafkajs-driver.js';
@@ -18,6 +11,7 @@ import {
   toTlsSettings,
   validateKafkaConnectionOptions,
   type KafkaConnectionOptions,
+  connectTimeoutsOf,
 } from './kafka-connection-options.js';
 
 /** Connection state. @public */
@@ -219,7 +213,7 @@ export class KafkaConnection implements ChannelConnection {
       sasl: o.sasl
         ? { mechanism: o.sasl.mechanism, username: o.sasl.username, password: Secret.of(o.sasl.password) }
         : undefined,
-      connectionTimeoutMs: o.connectionTimeoutMs ?? d.connectionTimeoutMs,
+      connectionTimeoutMs: connectTimeoutsOf(o).socketConnectTimeoutMs,
       requestTimeoutMs: o.requestTimeoutMs ?? d.requestTimeoutMs,
       authenticationTimeoutMs: o.authenticationTimeoutMs ?? d.authenticationTimeoutMs,
       retries: o.retries ?? d.retries,
@@ -229,7 +223,7 @@ export class KafkaConnection implements ChannelConnection {
     });
     const admin = driver.createAdmin({ retries: o.connectRetries ?? d.connectRetries });
     const where = `Kafka "${this.name}" at ${this.brokers.join(',')}`;
-    const timeoutMs = o.connectTimeoutMs ?? d.connectTimeoutMs;
+    const timeoutMs = connectTimeoutsOf(o).connectBudgetMs;
     try {
       const cluster = await withTimeout(
         (async () => {

@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { ConfigurationError, type ChannelConnection } from '@gomes/core';
 import {
-  ConfigurationError,
   ConsumerChannelAdapterBuilder,
   type ChannelBuildContext,
-  type ChannelConnection,
   type PreflightContext,
-} from '@gomes/core';
+} from '@gomes/core/transport';
 import type { KafkaGroupProtocol } from './driver/kafka-driver.js';
 import { KafkaConnection } from './kafka-connection.js';
 import { KafkaConsumerChannel } from './kafka-consumer-channel.js';
@@ -37,7 +36,7 @@ import {
  * |---|---|---|---|
  * | `WithPartition(n)` | `withPartition(n)` | custom assigner: only partition `n`, to one member (others stand by) | all (Go panics for n ≠ 0) |
  * | `WithGroupTopics(t...)` | `withGroupTopics(...t)` | `subscribe({ topics })` | channel topic |
- * | `WithQueueCapacity(n)` | `withQueueCapacity(n)` | per-partition bound of handed-over, unacked records; pause while reached | 100 (100) |
+ * | `WithQueueCapacity(n)` | `withMaxUnsettledPerPartition(n)` (deprecated alias `withQueueCapacity`) | per-partition bound of handed-over, unacked records; pause while reached | 100 (100) |
  * | `WithMinBytes(n)` | `withMinBytes(n)` | `minBytes` | 1 (1) |
  * | `WithMaxBytes(n)` | `withMaxBytes(n)` | `maxBytesPerPartition` (`maxBytes` = max(n, 10 MiB)) | 1 MiB (1 MB) |
  * | `WithMaxWait(d)` | `withMaxWait(ms)` | `maxWaitTimeInMs` | 500 (10 s) |
@@ -62,7 +61,7 @@ import {
  * ```ts
  * gomes.addConsumerChannel(
  *   new KafkaConsumerChannelBuilder('kafka', 'order.events', 'order-service')
- *     .withQueueCapacity(500)
+ *     .withMaxUnsettledPerPartition(500)
  *     .withDeadLetterChannelName('order.events.dlq'),
  * );
  * ```
@@ -106,9 +105,22 @@ export class KafkaConsumerChannelBuilder extends ConsumerChannelAdapterBuilder {
     return this.withOptions({ groupTopics: Object.freeze([...topics]) });
   }
 
-  /** Per-partition bound of buffered + unacked records (backpressure). */
+  /**
+   * Per-partition bound of buffered + unacked records (backpressure; option `queueCapacity`, default
+   * 100). Event-driven consumers bound their buffer with the consumer's
+   * `withMaxBufferedRecordsPerPartition`.
+   */
+  withMaxUnsettledPerPartition(records: number): this {
+    return this.withOptions({ queueCapacity: records });
+  }
+
+  /**
+   * @deprecated Use {@link KafkaConsumerChannelBuilder.withMaxUnsettledPerPartition} (the same
+   * bound; "queue capacity" named different bounds on the consumer and in memory). Removed in the
+   * next release.
+   */
   withQueueCapacity(capacity: number): this {
-    return this.withOptions({ queueCapacity: capacity });
+    return this.withMaxUnsettledPerPartition(capacity);
   }
 
   /**

@@ -1,19 +1,17 @@
+import { GomesError, noopLogger, type Logger } from '@gomes/core';
 import {
-  GomesError,
-  noopLogger,
   SourceSubscription,
+  type PartitionedSource,
   type ConsumerChannel,
   type ConsumerChannelStatus,
   type DeliveryHandler,
-  type Logger,
   type PartitionLag,
   type SubscribeOptions,
   type Subscription,
   type TransportDeadLetterChannel,
-} from '@gomes/core';
+} from '@gomes/core/transport';
 import type { KafkaDriver, TopicPartitions } from './driver/kafka-driver.js';
 import type { KafkaConsumerOptions } from './kafka-consumer-options.js';
-import type { PartitionedSource } from '@gomes/core/transport';
 import type { KafkaConsumerState, SubscriptionConfig } from './kafka-consumer-state.js';
 import { KafkaSource } from './kafka-source.js';
 import { DeadLetterPublisher } from './dead-letter-publisher.js';

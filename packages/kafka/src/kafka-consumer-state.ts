@@ -1,10 +1,5 @@
-import type {
-  ConsumerChannelStatus,
-  ConsumerTransportState,
-  GomesError,
-  Logger,
-  PartitionProgress,
-} from '@gomes/core';
+import type { GomesError, Logger } from '@gomes/core';
+import type { ConsumerChannelStatus, ConsumerTransportState, PartitionProgress } from '@gomes/core/transport';
 import type { KafkaDriver } from './driver/kafka-driver.js';
 import type { KafkaConsumerOptions } from './kafka-consumer-options.js';
 import { isUnknownTopicError, toConnectionError } from './kafka-errors.js';

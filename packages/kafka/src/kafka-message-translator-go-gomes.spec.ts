@@ -5,10 +5,10 @@ import {
   MessageBuilder,
   PARTITION_KEY_HEADER,
   readDeadLetterEnvelope,
-  readGoGomesDeadLetter,
   type Message,
   type MessageType,
 } from '@gomes/core';
+import { readGoGomesDeadLetter } from '@gomes/core/transport';
 import {
   GO_GOMES_HEADER_NAMES,
   GO_TRACEPARENT,

@@ -1,16 +1,18 @@
 import {
-  GOMES_ENVELOPE,
   GomesError,
   isGomesError,
   MessageBuilder,
   MessageHeaders,
+  parseTimestamp,
+  type Message,
+} from '@gomes/core';
+import {
+  GOMES_ENVELOPE,
   cloudEventsModeOf,
   formatGoGomesTimestamp,
-  parseTimestamp,
   partitionKeyOf,
-  type Message,
   type MessageEnvelope,
-} from '@gomes/core';
+} from '@gomes/core/transport';
 import { readCloudEvent, serializedData, writeCloudEvent } from './cloudevents-record.js';
 import { KafkaHeaders, LEGACY_TRACE_HEADERS } from './kafka-headers.js';
 import {

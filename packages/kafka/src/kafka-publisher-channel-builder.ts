@@ -1,13 +1,15 @@
 import {
   ConfigurationError,
-  PublisherChannelAdapterBuilder,
-  messageEnvelope,
-  type ChannelBuildContext,
   type ChannelConnection,
   type CloudEventsEnvelopeOptions,
   type MessageEnvelopeFormat,
-  type PreflightContext,
 } from '@gomes/core';
+import {
+  PublisherChannelAdapterBuilder,
+  messageEnvelope,
+  type ChannelBuildContext,
+  type PreflightContext,
+} from '@gomes/core/transport';
 import type { CompressionCodec, RequiredAcks } from './driver/kafka-driver.js';
 import { KafkaChannelReader } from './kafka-channel-reader.js';
 import { KafkaConnection } from './kafka-connection.js';

@@ -1,4 +1,4 @@
-import { envelopeProblems } from '@gomes/core';
+import { envelopeProblems } from '@gomes/core/transport';
 import type { CompressionCodec, RequiredAcks } from './driver/kafka-driver.js';
 import { KAFKA_WIRE_FORMATS, KafkaMessageTranslator } from './kafka-message-translator.js';
 import { validateTopicSpec, type KafkaTopicSpec } from './topic-provisioner.js';

@@ -1,5 +1,11 @@
-import { GomesError, type ConsumerChannelStatus, type PartitionLag } from '@gomes/core';
-import type { PartitionedSource, SourceListener, SourcePosition } from '@gomes/core/transport';
+import { GomesError } from '@gomes/core';
+import type {
+  ConsumerChannelStatus,
+  PartitionLag,
+  PartitionedSource,
+  SourceListener,
+  SourcePosition,
+} from '@gomes/core/transport';
 import type {
   DriverBatch,
   DriverBatchControl,

@@ -1,4 +1,4 @@
-import type { PartitionLag, PartitionProgress } from '@gomes/core';
+import type { PartitionLag, PartitionProgress } from '@gomes/core/transport';
 
 /** What the source knows of one owned partition. */
 interface Progress {

@@ -30,7 +30,7 @@ describe('EventDrivenConsumer on a subscribe-only channel: hardening', () => {
     const dlq = publisher('orders.dlq');
     const events: string[] = [];
     const first = gate();
-    const { channel, consumer } = setup({
+    const { channel, consumer: base } = setup({
       logger,
       endpoint: { deadLetterChannelName: 'orders.dlq' },
       publishers: [dlq],
@@ -42,7 +42,7 @@ describe('EventDrivenConsumer on a subscribe-only channel: hardening', () => {
         return m;
       },
     });
-    await start(consumer.withAmountOfProcessors(2).withMessageProcessingTimeout(20));
+    const consumer = await start(base.withAmountOfProcessors(2).withMessageProcessingTimeout(20));
     channel.push(msg({ n: 1 }), 'K');
     channel.push(msg({ n: 2 }), 'K');
     await waitFor(() => dlq.sent.length === 1); // message 1 timed out and was dead-lettered (acked)
@@ -62,7 +62,7 @@ describe('EventDrivenConsumer on a subscribe-only channel: hardening', () => {
   it('retries a timed-out message only after its stale attempt settled', async () => {
     const events: string[] = [];
     let calls = 0;
-    const { channel, consumer } = setup({
+    const { channel, consumer: base } = setup({
       endpoint: { retry: { maxAttempts: 2, initialDelayMs: 1, maxDelayMs: 1, jitter: 0 } },
       handler: async (m, ctx) => {
         const n = ++calls;
@@ -77,7 +77,7 @@ describe('EventDrivenConsumer on a subscribe-only channel: hardening', () => {
         return m;
       },
     });
-    await start(consumer.withMessageProcessingTimeout(50));
+    const consumer = await start(base.withMessageProcessingTimeout(50));
     channel.push(msg());
     await waitFor(() => channel.acks.length === 1);
     expect(events).toEqual(['start 1', 'end 1', 'start 2', 'end 2']);
@@ -96,7 +96,7 @@ describe('EventDrivenConsumer on a subscribe-only channel: hardening', () => {
       return { stop: async () => new Promise<never>(() => undefined), close: inner.close };
     };
     let started = false;
-    const { consumer } = setup({
+    const { consumer: base } = setup({
       logger,
       channel,
       handler: async () => {
@@ -104,7 +104,7 @@ describe('EventDrivenConsumer on a subscribe-only channel: hardening', () => {
         return new Promise<never>(() => undefined); // ignores its signal
       },
     });
-    await start(consumer.withMessageProcessingTimeout(0).withStopGrace(30));
+    const consumer = await start(base.withMessageProcessingTimeout(0).withStopGrace(30));
     channel.push(msg());
     await waitFor(() => started);
     await withTimeout(consumer.stop(10), 2000, 'stop() with a hung transport');
@@ -139,14 +139,14 @@ describe('EventDrivenConsumer on a subscribe-only channel: hardening', () => {
   it('logs and counts a failed ack; the later messages of the key go on (the transport redelivers the first)', async () => {
     const logger = recordingLogger();
     const handled: number[] = [];
-    const { channel, consumer } = setup({
+    const { channel, consumer: base } = setup({
       logger,
       handler: async (m) => {
         handled.push((m.payload as { n: number }).n);
         return m;
       },
     });
-    await start(consumer.withAmountOfProcessors(2));
+    const consumer = await start(base.withAmountOfProcessors(2));
     const first = msg({ n: 1 });
     const second = msg({ n: 2 });
     channel.failAck.add(first.messageId);

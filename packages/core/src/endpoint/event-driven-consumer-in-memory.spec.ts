@@ -59,7 +59,7 @@ describe('EventDrivenConsumer on the in-memory transport', () => {
   it('redelivers a nacked message and keeps per-key order with several processors', async () => {
     const seen: Record<string, number[]> = {};
     let failedOnce = false;
-    const consumer = await consume(inMemoryConsumer('memory', 'orders', 'billing'), async (m) => {
+    const base = await consume(inMemoryConsumer('memory', 'orders', 'billing'), async (m) => {
       const { key, n } = m.payload as { key: string; n: number };
       if (key === 'a' && n === 1 && !failedOnce) {
         failedOnce = true;
@@ -68,7 +68,9 @@ describe('EventDrivenConsumer on the in-memory transport', () => {
       (seen[key] ??= []).push(n);
       return m;
     });
-    await consumer.withAmountOfProcessors(4).withNackDelay(5).run();
+    const consumer = base.withAmountOfProcessors(4).withNackDelay(5);
+    consumers.push(consumer);
+    await consumer.run();
     for (let n = 0; n < 10; n++) for (const key of ['a', 'b', 'c']) await send('orders', key, { key, n });
     const complete = (key: string): boolean => new Set(seen[key]).size === 10;
     await waitFor(() => ['a', 'b', 'c'].every(complete), 5000);

@@ -19,8 +19,8 @@ describe('EventDrivenConsumer on a subscribe-only channel: lifecycle', () => {
 
   it('bounds accepted deliveries to the queue capacity (backpressure)', async () => {
     const g = gate();
-    const { channel, consumer } = setup({ handler: async (m) => g.promise.then(() => m) });
-    await start(consumer.withAmountOfProcessors(1).withQueueCapacity(3));
+    const { channel, consumer: base } = setup({ handler: async (m) => g.promise.then(() => m) });
+    const consumer = await start(base.withAmountOfProcessors(1).withQueueCapacity(3));
     for (let i = 0; i < 10; i++) channel.push(msg({ i }), `k${i}`);
     await waitFor(() => channel.handedOver === 4);
     await turns();
@@ -65,14 +65,14 @@ describe('EventDrivenConsumer on a subscribe-only channel: lifecycle', () => {
   it('aborts in-flight messages when the stop budget expires and nacks them with the accepted ones not started (never acked)', async () => {
     let signal: AbortSignal | undefined;
     let started = 0;
-    const { channel, consumer } = setup({
+    const { channel, consumer: base } = setup({
       handler: async (_m, ctx) => {
         started++;
         signal = ctx.signal;
         return new Promise<never>(() => undefined); // ignores its signal
       },
     });
-    await start(consumer.withMessageProcessingTimeout(0));
+    const consumer = await start(base.withMessageProcessingTimeout(0));
     const [m, queued] = [msg({ n: 1 }), msg({ n: 2 })];
     channel.push(m);
     channel.push(queued);
@@ -92,7 +92,7 @@ describe('EventDrivenConsumer on a subscribe-only channel: lifecycle', () => {
   it('a consumer stopping on error (stopOnError) nacks accepted deliveries unprocessed', async () => {
     const g = gate();
     const handled: unknown[] = [];
-    const { channel, consumer } = setup({
+    const { channel, consumer: base } = setup({
       handler: async (m) => {
         if ((m.payload as { n: number }).n === 1) {
           await g.promise;
@@ -102,7 +102,7 @@ describe('EventDrivenConsumer on a subscribe-only channel: lifecycle', () => {
         return m;
       },
     });
-    await start(consumer.withStopOnError(true).withAmountOfProcessors(1).withQueueCapacity(3));
+    const consumer = await start(base.withStopOnError(true).withAmountOfProcessors(1).withQueueCapacity(3));
     const [failing, next] = [msg({ n: 1 }), msg({ n: 2 })];
     channel.push(failing, 'a');
     channel.push(next, 'b');
@@ -116,11 +116,11 @@ describe('EventDrivenConsumer on a subscribe-only channel: lifecycle', () => {
 
   it('stopOnError: a failed message stops the consumer as crashed; it is nacked, never acked', async () => {
     const errors: Error[] = [];
-    const { channel, consumer } = setup({
+    const { channel, consumer: base } = setup({
       handler: async () => Promise.reject(new Error('boom')),
       onError: (e) => errors.push(e),
     });
-    await start(consumer.withStopOnError(true));
+    const consumer = await start(base.withStopOnError(true));
     channel.push(msg());
     await consumer.done;
     expect(consumer.state).toBe('crashed');
@@ -132,8 +132,8 @@ describe('EventDrivenConsumer on a subscribe-only channel: lifecycle', () => {
 
   it('logs, counts and reports subscription errors; with stopOnError they crash the consumer', async () => {
     const errors: Error[] = [];
-    const { channel, consumer } = setup({ onError: (e) => errors.push(e) });
-    await start(consumer.withStopOnError(true));
+    const { channel, consumer: base } = setup({ onError: (e) => errors.push(e) });
+    const consumer = await start(base.withStopOnError(true));
     const crash = new GomesError('CONSUMER_CRASHED', 'client died');
     channel.options?.onError?.(crash);
     await consumer.done;
@@ -144,8 +144,10 @@ describe('EventDrivenConsumer on a subscribe-only channel: lifecycle', () => {
   });
 
   it('validates every option at run and refuses to run twice or to change options once running', async () => {
-    const { consumer } = setup({ endpoint: { deadLetterChannelName: 'missing', retry: { maxAttempts: 0 } } });
-    consumer.withAmountOfProcessors(0).withMessageProcessingTimeout(-5).withQueueCapacity(0);
+    const { consumer: base } = setup({
+      endpoint: { deadLetterChannelName: 'missing', retry: { maxAttempts: 0 } },
+    });
+    const consumer = base.withAmountOfProcessors(0).withMessageProcessingTimeout(-5).withQueueCapacity(0);
     const error: unknown = await consumer.run().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigurationError);
     expect((error as ConfigurationError).problems).toHaveLength(5);
@@ -155,6 +157,28 @@ describe('EventDrivenConsumer on a subscribe-only channel: lifecycle', () => {
     await start(ok);
     await expect(ok.run()).rejects.toThrow(/cannot run/);
     expect(() => ok.withAmountOfProcessors(2)).toThrow(GomesError);
+  });
+
+  it('with* returns a configured copy and leaves the original unchanged; running the original then fails', async () => {
+    const { channel, consumer: original } = setup();
+    const before = original.options;
+    const copy = original.withAmountOfProcessors(3).withStopOnError(true);
+    expect(copy).not.toBe(original);
+    expect(copy.options).toMatchObject({ amountOfProcessors: 3, stopOnError: true, nackDelayMs: 0 });
+    expect(original.options).toEqual(before);
+    expect(original.options.amountOfProcessors).toBe(1);
+
+    // `c.withX(1); await c.run()` must not silently run without withX.
+    const error: unknown = await original.run().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect((error as ConfigurationError).message).toMatch(/with\* returns a new/);
+    expect(original.state).toBe('idle');
+
+    await start(copy);
+    channel.push(msg());
+    await waitFor(() => channel.acks.length === 1);
+    expect(copy.stats.succeeded).toBe(1);
+    expect(original.stats.received).toBe(0);
   });
 
   it('stop before run ends idle consumers; aborting the run signal stops gracefully', async () => {

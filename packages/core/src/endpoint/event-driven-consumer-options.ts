@@ -7,6 +7,7 @@ import type { PipelineObservability } from '../observability/pipeline-observabil
 import { MAX_PROCESSING_TIMEOUT_MS } from '../pipeline/middleware/processing-timeout.js';
 import type { ChannelResolver } from '../pipeline/processing-context.js';
 import { resolveRetryOptions } from '../pipeline/retry-options.js';
+import type { EventDrivenConsumer } from './event-driven-consumer.js';
 
 /**
  * What an {@link EventDrivenConsumer} is made of (supplied by the gomes instance).
@@ -28,6 +29,12 @@ export interface EventDrivenConsumerInit {
   readonly logger: Logger;
   /** Receives subscription-level errors (transport crashes) and the error that stopped the consumer. */
   readonly onError?: (error: Error) => void;
+  /**
+   * Called by `run()` (after its state checks, before it validates or subscribes) with the consumer
+   * that runs — a `with*` copy, not the consumer gomes made: the gomes instance registers it for
+   * health and `shutdown()`. Throwing refuses the run.
+   */
+  readonly onRun?: (consumer: EventDrivenConsumer) => void;
   /** Tracing and metrics of the consumer's pipeline (set by the gomes instance). */
   readonly observability?: PipelineObservability;
   /** Random source and sleep of the retry step (tests). */
@@ -38,7 +45,8 @@ export interface EventDrivenConsumerInit {
 }
 
 /**
- * Run options of an {@link EventDrivenConsumer}, set through its fluent `with*` methods.
+ * Run options of an {@link EventDrivenConsumer}, set through its `with*` methods (each returns a
+ * configured copy).
  *
  * @public
  */

@@ -65,6 +65,11 @@ describe('EventDrivenConsumer start positions and seek (in-memory)', () => {
     return { consumer: c, seen };
   }
 
+  /** A `with*` copy, stopped after the test like the consumers made here. */
+  const track = (c: EventDrivenConsumer): EventDrivenConsumer => {
+    consumers.push(c);
+    return c;
+  };
   const committed = (): bigint | undefined => broker.committedOffset('billing', TOPIC, 0);
   const applied = (): boolean => lines.some((l) => l.message === 'Start position applied');
   const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, i) => from + i);
@@ -90,8 +95,9 @@ describe('EventDrivenConsumer start positions and seek (in-memory)', () => {
 
     it('explicit offsets override the committed offset at the first assignment', async () => {
       await groupAtEnd();
-      const { consumer: c, seen } = await consumer();
-      await c.withStartPosition({ kind: 'offsets', offsets: { 0: '3' } }).run();
+      const { consumer: base, seen } = await consumer();
+      const c = track(base.withStartPosition({ kind: 'offsets', offsets: { 0: '3' } }));
+      await c.run();
       await waitFor(() => seen.length === 7);
       expect(seen).toEqual(range(3, 10));
       await waitFor(() => committed() === 10n);
@@ -99,16 +105,18 @@ describe('EventDrivenConsumer start positions and seek (in-memory)', () => {
 
     it('earliest re-reads the whole partition over the committed offset', async () => {
       await groupAtEnd();
-      const { consumer: c, seen } = await consumer();
-      await c.withStartPosition({ kind: 'earliest' }).run();
+      const { consumer: base, seen } = await consumer();
+      const c = track(base.withStartPosition({ kind: 'earliest' }));
+      await c.run();
       await waitFor(() => seen.length === 10);
       expect(seen).toEqual(range(0, 10));
     });
 
     it('latest skips the backlog of a group without committed offsets: only records appended after it applied', async () => {
       await sendRange(0, 5);
-      const { consumer: c, seen } = await consumer();
-      await c.withStartPosition({ kind: 'latest' }).run();
+      const { consumer: base, seen } = await consumer();
+      const c = track(base.withStartPosition({ kind: 'latest' }));
+      await c.run();
       await waitFor(applied);
       await sendRange(5, 8);
       await waitFor(() => seen.length === 3);
@@ -128,16 +136,20 @@ describe('EventDrivenConsumer start positions and seek (in-memory)', () => {
       await waitFor(() => committed() === 10n);
       await first.consumer.stop(1000);
 
-      const { consumer: c, seen } = await consumer();
-      await c.withStartPosition({ kind: 'timestamp', timestamp: at }).run();
+      const { consumer: base, seen } = await consumer();
+      const c = track(base.withStartPosition({ kind: 'timestamp', timestamp: at }));
+      await c.run();
       await waitFor(() => seen.length === 5);
       expect(seen).toEqual(range(5, 10));
     });
 
     it('a timestamp after every record starts at the end', async () => {
       await sendRange(0, 3);
-      const { consumer: c, seen } = await consumer();
-      await c.withStartPosition({ kind: 'timestamp', timestamp: new Date(Date.now() + 60_000) }).run();
+      const { consumer: base, seen } = await consumer();
+      const c = track(
+        base.withStartPosition({ kind: 'timestamp', timestamp: new Date(Date.now() + 60_000) }),
+      );
+      await c.run();
       await waitFor(applied);
       await sendRange(3, 4);
       await waitFor(() => seen.length === 1);
@@ -145,8 +157,9 @@ describe('EventDrivenConsumer start positions and seek (in-memory)', () => {
     });
 
     it('invalid positions fail run() with one ConfigurationError listing every problem', async () => {
-      const { consumer: c } = await consumer();
-      const run = c.withStartPosition({ kind: 'offsets', offsets: { 0: 'x', [-1]: '2' } }).run();
+      const { consumer: base } = await consumer();
+      const c = track(base.withStartPosition({ kind: 'offsets', offsets: { 0: 'x', [-1]: '2' } }));
+      const run = c.run();
       await expect(run).rejects.toBeInstanceOf(ConfigurationError);
       await expect(run).rejects.toThrow(/offsets\[0\] must be a decimal string[\s\S]*partition "-1"/);
     });
@@ -194,10 +207,11 @@ describe('EventDrivenConsumer start positions and seek (in-memory)', () => {
       let release!: () => void;
       const gate = new Promise<void>((resolve) => (release = resolve));
       let gated = true;
-      const { consumer: c, seen } = await consumer(async (n) =>
+      const { consumer: base, seen } = await consumer(async (n) =>
         n === 3 && gated ? gate : Promise.resolve(),
       );
-      await c.withAmountOfProcessors(4).run();
+      const c = track(base.withAmountOfProcessors(4));
+      await c.run();
       await waitFor(() => seen.length === 5);
       // 0..2 and 4..5 done, 3 running: the committable position is 3.
       await waitFor(() => committed() === 3n);

@@ -90,7 +90,7 @@ describe('EventDrivenConsumer on a subscribe-only channel: message outcomes', ()
 
   it('times out an attempt: aborts its signal, then retries', async () => {
     const signals: AbortSignal[] = [];
-    const { channel, consumer } = setup({
+    const { channel, consumer: base } = setup({
       endpoint: { retry: fastRetry },
       handler: async (m, ctx) => {
         signals.push(ctx.signal);
@@ -98,7 +98,7 @@ describe('EventDrivenConsumer on a subscribe-only channel: message outcomes', ()
         return m;
       },
     });
-    await start(consumer.withMessageProcessingTimeout(20));
+    const consumer = await start(base.withMessageProcessingTimeout(20));
     channel.push(msg());
     await waitFor(() => channel.acks.length === 1);
     expect(signals).toHaveLength(2);
@@ -111,13 +111,13 @@ describe('EventDrivenConsumer on a subscribe-only channel: message outcomes', ()
 
   it('never acks a failed message without dead-letter channel: it runs again after the nack delay, and is nacked to the transport at stop', async () => {
     const attempts: number[] = [];
-    const { channel, consumer } = setup({
+    const { channel, consumer: base } = setup({
       handler: async (_m, ctx) => {
         attempts.push(ctx.delivery?.deliveryAttempt ?? 0);
         throw new Error('boom');
       },
     });
-    await start(consumer.withNackDelay(7));
+    const consumer = await start(base.withNackDelay(7));
     const m = msg();
     channel.push(m);
     await waitFor(() => attempts.length >= 2);
@@ -157,7 +157,7 @@ describe('EventDrivenConsumer on a subscribe-only channel: message outcomes', ()
     const handled: number[] = [];
     let failedOnce = false;
     const ref: { handedOver: () => number } = { handedOver: () => 0 };
-    const { channel, consumer } = setup({
+    const { channel, consumer: base } = setup({
       handler: async (m) => {
         const { n } = m.payload as { n: number };
         handled.push(n);
@@ -171,7 +171,7 @@ describe('EventDrivenConsumer on a subscribe-only channel: message outcomes', ()
       },
     });
     ref.handedOver = () => channel.handedOver;
-    await start(consumer.withAmountOfProcessors(2).withQueueCapacity(4).withNackDelay(5));
+    const consumer = await start(base.withAmountOfProcessors(2).withQueueCapacity(4).withNackDelay(5));
     [1, 2, 3].forEach((n) => channel.push(msg({ n }), 'same'));
     channel.push(msg({ n: 4 }), 'other');
     await waitFor(() => channel.acks.length === 4);
@@ -183,7 +183,7 @@ describe('EventDrivenConsumer on a subscribe-only channel: message outcomes', ()
 
   it('a handler that nacks through ctx.delivery and returns normally counts as failed; the message runs again before its key goes on', async () => {
     const handled: string[] = [];
-    const { channel, consumer } = setup({
+    const { channel, consumer: base } = setup({
       handler: async (m, ctx) => {
         const n = (m.payload as { n: number }).n;
         const attempt = ctx.delivery?.deliveryAttempt ?? 0;
@@ -192,7 +192,7 @@ describe('EventDrivenConsumer on a subscribe-only channel: message outcomes', ()
         return m;
       },
     });
-    await start(consumer.withAmountOfProcessors(2));
+    const consumer = await start(base.withAmountOfProcessors(2));
     const [first, second] = [msg({ n: 1 }), msg({ n: 2 })];
     channel.push(first, 'K');
     channel.push(second, 'K');
@@ -206,7 +206,7 @@ describe('EventDrivenConsumer on a subscribe-only channel: message outcomes', ()
   it('four keys waiting for a retry hold no processor: a fifth key runs meanwhile; a poison key never blocks the others', async () => {
     const firstFailures = new Set<string>();
     const done: string[] = [];
-    const { channel, consumer } = setup({
+    const { channel, consumer: base } = setup({
       endpoint: { retry: { maxAttempts: 5, initialDelayMs: 60_000, maxDelayMs: 60_000, jitter: 0 } },
       handler: async (m) => {
         const { key } = m.payload as { key: string };
@@ -218,7 +218,7 @@ describe('EventDrivenConsumer on a subscribe-only channel: message outcomes', ()
         return m;
       },
     });
-    await start(consumer.withAmountOfProcessors(4));
+    const consumer = await start(base.withAmountOfProcessors(4));
     for (const key of ['a', 'b', 'c', 'poison']) channel.push(msg({ key }), key);
     await waitFor(() => firstFailures.size === 4);
     channel.push(msg({ key: 'fifth' }), 'fifth');
@@ -246,7 +246,7 @@ describe('EventDrivenConsumer on a subscribe-only channel: message outcomes', ()
     const seen: Record<string, number[]> = {};
     let active = 0;
     let maxActive = 0;
-    const { channel, consumer } = setup({
+    const { channel, consumer: base } = setup({
       handler: async (m) => {
         active++;
         maxActive = Math.max(maxActive, active);
@@ -257,7 +257,7 @@ describe('EventDrivenConsumer on a subscribe-only channel: message outcomes', ()
         return m;
       },
     });
-    await start(consumer.withAmountOfProcessors(4).withQueueCapacity(16));
+    await start(base.withAmountOfProcessors(4).withQueueCapacity(16));
     const keys = ['a', 'b', 'c', 'd', 'e', 'f'];
     for (let i = 0; i < 90; i++) {
       const key = keys[i % keys.length] as string;
@@ -273,12 +273,12 @@ describe('EventDrivenConsumer on a subscribe-only channel: message outcomes', ()
   });
 
   it('does not stop on a dead-lettered message even with stopOnError', async () => {
-    const { channel, consumer } = setup({
+    const { channel, consumer: base } = setup({
       endpoint: { deadLetterChannelName: 'dlq' },
       handler: async () => Promise.reject(new Error('boom')),
       publishers: [publisher('dlq')],
     });
-    await start(consumer.withStopOnError(true));
+    const consumer = await start(base.withStopOnError(true));
     channel.push(msg());
     await waitFor(() => channel.acks.length === 1);
     expect(consumer.state).toBe('running');

@@ -24,6 +24,7 @@ import type { ConsumeEngine } from '../consume/consume-engine.js';
 import type { SubscriptionSource } from '../consume/subscription-source.js';
 import { eventDrivenConsumerEngine } from './event-driven-consumer-engine.js';
 import { stopConsumeEngine } from './event-driven-consumer-stop.js';
+import { copiedEndpointError } from './copied-endpoint-error.js';
 
 /**
  * Event-Driven Consumer: runs every message of a consumer channel through the consumer pipeline
@@ -41,6 +42,9 @@ import { stopConsumeEngine } from './event-driven-consumer-stop.js';
  * - **Backpressure:** at most `maxBufferedRecordsPerPartition` (or the deprecated `queueCapacity`)
  *   records per partition are fetched and unsettled; a subscribe-only channel's delivery handler
  *   waits for room before it accepts the next delivery.
+ * - **Configuring:** the `with*` methods return a new, configured consumer and leave this one
+ *   unchanged; running a consumer a `with*` call was made on fails with a `ConfigurationError`
+ *   (run the one `with*` returned).
  * - **Stop:** see {@link EventDrivenConsumer.stop}: accepted messages finish within the budget. `stopOnError` (default false, unlike Go gomes)
  *   stops the consumer when a message fails for good or the transport reports an error; the state
  *   is then `crashed`.
@@ -59,7 +63,9 @@ export class EventDrivenConsumer {
   readonly name: string;
   readonly #init: EventDrivenConsumerInit;
   readonly #logger: Logger;
-  readonly #options: EventDrivenConsumerOptions = { ...DEFAULT_EVENT_DRIVEN_CONSUMER_OPTIONS };
+  readonly #options: EventDrivenConsumerOptions;
+  /** Set once a `with*` call made a configured copy of this consumer: `run()` then refuses. */
+  #copied = false;
   readonly #counters: ConsumerCounters = zeroCounters();
   readonly #done: Promise<void>;
   #resolveDone: () => void = () => undefined;
@@ -73,15 +79,23 @@ export class EventDrivenConsumer {
   /** Removes the abort listener `run(signal)` added. */
   #unlistenRunSignal: (() => void) | undefined;
 
-  constructor(init: EventDrivenConsumerInit) {
+  /**
+   * Made by the gomes instance (`gomes.eventDrivenConsumer(name)`); `options` are the run options
+   * a `with*` copy carries over.
+   */
+  constructor(
+    init: EventDrivenConsumerInit,
+    options: Readonly<EventDrivenConsumerOptions> = DEFAULT_EVENT_DRIVEN_CONSUMER_OPTIONS,
+  ) {
     this.name = init.name;
     this.#init = init;
+    this.#options = { ...options };
     this.#logger = init.logger.child({ consumer: init.name });
     this.#done = new Promise<void>((resolve) => (this.#resolveDone = resolve));
   }
 
   /** Messages processed at once (different keys only). @default 1 */
-  withAmountOfProcessors(amount: number): this {
+  withAmountOfProcessors(amount: number): EventDrivenConsumer {
     return this.#set({ amountOfProcessors: amount });
   }
 
@@ -92,23 +106,22 @@ export class EventDrivenConsumer {
    * again) — see docs/event-driven-consumer.md. Handlers should honour `ctx.signal`.
    * @default 100000
    */
-  withMessageProcessingTimeout(timeoutMs: number): this {
+  withMessageProcessingTimeout(timeoutMs: number): EventDrivenConsumer {
     return this.#set({ messageProcessingTimeoutMs: timeoutMs });
   }
 
   /** Stop when a message ends in failure or the subscription reports an error. @default false */
-  withStopOnError(stopOnError: boolean): this {
+  withStopOnError(stopOnError: boolean): EventDrivenConsumer {
     return this.#set({ stopOnError });
   }
 
   /**
-   * Bound on accepted-but-unfinished deliveries (>= processors) of a transport without a partitioned
-   * source. @default amountOfProcessors * 2
-   * @deprecated On transports with a partitioned source it means
-   * {@link EventDrivenConsumer.withMaxBufferedRecordsPerPartition} (mapped, with a warning at `run()`);
-   * removed in the next release.
+   * Records buffered and unsettled per partition (>= processors): on a subscribe-only channel, the
+   * deliveries accepted and not settled. Unset: `maxBufferedRecordsPerPartition` applies.
+   * @deprecated The same bound as {@link EventDrivenConsumer.withMaxBufferedRecordsPerPartition}
+   * (mapped, with a warning at `run()` on a partitioned source); removed in the next release.
    */
-  withQueueCapacity(capacity: number): this {
+  withQueueCapacity(capacity: number): EventDrivenConsumer {
     return this.#set({ queueCapacity: capacity });
   }
 
@@ -116,22 +129,22 @@ export class EventDrivenConsumer {
    * Records fetched and not settled per partition (the source pauses the partition when full and
    * resumes it below half). @default 1000
    */
-  withMaxBufferedRecordsPerPartition(records: number): this {
+  withMaxBufferedRecordsPerPartition(records: number): EventDrivenConsumer {
     return this.#set({ maxBufferedRecordsPerPartition: records });
   }
 
   /** How long a revoke waits for the aborted handlers of revoked partitions, in ms. @default 10000 */
-  withRevokeBudget(budgetMs: number): this {
+  withRevokeBudget(budgetMs: number): EventDrivenConsumer {
     return this.#set({ revokeBudgetMs: budgetMs });
   }
 
   /** Delay before a failed message is redelivered, in ms. @default 1000 */
-  withNackDelay(delayMs: number): this {
+  withNackDelay(delayMs: number): EventDrivenConsumer {
     return this.#set({ nackDelayMs: delayMs });
   }
 
   /** After the stop budget expired, how long to wait for the transport before abandoning it, in ms. @default 5000 */
-  withStopGrace(graceMs: number): this {
+  withStopGrace(graceMs: number): EventDrivenConsumer {
     return this.#set({ stopGraceMs: graceMs });
   }
 
@@ -142,7 +155,7 @@ export class EventDrivenConsumer {
    * partition per run: a partition reassigned to this member later resumes from its committed
    * offset. Needs a transport with a partitioned source.
    */
-  withStartPosition(position: StartPosition): this {
+  withStartPosition(position: StartPosition): EventDrivenConsumer {
     return this.#set({ startPosition: position });
   }
 
@@ -216,6 +229,8 @@ export class EventDrivenConsumer {
     if (this.#state !== 'idle') {
       throw new GomesError('ILLEGAL_STATE', `Consumer "${this.name}" cannot run: it is ${this.#state}`);
     }
+    if (this.#copied) throw copiedEndpointError('event-driven consumer', this.name, 'run()');
+    this.#init.onRun?.(this);
     const o = this.#options;
     const channel = this.#init.channel;
     ConfigurationError.throwIfAny(
@@ -374,11 +389,15 @@ export class EventDrivenConsumer {
     }
   }
 
-  #set(changes: Partial<EventDrivenConsumerOptions>): this {
+  /**
+   * A new consumer with `changes` applied over these options (this one is unchanged); this one is
+   * marked so that running it fails instead of silently running without `changes`.
+   */
+  #set(changes: Partial<EventDrivenConsumerOptions>): EventDrivenConsumer {
     if (this.#state !== 'idle') {
       throw new GomesError('ILLEGAL_STATE', `Consumer "${this.name}" options must be set before run()`);
     }
-    Object.assign(this.#options, changes);
-    return this;
+    this.#copied = true;
+    return new EventDrivenConsumer(this.#init, { ...this.#options, ...changes });
   }
 }

@@ -2,8 +2,12 @@ import { waitWithoutProcessor } from '../consume/processor-release.js';
 import { ConfigurationError } from '../errors/configuration-error.js';
 import { GomesError, NonRetriableError, toError } from '../errors/gomes-error.js';
 import type { MessageHandlerFn } from '../pipeline/message-handler.js';
+import { copiedEndpointError } from './copied-endpoint-error.js';
 import type { EventDrivenConsumer } from './event-driven-consumer.js';
-import type { EventDrivenConsumerStats } from './event-driven-consumer-options.js';
+import type {
+  EventDrivenConsumerOptions,
+  EventDrivenConsumerStats,
+} from './event-driven-consumer-options.js';
 import { PolledDeliveryImpl, type PolledDelivery, type PolledOutcome } from './polled-delivery.js';
 
 /**
@@ -21,6 +25,36 @@ export interface ReceiveOptions {
 /** Defaults of {@link ReceiveOptions}. @public */
 export const DEFAULT_RECEIVE_OPTIONS: ReceiveOptions = Object.freeze({ max: 100, timeoutMs: 1000 });
 
+/**
+ * The run options a {@link PollingConsumer}'s `with*` methods set (unset: the event-driven
+ * consumer's defaults).
+ *
+ * @public
+ */
+export type PollingConsumerOptions = Partial<
+  Pick<
+    EventDrivenConsumerOptions,
+    'nackDelayMs' | 'messageProcessingTimeoutMs' | 'maxBufferedRecordsPerPartition'
+  >
+>;
+
+/**
+ * What a {@link PollingConsumer} is made of (supplied by the gomes instance).
+ *
+ * @public
+ */
+export interface PollingConsumerInit {
+  /** Endpoint name (the consumer channel's name). */
+  readonly name: string;
+  /** Builds the event-driven consumer that runs the pipeline around `handler`. */
+  readonly makeConsumer: (handler: MessageHandlerFn) => EventDrivenConsumer;
+  /**
+   * Called by the first `receive()` with the polling consumer that starts (a `with*` copy, not the
+   * one gomes made): the gomes instance registers it for `shutdown()`. Throwing refuses the start.
+   */
+  readonly onStart?: (poller: PollingConsumer) => void;
+}
+
 /** Lifecycle of a {@link PollingConsumer}. @public */
 export type PollingConsumerState = 'idle' | 'running' | 'closing' | 'closed';
 
@@ -32,6 +66,9 @@ export type PollingConsumerState = 'idle' | 'running' | 'closing' | 'closed';
  * settled messages, and a message of a key is handed out only once the previous one of that key
  * was settled (order per key). What is handed out and not settled when {@link PollingConsumer.close}
  * runs is never acked: it is redelivered to the next consumer of the group.
+ *
+ * The `with*` methods return a new, configured polling consumer and leave this one unchanged;
+ * `receive()` on one a `with*` call was made on fails with a `ConfigurationError`.
  *
  * A handed-out message counts against the consumer's processing timeout (default 100 s): past it,
  * the delivery is taken back (settling it then returns false) and fails as a timed-out handler
@@ -50,7 +87,11 @@ export type PollingConsumerState = 'idle' | 'running' | 'closing' | 'closed';
 export class PollingConsumer {
   /** Endpoint name (the consumer channel's name). */
   readonly name: string;
+  readonly #init: PollingConsumerInit;
+  readonly #options: PollingConsumerOptions;
   readonly #consumer: EventDrivenConsumer;
+  /** Set once a `with*` call made a configured copy of this one: `receive()` then refuses. */
+  #copied = false;
   readonly #ready: PolledDeliveryImpl[] = [];
   readonly #handedOut = new Set<PolledDeliveryImpl>();
   #state: PollingConsumerState = 'idle';
@@ -59,28 +100,40 @@ export class PollingConsumer {
   #starting: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
 
-  /** `makeConsumer` builds the event-driven consumer that runs the pipeline around `handler`. */
-  constructor(name: string, makeConsumer: (handler: MessageHandlerFn) => EventDrivenConsumer) {
-    this.name = name;
-    this.#consumer = makeConsumer(this.#offer);
+  /** Made by the gomes instance (`gomes.pollingConsumer(name)`); `options` are what `with*` set. */
+  constructor(init: PollingConsumerInit, options: PollingConsumerOptions = {}) {
+    this.name = init.name;
+    this.#init = init;
+    this.#options = { ...options };
+    let consumer = init.makeConsumer(this.#offer);
+    if (options.nackDelayMs !== undefined) consumer = consumer.withNackDelay(options.nackDelayMs);
+    if (options.messageProcessingTimeoutMs !== undefined) {
+      consumer = consumer.withMessageProcessingTimeout(options.messageProcessingTimeoutMs);
+    }
+    if (options.maxBufferedRecordsPerPartition !== undefined) {
+      consumer = consumer.withMaxBufferedRecordsPerPartition(options.maxBufferedRecordsPerPartition);
+    }
+    this.#consumer = consumer;
   }
 
-  /** Delay before a nacked message is handed out again, in ms. @default 1000 */
-  withNackDelay(delayMs: number): this {
-    this.#consumer.withNackDelay(delayMs);
-    return this;
+  /** A copy with the delay before a nacked message is handed out again, in ms. @default 1000 */
+  withNackDelay(delayMs: number): PollingConsumer {
+    return this.#set({ nackDelayMs: delayMs });
   }
 
-  /** How long a handed-out message may stay unsettled before it is taken back (a processing timeout), in ms. @default 100000 */
-  withMessageProcessingTimeout(timeoutMs: number): this {
-    this.#consumer.withMessageProcessingTimeout(timeoutMs);
-    return this;
+  /** A copy with how long a handed-out message may stay unsettled before it is taken back (a processing timeout), in ms. @default 100000 */
+  withMessageProcessingTimeout(timeoutMs: number): PollingConsumer {
+    return this.#set({ messageProcessingTimeoutMs: timeoutMs });
   }
 
-  /** Records fetched and not settled per partition. @default 1000 */
-  withMaxBufferedRecordsPerPartition(records: number): this {
-    this.#consumer.withMaxBufferedRecordsPerPartition(records);
-    return this;
+  /** A copy with the records fetched and not settled per partition. @default 1000 */
+  withMaxBufferedRecordsPerPartition(records: number): PollingConsumer {
+    return this.#set({ maxBufferedRecordsPerPartition: records });
+  }
+
+  /** The options `with*` set (a copy). */
+  get options(): Readonly<PollingConsumerOptions> {
+    return Object.freeze({ ...this.#options });
   }
 
   /** Lifecycle state. */
@@ -134,6 +187,8 @@ export class PollingConsumer {
       throw new GomesError('CLOSED', `Polling consumer "${this.name}" is closed`);
     }
     if (this.#state === 'idle') {
+      if (this.#copied) throw copiedEndpointError('polling consumer', this.name, 'receive()');
+      this.#init.onStart?.(this);
       this.#state = 'running';
       this.#starting = this.#consumer.run();
     }
@@ -154,6 +209,18 @@ export class PollingConsumer {
     const taken = this.#ready.splice(0, o.max);
     for (const delivery of taken) this.#handedOut.add(delivery);
     return taken;
+  }
+
+  /** A new polling consumer with `changes` over these options; marks this one so it cannot start. */
+  #set(changes: PollingConsumerOptions): PollingConsumer {
+    if (this.#state !== 'idle') {
+      throw new GomesError(
+        'ILLEGAL_STATE',
+        `Polling consumer "${this.name}" options must be set before receive()`,
+      );
+    }
+    this.#copied = true;
+    return new PollingConsumer(this.#init, { ...this.#options, ...changes });
   }
 
   /** The pipeline's terminal step: offers the message to `receive` and waits (without a processor) for its outcome. */

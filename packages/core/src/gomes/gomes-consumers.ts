@@ -43,7 +43,11 @@ export class GomesConsumers {
     const existing = this.#eventDriven.get(name);
     const finished = existing?.state === 'stopped' || existing?.state === 'crashed';
     if (existing && (!finished || this.#deps.state() !== 'started')) return existing;
-    const consumer = this.#newConsumer(name, this.#deps.dispatch);
+    const consumer = this.#newConsumer(name, this.#deps.dispatch, (running) => {
+      refuseSecondRun(name, this.#eventDriven.get(name), running);
+      this.#eventDriven.set(name, running);
+      this.#latest.set(name, running);
+    });
     this.#eventDriven.set(name, consumer);
     this.#latest.set(name, consumer);
     return consumer;
@@ -53,17 +57,23 @@ export class GomesConsumers {
   polling(name: string): PollingConsumer {
     const existing = this.#polling.get(name);
     if (existing && (existing.state !== 'closed' || this.#deps.state() !== 'started')) return existing;
-    const poller = new PollingConsumer(name, (handler) => {
-      const consumer = this.#newConsumer(name, handler);
-      if (this.#deps.startedRuntime().consumerChannels.get(name)?.openSource === undefined) {
-        throw new GomesError(
-          'ILLEGAL_STATE',
-          `Consumer channel "${name}" cannot be polled: its transport has no partitioned source`,
-          { details: { name } },
-        );
-      }
-      this.#latest.set(name, consumer);
-      return consumer;
+    const poller = new PollingConsumer({
+      name,
+      makeConsumer: (handler) => {
+        const consumer = this.#newConsumer(name, handler, (running) => this.#latest.set(name, running));
+        if (this.#deps.startedRuntime().consumerChannels.get(name)?.openSource === undefined) {
+          throw new GomesError(
+            'ILLEGAL_STATE',
+            `Consumer channel "${name}" cannot be polled: its transport has no partitioned source`,
+            { details: { name } },
+          );
+        }
+        return consumer;
+      },
+      onStart: (starting) => {
+        refuseSecondRun(name, this.#polling.get(name), starting);
+        this.#polling.set(name, starting);
+      },
     });
     this.#polling.set(name, poller);
     return poller;
@@ -93,7 +103,11 @@ export class GomesConsumers {
   }
 
   /** An event-driven consumer of channel `name` running `handler` as its pipeline's terminal step. */
-  #newConsumer(name: string, handler: MessageHandlerFn): EventDrivenConsumer {
+  #newConsumer(
+    name: string,
+    handler: MessageHandlerFn,
+    onRun: (consumer: EventDrivenConsumer) => void,
+  ): EventDrivenConsumer {
     const runtime = this.#deps.startedRuntime();
     const channel = runtime.consumerChannels.get(name);
     const builder = this.#deps.consumers.find((c) => c.consumerName === name);
@@ -112,11 +126,32 @@ export class GomesConsumers {
       channels: this.#deps.channels,
       logger: this.#deps.logger,
       onError: (error: Error) => this.#deps.onUnhandledError(error),
+      onRun,
       observability: consumerObservability(this.#deps.telemetry, {
         endpoint: name,
         channelName: channel.channelName,
         system: runtime.consumerSystems.get(name) ?? 'gomes',
       }),
     });
+  }
+}
+
+/**
+ * Refuses to start `starting` while `registered` (another consumer, e.g. another `with*` copy, of
+ * the same channel name in this instance) is running: one consume path per name and kind.
+ */
+function refuseSecondRun(
+  name: string,
+  registered: EventDrivenConsumer | PollingConsumer | undefined,
+  starting: EventDrivenConsumer | PollingConsumer,
+): void {
+  if (registered === undefined || registered === starting) return;
+  const state = registered.state;
+  if (state === 'running' || state === 'stopping' || state === 'closing') {
+    throw new GomesError(
+      'ILLEGAL_STATE',
+      `Consumer "${name}" is already ${state} in this gomes instance (another consumer made from the same name); stop it first`,
+      { details: { name } },
+    );
   }
 }

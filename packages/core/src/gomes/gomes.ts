@@ -305,8 +305,9 @@ export class Gomes {
   /**
    * The event-driven consumer of the consumer channel `name` (one per name; asking again returns the
    * same one; once it is `stopped` or `crashed`, a started instance makes a new one, to run the
-   * channel again).
-   * Configure it, then `run()` it. Needs a started instance.
+   * channel again; while a configured copy runs, that copy).
+   * Configure it with its `with*` methods, which return a configured copy, then `run()` the copy
+   * (running a consumer a `with*` call was made on fails). Needs a started instance.
    */
   eventDrivenConsumer(name: string): EventDrivenConsumer {
     return this.#endpoints.eventDriven(name);
@@ -316,7 +317,8 @@ export class Gomes {
    * The polling consumer of the consumer channel `name`: `receive({ max, timeoutMs })` returns
    * deliveries the caller settles (see {@link PollingConsumer}). One per name; once closed, a
    * started instance makes a new one. Needs a started instance and a transport with a partitioned
-   * source (the in-memory transport).
+   * source (the in-memory transport). Its `with*` methods return a configured copy: `receive()` on
+   * the copy.
    *
    * @throws GomesError `GOMES_NOT_FOUND` for an unknown channel; `GOMES_ILLEGAL_STATE` when the
    * instance is not started or the transport has no partitioned source.

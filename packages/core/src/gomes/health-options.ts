@@ -1,3 +1,5 @@
+import { resolveOptions } from '../internal/resolve-options.js';
+
 /**
  * Thresholds of `gomes.health()` (`createGomes({ health })`). Durations are milliseconds. See
  * docs/observability.md, "Health".
@@ -49,11 +51,17 @@ export function resolveHealthOptions(input: HealthOptions | undefined = {}): {
   if (typeof input !== 'object' || input === null) {
     return { options: DEFAULT_HEALTH_OPTIONS, problems: [`health must be an object (got ${String(input)})`] };
   }
+  const { options, problems } = resolveOptions<Required<HealthOptions>>(
+    DEFAULT_HEALTH_OPTIONS,
+    input,
+    healthProblems,
+    (key) => `health: unknown option "${key}"`,
+  );
+  return { options: Object.freeze(options), problems };
+}
+
+function healthProblems(options: Required<HealthOptions>): string[] {
   const problems: string[] = [];
-  for (const key of Object.keys(input)) {
-    if (!(key in DEFAULT_HEALTH_OPTIONS)) problems.push(`health: unknown option "${key}"`);
-  }
-  const options: Required<HealthOptions> = { ...DEFAULT_HEALTH_OPTIONS, ...definedOnly(input) };
   for (const key of Object.keys(DEFAULT_HEALTH_OPTIONS) as (keyof HealthOptions)[]) {
     const v = options[key];
     if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
@@ -65,9 +73,5 @@ export function resolveHealthOptions(input: HealthOptions | undefined = {}): {
       `health.livenessStallTimeoutMs (${options.livenessStallTimeoutMs}) must be >= health.stallTimeoutMs (${options.stallTimeoutMs})`,
     );
   }
-  return { options: Object.freeze(options), problems };
-}
-
-function definedOnly(input: HealthOptions): HealthOptions {
-  return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
+  return problems;
 }

@@ -41,8 +41,7 @@ export async function runConsumer(h: ContractHarness, spec: ScenarioConsumer): P
     },
     channels: { publisher: (name) => (dlq !== undefined && name === dlq.name ? dlq : undefined) },
     logger: noopLogger,
-  });
-  consumer.withAmountOfProcessors(spec.processors);
+  }).withAmountOfProcessors(spec.processors);
   await consumer.run();
   h.onCleanup(async () => consumer.stop(1000));
   return consumer;

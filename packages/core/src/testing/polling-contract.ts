@@ -19,9 +19,9 @@ async function poller(
   dlq: PublisherChannel,
 ): Promise<PollingConsumer> {
   const channel = await h.consumer(topic, name, groupId);
-  const polling = new PollingConsumer(
+  const polling = new PollingConsumer({
     name,
-    (handler) =>
+    makeConsumer: (handler) =>
       new EventDrivenConsumer({
         name,
         channel,
@@ -30,7 +30,7 @@ async function poller(
         channels: { publisher: (n) => (n === dlq.name ? dlq : undefined) },
         logger: noopLogger,
       }),
-  ).withNackDelay(1);
+  }).withNackDelay(1);
   h.onCleanup(async () => polling.close(1000));
   return polling;
 }

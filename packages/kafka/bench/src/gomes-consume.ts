@@ -169,10 +169,10 @@ export async function gomesConsume(
   });
   await app.start();
   try {
-    const consumer = app.eventDrivenConsumer('bench-consumer');
+    let consumer = app.eventDrivenConsumer('bench-consumer');
     if (tuning.processingTimeoutMs !== undefined)
-      consumer.withMessageProcessingTimeout(tuning.processingTimeoutMs);
-    if (tuning.processors !== undefined) consumer.withAmountOfProcessors(tuning.processors);
+      consumer = consumer.withMessageProcessingTimeout(tuning.processingTimeoutMs);
+    if (tuning.processors !== undefined) consumer = consumer.withAmountOfProcessors(tuning.processors);
     await consumer.run();
     await withTimeout(
       counter.done,

@@ -11,10 +11,9 @@ import {
   Event,
   defineCommandHandler,
   defineEventHandler,
-  formatGoGomesTimestamp,
-  readGoGomesDeadLetter,
   type HandlerContext,
 } from '@gomes/core';
+import { formatGoGomesTimestamp, readGoGomesDeadLetter } from '@gomes/core/transport';
 import { KafkaPublisherChannelBuilder } from '@gomes/kafka';
 import { uniqueTopic } from '../support/kafka-test-env.js';
 import {

@@ -67,8 +67,8 @@ async function consume(
   const app = kafkaGomes(`ord-consumer-${processors}`);
   app.addConsumerChannel(consumerBuilder(topic, 'ledger').withGroupId(group)).addActionHandler(ledger);
   await app.start();
-  const consumer = app.eventDrivenConsumer('ledger').withAmountOfProcessors(processors);
-  if (queueCapacity !== undefined) consumer.withQueueCapacity(queueCapacity);
+  let consumer = app.eventDrivenConsumer('ledger').withAmountOfProcessors(processors);
+  if (queueCapacity !== undefined) consumer = consumer.withQueueCapacity(queueCapacity);
   await consumer.run();
 }
 

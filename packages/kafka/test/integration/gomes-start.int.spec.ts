@@ -36,6 +36,7 @@ function app(connections: KafkaConnection[], topic: string): Gomes {
 
 describe('gomes start() with unreachable brokers', () => {
   it('fails fast with GOMES_CONNECTION_FAILED naming the brokers; nothing is connected', async () => {
+    // The deprecated aliases of socketConnectTimeoutMs / connectBudgetMs still work.
     const connection = new KafkaConnection('kafka', [UNREACHABLE], {
       driver: testDriverName(),
       connectionTimeoutMs: 1000,
@@ -66,12 +67,12 @@ describe('gomes start() with unreachable brokers', () => {
     const before = brokerSockets();
     const good = new KafkaConnection('kafka', env.brokers, {
       driver: testDriverName(),
-      connectionTimeoutMs: 3000,
+      socketConnectTimeoutMs: 3000,
     });
     const bad = new KafkaConnection('kafka-dr', [UNREACHABLE], {
       driver: testDriverName(),
-      connectionTimeoutMs: 1000,
-      connectTimeoutMs: 5000,
+      socketConnectTimeoutMs: 1000,
+      connectBudgetMs: 5000,
     });
     const g = app([good, bad], topic);
     const error = await g.start().catch((e: unknown) => e);

@@ -71,7 +71,7 @@ function gomesWithDriver(name: string, driverFactory: KafkaDriverFactory): Gomes
   app.addChannelConnection(
     new KafkaConnection('kafka', env.brokers, {
       driver: testDriverName(),
-      connectionTimeoutMs: 5000,
+      socketConnectTimeoutMs: 5000,
       initialRetryTimeMs: 100,
       maxRetryTimeMs: 1000,
       driverFactory,

@@ -1,7 +1,8 @@
 // The Kafka bounded reader on topics written by transactional producers: a partition whose last
 // records are a transaction marker or an aborted transaction still ends (the client filters those
 // records out, so the reader sees its end through the processed batch, not through a record).
-import { MessageBuilder, type ChannelRecord } from '@gomes/core';
+import { MessageBuilder } from '@gomes/core';
+import type { ChannelRecord } from '@gomes/core/transport';
 import { withTimeout } from '@gomes/core/testing';
 import { KafkaMessageTranslator, KafkaPublisherChannelBuilder } from '@gomes/kafka';
 import kafkajs from 'kafkajs';

@@ -12,7 +12,7 @@ async function connectWith(brokers: string[], options: KafkaConnectionOptions): 
   const c = track(
     new KafkaConnection('kafka', brokers, {
       driver: testDriverName(),
-      connectionTimeoutMs: 5000,
+      socketConnectTimeoutMs: 5000,
       ...options,
     }),
   );
@@ -42,7 +42,11 @@ describe('KafkaConnection (real broker)', () => {
   it('fails fast with GOMES_CONNECTION_FAILED when no broker listens', async () => {
     const started = Date.now();
     const error = await expectCode(
-      connectWith(['127.0.0.1:1'], { connectionTimeoutMs: 1000, connectRetries: 1, initialRetryTimeMs: 100 }),
+      connectWith(['127.0.0.1:1'], {
+        socketConnectTimeoutMs: 1000,
+        connectRetries: 1,
+        initialRetryTimeMs: 100,
+      }),
       'GOMES_CONNECTION_FAILED',
     );
     expect(Date.now() - started).toBeLessThan(10000);

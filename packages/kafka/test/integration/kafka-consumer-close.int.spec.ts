@@ -90,7 +90,7 @@ describe('KafkaConsumerChannel close during a crash restart (real broker)', () =
     const conn = track(
       new KafkaConnection('kafka', env.brokers, {
         driver: testDriverName(),
-        connectionTimeoutMs: 5000,
+        socketConnectTimeoutMs: 5000,
         driverFactory: driver.factory,
       }),
     );

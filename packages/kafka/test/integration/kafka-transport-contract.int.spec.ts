@@ -21,7 +21,7 @@ describeTransportContract('kafka', {
   quietPeriodMs: 500,
   features: { deadLettersUndecodableRecords: true, partitionedSource: true },
   connection: () =>
-    new KafkaConnection('kafka', env.brokers, { driver: testDriverName(), connectionTimeoutMs: 5000 }),
+    new KafkaConnection('kafka', env.brokers, { driver: testDriverName(), socketConnectTimeoutMs: 5000 }),
   uniqueTopic: async (partitions) => createTopic(uniqueTopic('contract'), partitions),
   publishUndecodable: async (topic, key) => {
     // A record whose value is not JSON, written by a plain kafkajs producer (another client).

@@ -39,8 +39,8 @@ it('counts exactly the messages sent, consumed, succeeded, failed, retried and d
       }),
     );
   await app.start();
-  const consumer = app.eventDrivenConsumer(group);
-  await consumer.withAmountOfProcessors(2).run();
+  const consumer = app.eventDrivenConsumer(group).withAmountOfProcessors(2);
+  await consumer.run();
   const ids = ['a', 'b', 'c', 'd', 'e', 'bad-1', 'bad-2'];
   for (const id of ids) await app.eventBusByChannel(jobs).publish(new JobQueued(id), { partitionKey: id });
   await waitFor(() => consumer.stats.succeeded + consumer.stats.deadLettered === ids.length, 30_000);

@@ -35,8 +35,8 @@ function appWith(
   const connection = new KafkaConnection('kafka', brokers, {
     driver: testDriverName(),
     logger,
-    connectionTimeoutMs: 3000,
-    connectTimeoutMs: 8000,
+    socketConnectTimeoutMs: 3000,
+    connectBudgetMs: 8000,
     retries: 0,
     ...options,
   });

@@ -34,7 +34,7 @@ export function kafkaGomes(
   app.addChannelConnection(
     new KafkaConnection('kafka', brokers, {
       driver: testDriverName(),
-      connectionTimeoutMs: 5000,
+      socketConnectTimeoutMs: 5000,
       initialRetryTimeMs: 100,
       maxRetryTimeMs: 1000,
       ...connection,

@@ -1,6 +1,7 @@
 // Test helpers for the @gomes/kafka integration tests: connections, channels and raw clients against
 // the real broker named by kafka-test-env.ts, with every client closed by `closeAll()`.
-import { noopLogger, type Delivery, type Subscription } from '@gomes/core';
+import { noopLogger, type Delivery } from '@gomes/core';
+import type { Subscription } from '@gomes/core/transport';
 import { waitFor } from '@gomes/core/testing';
 import {
   KafkaConnection,
@@ -63,7 +64,7 @@ export async function connection(
 ): Promise<KafkaConnection> {
   const c = new KafkaConnection('kafka', brokers, {
     driver: testDriverName(),
-    connectionTimeoutMs: 5000,
+    socketConnectTimeoutMs: 5000,
     ...options,
   });
   await c.connect();

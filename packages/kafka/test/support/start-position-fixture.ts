@@ -186,8 +186,8 @@ export async function consume(
       }),
     );
   await app.start();
-  const consumer = app.eventDrivenConsumer('counter');
-  if (options.start) consumer.withStartPosition(options.start);
+  const made = app.eventDrivenConsumer('counter');
+  const consumer = options.start ? made.withStartPosition(options.start) : made;
   await consumer.run();
   return {
     app,

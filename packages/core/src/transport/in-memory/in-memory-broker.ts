@@ -1,4 +1,5 @@
 import { ConfigurationError } from '../../errors/configuration-error.js';
+import { resolveOptions } from '../../internal/resolve-options.js';
 import { GomesError } from '../../errors/gomes-error.js';
 import {
   CLOUDEVENTS_JSON_CONTENT_TYPE,
@@ -50,12 +51,12 @@ export function resolveInMemoryBrokerOptions(input: Partial<InMemoryBrokerOption
   options: InMemoryBrokerOptions;
   problems: string[];
 } {
-  const options: InMemoryBrokerOptions = { ...DEFAULT_IN_MEMORY_BROKER_OPTIONS, ...input };
-  const problems = Object.keys(input)
-    .filter((k) => !(k in DEFAULT_IN_MEMORY_BROKER_OPTIONS))
-    .map((k) => `unknown in-memory broker option "${k}"`);
-  problems.push(...partitionCountProblems('defaultPartitions', options.defaultPartitions));
-  return { options, problems };
+  return resolveOptions(
+    DEFAULT_IN_MEMORY_BROKER_OPTIONS,
+    input,
+    (options) => partitionCountProblems('defaultPartitions', options.defaultPartitions),
+    (k) => `unknown in-memory broker option "${k}"`,
+  );
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { ChannelBuildContext } from '../../channel/channel-builders.js';
+import { resolveOptions } from '../../internal/resolve-options.js';
 import type { ChannelConnection } from '../../channel/channel-connection.js';
 import { ConsumerChannelAdapterBuilder } from '../../channel/consumer-channel-adapter-builder.js';
 import type { ConsumerChannel } from '../../channel/consumer-channel.js';
@@ -31,10 +32,16 @@ export function resolveInMemoryConsumerOptions(input: Partial<InMemoryConsumerOp
   options: InMemoryConsumerOptions;
   problems: string[];
 } {
-  const options: InMemoryConsumerOptions = { ...DEFAULT_IN_MEMORY_CONSUMER_OPTIONS, ...input };
-  const problems = Object.keys(input)
-    .filter((k) => !(k in DEFAULT_IN_MEMORY_CONSUMER_OPTIONS))
-    .map((k) => `unknown in-memory consumer option "${k}"`);
+  return resolveOptions(
+    DEFAULT_IN_MEMORY_CONSUMER_OPTIONS,
+    input,
+    inMemoryConsumerProblems,
+    (k) => `unknown in-memory consumer option "${k}"`,
+  );
+}
+
+function inMemoryConsumerProblems(options: InMemoryConsumerOptions): string[] {
+  const problems: string[] = [];
   if (options.groupId !== undefined && (typeof options.groupId !== 'string' || options.groupId === '')) {
     problems.push('groupId must be a non-empty string');
   }
@@ -45,7 +52,7 @@ export function resolveInMemoryConsumerOptions(input: Partial<InMemoryConsumerOp
   if (options.startOffset !== 'earliest' && options.startOffset !== 'latest') {
     problems.push(`startOffset must be 'earliest' or 'latest' (got ${String(options.startOffset)})`);
   }
-  return { options, problems };
+  return problems;
 }
 
 /**
@@ -74,9 +81,21 @@ export class InMemoryConsumerChannelBuilder extends ConsumerChannelAdapterBuilde
     return this.withTransport({ groupId });
   }
 
-  /** Most deliveries handed over and not settled at once (default 100). */
+  /**
+   * Most deliveries handed over and not settled at once, over all the member's partitions (option
+   * `queueCapacity`, default 100).
+   */
+  withMaxUnsettledDeliveries(deliveries: number): this {
+    return this.withTransport({ queueCapacity: deliveries });
+  }
+
+  /**
+   * @deprecated Use {@link InMemoryConsumerChannelBuilder.withMaxUnsettledDeliveries} (the same
+   * bound; "queue capacity" named different bounds on the consumer and on Kafka). Removed in the
+   * next release.
+   */
   withQueueCapacity(capacity: number): this {
-    return this.withTransport({ queueCapacity: capacity });
+    return this.withMaxUnsettledDeliveries(capacity);
   }
 
   /** Where a new group starts: `'earliest'` (default) or `'latest'` (only messages sent after joining). */

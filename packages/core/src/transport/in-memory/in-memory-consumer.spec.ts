@@ -75,6 +75,15 @@ describe('in-memory consumer and publisher', () => {
       ]);
     });
 
+    it('withMaxUnsettledDeliveries names the bound; the deprecated withQueueCapacity still sets it', () => {
+      const base = inMemoryConsumer('memory', 'orders', 'billing');
+      expect(base.withMaxUnsettledDeliveries(7).options.queueCapacity).toBe(7);
+      expect(base.withQueueCapacity(9).options.queueCapacity).toBe(9);
+      expect(base.withMaxUnsettledDeliveries(0).validate()).toEqual([
+        expect.stringMatching(/queueCapacity must be an integer >= 1/),
+      ]);
+    });
+
     it('accept only in-memory connections', async () => {
       const other: ChannelConnection = {
         name: 'kafka',
