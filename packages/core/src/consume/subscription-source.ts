@@ -182,6 +182,7 @@ export class SubscriptionSource implements PartitionedSource {
       offset,
       key: delivery.key,
       position: delivery.position,
+      deliveryAttempt: delivery.deliveryAttempt,
       headers: delivery.message.headers,
       rawValue: undefined,
       decode: () => ({ ok: true, message: delivery.message }),
