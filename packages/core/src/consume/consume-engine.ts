@@ -201,7 +201,7 @@ export class ConsumeEngine {
         laneKey: `${partition}\u0000${record.key}`,
         message: undefined,
         state: { attempts: 0 },
-        deliveryAttempt: 1,
+        deliveryAttempt: record.deliveryAttempt ?? 1,
         scope: undefined,
         running: undefined,
       });

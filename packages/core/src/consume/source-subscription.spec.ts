@@ -144,6 +144,19 @@ describe('SourceSubscription', () => {
     await subscription.close();
   });
 
+  it('a nack under maxUnsettled frees its room for the other partitions at once, not when its redelivery delay ends', async () => {
+    const { source, got, subscription } = await subscribe({ queueCapacity: 2, maxUnsettled: 2 });
+    source.listener.assigned([0, 1]);
+    feed(source, 0, [0]);
+    feed(source, 1, [0, 1]);
+    await waitFor(() => got.length === 2);
+    await holdsFor(() => got.length === 2, 30);
+    await got.find((d) => at(d) === '0:0')!.nack({ delayMs: 60_000 });
+    await waitFor(() => got.length === 3, 1000);
+    expect(at(got[2]!)).toBe('1:1');
+    await subscription.close();
+  });
+
   it('revoke stops handing the partition over, drops its unsettled deliveries (never acked later) and commits what is done', async () => {
     const { source, got, subscription } = await subscribe({ queueCapacity: 1 });
     source.listener.assigned([0]);

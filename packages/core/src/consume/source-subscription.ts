@@ -294,6 +294,7 @@ export class SourceSubscription implements Subscription {
     this.#p.source.pause([partition]);
     clearTimeout(lane.rewindTimer);
     if (this.#stopped) return;
+    this.#wake(); // the forgotten deliveries free room (maxUnsettled) for the other partitions
     const delay = Number.isFinite(delayMs) && delayMs > 0 ? delayMs : 0;
     lane.rewindTimer = setTimeout(() => {
       lane.rewindTimer = undefined;

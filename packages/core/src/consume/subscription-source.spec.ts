@@ -1,3 +1,5 @@
+import type { Delivery } from '../channel/consumer-channel.js';
+import { PointToPointChannel } from '../channel/point-to-point-channel.js';
 import { noopLogger } from '../logging/logger.js';
 import type { SourceListener, SourceRecord } from '../transport/spi/partitioned-source.js';
 import { FakeChannel, msg, turns, waitFor } from '../../test/support/fake-subscription-channel.js';
@@ -84,7 +86,7 @@ describe('SubscriptionSource', () => {
     await source.close();
   });
 
-  it('close nacks every delivery not acked, in order, stops and closes the subscription', async () => {
+  it('close nacks every delivery not acked, last first, stops and closes the subscription', async () => {
     const { channel, source, listener } = await started();
     const [a, b, c] = [msg({ n: 1 }), msg({ n: 2 }), msg({ n: 3 })];
     [a, b, c].forEach((m) => channel.push(m));
@@ -92,9 +94,29 @@ describe('SubscriptionSource', () => {
     await source.settle(0, listener.records[1] as SourceRecord, 'ack');
     await source.close();
     expect(channel.acks).toEqual([b.messageId]);
-    expect(channel.nacks.map((n) => n.id)).toEqual([a.messageId, c.messageId]);
+    expect(channel.nacks.map((n) => n.id)).toEqual([c.messageId, a.messageId]);
     expect(channel.stopped).toBe(true);
     expect(channel.closed).toBe(true);
+  });
+
+  it('close gives the unsettled deliveries back in their order: a point-to-point channel redelivers them in send order', async () => {
+    const channel = new PointToPointChannel('commands');
+    const source = new SubscriptionSource(channel, zeroCounters(), noopLogger);
+    const listener = recordingListener();
+    await source.start(listener);
+    const sent = [msg({ n: 1 }), msg({ n: 2 }), msg({ n: 3 })];
+    const sends = sent.map(async (m) => channel.send(m));
+    await waitFor(() => listener.records.length === 3);
+    await Promise.all(sends);
+    await source.close();
+    // The next subscriber comes later (a restart): the given-back messages are queued by then.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const next: Delivery[] = [];
+    await channel.subscribe(async (d) => void next.push(d));
+    await waitFor(() => next.length === 3);
+    expect(next.map((d) => d.message.messageId)).toEqual(sent.map((m) => m.messageId));
+    expect(next.map((d) => d.deliveryAttempt)).toEqual([2, 2, 2]);
+    await channel.close();
   });
 
   it('after stopIntake, a delivery waiting for room is nacked unprocessed, never handed to the engine', async () => {

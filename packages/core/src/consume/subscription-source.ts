@@ -130,12 +130,16 @@ export class SubscriptionSource implements PartitionedSource {
     return this.#stopping;
   }
 
-  /** Nacks every delivery not acked (never acked: the transport redelivers it), then closes. Idempotent. */
+  /**
+   * Nacks every delivery not acked, last first (never acked: the transport redelivers them, in
+   * order), then closes. Idempotent.
+   */
   async close(): Promise<void> {
     this.#closing ??= (async () => {
       const stopping = this.stopIntake();
-      // Each stays unsettled (see `pending()`) until the transport took its nack.
-      const nacks = [...this.#unsettled].map(async ([offset, delivery]) => {
+      // Each stays unsettled (see `pending()`) until the transport took its nack. Last first: a
+      // nack puts its message back at the head of the queue, so they are redelivered in order.
+      const nacks = [...this.#unsettled].reverse().map(async ([offset, delivery]) => {
         await this.#nack(delivery);
         this.#unsettled.delete(offset);
       });
@@ -178,6 +182,7 @@ export class SubscriptionSource implements PartitionedSource {
       offset,
       key: delivery.key,
       position: delivery.position,
+      deliveryAttempt: delivery.deliveryAttempt,
       headers: delivery.message.headers,
       rawValue: undefined,
       decode: () => ({ ok: true, message: delivery.message }),

@@ -80,9 +80,10 @@ describe('EventDrivenConsumer on a subscribe-only channel: lifecycle', () => {
     await Promise.all([consumer.stop(20), consumer.stop(60_000)]); // the second call shares the first
     expect(signal?.aborted).toBe(true);
     expect(started).toBe(1);
+    // Last first: each nack puts its message back at the head of a queue, so they come back in order.
     expect(channel.nacks).toEqual([
-      { id: m.messageId, delayMs: 0 },
       { id: queued.messageId, delayMs: 0 },
+      { id: m.messageId, delayMs: 0 },
     ]);
     expect(channel.acks).toEqual([]);
     expect(channel.closed).toBe(true);
@@ -111,7 +112,7 @@ describe('EventDrivenConsumer on a subscribe-only channel: lifecycle', () => {
     await consumer.done;
     expect(consumer.state).toBe('crashed');
     expect(handled).toEqual([]);
-    expect(channel.nacks.map((n) => n.id)).toEqual([failing.messageId, next.messageId]);
+    expect(channel.nacks.map((n) => n.id)).toEqual([next.messageId, failing.messageId]); // last first
   });
 
   it('stopOnError: a failed message stops the consumer as crashed; it is nacked, never acked', async () => {

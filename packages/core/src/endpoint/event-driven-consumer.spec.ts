@@ -32,6 +32,21 @@ describe('EventDrivenConsumer on a subscribe-only channel: message outcomes', ()
     expect(consumer.stats).toMatchObject({ received: 3, succeeded: 3, acked: 3, failed: 0, inFlight: 0 });
   });
 
+  it("counts delivery attempts from the transport's: a redelivered message runs with its deliveryAttempt, + 1 per nack", async () => {
+    const attempts: number[] = [];
+    const { channel, consumer } = setup({
+      handler: async (m, ctx) => {
+        attempts.push(ctx.delivery?.deliveryAttempt ?? 0);
+        if (attempts.length === 1) throw new NonRetriableError('try again later');
+        return m;
+      },
+    });
+    await start(consumer);
+    channel.push(msg({ i: 1 }), 'k', 3); // the transport redelivers it for the third time
+    await waitFor(() => channel.acks.length === 1);
+    expect(attempts).toEqual([3, 4]);
+  });
+
   it('retries, then dead-letters and acks with an envelope holding attempts, error and the original message', async () => {
     const dlq = publisher('orders.dlq');
     let calls = 0;

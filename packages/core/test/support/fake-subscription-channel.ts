@@ -36,14 +36,14 @@ export class FakeChannel implements ConsumerChannel {
   readonly failAck = new Set<string>();
   readonly failNack = new Set<string>();
 
-  push(message: Message, key = 'default'): void {
+  push(message: Message, key = 'default', deliveryAttempt = 1): void {
     const offset = String(this.#offset++);
     let settled = false;
     this.#queue.push({
       message,
       key,
       position: { channel: this.channelName, partition: 0, offset },
-      deliveryAttempt: 1,
+      deliveryAttempt,
       ack: async () => {
         if (this.failAck.has(message.messageId)) throw new Error('broker refused the ack');
         if (settled) return;

@@ -33,6 +33,12 @@ export interface SourceRecord {
    * builds it from the source's channel and group, the partition and `offset`.
    */
   readonly position?: DeliveryPosition;
+  /**
+   * How many times the transport has delivered the record, this time included, when it counts them
+   * (a subscription's delivery: `Delivery.deliveryAttempt`). Absent: 1. The core counts its own
+   * redeliveries from there.
+   */
+  readonly deliveryAttempt?: number;
   /** Decodes the record; called once, by the consumer core, when the record is about to run. */
   decode(): DecodeResult;
 }
