@@ -180,8 +180,10 @@ describe('dead-letter redrive over Kafka', () => {
     expect(back.map((d) => d.envelope.originalHeaders[RedriveHeaders.REDRIVE_COUNT])).toEqual(['1', '1']);
     expect(handled).toHaveLength(10);
 
-    // Every read used a throwaway group, left it and committed nothing (the broker deletes such an
-    // empty group at its next offsets cleanup).
+    // Every read used a throwaway group, left it and committed nothing. The broker deletes such an
+    // empty group without offsets at its next offsets cleanup (every 10 min, at any moment of this
+    // test), so how many are still listed varies; a group that kept a member or committed an offset
+    // is never deleted, and would show here.
     const kafka = new kafkajs.Kafka({ brokers: env.brokers, logLevel: kafkajs.logLevel.NOTHING });
     const kafkaAdmin = kafka.admin();
     await kafkaAdmin.connect();
@@ -189,7 +191,6 @@ describe('dead-letter redrive over Kafka', () => {
       const readers = (await kafkaAdmin.listGroups()).groups
         .map((g) => g.groupId)
         .filter((g) => g.startsWith(`${KAFKA_READER_GROUP_PREFIX}${dlq}.`));
-      expect(readers.length).toBeGreaterThanOrEqual(8); // one per list/redrive call above
       const { groups } = await kafkaAdmin.describeGroups(readers);
       expect(groups.map((g) => [g.state, g.members.length])).toEqual(readers.map(() => ['Empty', 0]));
       for (const groupId of readers) {
