@@ -1,7 +1,6 @@
 import { recordingLogger } from '../../test/support/recording-logger.js';
 import { getEventListeners } from 'node:events';
 import { holdsFor, withTimeout } from '../testing/wait-for.js';
-import type { EventDrivenConsumer } from './event-driven-consumer.js';
 import {
   FakeChannel,
   gate,
@@ -9,21 +8,13 @@ import {
   publisher,
   setup,
   waitFor,
+  runningConsumers,
 } from '../../test/support/fake-subscription-channel.js';
 
 // Hardening of a consumer on a subscribe-only channel (through the engine's subscription source):
 // handlers that ignore their signal, a hung transport, failed acks and nacks.
 describe('EventDrivenConsumer on a subscribe-only channel: hardening', () => {
-  let running: EventDrivenConsumer[] = [];
-  afterEach(async () => {
-    await Promise.all(running.map(async (c) => c.stop(100)));
-    running = [];
-  });
-  const start = async (c: EventDrivenConsumer): Promise<EventDrivenConsumer> => {
-    running.push(c);
-    await c.run();
-    return c;
-  };
+  const { running, start } = runningConsumers();
 
   it('keeps same-key order when a timed-out handler ignores its signal: the next message waits for it', async () => {
     const logger = recordingLogger();

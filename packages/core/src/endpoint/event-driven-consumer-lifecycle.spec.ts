@@ -1,21 +1,18 @@
 import { ConfigurationError } from '../errors/configuration-error.js';
 import { GomesError, isGomesError } from '../errors/gomes-error.js';
-import type { EventDrivenConsumer } from './event-driven-consumer.js';
-import { gate, msg, setup, turns, waitFor } from '../../test/support/fake-subscription-channel.js';
+import {
+  gate,
+  msg,
+  setup,
+  turns,
+  waitFor,
+  runningConsumers,
+} from '../../test/support/fake-subscription-channel.js';
 
 // Lifecycle of a consumer on a subscribe-only channel (through the engine's subscription source):
 // backpressure, stop, stopOnError, transport errors, validation.
 describe('EventDrivenConsumer on a subscribe-only channel: lifecycle', () => {
-  let running: EventDrivenConsumer[] = [];
-  afterEach(async () => {
-    await Promise.all(running.map(async (c) => c.stop(100)));
-    running = [];
-  });
-  const start = async (c: EventDrivenConsumer): Promise<EventDrivenConsumer> => {
-    running.push(c);
-    await c.run();
-    return c;
-  };
+  const { running, start } = runningConsumers();
 
   it('bounds accepted deliveries to the queue capacity (backpressure)', async () => {
     const g = gate();

@@ -5,22 +5,19 @@ import type { Message } from '../message/message.js';
 import { recipientListRouter } from '../pipeline/middleware/recipient-list-router.js';
 import { ReplyHeaders } from '../pipeline/middleware/send-reply.js';
 import { holdsFor } from '../testing/wait-for.js';
-import type { EventDrivenConsumer } from './event-driven-consumer.js';
-import { fastRetry, msg, publisher, setup, waitFor } from '../../test/support/fake-subscription-channel.js';
+import {
+  fastRetry,
+  msg,
+  publisher,
+  setup,
+  waitFor,
+  runningConsumers,
+} from '../../test/support/fake-subscription-channel.js';
 
 // A subscribe-only channel: the consumer runs on the consume engine through its subscription source.
 // Lifecycle (backpressure, stop, stopOnError) and hardening are in the sibling spec files.
 describe('EventDrivenConsumer on a subscribe-only channel: message outcomes', () => {
-  let running: EventDrivenConsumer[] = [];
-  afterEach(async () => {
-    await Promise.all(running.map(async (c) => c.stop(100)));
-    running = [];
-  });
-  const start = async (c: EventDrivenConsumer): Promise<EventDrivenConsumer> => {
-    running.push(c);
-    await c.run();
-    return c;
-  };
+  const { start } = runningConsumers();
 
   it('acks messages whose handler succeeded', async () => {
     const { channel, consumer } = setup();

@@ -140,3 +140,25 @@ export function setup(s: Setup = {}): { channel: FakeChannel; consumer: EventDri
   return { channel, consumer: consumer.withNackDelay(0) };
 }
 export const fastRetry = { maxAttempts: 3, initialDelayMs: 1, maxDelayMs: 1, jitter: 0 };
+
+/**
+ * Consumers a test runs, stopped after each test (call it inside a `describe`): `start` runs one
+ * and returns it; `running` takes consumers a test runs itself.
+ */
+export function runningConsumers(): {
+  readonly running: EventDrivenConsumer[];
+  readonly start: (c: EventDrivenConsumer) => Promise<EventDrivenConsumer>;
+} {
+  const running: EventDrivenConsumer[] = [];
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map(async (c) => c.stop(100)));
+  });
+  return {
+    running,
+    start: async (c) => {
+      running.push(c);
+      await c.run();
+      return c;
+    },
+  };
+}
