@@ -7,6 +7,7 @@
 import kafkajs from 'kafkajs';
 import type { Admin } from 'kafkajs';
 import { withLeaderRetry } from './kafkajs-leader-retry.js';
+import { waitForTopicLeaders } from './topic-leader-wait.js';
 import type {
   DriverAdmin,
   DriverClusterInfo,
@@ -16,9 +17,6 @@ import type {
 } from './kafka-driver.js';
 
 const { KafkaJSError, ConfigResourceTypes } = kafkajs;
-
-/** Longest wait for the leaders of newly created topics, in ms. */
-const TOPIC_LEADER_WAIT_MS = 30_000;
 
 /** The kafkajs {@link DriverAdmin}. @internal */
 export class KafkajsAdmin implements DriverAdmin {
@@ -81,28 +79,19 @@ export class KafkajsAdmin implements DriverAdmin {
     await this.#waitForLeaders(specs.map((s) => s.topic));
   }
 
-  /**
-   * Resolves once every partition of `topics` has a leader. Metadata errors while the new topics
-   * propagate (unknown topic, leader not available) are retried with backoff for up to
-   * {@link TOPIC_LEADER_WAIT_MS}; then the last error is thrown.
-   */
+  /** Resolves once every partition of `topics` has a leader (see waitForTopicLeaders). */
   async #waitForLeaders(topics: readonly string[]): Promise<void> {
-    const deadline = Date.now() + TOPIC_LEADER_WAIT_MS;
-    for (let attempt = 1; ; attempt++) {
-      try {
+    await waitForTopicLeaders(
+      topics,
+      async () => {
         const { topics: meta } = await this.#admin.fetchTopicMetadata({ topics: [...topics] });
-        const ready =
+        return (
           meta.length === topics.length &&
-          meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
-        if (ready) return;
-        if (Date.now() >= deadline) {
-          throw new KafkaJSError(`Topics ${topics.join(', ')} have no leader for every partition yet`);
-        }
-      } catch (error) {
-        if (Date.now() >= deadline) throw error;
-      }
-      await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** (attempt - 1))));
-    }
+          meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))
+        );
+      },
+      (message) => new KafkaJSError(message),
+    );
   }
 
   async fetchTopicOffsets(topic: string): Promise<DriverPartitionOffsets[]> {

@@ -14,9 +14,8 @@ import type {
 } from './kafka-driver.js';
 import type { PlatformaticKafka } from './platformatic-loader.js';
 import { findApiId, normalizePlatformaticError } from './platformatic-errors.js';
+import { waitForTopicLeaders } from './topic-leader-wait.js';
 
-/** Longest wait for the leaders of newly created topics, in ms (as the kafkajs driver). */
-const TOPIC_LEADER_WAIT_MS = 30_000;
 /** ListOffsets timestamps: the earliest and the latest offset. */
 const EARLIEST = -2n;
 const LATEST = -1n;
@@ -97,26 +96,21 @@ export class PlatformaticAdmin implements DriverAdmin {
     await this.#waitForLeaders(specs.map((s) => s.topic));
   }
 
+  /** Resolves once every partition of `topics` has a leader (see waitForTopicLeaders). */
   async #waitForLeaders(topics: readonly string[]): Promise<void> {
-    const deadline = Date.now() + TOPIC_LEADER_WAIT_MS;
-    for (let attempt = 1; ; attempt++) {
-      try {
+    await waitForTopicLeaders(
+      topics,
+      async () => {
         const metadata = await this.#metadata(topics);
-        const ready = topics.every((t) => {
+        return topics.every((t) => {
           const info = metadata.topics.get(t);
           return (
             info !== undefined && info.partitionsCount > 0 && info.partitions.every((p) => p.leader >= 0)
           );
         });
-        if (ready) return;
-        if (Date.now() >= deadline) {
-          throw new Error(`Topics ${topics.join(', ')} have no leader for every partition yet`);
-        }
-      } catch (error) {
-        if (Date.now() >= deadline) throw error;
-      }
-      await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** (attempt - 1))));
-    }
+      },
+      (message) => new Error(message),
+    );
   }
 
   async fetchTopicOffsets(topic: string): Promise<DriverPartitionOffsets[]> {
