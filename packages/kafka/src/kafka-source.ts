@@ -179,15 +179,22 @@ export class KafkaSource implements PartitionedSource {
   async commit(offsets: ReadonlyMap<number, bigint>): Promise<void> {
     const consumer = this.#positions?.committer ?? this.#consumer;
     if (!consumer) throw new GomesError('ILLEGAL_STATE', 'The Kafka consumer is not running: commit skipped');
+    const { kept, fenced } = this.#partitions.committable(offsets);
+    if (fenced.length > 0)
+      this.#config.logger.info('Not committed: a rebalance moved them', {
+        topic: this.#topic,
+        partitions: fenced,
+      });
+    if (kept.length === 0) return;
     const stored = await consumer.commit(
-      [...offsets].map(([partition, offset]) => ({
+      kept.map(([partition, offset]) => ({
         topic: this.#topic,
         partition,
         offset: offset.toString(),
       })),
     );
     if (!stored) throw new GomesError('ILLEGAL_STATE', 'The Kafka consumer is not running: commit skipped');
-    for (const [partition, offset] of offsets) this.#partitions.progressed(partition, offset);
+    for (const [partition, offset] of kept) this.#partitions.progressed(partition, offset);
   }
 
   /** @inheritDoc */
@@ -275,10 +282,13 @@ export class KafkaSource implements PartitionedSource {
     );
   }
 
-  /** Revokes `partitions` through the core (after the transitions before it): it drains them. */
-  #revoke(partitions: readonly number[]): void {
+  /**
+   * Revokes `partitions` through the core (after the transitions before it): it drains them. A
+   * rebalance's revoke (`rebalanced`) fences their commits (see `SourcePartitions.committable`).
+   */
+  #revoke(partitions: readonly number[], rebalanced = false): void {
     if (partitions.length === 0) return;
-    this.#partitions.release(partitions);
+    this.#partitions.release(partitions, rebalanced);
     this.#positions?.released(this.#topic, partitions);
     const listener = this.#listener;
     this.#transition = this.#transition.then(async () => {
@@ -303,12 +313,8 @@ export class KafkaSource implements PartitionedSource {
       .filter((a) => a.topic === this.#topic)
       .flatMap((a) => [...a.partitions])
       .sort((a, b) => a - b);
-    const assigned = new Set(partitions);
-    const owned = this.#partitions.owned();
-    const revoked = owned.filter((p) => newMember || !assigned.has(p));
-    this.#revoke(revoked);
-    const kept = new Set(owned.filter((p) => !revoked.includes(p)));
-    const added = partitions.filter((p) => !kept.has(p));
+    const { revoked, added } = this.#partitions.joined(partitions, newMember);
+    this.#revoke(revoked, true);
     // An ephemeral reader has no committed offsets: every partition is placed before its first fetch.
     this.#positions?.seekAssigned(this.#topic, partitions, (p, o) => this.#consumer?.seek(this.#topic, p, o));
     this.#state.value = this.#abort.signal.aborted ? 'stopping' : 'running';
@@ -321,7 +327,6 @@ export class KafkaSource implements PartitionedSource {
     if (added.length === 0) return;
     const consumer = this.#consumer;
     this.#partitions.assign(added);
-
     this.#transition = this.#transition.then(() => {
       if (this.#abort.signal.aborted || consumer !== this.#consumer) return;
       consumer?.resume(this.#topic, added); // clear a pause left from an earlier assignment

@@ -18,6 +18,8 @@ interface Progress {
  */
 export class SourcePartitions {
   readonly #owned = new Map<number, Progress>();
+  /** Partitions a rebalance took away: not committed by this member until assigned to it again. */
+  readonly #fenced = new Set<number>();
 
   owns(partition: number): boolean {
     return this.#owned.has(partition);
@@ -30,13 +32,45 @@ export class SourcePartitions {
   assign(partitions: readonly number[]): void {
     const now = Date.now();
     for (const p of partitions) {
+      this.#fenced.delete(p);
       this.#owned.set(p, { highWatermark: undefined, position: undefined, lastProgressAt: now });
     }
   }
 
-  /** Forgets `partitions`. */
-  release(partitions: readonly number[]): void {
-    for (const p of partitions) this.#owned.delete(p);
+  /**
+   * Forgets `partitions`. Those a rebalance took away (`rebalanced`) are fenced: like the Java
+   * client's generation-fenced commits, this member never commits them again (until they are assigned
+   * to it again). The broker accepts a commit from any member of the current generation, so a revoke
+   * drain ending after the new owner committed would move the group's offset back.
+   */
+  release(partitions: readonly number[], rebalanced = false): void {
+    for (const p of partitions) {
+      this.#owned.delete(p);
+      if (rebalanced) this.#fenced.add(p);
+    }
+  }
+
+  /**
+   * A join assigned `assigned`: the owned partitions to revoke (every one for a new member id) and
+   * the partitions new to this member (kept ones go on).
+   */
+  joined(assigned: readonly number[], newMember: boolean): { revoked: number[]; added: number[] } {
+    const owned = this.owned();
+    const now = new Set(assigned);
+    const revoked = owned.filter((p) => newMember || !now.has(p));
+    const kept = new Set(owned.filter((p) => !revoked.includes(p)));
+    return { revoked, added: assigned.filter((p) => !kept.has(p)) };
+  }
+
+  /** Splits `offsets` into those this member may commit and the partitions a rebalance fenced. */
+  committable(offsets: ReadonlyMap<number, bigint>): { kept: [number, bigint][]; fenced: number[] } {
+    const kept: [number, bigint][] = [];
+    const fenced: number[] = [];
+    for (const [partition, offset] of offsets) {
+      if (this.#fenced.has(partition)) fenced.push(partition);
+      else kept.push([partition, offset]);
+    }
+    return { kept, fenced };
   }
 
   /** A batch was fetched: its high watermark, and its first offset as position when none is known. */

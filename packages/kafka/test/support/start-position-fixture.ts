@@ -166,6 +166,10 @@ export async function consume(
     hold?: (pos: Pos) => Promise<void> | undefined;
     /** Throws in the handler of `pos` at this attempt (the channel retries: 3 attempts, 300 ms apart). */
     fail?: (pos: Pos, attempt: number) => boolean;
+    /** Further channel settings (commit interval, …). */
+    channel?: (builder: ReturnType<typeof consumerBuilder>) => ReturnType<typeof consumerBuilder>;
+    /** Further consumer settings (processors, revoke budget, …). */
+    consumer?: (consumer: EventDrivenConsumer) => EventDrivenConsumer;
   } = {},
 ): Promise<Running> {
   const ids: string[] = [];
@@ -174,6 +178,7 @@ export async function consume(
   if (options.startOffset) channel = channel.withStartOffset(options.startOffset);
   if (options.fail)
     channel = channel.withRetry({ maxAttempts: 3, initialDelayMs: 300, multiplier: 1, jitter: 0 });
+  if (options.channel) channel = options.channel(channel);
   const app = kafkaGomes(`sps-${group}`, { logger })
     .addConsumerChannel(channel)
     .addActionHandler(
@@ -187,7 +192,8 @@ export async function consume(
     );
   await app.start();
   const made = app.eventDrivenConsumer('counter');
-  const consumer = options.start ? made.withStartPosition(options.start) : made;
+  const positioned = options.start ? made.withStartPosition(options.start) : made;
+  const consumer = options.consumer ? options.consumer(positioned) : positioned;
   await consumer.run();
   return {
     app,
