@@ -13,8 +13,8 @@ const at = (d: Delivery): string => `${d.position.partition}:${d.position.offset
 
 async function subscribe(
   overrides: Partial<SourceSubscriptionParams> = {},
+  source = new ScriptedSource(),
 ): Promise<{ source: ScriptedSource; got: Delivery[]; errors: Error[]; subscription: SourceSubscription }> {
-  const source = new ScriptedSource();
   const got: Delivery[] = [];
   const errors: Error[] = [];
   const subscription = new SourceSubscription({
@@ -230,6 +230,42 @@ describe('SourceSubscription', () => {
     await subscription.close();
     await got[1]!.ack();
     await holdsFor(() => source.committed(0) === 1n, 20);
+  });
+
+  it('an ack while close() commits starts no commit timer: nothing of the subscription outlives close()', async () => {
+    let releaseCommit = (): void => undefined;
+    class SlowCommits extends ScriptedSource {
+      readonly commitIntervalMs = 60_000;
+      override async commit(offsets: ReadonlyMap<number, bigint>): Promise<void> {
+        await new Promise<void>((resolve) => (releaseCommit = resolve));
+        return super.commit(offsets);
+      }
+    }
+    const { source, got, subscription } = await subscribe({}, new SlowCommits());
+    const set = jest.spyOn(global, 'setTimeout');
+    const clear = jest.spyOn(global, 'clearTimeout');
+    // Commit-interval timers started and neither cleared nor fired (60 s: none fires here).
+    const live = (): unknown[] =>
+      set.mock.calls
+        .map((call, i): unknown => (call[1] === 60_000 ? (set.mock.results[i]!.value as unknown) : undefined))
+        .filter((handle) => handle !== undefined && !clear.mock.calls.some((c) => c[0] === handle));
+    try {
+      source.listener.assigned([0]);
+      feed(source, 0, [0, 1]);
+      await waitFor(() => got.length === 2);
+      await got[0]!.ack(); // starts the commit interval's timer
+      expect(live()).toHaveLength(1);
+      const closed = subscription.close(); // cancels it and commits offset 1 (held by the source)
+      await waitFor(() => live().length === 0);
+      await got[1]!.ack(); // while the close commit is under way
+      releaseCommit();
+      await closed;
+      expect(source.commits.map((c) => c.get(0))).toEqual([1n]);
+      expect(live()).toHaveLength(0);
+    } finally {
+      set.mockRestore();
+      clear.mockRestore();
+    }
   });
 
   it('reports source errors through onError', async () => {

@@ -80,8 +80,11 @@ export class SourceSubscription implements Subscription {
   readonly #p: SourceSubscriptionParams;
   readonly #lanes = new Map<number, Lane>();
   readonly #commits: OffsetCommits;
-  #stopped = false;
-  #closed = false;
+  /**
+   * `stopped`: nothing is handed over, acks still commit; `closing`: the final commit is under way
+   * (no commit timer starts any more); `closed`: acks are ignored.
+   */
+  #phase: 'running' | 'stopped' | 'closing' | 'closed' = 'running';
   #roundRobin = 0;
   #deadLettered = 0;
   #wakeUp: (() => void) | undefined;
@@ -92,7 +95,7 @@ export class SourceSubscription implements Subscription {
       source: params.source,
       logger: params.logger,
       owned: () => [...this.#lanes.values()].map((lane) => lane.intake),
-      open: () => !this.#closed,
+      open: () => this.#phase === 'running' || this.#phase === 'stopped',
     });
   }
 
@@ -129,7 +132,7 @@ export class SourceSubscription implements Subscription {
 
   /** @inheritDoc */
   readonly stop: () => Promise<void> = sharedPromise(async () => {
-    this.#stopped = true;
+    if (this.#phase === 'running') this.#phase = 'stopped';
     this.#p.source.pause([...this.#lanes.keys()]);
     for (const lane of this.#lanes.values()) clearTimeout(lane.rewindTimer);
     this.#wake();
@@ -139,11 +142,12 @@ export class SourceSubscription implements Subscription {
   /** @inheritDoc */
   readonly close: () => Promise<void> = sharedPromise(async () => {
     await this.stop();
+    this.#phase = 'closing';
     this.#commits.cancelTimer();
     const owned = [...this.#lanes.values()].map((lane) => lane.intake);
     await this.#commits.commitNow(owned);
     // From here on nothing is acked: what is not settled goes to the next subscriber.
-    this.#closed = true;
+    this.#phase = 'closed';
     for (const intake of owned) intake.revoked = true;
     await this.#p.source.close();
   });
@@ -162,13 +166,13 @@ export class SourceSubscription implements Subscription {
         epoch: 0,
       });
     }
-    if (this.#stopped) this.#p.source.pause(partitions);
+    if (this.#phase !== 'running') this.#p.source.pause(partitions);
     this.#wake();
   }
 
   #batch(partition: number, records: readonly SourceRecord[]): void {
     const lane = this.#lanes.get(partition);
-    if (!lane || this.#stopped || lane.intake.held) return;
+    if (!lane || this.#phase !== 'running' || lane.intake.held) return;
     const { intake } = lane;
     // Records fetched again (a kept partition re-read from its committed offset) are skipped.
     for (const record of records) if (intake.track(record.offset)) lane.queue.push(record);
@@ -180,7 +184,7 @@ export class SourceSubscription implements Subscription {
   }
 
   async #run(): Promise<void> {
-    while (!this.#stopped) {
+    while (this.#phase === 'running') {
       const next = this.#next();
       if (!next) {
         await new Promise<void>((resolve) => (this.#wakeUp = resolve));
@@ -255,7 +259,9 @@ export class SourceSubscription implements Subscription {
   }
 
   #live(lane: Lane): boolean {
-    return !this.#closed && !lane.intake.revoked && this.#lanes.get(lane.intake.partition) === lane;
+    return (
+      this.#phase !== 'closed' && !lane.intake.revoked && this.#lanes.get(lane.intake.partition) === lane
+    );
   }
 
   #settle(lane: Lane, offset: bigint): void {
@@ -266,7 +272,12 @@ export class SourceSubscription implements Subscription {
       if ((this.#p.source.commitIntervalMs ?? 0) <= 0) void this.#commits.commitNow();
       else this.#commits.schedule();
     }
-    if (intake.paused && !intake.held && intake.buffered < this.#p.queueCapacity && !this.#stopped) {
+    if (
+      intake.paused &&
+      !intake.held &&
+      intake.buffered < this.#p.queueCapacity &&
+      this.#phase === 'running'
+    ) {
       intake.paused = false;
       this.#p.source.resume([intake.partition]);
     }
@@ -293,12 +304,12 @@ export class SourceSubscription implements Subscription {
     intake.paused = true;
     this.#p.source.pause([partition]);
     clearTimeout(lane.rewindTimer);
-    if (this.#stopped) return;
+    if (this.#phase !== 'running') return;
     this.#wake(); // the forgotten deliveries free room (maxUnsettled) for the other partitions
     const delay = Number.isFinite(delayMs) && delayMs > 0 ? delayMs : 0;
     lane.rewindTimer = setTimeout(() => {
       lane.rewindTimer = undefined;
-      if (!this.#live(lane) || this.#stopped) return;
+      if (!this.#live(lane) || this.#phase !== 'running') return;
       this.#p.source.seek(partition, offset);
       intake.held = false;
       intake.paused = false;
