@@ -1,6 +1,7 @@
 import type { ChannelBuildContext, ConsumerChannelBuilder } from '../channel/channel-builders.js';
 import type { Subscription } from '../channel/consumer-channel.js';
 import type { RequestReplyCoordinator } from '../bus/request-reply-coordinator.js';
+import { toError } from '../errors/gomes-error.js';
 import type { GomesTelemetry } from '../observability/gomes-telemetry.js';
 import { MessagingAttributes as A } from '../observability/messaging-attributes.js';
 import { traceReplyDelivery } from '../observability/request-reply-tracing.js';
@@ -23,7 +24,8 @@ export interface ReplySubscriptionParams {
  * commits nothing. Each reply goes to the {@link RequestReplyCoordinator}: one addressed to
  * another instance (a replica's) is acked at once (no span) and counted; one nobody waits for is
  * counted; both are logged at debug level only and recorded in `gomes.reply.dropped.messages`.
- * Every reply is acked: a reply is never worth redelivering.
+ * Every reply is acked, also one whose handling failed (logged as an error): a reply is never worth
+ * redelivering.
  *
  * A builder without the capability is read in its configured group, with one warning.
  *
@@ -48,16 +50,26 @@ export async function subscribeReplies(params: ReplySubscriptionParams): Promise
   return channel.subscribe(
     async (delivery) => {
       const message = delivery.message;
-      if (coordinator.isForeign(message)) {
-        coordinator.dropForeign(message);
-        telemetry.metrics.recordReplyDropped(attributes, 'foreign');
-      } else {
-        await traceReplyDelivery(telemetry, delivery, system, async () => {
-          if (coordinator.handleReply(message) === 'unmatched')
-            telemetry.metrics.recordReplyDropped(attributes, 'unmatched');
+      try {
+        if (coordinator.isForeign(message)) {
+          coordinator.dropForeign(message);
+          telemetry.metrics.recordReplyDropped(attributes, 'foreign');
+        } else {
+          await traceReplyDelivery(telemetry, delivery, system, async () => {
+            if (coordinator.handleReply(message) === 'unmatched')
+              telemetry.metrics.recordReplyDropped(attributes, 'unmatched');
+          });
+        }
+      } catch (error) {
+        // Read again, it would fail again until its request times out: logged, then acked.
+        logger.error('reply could not be handled; dropped (its request times out)', {
+          consumer: builder.consumerName,
+          messageId: message.messageId,
+          error: toError(error).message,
         });
+      } finally {
+        await delivery.ack();
       }
-      await delivery.ack();
     },
     {
       onError: (e) =>
