@@ -20,7 +20,7 @@ interface Setup {
 }
 
 async function setup(
-  options: { processors?: number; maxBuffered?: number; dlq?: boolean } = {},
+  options: { processors?: number; maxBuffered?: number; maxBytes?: number; dlq?: boolean } = {},
 ): Promise<Setup> {
   const source = new ScriptedSource();
   const counts = zeroCounters();
@@ -41,6 +41,7 @@ async function setup(
       deadLetterChannelName: options.dlq === true ? 'orders.dlq' : undefined,
       processors: options.processors ?? 4,
       maxBufferedRecordsPerPartition: options.maxBuffered ?? 1000,
+      maxBufferedBytesPerPartition: options.maxBytes ?? 32 * 1024 * 1024,
       counters: counts,
     }),
   );
@@ -96,6 +97,21 @@ describe('ConsumeEngine', () => {
     expect(source.paused.has(0)).toBe(true);
     gates.get(1)?.open();
     await waitFor(() => !source.paused.has(0));
+  });
+
+  it('also pauses a partition when its buffered value bytes reach the bound, and resumes it once both are below half', async () => {
+    const { source, gates } = await setup({ processors: 1, maxBuffered: 1000, maxBytes: 1000 });
+    const sized = (n: number): SourceRecord => ({ ...record(n, 'k'), rawValue: new Uint8Array(400) });
+    source.listener.assigned([0]);
+    await source.listener.batch(0, [sized(0), sized(1)]);
+    expect(source.paused.has(0)).toBe(false); // 800 bytes
+    await source.listener.batch(0, [sized(2)]);
+    expect(source.paused.has(0)).toBe(true); // 1200 bytes, 3 records
+    gates.get(0)?.open();
+    await waitFor(() => gates.has(1));
+    expect(source.paused.has(0)).toBe(true); // 800 bytes: above half
+    gates.get(1)?.open();
+    await waitFor(() => !source.paused.has(0)); // 400 bytes
   });
 
   it('dead-letters an undecodable record through the dead-letter channel, with the standard envelope', async () => {

@@ -10,7 +10,7 @@ import type { PartitionedSource, SourceRecord } from '../transport/spi/partition
 import type { ConsumerCounters } from './consumer-counters.js';
 import { withinBudget } from '../internal/within-budget.js';
 import { KeyScheduler, type RunResult } from './key-scheduler.js';
-import { PartitionIntake } from './partition-intake.js';
+import { PartitionIntake, recordBytes } from './partition-intake.js';
 import type { PartitionOffsetTracker } from '../channel/partition-offset-tracker.js';
 import { PROCESSOR_RELEASE, type ReleasableDelivery } from './processor-release.js';
 import { undecodableDeadLetter, undecodableError } from './undecodable-dead-letter.js';
@@ -27,6 +27,8 @@ export interface ConsumeEngineParams {
   readonly deadLetterChannelName: string | undefined;
   readonly processors: number;
   readonly maxBufferedRecordsPerPartition: number;
+  /** Stored value bytes buffered per partition before it is paused (see `recordBytes`). */
+  readonly maxBufferedBytesPerPartition: number;
   /** Delay before a failed message (retries exhausted, not dead-lettered) runs again, in ms. */
   readonly nackDelayMs: number;
   /** How long a revoke waits for the aborted handlers of the revoked partitions, in ms. */
@@ -47,6 +49,8 @@ interface Work {
   readonly intake: PartitionIntake;
   readonly record: SourceRecord;
   readonly laneKey: string;
+  /** The record's value bytes, counted in its partition's buffer until it settles. */
+  readonly bytes: number;
   message: Message | undefined;
   state: ProcessingState;
   deliveryAttempt: number;
@@ -193,12 +197,14 @@ export class ConsumeEngine {
     const intake = this.#intakes.get(partition);
     if (!intake || !this.#intakeOpen || intake.held) return;
     for (const record of records) {
-      if (!intake.track(record.offset)) continue;
+      const bytes = recordBytes(record.rawValue);
+      if (!intake.track(record.offset, bytes)) continue;
       this.#p.counters.received++;
       this.#scheduler.enqueue({
         intake,
         record,
         laneKey: `${partition}\u0000${record.key}`,
+        bytes,
         message: undefined,
         state: { attempts: 0 },
         deliveryAttempt: record.deliveryAttempt ?? 1,
@@ -206,7 +212,11 @@ export class ConsumeEngine {
         running: undefined,
       });
     }
-    if (!intake.paused && intake.buffered >= this.#p.maxBufferedRecordsPerPartition) {
+    if (
+      !intake.paused &&
+      (intake.buffered >= this.#p.maxBufferedRecordsPerPartition ||
+        intake.bufferedBytes >= this.#p.maxBufferedBytesPerPartition)
+    ) {
       intake.paused = true;
       this.#p.source.pause([partition]);
     }
@@ -333,11 +343,15 @@ export class ConsumeEngine {
         }),
       );
     }
-    if (intake.settle(work.record.offset)) {
+    if (intake.settle(work.record.offset, work.bytes)) {
       source.settled?.(intake.partition, (intake.tracker as PartitionOffsetTracker).committable);
       this.#commits.schedule();
     }
-    if (intake.paused && intake.buffered <= this.#p.maxBufferedRecordsPerPartition / 2) {
+    if (
+      intake.paused &&
+      intake.buffered <= this.#p.maxBufferedRecordsPerPartition / 2 &&
+      intake.bufferedBytes <= this.#p.maxBufferedBytesPerPartition / 2
+    ) {
       intake.paused = false;
       if (this.#intakeOpen) this.#p.source.resume([intake.partition]);
     }

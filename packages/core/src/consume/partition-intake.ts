@@ -3,6 +3,11 @@ import { PartitionOffsetTracker } from '../channel/partition-offset-tracker.js';
 /** Default bound of records buffered (fetched, not settled) per partition. @public */
 export const DEFAULT_MAX_BUFFERED_RECORDS_PER_PARTITION = 1000;
 
+/** The stored value's size, as a buffer bound counts it (a text value: its length). @internal */
+export function recordBytes(rawValue: Uint8Array | string | undefined): number {
+  return rawValue === undefined ? 0 : typeof rawValue === 'string' ? rawValue.length : rawValue.byteLength;
+}
+
 /**
  * One owned partition: the gap-safe offset tracker and the buffered count that pauses the source
  * when full and resumes it below half. Its identity is the ownership: a revoked partition's intake
@@ -16,6 +21,8 @@ export class PartitionIntake {
   tracker: PartitionOffsetTracker | undefined;
   /** Records fetched and not settled yet. */
   buffered = 0;
+  /** Their stored value bytes (see {@link recordBytes}). */
+  bufferedBytes = 0;
   paused = false;
   /** Last committed position (next offset to read), to skip commits that would not move. */
   committed: bigint | undefined;
@@ -35,8 +42,8 @@ export class PartitionIntake {
     this.#movedTo = movedTo;
   }
 
-  /** Tracks a fetched offset; false when it was fetched already (a refetch after a seek). */
-  track(offset: bigint): boolean {
+  /** Tracks a fetched offset of `bytes`; false when it was fetched already (a refetch after a seek). */
+  track(offset: bigint, bytes = 0): boolean {
     this.tracker ??= new PartitionOffsetTracker(offset);
     try {
       this.tracker.track(offset);
@@ -44,12 +51,14 @@ export class PartitionIntake {
       return false;
     }
     this.buffered++;
+    this.bufferedBytes += bytes;
     return true;
   }
 
-  /** Marks `offset` settled; true when the committable position advanced. */
-  settle(offset: bigint): boolean {
+  /** Marks `offset` (of `bytes`) settled; true when the committable position advanced. */
+  settle(offset: bigint, bytes = 0): boolean {
     this.buffered--;
+    this.bufferedBytes -= bytes;
     return this.tracker?.ack(offset) ?? false;
   }
 

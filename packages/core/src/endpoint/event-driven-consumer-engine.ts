@@ -91,6 +91,7 @@ export function eventDrivenConsumerEngine(
     deadLetterChannelName: deadLetter.undecodable,
     processors: o.amountOfProcessors,
     maxBufferedRecordsPerPartition: maxBuffered,
+    maxBufferedBytesPerPartition: o.maxBufferedBytesPerPartition,
     nackDelayMs: o.nackDelayMs,
     revokeBudgetMs: o.revokeBudgetMs,
     startPosition: o.startPosition,

@@ -145,10 +145,17 @@ describe('EventDrivenConsumer on a subscribe-only channel: lifecycle', () => {
     const { consumer: base } = setup({
       endpoint: { deadLetterChannelName: 'missing', retry: { maxAttempts: 0 } },
     });
-    const consumer = base.withAmountOfProcessors(0).withMessageProcessingTimeout(-5).withQueueCapacity(0);
+    const consumer = base
+      .withAmountOfProcessors(0)
+      .withMessageProcessingTimeout(-5)
+      .withQueueCapacity(0)
+      .withMaxBufferedBytesPerPartition(0);
     const error: unknown = await consumer.run().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigurationError);
-    expect((error as ConfigurationError).problems).toHaveLength(5);
+    expect((error as ConfigurationError).problems).toHaveLength(6);
+    expect((error as ConfigurationError).problems).toContain(
+      `maxBufferedBytesPerPartition must be an integer between 1 and ${Number.MAX_SAFE_INTEGER} (got 0)`,
+    );
     expect(consumer.state).toBe('idle');
 
     const ok = setup().consumer;

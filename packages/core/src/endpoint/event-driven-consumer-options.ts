@@ -73,6 +73,13 @@ export interface EventDrivenConsumerOptions {
    */
   maxBufferedRecordsPerPartition: number;
   /**
+   * Stored value bytes fetched and not settled per partition (text values count their length): the
+   * partition is also paused when they reach it and resumed once both bounds are below half. A
+   * fetched batch is kept whole, so a partition holds at most this plus one fetch. Bounds memory for
+   * large records, where 1000 records could be gigabytes. @default 33554432 (32 MiB)
+   */
+  maxBufferedBytesPerPartition: number;
+  /**
    * How long a revoke (rebalance) waits for the aborted handlers of the revoked partitions before it
    * releases them, in ms; their results are never acked by this member. @default 10000
    */
@@ -102,6 +109,7 @@ export const DEFAULT_EVENT_DRIVEN_CONSUMER_OPTIONS: Readonly<EventDrivenConsumer
   stopOnError: false,
   queueCapacity: undefined,
   maxBufferedRecordsPerPartition: 1000,
+  maxBufferedBytesPerPartition: 32 * 1024 * 1024,
   revokeBudgetMs: 10_000,
   nackDelayMs: 1000,
   stopGraceMs: 5000,
@@ -178,6 +186,7 @@ export function validateEventDrivenConsumerOptions(
   int('nackDelayMs', options.nackDelayMs, 0, MAX_PROCESSING_TIMEOUT_MS);
   int('stopGraceMs', options.stopGraceMs, 0, MAX_PROCESSING_TIMEOUT_MS);
   int('maxBufferedRecordsPerPartition', options.maxBufferedRecordsPerPartition, 1);
+  int('maxBufferedBytesPerPartition', options.maxBufferedBytesPerPartition, 1);
   int('revokeBudgetMs', options.revokeBudgetMs, 0, MAX_PROCESSING_TIMEOUT_MS);
   problems.push(...startPositionProblems(options.startPosition));
   if (options.queueCapacity !== undefined) {

@@ -133,6 +133,14 @@ export class EventDrivenConsumer {
     return this.#set({ maxBufferedRecordsPerPartition: records });
   }
 
+  /**
+   * Stored value bytes fetched and not settled per partition: the partition is paused when they
+   * reach it, as when its records reach `withMaxBufferedRecordsPerPartition`. @default 33554432 (32 MiB)
+   */
+  withMaxBufferedBytesPerPartition(bytes: number): EventDrivenConsumer {
+    return this.#set({ maxBufferedBytesPerPartition: bytes });
+  }
+
   /** How long a revoke waits for the aborted handlers of revoked partitions, in ms. @default 10000 */
   withRevokeBudget(budgetMs: number): EventDrivenConsumer {
     return this.#set({ revokeBudgetMs: budgetMs });

@@ -95,6 +95,7 @@ export function engineParams(
     deadLetterChannelName: undefined,
     processors: 4,
     maxBufferedRecordsPerPartition: 1000,
+    maxBufferedBytesPerPartition: 32 * 1024 * 1024,
     nackDelayMs: 10,
     revokeBudgetMs: 1000,
     startPosition: undefined,
