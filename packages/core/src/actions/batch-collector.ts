@@ -155,13 +155,15 @@ export class BatchCollector<A> {
   async #run(entries: readonly Entry<A>[]): Promise<void> {
     const contexts = entries.map((e) => e.context);
     const logger = (contexts[0] as HandlerContext).logger;
-    const scopes = contexts.map((c) => DispatchHandlerContext.scopeOf(c));
+    const scopes = entries.map((e) => e.scope);
     let batch: BatchContext;
     if (scopes.every((s) => s !== undefined)) {
-      // AbortSignal.any of the events' signals, made only when the handler reads it.
-      const any = anyScope(scopes);
+      // AbortSignal.any of the events' signals, made only when the handler reads it: until then no
+      // listener on the events' scopes (one per event, and its removal, showed in the profile).
+      let any: AbortScope | undefined;
       batch = {
         get signal(): AbortSignal {
+          any ??= anyScope(scopes);
           return any.signal;
         },
         logger,
