@@ -273,6 +273,33 @@ describe('batch event handlers (in-memory transport)', () => {
     expect(seen[0]!.reason).toMatchObject({ code: 'GOMES_PROCESSING_TIMEOUT' });
   });
 
+  it("the batch's signal, first read after one of its events was aborted, is already aborted with that reason", async () => {
+    const seen: { aborted: boolean; reason: unknown }[] = [];
+    const gomes = await start(
+      defineBatchEventHandler(
+        ItemAdded,
+        async (_events, context: BatchContext) => {
+          // Wait on an event's own signal, without reading the batch's (it is made on first read).
+          const first = context.contexts[0]!.signal;
+          await new Promise<void>((resolve) =>
+            first.addEventListener('abort', () => resolve(), { once: true }),
+          );
+          seen.push({ aborted: context.signal.aborted, reason: context.signal.reason });
+          return ['done', 'done'];
+        },
+        { maxSize: 2, maxWaitMs: 60_000 },
+      ),
+      2,
+    );
+    await gomes.eventDrivenConsumer('batcher').stop();
+    const consumer = gomes.eventDrivenConsumer('batcher').withMessageProcessingTimeout(200);
+    await consumer.run();
+    await send(gomes, items(2));
+    await waitFor(() => seen.length === 1, 5000);
+    expect(seen[0]!.aborted).toBe(true);
+    expect(seen[0]!.reason).toMatchObject({ code: 'GOMES_PROCESSING_TIMEOUT' });
+  });
+
   it('rejects invalid options with one ConfigurationError listing every problem', () => {
     let error: unknown;
     try {
