@@ -1,6 +1,10 @@
 import { GomesError, NonRetriableError, toError } from '../errors/gomes-error.js';
 import type { Logger } from '../logging/logger.js';
-import { waitWithoutProcessor } from '../consume/processor-release.js';
+import {
+  processorHandOff,
+  type ProcessorHandOff,
+  type ProcessorResumer,
+} from '../consume/processor-release.js';
 import { AbortScope } from '../pipeline/abort-scope.js';
 import { DispatchHandlerContext } from './dispatch-source.js';
 import type { HandlerContext } from './handler-context.js';
@@ -40,20 +44,48 @@ export type BatchEventHandlerFn<A> = (
   context: BatchContext,
 ) => Promise<readonly BatchRecordOutcome[] | void> | readonly BatchRecordOutcome[] | void;
 
-type Settled = { readonly ok: true } | { readonly ok: false; readonly error: Error };
+/**
+ * One event waiting for its batch: settles its `add` call once it holds its processor again (when
+ * it gave it back). One object per event, that is also the scheduler's resumer: no promise, closure
+ * or async frame per event beyond the `add` promise and its abort listener.
+ */
+class Entry<A> implements ProcessorResumer {
+  /** The failure the event ended with (`undefined`: done), read by {@link Entry.resumed}. */
+  #error: Error | undefined;
+  /** The abort scope listened to, with {@link Entry.onAbort} (else `detach` removes a signal listener). */
+  scope: AbortScope | undefined;
+  onAbort: ((reason: unknown) => void) | undefined;
+  detach: (() => void) | undefined;
 
-interface Entry<A> {
-  readonly event: A;
-  readonly context: HandlerContext;
-  readonly settle: (settled: Settled) => void;
+  constructor(
+    readonly event: A,
+    readonly context: HandlerContext,
+    readonly handOff: ProcessorHandOff | undefined,
+    readonly resolve: () => void,
+    readonly reject: (error: Error) => void,
+  ) {}
+
+  /** Ends the wait: `error` undefined = done. The call settles once the event holds a processor again. */
+  finish(error: Error | undefined): void {
+    if (this.scope) this.scope.offAbort(this.onAbort!);
+    else this.detach?.();
+    this.#error = error;
+    if (this.handOff) this.handOff.reacquire(this);
+    else this.resumed();
+  }
+
+  /** @inheritDoc */
+  resumed(): void {
+    if (this.#error === undefined) this.resolve();
+    else this.reject(this.#error);
+  }
 }
-
-const DONE: Settled = Object.freeze({ ok: true });
 
 /**
  * Collects the events of one batch handler into batches (full at `maxSize`, or `maxWaitMs` after
  * the first event) and settles each event's call from its outcome. An event aborted while it waits
- * leaves the batch.
+ * leaves the batch. An event coming from the consume engine gives its processor back while it waits
+ * (see `processorHandOff`).
  *
  * @internal
  */
@@ -64,6 +96,7 @@ export class BatchCollector<A> {
   readonly #handle: BatchEventHandlerFn<A>;
   #pending: Entry<A>[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #flushLater = (): void => this.#flush();
 
   constructor(name: string, maxSize: number, maxWaitMs: number, handle: BatchEventHandlerFn<A>) {
     this.#name = name;
@@ -73,37 +106,38 @@ export class BatchCollector<A> {
   }
 
   /** Adds one event; resolves when its outcome is done, rejects with its failure otherwise. */
-  async add(event: A, context: HandlerContext): Promise<void> {
+  // Not `async`: one promise per event, settled by its entry (no async frame held while it waits).
+  // eslint-disable-next-line @typescript-eslint/promise-function-async
+  add(event: A, context: HandlerContext): Promise<void> {
     // The context's abort scope when it has one: its signal is then never made (see `AbortScope`).
     const scope = DispatchHandlerContext.scopeOf(context);
     const signal = scope === undefined ? context.signal : undefined;
-    if (scope ? scope.aborted : signal!.aborted) throw toError(scope ? scope.reason : signal!.reason);
-    let entry: Entry<A> | undefined;
-    const outcome = new Promise<Settled>((resolve) => {
-      entry = { event, context, settle: resolve };
+    if (scope ? scope.aborted : signal!.aborted)
+      return Promise.reject(toError(scope ? scope.reason : signal!.reason));
+    const handOff = processorHandOff(context.message, DispatchHandlerContext.deliveryOf(context));
+    return new Promise<void>((resolve, reject) => {
+      const entry = new Entry(event, context, handOff, resolve, reject);
+      const onAbort = (reason: unknown): void => {
+        const at = this.#pending.indexOf(entry);
+        if (at < 0) return;
+        this.#pending.splice(at, 1);
+        if (this.#pending.length === 0) this.#clearTimer();
+        entry.finish(toError(reason));
+      };
+      if (scope) {
+        scope.onAbort(onAbort);
+        entry.scope = scope;
+        entry.onAbort = onAbort;
+      } else {
+        const listener = (): void => onAbort(signal!.reason);
+        signal!.addEventListener('abort', listener, { once: true });
+        entry.detach = () => signal!.removeEventListener('abort', listener);
+      }
+      handOff?.release();
+      this.#pending.push(entry);
+      if (this.#pending.length >= this.#maxSize) this.#flush();
+      else this.#timer ??= setTimeout(this.#flushLater, this.#maxWaitMs);
     });
-    const added = entry as unknown as Entry<A>;
-    const onAbort = (reason: unknown): void => {
-      const at = this.#pending.indexOf(added);
-      if (at < 0) return;
-      this.#pending.splice(at, 1);
-      if (this.#pending.length === 0) this.#clearTimer();
-      added.settle({ ok: false, error: toError(reason) });
-    };
-    const listener = signal ? (): void => onAbort(signal.reason) : undefined;
-    if (scope) scope.onAbort(onAbort);
-    else signal!.addEventListener('abort', listener!, { once: true });
-    this.#pending.push(added);
-    if (this.#pending.length >= this.#maxSize) this.#flush();
-    else this.#timer ??= setTimeout(() => this.#flush(), this.#maxWaitMs);
-    try {
-      const delivery = DispatchHandlerContext.deliveryOf(context);
-      const settled = await waitWithoutProcessor(context.message, delivery, async () => outcome);
-      if (!settled.ok) throw settled.error;
-    } finally {
-      if (scope) scope.offAbort(onAbort);
-      else signal!.removeEventListener('abort', listener!);
-    }
   }
 
   #clearTimer(): void {
@@ -114,20 +148,22 @@ export class BatchCollector<A> {
   #flush(): void {
     this.#clearTimer();
     const entries = this.#pending.splice(0, this.#maxSize);
-    if (this.#pending.length > 0) this.#timer = setTimeout(() => this.#flush(), this.#maxWaitMs);
+    if (this.#pending.length > 0) this.#timer = setTimeout(this.#flushLater, this.#maxWaitMs);
     if (entries.length > 0) void this.#run(entries);
   }
 
   async #run(entries: readonly Entry<A>[]): Promise<void> {
     const contexts = entries.map((e) => e.context);
     const logger = (contexts[0] as HandlerContext).logger;
-    const scopes = contexts.map((c) => DispatchHandlerContext.scopeOf(c));
+    const scopes = entries.map((e) => e.scope);
     let batch: BatchContext;
     if (scopes.every((s) => s !== undefined)) {
-      // AbortSignal.any of the events' signals, made only when the handler reads it.
-      const any = anyScope(scopes);
+      // AbortSignal.any of the events' signals, made only when the handler reads it: until then no
+      // listener on the events' scopes (one per event, and its removal, showed in the profile).
+      let any: AbortScope | undefined;
       batch = {
         get signal(): AbortSignal {
+          any ??= anyScope(scopes);
           return any.signal;
         },
         logger,
@@ -144,11 +180,11 @@ export class BatchCollector<A> {
       );
     } catch (thrown) {
       const error = toError(thrown);
-      for (const entry of entries) entry.settle({ ok: false, error });
+      for (const entry of entries) entry.finish(error);
       return;
     }
     if (outcomes === undefined) {
-      for (const entry of entries) entry.settle(DONE);
+      for (const entry of entries) entry.finish(undefined);
       return;
     }
     if (!Array.isArray(outcomes) || outcomes.length !== entries.length) {
@@ -157,31 +193,21 @@ export class BatchCollector<A> {
         `Batch handler "${this.#name}" returned ${Array.isArray(outcomes) ? outcomes.length : typeof outcomes} outcomes for ${entries.length} events; the batch is retried`,
         { details: { handler: this.#name } },
       );
-      for (const entry of entries) entry.settle({ ok: false, error });
+      for (const entry of entries) entry.finish(error);
       return;
     }
-    entries.forEach((entry, i) => entry.settle(this.#settledOf(outcomes[i] as BatchRecordOutcome, entry)));
+    entries.forEach((entry, i) => entry.finish(this.#errorOf(outcomes[i] as BatchRecordOutcome, entry)));
   }
 
-  #settledOf(outcome: BatchRecordOutcome, entry: Entry<A>): Settled {
+  /** The failure an outcome stands for (`undefined`: done). */
+  #errorOf(outcome: BatchRecordOutcome, entry: Entry<A>): Error | undefined {
+    if (outcome === 'done') return undefined;
     const details = { handler: this.#name, messageId: entry.context.messageId };
-    switch (outcome) {
-      case 'done':
-        return DONE;
-      case 'dead-letter':
-        return {
-          ok: false,
-          error: new NonRetriableError(`Batch handler "${this.#name}" dead-lettered the event`, { details }),
-        };
-      case 'retry':
-      default:
-        return {
-          ok: false,
-          error: new GomesError('HANDLER_FAILED', `Batch handler "${this.#name}" asked to retry the event`, {
-            details: { ...details, outcome: String(outcome) },
-          }),
-        };
-    }
+    if (outcome === 'dead-letter')
+      return new NonRetriableError(`Batch handler "${this.#name}" dead-lettered the event`, { details });
+    return new GomesError('HANDLER_FAILED', `Batch handler "${this.#name}" asked to retry the event`, {
+      details: { ...details, outcome: String(outcome) },
+    });
   }
 }
 

@@ -59,6 +59,14 @@ describe('batch event handlers (in-memory transport)', () => {
     return app;
   }
 
+  /** Runs the consumer again with a processing timeout of `ms`. */
+  async function withTimeout(gomes: Gomes, ms: number): Promise<ReturnType<Gomes['eventDrivenConsumer']>> {
+    await gomes.eventDrivenConsumer('batcher').stop();
+    const consumer = gomes.eventDrivenConsumer('batcher').withMessageProcessingTimeout(ms);
+    await consumer.run();
+    return consumer;
+  }
+
   async function send(gomes: Gomes, items: readonly ItemAdded[]): Promise<void> {
     const channel = gomes.publisherChannel('items');
     for (const item of items) {
@@ -232,9 +240,7 @@ describe('batch event handlers (in-memory transport)', () => {
       1,
       { maxAttempts: 2, initialDelayMs: 1 },
     );
-    await gomes.eventDrivenConsumer('batcher').stop();
-    const consumer = gomes.eventDrivenConsumer('batcher').withMessageProcessingTimeout(100);
-    await consumer.run();
+    const consumer = await withTimeout(gomes, 100);
     await send(gomes, items(1));
     // Both attempts of event 0 time out waiting for a second event; it is dead-lettered.
     await waitFor(() => consumer.stats.deadLettered === 1, 5000);
@@ -246,32 +252,41 @@ describe('batch event handlers (in-memory transport)', () => {
     expect(dead.map((m) => (m.payload as { id: number }).id)).toEqual([0]);
   });
 
-  it("the batch's signal aborts with the reason of the first of its events' signals to abort (a timeout)", async () => {
-    const seen: { aborted: boolean; reason: unknown }[] = [];
-    const gomes = await start(
-      defineBatchEventHandler(
-        ItemAdded,
-        async (_events, context: BatchContext) => {
-          const signal = context.signal;
-          const before = signal.aborted;
-          await new Promise<void>((resolve) =>
-            signal.addEventListener('abort', () => resolve(), { once: true }),
-          );
-          seen.push({ aborted: before, reason: signal.reason });
-          return ['done', 'done'];
-        },
-        { maxSize: 2, maxWaitMs: 60_000 },
-      ),
-      2,
-    );
-    await gomes.eventDrivenConsumer('batcher').stop();
-    const consumer = gomes.eventDrivenConsumer('batcher').withMessageProcessingTimeout(200);
-    await consumer.run();
-    await send(gomes, items(2));
-    await waitFor(() => seen.length === 1, 5000);
-    expect(seen[0]!.aborted).toBe(false);
-    expect(seen[0]!.reason).toMatchObject({ code: 'GOMES_PROCESSING_TIMEOUT' });
-  });
+  it.each([
+    ['read before the abort aborts', false],
+    ['first read after the abort is already aborted', true],
+  ])(
+    "the batch's signal %s with the reason of the first of its events to abort (a timeout)",
+    async (_title, readLate) => {
+      const seen: { before: boolean | undefined; aborted: boolean; reason: unknown }[] = [];
+      const gomes = await start(
+        defineBatchEventHandler(
+          ItemAdded,
+          async (_events, context: BatchContext) => {
+            // Read late: wait on an event's own signal, not the batch's (made on its first read).
+            const signal = readLate ? undefined : context.signal;
+            const wakeUp = signal ?? context.contexts[0]!.signal;
+            const before = signal?.aborted;
+            await new Promise<void>((resolve) =>
+              wakeUp.addEventListener('abort', () => resolve(), { once: true }),
+            );
+            seen.push({ before, aborted: context.signal.aborted, reason: context.signal.reason });
+            return ['done', 'done'];
+          },
+          { maxSize: 2, maxWaitMs: 60_000 },
+        ),
+        2,
+      );
+      await withTimeout(gomes, 200);
+      await send(gomes, items(2));
+      await waitFor(() => seen.length === 1, 5000);
+      expect(seen[0]).toMatchObject({
+        before: readLate ? undefined : false,
+        aborted: true,
+        reason: { code: 'GOMES_PROCESSING_TIMEOUT' },
+      });
+    },
+  );
 
   it('rejects invalid options with one ConfigurationError listing every problem', () => {
     let error: unknown;

@@ -12,7 +12,12 @@ import { withinBudget } from '../internal/within-budget.js';
 import { KeyScheduler, type RunResult } from './key-scheduler.js';
 import { PartitionIntake, recordBytes } from './partition-intake.js';
 import type { PartitionOffsetTracker } from '../channel/partition-offset-tracker.js';
-import { PROCESSOR_RELEASE, type ReleasableDelivery } from './processor-release.js';
+import {
+  PROCESSOR_RELEASE,
+  type ProcessorHandOff,
+  type ProcessorResumer,
+  type ReleasableDelivery,
+} from './processor-release.js';
 import { undecodableDeadLetter, undecodableError } from './undecodable-dead-letter.js';
 import type { SeekedPartition, StartPosition } from './start-position.js';
 import { PartitionMover } from './partition-mover.js';
@@ -130,7 +135,12 @@ export class ConsumeEngine {
     return this.#scheduler.withoutProcessor(wait);
   }
 
-  readonly #release = async <R>(wait: () => Promise<R>): Promise<R> => this.#scheduler.withoutProcessor(wait);
+  /** How a running message gives its processor back (one object for every delivery). */
+  readonly #handOff: ProcessorHandOff = Object.freeze({
+    wait: async <R>(wait: () => Promise<R>): Promise<R> => this.#scheduler.withoutProcessor(wait),
+    release: (): void => this.#scheduler.releaseProcessor(),
+    reacquire: (resumer: ProcessorResumer): void => this.#scheduler.reacquireProcessor(resumer),
+  });
 
   /** Records fetched and not settled (queued, waiting for a retry, or running). */
   get inFlight(): number {
@@ -249,7 +259,7 @@ export class ConsumeEngine {
       work.scope = scope;
       const explicit: { nack?: NackOptions; ack?: true } = {};
       const delivery: ReleasableDelivery = {
-        [PROCESSOR_RELEASE]: this.#release,
+        [PROCESSOR_RELEASE]: this.#handOff,
         message,
         key: work.record.key,
         position,

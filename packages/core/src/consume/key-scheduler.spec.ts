@@ -171,6 +171,43 @@ describe('KeyScheduler', () => {
     await s.whenIdle();
   });
 
+  it('releaseProcessor lets every other key start; reacquireProcessor gives each a processor back before new keys, within the concurrency', async () => {
+    const order: string[] = [];
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let holding = 0;
+    let maxHolding = 0;
+    const s: KeyScheduler<Item> = new KeyScheduler<Item>({
+      concurrency: 2,
+      keyOf: (i) => i.key,
+      onError: () => undefined,
+      run: async (item) => {
+        order.push(`start ${item.n}`);
+        if (item.n === 100) return { kind: 'done' };
+        s.releaseProcessor();
+        await gate;
+        await new Promise<void>((resumed) => s.reacquireProcessor({ resumed }));
+        holding++;
+        maxHolding = Math.max(maxHolding, holding);
+        order.push(`resumed ${item.n}`);
+        // A new key arrives while the others still wait for their processor.
+        if (item.n === 0) s.enqueue({ key: 'late', n: 100 });
+        for (let hop = 0; hop < 3; hop++) await Promise.resolve();
+        holding--;
+        return { kind: 'done' };
+      },
+    });
+    for (let n = 0; n < 10; n++) s.enqueue({ key: `k${n}`, n });
+    // Two processors, ten keys: all started because each gave its processor back.
+    await waitFor(() => order.length === 10);
+    expect(s.running).toBe(0);
+    open();
+    await s.whenIdle();
+    const late = order.indexOf('start 100');
+    for (let n = 0; n < 10; n++) expect(order.indexOf(`resumed ${n}`)).toBeLessThan(late);
+    expect(maxHolding).toBe(2);
+  });
+
   it('remove drops queued and waiting items of a predicate, never the running one', async () => {
     const c = controlled();
     const s = scheduler(1, c.run);

@@ -5,6 +5,11 @@ export type RunResult =
   /** Drop the item and every item queued behind it in its key (they are redelivered by the transport). */
   | { readonly kind: 'abandon' };
 
+/** Told when an item that gave its processor back holds one again (see `KeyScheduler.reacquireProcessor`). */
+export interface ProcessorResumer {
+  resumed(): void;
+}
+
 /** The items of one ordering key, oldest first; the head is running, waiting or next. */
 interface KeyLane<T> {
   readonly items: T[];
@@ -50,7 +55,8 @@ export class KeyScheduler<T> {
   #size = 0;
   readonly #idleWaiters: (() => void)[] = [];
   /** Running items that gave their processor back and want it again (served before new keys). */
-  readonly #resuming: (() => void)[] = [];
+  readonly #resuming: ProcessorResumer[] = [];
+  #pumpQueued = false;
   readonly #concurrency: number;
   readonly #keyOf: (item: T) => string;
   readonly #run: (item: T) => Promise<RunResult>;
@@ -144,20 +150,42 @@ export class KeyScheduler<T> {
    * key not started yet) once `wait` settled, then this resolves or rejects as `wait` did.
    */
   async withoutProcessor<R>(wait: () => Promise<R>): Promise<R> {
-    this.#running--;
-    // Handed on in a microtask, not here: the next item's run may itself give its processor back
-    // at once (a batch handler's event), and starting it inside this call would nest every such
-    // start in the previous one until the stack overflows.
-    queueMicrotask(() => this.#pump());
+    this.releaseProcessor();
     try {
       return await wait();
     } finally {
-      await new Promise<void>((resolve) => {
-        this.#resuming.push(resolve);
-        this.#pump();
-      });
+      await new Promise<void>((resolve) => this.reacquireProcessor({ resumed: resolve }));
     }
   }
+
+  /**
+   * Gives the processor of a running item back now (the low-level half of
+   * {@link KeyScheduler.withoutProcessor}): other keys run meanwhile, the item's key stays blocked.
+   * The item must call {@link KeyScheduler.reacquireProcessor} once, before its run ends.
+   */
+  releaseProcessor(): void {
+    this.#running--;
+    // Handed on in a microtask, not here: the next item's run may itself give its processor back
+    // at once (a batch handler's event), and starting it inside this call would nest every such
+    // start in the previous one until the stack overflows. One microtask for every release of a turn.
+    if (this.#pumpQueued) return;
+    this.#pumpQueued = true;
+    queueMicrotask(this.#queuedPump);
+  }
+
+  /**
+   * Calls `resumer.resumed()` once the item that called {@link KeyScheduler.releaseProcessor}
+   * holds a processor again (served before any key not started yet).
+   */
+  reacquireProcessor(resumer: ProcessorResumer): void {
+    this.#resuming.push(resumer);
+    this.#pump();
+  }
+
+  readonly #queuedPump = (): void => {
+    this.#pumpQueued = false;
+    this.#pump();
+  };
 
   /** Drops the keys whose head waits to run again, with everything queued behind it; returns how many items. */
   abandonWaiting(): number {
@@ -187,7 +215,7 @@ export class KeyScheduler<T> {
   #pump(): void {
     while (this.#running < this.#concurrency && this.#resuming.length > 0) {
       this.#running++;
-      (this.#resuming.shift() as () => void)();
+      (this.#resuming.shift() as ProcessorResumer).resumed();
     }
     while (this.#running < this.#concurrency && this.#ready.size > 0) {
       const key = this.#ready.pop();

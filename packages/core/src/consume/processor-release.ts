@@ -1,8 +1,23 @@
 import type { Delivery } from '../channel/consumer-channel.js';
 import type { Message } from '../message/message.js';
+import type { ProcessorResumer } from './key-scheduler.js';
 
-/** Runs `wait` without holding a consumer processor (see `KeyScheduler.withoutProcessor`). */
-type Release = <R>(wait: () => Promise<R>) => Promise<R>;
+export type { ProcessorResumer } from './key-scheduler.js';
+
+/**
+ * How a message being processed gives its consumer processor back while it waits for something
+ * outside the consumer (see `KeyScheduler.withoutProcessor`).
+ *
+ * @internal
+ */
+export interface ProcessorHandOff {
+  /** Runs `wait` without holding the processor; it is held again once `wait` settled. */
+  wait<R>(wait: () => Promise<R>): Promise<R>;
+  /** Gives the processor back now; {@link ProcessorHandOff.reacquire} must follow once. */
+  release(): void;
+  /** Calls `resumer.resumed()` once the message holds a processor again (before new keys). */
+  reacquire(resumer: ProcessorResumer): void;
+}
 
 /**
  * The slot of a delivery made by the consume engine that holds how its processor is given back
@@ -17,15 +32,31 @@ export const PROCESSOR_RELEASE: unique symbol = Symbol('gomes.processorRelease')
 
 /** A delivery that may carry {@link PROCESSOR_RELEASE}. @internal */
 export interface ReleasableDelivery extends Delivery {
-  readonly [PROCESSOR_RELEASE]?: Release;
+  readonly [PROCESSOR_RELEASE]?: ProcessorHandOff;
+}
+
+/**
+ * How `message` gives its processor back, when it comes from the consume engine: `delivery` is the
+ * delivery being processed (`ctx.delivery`). `undefined` when the message does not come from the
+ * consume engine (an in-process bus, or an interceptor replaced it: it is not `delivery.message`):
+ * the message then waits holding its processor.
+ *
+ * @internal
+ */
+export function processorHandOff(
+  message: Message,
+  delivery: Delivery | undefined,
+): ProcessorHandOff | undefined {
+  return delivery !== undefined && delivery.message === message
+    ? (delivery as ReleasableDelivery)[PROCESSOR_RELEASE]
+    : undefined;
 }
 
 /**
  * Runs `wait` for `message` without holding its processor: other keys run meanwhile, the message's
  * key stays blocked (order per key is kept), and the message gets a processor back before new keys
- * once `wait` settled. `delivery` is the delivery being processed (`ctx.delivery`). When the
- * message does not come from the consume engine (an in-process bus, or an interceptor replaced it:
- * it is not `delivery.message`), `wait` runs holding the processor.
+ * once `wait` settled. When the message does not come from the consume engine (see
+ * {@link processorHandOff}), `wait` runs holding the processor.
  *
  * @internal
  */
@@ -34,9 +65,6 @@ export async function waitWithoutProcessor<R>(
   delivery: Delivery | undefined,
   wait: () => Promise<R>,
 ): Promise<R> {
-  const release =
-    delivery !== undefined && delivery.message === message
-      ? (delivery as ReleasableDelivery)[PROCESSOR_RELEASE]
-      : undefined;
-  return release ? release(wait) : wait();
+  const handOff = processorHandOff(message, delivery);
+  return handOff ? handOff.wait(wait) : wait();
 }
