@@ -6,6 +6,7 @@ import {
   type ProcessorResumer,
 } from '../consume/processor-release.js';
 import { AbortScope } from '../pipeline/abort-scope.js';
+import { runOutsideHandling } from '../bus/causation-scope.js';
 import { DispatchHandlerContext } from './dispatch-source.js';
 import type { HandlerContext } from './handler-context.js';
 
@@ -174,10 +175,9 @@ export class BatchCollector<A> {
     }
     let outcomes: readonly BatchRecordOutcome[] | void;
     try {
-      outcomes = await this.#handle(
-        entries.map((e) => e.event),
-        batch,
-      );
+      // Outside any one event's causation scope: the call handles every event of the batch.
+      const events = entries.map((e) => e.event);
+      outcomes = await runOutsideHandling(async () => this.#handle(events, batch));
     } catch (thrown) {
       const error = toError(thrown);
       for (const entry of entries) entry.finish(error);

@@ -36,6 +36,16 @@ export function runHandling<A extends unknown[], R>(
 }
 
 /**
+ * Runs `call` outside any handled message (a batch handler's call, which handles many): bus calls
+ * inside it inherit no ids, whichever event's async context started it.
+ *
+ * @internal
+ */
+export function runOutsideHandling<R>(call: () => R): R {
+  return handling.exit(call);
+}
+
+/**
  * `options` completed with the ids a bus call inherits from the handler it is made in: a
  * `correlationId` (the handled message's, else its `messageId`: the conversation starts there) and
  * a `causationId` (the handled message's `messageId`), each only where `options` gives none. Outside

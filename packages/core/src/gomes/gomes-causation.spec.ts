@@ -5,6 +5,7 @@
 import 'reflect-metadata';
 import { Action } from '../actions/action.js';
 import { Command, Event } from '../actions/action-decorators.js';
+import { defineBatchEventHandler } from '../actions/batch-event-handler.js';
 import { defineCommandHandler, defineEventHandler } from '../actions/handler-definition.js';
 import { ConfigurationError } from '../errors/configuration-error.js';
 import { MessageBuilder } from '../message/message-builder.js';
@@ -173,6 +174,36 @@ describe('causation: bus calls inside handlers inherit the handled message ids',
       commandId,
       'o-3',
     ]);
+  });
+
+  it("a batch handler's bus calls inherit no event's ids: the call handles the whole batch", async () => {
+    const broker = new InMemoryBroker();
+    const g = app()
+      .addChannelConnection(inMemoryConnection('memory', { broker }))
+      .addPublisherChannel(inMemoryPublisher('memory', 'order-events'))
+      .addPublisherChannel(inMemoryPublisher('memory', 'orders'))
+      .addConsumerChannel(inMemoryConsumer('memory', 'order-events', 'projector'))
+      .addActionHandler(
+        defineBatchEventHandler(
+          OrderPlaced,
+          async (events) => {
+            await g
+              .commandBusByChannel('orders')
+              .sendAsync(new ReserveStock(events.map((e) => e.orderId).join('+')));
+          },
+          { maxSize: 2, maxWaitMs: 1000 },
+        ),
+      );
+    await g.start();
+    await g.eventDrivenConsumer('projector').withAmountOfProcessors(2).run();
+    const bus = g.eventBusByChannel('order-events');
+    await bus.publish(new OrderPlaced('o-1'), { correlationId: 'conv-1', partitionKey: 'a' });
+    await bus.publish(new OrderPlaced('o-2'), { correlationId: 'conv-2', partitionKey: 'b' });
+    await waitFor(() => broker.records('orders', 0).length === 1);
+    const sent = broker.decode(broker.records('orders', 0)[0]!);
+    expect((sent.payload as { orderId: string }).orderId).toBe('o-1+o-2');
+    expect(sent.causationId).toBeUndefined();
+    expect(sent.correlationId).not.toMatch(/^conv-/);
   });
 
   it('a handled message without correlationId starts the conversation at its messageId', async () => {
