@@ -326,7 +326,10 @@ export class ConsumeEngine {
       return DONE;
     }
     try {
-      await publisher.send(undecodableDeadLetter(work.record, error, position, channelName, this.#p.name));
+      // Without holding the processor, as the dead-letter middleware's publish: other keys run meanwhile.
+      await this.#release(async () =>
+        publisher.send(undecodableDeadLetter(work.record, error, position, channelName, this.#p.name)),
+      );
     } catch (publishError) {
       this.#p.logger.error('Undecodable record could not be dead-lettered; retrying', {
         ...where,

@@ -3,8 +3,9 @@
  * CPU_RECORDS (30000) 1 KiB JSON records, then alternates raw kafkajs eachBatch + JSON.parse and the
  * gomes consumer variants, CPU_REPS (3) times, and prints msgs/s and this process' CPU µs per
  * consumed record (`process.cpuUsage()` over the whole run, connect to disconnect), median per side.
- * CPU_SIDES picks sides (raw,gomes,nocause,batch); CPU_PROFILE=<dir> writes a .cpuprofile of each
- * gomes run. Run: node scripts/run-with-kafka.mjs node packages/kafka/bench/dist/consume-cpu.js
+ * CPU_SIDES picks sides (raw,gomes,nocause,batch; also plt = the platformatic driver, and poison /
+ * pltpoison = bench row 2d's 1% poison records on each driver); CPU_PROFILE=<dir> writes a .cpuprofile
+ * of each gomes run. Run: node scripts/run-with-kafka.mjs node packages/kafka/bench/dist/consume-cpu.js
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -22,6 +23,8 @@ const PROFILE = process.env['CPU_PROFILE'];
 const RUN = `gomes-cpu-${Date.now().toString(36)}`;
 const TOPIC = `${RUN}-consume`;
 const TIMEOUT = 180_000;
+/** The poison sides (bench row 2d): every 100th record always throws; 3 attempts 100 ms apart, then the DLQ. */
+const POISON = { every: 100, attempts: 3, backoffMs: 100, deadLetterTopic: `${RUN}-dlq` };
 
 const log = (line: string): void => void process.stdout.write(`${line}\n`);
 
@@ -31,6 +34,9 @@ const sides: Record<string, (group: string) => Promise<ConsumeResult>> = {
   nocause: async (g) => gomesConsume(BROKERS, TOPIC, g, RECORDS, TIMEOUT, { inheritCausation: false }),
   batch: async (g) => gomesConsume(BROKERS, TOPIC, g, RECORDS, TIMEOUT, { batchMaxSize: 100 }),
   plt: async (g) => gomesConsume(BROKERS, TOPIC, g, RECORDS, TIMEOUT, { driver: 'platformatic' }),
+  poison: async (g) => gomesConsume(BROKERS, TOPIC, g, RECORDS, TIMEOUT, { poison: POISON }),
+  pltpoison: async (g) =>
+    gomesConsume(BROKERS, TOPIC, g, RECORDS, TIMEOUT, { driver: 'platformatic', poison: POISON }),
 };
 
 async function measure(name: string, rep: number): Promise<{ rate: number; cpu: number }> {
@@ -73,7 +79,10 @@ async function main(): Promise<void> {
   const admin = await rawAdmin(BROKERS);
   await admin.createTopics({
     waitForLeaders: true,
-    topics: [{ topic: TOPIC, numPartitions: 3, replicationFactor: 1 }],
+    topics: [
+      { topic: TOPIC, numPartitions: 3, replicationFactor: 1 },
+      { topic: POISON.deadLetterTopic, numPartitions: 1, replicationFactor: 1 },
+    ],
   });
   try {
     const connection = await gomesConnection(BROKERS);
@@ -97,7 +106,7 @@ async function main(): Promise<void> {
       );
     }
   } finally {
-    await admin.deleteTopics({ topics: [TOPIC] }).catch(() => undefined);
+    await admin.deleteTopics({ topics: [TOPIC, POISON.deadLetterTopic] }).catch(() => undefined);
     await admin.disconnect();
   }
 }
