@@ -327,7 +327,7 @@ export class ConsumeEngine {
     }
     try {
       // Without holding the processor, as the dead-letter middleware's publish: other keys run meanwhile.
-      await this.#release(async () =>
+      await this.#handOff.wait(async () =>
         publisher.send(undecodableDeadLetter(work.record, error, position, channelName, this.#p.name)),
       );
     } catch (publishError) {
