@@ -288,7 +288,7 @@ export class KafkaSource implements PartitionedSource {
    */
   #revoke(partitions: readonly number[], rebalanced = false): void {
     if (partitions.length === 0) return;
-    this.#partitions.release(partitions, rebalanced);
+    this.#partitions.release(partitions, rebalanced && !this.#positions); // an ephemeral group has one member
     this.#positions?.released(this.#topic, partitions);
     const listener = this.#listener;
     this.#transition = this.#transition.then(async () => {
@@ -329,6 +329,7 @@ export class KafkaSource implements PartitionedSource {
     this.#partitions.assign(added);
     this.#transition = this.#transition.then(() => {
       if (this.#abort.signal.aborted || consumer !== this.#consumer) return;
+      this.#partitions.unfence(added); // the revoke drains before this assignment have ended
       consumer?.resume(this.#topic, added); // clear a pause left from an earlier assignment
       this.#listener?.assigned(added);
     });

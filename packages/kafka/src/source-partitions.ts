@@ -32,7 +32,6 @@ export class SourcePartitions {
   assign(partitions: readonly number[]): void {
     const now = Date.now();
     for (const p of partitions) {
-      this.#fenced.delete(p);
       this.#owned.set(p, { highWatermark: undefined, position: undefined, lastProgressAt: now });
     }
   }
@@ -60,6 +59,15 @@ export class SourcePartitions {
     const revoked = owned.filter((p) => newMember || !now.has(p));
     const kept = new Set(owned.filter((p) => !revoked.includes(p)));
     return { revoked, added: assigned.filter((p) => !kept.has(p)) };
+  }
+
+  /**
+   * Lifts the fence of `partitions` assigned to this member again: called once the revoke drains
+   * queued before their assignment ended, so a drain's late commit of an earlier ownership stays
+   * fenced.
+   */
+  unfence(partitions: readonly number[]): void {
+    for (const p of partitions) this.#fenced.delete(p);
   }
 
   /** Splits `offsets` into those this member may commit and the partitions a rebalance fenced. */
