@@ -18,7 +18,7 @@ interface Progress {
  */
 export class SourcePartitions {
   readonly #owned = new Map<number, Progress>();
-  /** Partitions a rebalance took away: not committed by this member until assigned to it again. */
+  /** Partitions a rebalance took away: not committed by this member until unfenced. */
   readonly #fenced = new Set<number>();
 
   owns(partition: number): boolean {
@@ -38,8 +38,9 @@ export class SourcePartitions {
 
   /**
    * Forgets `partitions`. Those a rebalance took away (`rebalanced`) are fenced: like the Java
-   * client's generation-fenced commits, this member never commits them again (until they are assigned
-   * to it again). The broker accepts a commit from any member of the current generation, so a revoke
+   * client's generation-fenced commits, this member never commits them again until
+   * {@link SourcePartitions.unfence} (once they are assigned to it again and its earlier drains
+   * ended). The broker accepts a commit from any member of the current generation, so a revoke
    * drain ending after the new owner committed would move the group's offset back.
    */
   release(partitions: readonly number[], rebalanced = false): void {

@@ -54,8 +54,6 @@ interface Work {
   readonly intake: PartitionIntake;
   readonly record: SourceRecord;
   readonly laneKey: string;
-  /** The record's value bytes, counted in its partition's buffer until it settles. */
-  readonly bytes: number;
   message: Message | undefined;
   state: ProcessingState;
   deliveryAttempt: number;
@@ -132,7 +130,7 @@ export class ConsumeEngine {
    * message waiting for its next attempt keeps its key blocked and lets other keys run.
    */
   async retryWait(wait: () => Promise<void>): Promise<void> {
-    return this.#scheduler.withoutProcessor(wait);
+    return this.#handOff.wait(wait);
   }
 
   /** How a running message gives its processor back (one object for every delivery). */
@@ -207,14 +205,12 @@ export class ConsumeEngine {
     const intake = this.#intakes.get(partition);
     if (!intake || !this.#intakeOpen || intake.held) return;
     for (const record of records) {
-      const bytes = recordBytes(record.rawValue);
-      if (!intake.track(record.offset, bytes)) continue;
+      if (!intake.track(record.offset, recordBytes(record.rawValue))) continue;
       this.#p.counters.received++;
       this.#scheduler.enqueue({
         intake,
         record,
         laneKey: `${partition}\u0000${record.key}`,
-        bytes,
         message: undefined,
         state: { attempts: 0 },
         deliveryAttempt: record.deliveryAttempt ?? 1,
@@ -224,8 +220,7 @@ export class ConsumeEngine {
     }
     if (
       !intake.paused &&
-      (intake.buffered >= this.#p.maxBufferedRecordsPerPartition ||
-        intake.bufferedBytes >= this.#p.maxBufferedBytesPerPartition)
+      intake.reaches(this.#p.maxBufferedRecordsPerPartition, this.#p.maxBufferedBytesPerPartition)
     ) {
       intake.paused = true;
       this.#p.source.pause([partition]);
@@ -356,15 +351,12 @@ export class ConsumeEngine {
         }),
       );
     }
-    if (intake.settle(work.record.offset, work.bytes)) {
+    if (intake.settle(work.record.offset, recordBytes(work.record.rawValue))) {
       source.settled?.(intake.partition, (intake.tracker as PartitionOffsetTracker).committable);
       this.#commits.schedule();
     }
-    if (
-      intake.paused &&
-      intake.buffered <= this.#p.maxBufferedRecordsPerPartition / 2 &&
-      intake.bufferedBytes <= this.#p.maxBufferedBytesPerPartition / 2
-    ) {
+    const { maxBufferedRecordsPerPartition: records, maxBufferedBytesPerPartition: bytes } = this.#p;
+    if (intake.paused && intake.within(records / 2, bytes / 2)) {
       intake.paused = false;
       if (this.#intakeOpen) this.#p.source.resume([intake.partition]);
     }

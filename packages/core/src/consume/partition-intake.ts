@@ -55,6 +55,16 @@ export class PartitionIntake {
     return true;
   }
 
+  /** Whether the buffer reached either bound (the partition is paused then). */
+  reaches(records: number, bytes: number): boolean {
+    return this.buffered >= records || this.bufferedBytes >= bytes;
+  }
+
+  /** Whether the buffer is within both bounds (a paused partition resumes at half of each). */
+  within(records: number, bytes: number): boolean {
+    return this.buffered <= records && this.bufferedBytes <= bytes;
+  }
+
   /** Marks `offset` (of `bytes`) settled; true when the committable position advanced. */
   settle(offset: bigint, bytes = 0): boolean {
     this.buffered--;
